@@ -1,0 +1,15 @@
+package slim.nn;
+
+/**
+ * An error the user can fix: a bad file, a bad option, an input the model cannot take. Its
+ * message names the file (and tensor, row, ...) and the problem, so the CLI prints it as is.
+ */
+public class SlimException extends RuntimeException {
+    public SlimException(String message) {
+        super(message);
+    }
+
+    public SlimException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

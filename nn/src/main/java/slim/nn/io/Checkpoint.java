@@ -1,0 +1,333 @@
+package slim.nn.io;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import slim.nn.SlimException;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+
+/**
+ * A Hugging Face checkpoint folder: {@code model.safetensors}, or {@code model.safetensors.index.json} plus the
+ * shards it names, or else the folder's only {@code *.safetensors} file. Headers are parsed (and checked) when the
+ * checkpoint is opened; a file is memory-mapped only when a tensor is first read from it, so pruning to the first
+ * k layers touches only the pages of the tensors kept. Mappings go through {@link FileChannel#map} into an
+ * {@link Arena}, which has no 2 GiB limit and unmaps deterministically on {@link #close()}.
+ *
+ * <p>Reads may run from several threads at once.
+ */
+public final class Checkpoint implements AutoCloseable {
+    public static final String SINGLE_FILE = "model.safetensors";
+    public static final String INDEX_FILE = "model.safetensors.index.json";
+
+    /** A safetensors header holds a few hundred bytes per tensor: anything this large is not one. */
+    private static final long MAX_HEADER_BYTES = 100L << 20;
+    /** Rows converted at once when transposing: small enough to stay in cache, large enough to write runs. */
+    private static final int TRANSPOSE_ROWS = 32;
+    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort U16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ObjectMapper JSON = JsonMapper.builder().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
+
+    private final Path dir;
+    /** The file that lists the tensors (the single file or the index), named when a tensor is missing. */
+    private final Path listing;
+    private final TreeMap<String, TensorInfo> tensors;
+    private final Arena arena = Arena.ofShared();
+    private final Map<Path, MemorySegment> mapped = new HashMap<>();
+    private final AtomicLong bytesRead = new AtomicLong();
+    private boolean closed;
+
+    private Checkpoint(Path dir, Path listing, Map<String, TensorInfo> tensors) {
+        this.dir = dir;
+        this.listing = listing;
+        this.tensors = new TreeMap<>(tensors);
+    }
+
+    /**
+     * Opens a checkpoint folder (or a single {@code .safetensors} file) and checks every header.
+     *
+     * @throws SlimException naming the file (and tensor) if anything is missing or malformed
+     */
+    public static Checkpoint open(Path dir) {
+        if (Files.isRegularFile(dir) && dir.getFileName().toString().endsWith(".safetensors")) {
+            Path parent = dir.toAbsolutePath().getParent();
+            return new Checkpoint(parent, dir, readHeader(dir));
+        }
+        if (!Files.isDirectory(dir)) throw new SlimException(dir + ": no such checkpoint folder");
+        Path single = dir.resolve(SINGLE_FILE);
+        if (Files.isRegularFile(single)) return new Checkpoint(dir, single, readHeader(single));
+        Path index = dir.resolve(INDEX_FILE);
+        if (Files.isRegularFile(index)) return new Checkpoint(dir, index, readIndex(dir, index));
+        List<Path> candidates;
+        try (Stream<Path> files = Files.list(dir)) {
+            candidates = files.filter(f -> f.getFileName().toString().endsWith(".safetensors") && Files.isRegularFile(f)).toList();
+        } catch (IOException e) {
+            throw new SlimException(dir + ": cannot list folder: " + e.getMessage(), e);
+        }
+        if (candidates.size() == 1) return new Checkpoint(dir, candidates.getFirst(), readHeader(candidates.getFirst()));
+        String found = candidates.isEmpty() ? "" : " (" + candidates.size() + " *.safetensors files but no index to join them)";
+        throw new SlimException("no " + SINGLE_FILE + " or " + INDEX_FILE + " in " + dir + found);
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    /** All tensor names, sorted. */
+    public Set<String> names() {
+        return Collections.unmodifiableSet(tensors.navigableKeySet());
+    }
+
+    public boolean has(String name) {
+        return tensors.containsKey(name);
+    }
+
+    public TensorInfo info(String name) {
+        TensorInfo t = tensors.get(name);
+        if (t == null) throw new SlimException(listing + ": no tensor '" + name + "'");
+        return t;
+    }
+
+    /**
+     * Reads tensor {@code name} into {@code dst[dstOff ..]} as float, converting from F32, F16 or BF16. The stored
+     * shape must equal {@code expectedShape}. With {@code transpose} the tensor must be 2-D {@code [r, c]} and is
+     * written as its transpose {@code [c, r]} (e.g. GPT-2's Conv1D {@code [in, out]} into a Linear {@code [out, in]}).
+     * Only this tensor's bytes are touched.
+     */
+    public void read(String name, long[] expectedShape, float[] dst, int dstOff, boolean transpose) {
+        TensorInfo t = info(name);
+        if (!Arrays.equals(t.shape(), expectedShape)) {
+            throw fail(t, "stored shape " + Arrays.toString(t.shape()) + " but expected " + Arrays.toString(expectedShape));
+        }
+        FloatDtype dtype = FloatDtype.of(t.dtype());
+        if (dtype == null) throw fail(t, "dtype " + t.dtype() + " cannot be read as float (only F32, F16, BF16)");
+        long n = t.elements();
+        Objects.checkFromIndexSize(dstOff, n, dst.length);
+        MemorySegment data = segment(t).asSlice(t.dataBegin(), t.bytes());
+        if (!transpose) {
+            dtype.convert(data, 0, dst, dstOff, (int) n);
+        } else {
+            if (expectedShape.length != 2) throw fail(t, "cannot transpose a tensor of shape " + Arrays.toString(expectedShape));
+            transposeInto(data, dtype, (int) expectedShape[0], (int) expectedShape[1], dst, dstOff);
+        }
+        bytesRead.addAndGet(t.bytes());
+    }
+
+    /** Total bytes of tensor data read so far. */
+    public long bytesRead() {
+        return bytesRead.get();
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        mapped.clear();
+        arena.close();
+    }
+
+    /** Converts blocks of rows of the stored [r, c] tensor and scatters each block into the [c, r] output. */
+    private static void transposeInto(MemorySegment data, FloatDtype dtype, int r, int c, float[] dst, int dstOff) {
+        float[] rows = new float[Math.min(r, TRANSPOSE_ROWS) * c];
+        for (int i0 = 0; i0 < r; i0 += TRANSPOSE_ROWS) {
+            int b = Math.min(TRANSPOSE_ROWS, r - i0);
+            dtype.convert(data, (long) i0 * c, rows, 0, b * c);
+            for (int j = 0; j < c; j++) {
+                int out = dstOff + j * r + i0;
+                for (int i = 0; i < b; i++) dst[out + i] = rows[i * c + j];
+            }
+        }
+    }
+
+    private synchronized MemorySegment segment(TensorInfo t) {
+        if (closed) throw new IllegalStateException("checkpoint " + dir + " is closed");
+        MemorySegment segment = mapped.computeIfAbsent(t.file(), file -> {
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+                return ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+            } catch (IOException e) {
+                throw new SlimException(file + ": cannot map: " + e.getMessage(), e);
+            }
+        });
+        if (segment.byteSize() < t.dataEnd()) throw fail(t, "file is shorter than when its header was read");
+        return segment;
+    }
+
+    /** The dtypes that read as float, each with its conversion of {@code count} elements from element {@code first}. */
+    private enum FloatDtype {
+        F32 {
+            void convert(MemorySegment src, long first, float[] dst, int off, int count) {
+                MemorySegment.copy(src, F32_LE, first * 4, dst, off, count);
+            }
+        },
+        F16 {
+            void convert(MemorySegment src, long first, float[] dst, int off, int count) {
+                for (int i = 0; i < count; i++) dst[off + i] = Float.float16ToFloat(src.get(U16_LE, (first + i) * 2));
+            }
+        },
+        /** bfloat16 is the high half of a float32. */
+        BF16 {
+            void convert(MemorySegment src, long first, float[] dst, int off, int count) {
+                for (int i = 0; i < count; i++) dst[off + i] = Float.intBitsToFloat(src.get(U16_LE, (first + i) * 2) << 16);
+            }
+        };
+
+        abstract void convert(MemorySegment src, long first, float[] dst, int off, int count);
+
+        static FloatDtype of(String dtype) {
+            return switch (dtype) {
+                case "F32" -> F32;
+                case "F16" -> F16;
+                case "BF16" -> BF16;
+                default -> null;
+            };
+        }
+    }
+
+    /** Bytes per element of the dtypes safetensors defines, or -1 for a name it does not. */
+    static int dtypeBytes(String dtype) {
+        return switch (dtype) {
+            case "F64", "I64", "U64" -> 8;
+            case "F32", "I32", "U32" -> 4;
+            case "F16", "BF16", "I16", "U16" -> 2;
+            case "I8", "U8", "BOOL", "F8_E4M3", "F8_E5M2" -> 1;
+            default -> -1;
+        };
+    }
+
+    private static Map<String, TensorInfo> readIndex(Path dir, Path index) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(Files.readAllBytes(index));
+        } catch (JsonProcessingException e) {
+            throw new SlimException(index + ": not valid JSON: " + e.getOriginalMessage(), e);
+        } catch (IOException e) {
+            throw new SlimException(index + ": cannot read: " + e.getMessage(), e);
+        }
+        JsonNode weightMap = root == null ? null : root.get("weight_map");
+        if (weightMap == null || !weightMap.isObject()) throw new SlimException(index + ": no \"weight_map\" object");
+        Map<String, Map<String, TensorInfo>> shards = new HashMap<>();
+        Map<String, TensorInfo> tensors = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> e : weightMap.properties()) {
+            String name = e.getKey();
+            if (!e.getValue().isTextual()) throw new SlimException(index + ": tensor '" + name + "': shard is not a file name");
+            String shardName = e.getValue().asText();
+            Map<String, TensorInfo> shard = shards.computeIfAbsent(shardName, s -> {
+                Path file = dir.resolve(s);
+                if (!Files.isRegularFile(file)) {
+                    throw new SlimException(index + ": tensor '" + name + "' is in shard " + s + ", which is missing from " + dir);
+                }
+                return readHeader(file);
+            });
+            TensorInfo t = shard.get(name);
+            if (t == null) throw new SlimException(dir.resolve(shardName) + ": no tensor '" + name + "', though " + INDEX_FILE + " puts it here");
+            tensors.put(name, t);
+        }
+        return tensors;
+    }
+
+    /** Parses and checks one file's header; offsets become absolute file positions. */
+    static Map<String, TensorInfo> readHeader(Path file) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = ch.size();
+            if (size < 8) throw new SlimException(file + ": " + size + " bytes, too short for a safetensors file (8-byte header length)");
+            long headerBytes = readFully(ch, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
+            if (headerBytes < 0 || headerBytes > MAX_HEADER_BYTES) {
+                throw new SlimException(file + ": header length " + Long.toUnsignedString(headerBytes) + " is absurd (limit 100 MB); not a safetensors file?");
+            }
+            if (headerBytes > size - 8) throw new SlimException(file + ": header length " + headerBytes + " exceeds the file size " + size);
+            JsonNode root;
+            try {
+                root = JSON.readTree(readFully(ch, 8, (int) headerBytes).array());
+            } catch (JsonProcessingException e) {
+                throw new SlimException(file + ": header is not valid JSON: " + e.getOriginalMessage(), e);
+            }
+            if (root == null || !root.isObject()) throw new SlimException(file + ": header is not a JSON object");
+            long dataStart = 8 + headerBytes;
+            Map<String, TensorInfo> tensors = new LinkedHashMap<>();
+            for (Map.Entry<String, JsonNode> e : root.properties()) {
+                if (e.getKey().equals("__metadata__")) continue;
+                tensors.put(e.getKey(), entry(file, e.getKey(), e.getValue(), dataStart, size - dataStart));
+            }
+            return tensors;
+        } catch (IOException e) {
+            throw new SlimException(file + ": cannot read: " + e, e);
+        }
+    }
+
+    private static TensorInfo entry(Path file, String name, JsonNode e, long dataStart, long dataBytes) {
+        String where = file + ": tensor '" + name + "': ";
+        JsonNode dtypeNode = e.get("dtype");
+        if (dtypeNode == null || !dtypeNode.isTextual()) throw new SlimException(where + "no \"dtype\" string");
+        String dtype = dtypeNode.asText();
+        long[] shape = longs(e.get("shape"), -1);
+        if (shape == null) throw new SlimException(where + "\"shape\" is not a list of non-negative integers");
+        long[] offsets = longs(e.get("data_offsets"), 2);
+        if (offsets == null) throw new SlimException(where + "\"data_offsets\" is not two non-negative integers");
+        long begin = offsets[0], end = offsets[1];
+        if (end < begin) throw new SlimException(where + "data_offsets [" + begin + ", " + end + "] end before they begin");
+        if (end > dataBytes) {
+            throw new SlimException(where + "data_offsets [" + begin + ", " + end + "] run past the " + dataBytes + " data bytes of the file");
+        }
+        int width = dtypeBytes(dtype);
+        if (width > 0) {
+            long need;
+            try {
+                need = width;
+                for (long d : shape) need = Math.multiplyExact(need, d);
+            } catch (ArithmeticException overflow) {
+                throw new SlimException(where + "shape " + Arrays.toString(shape) + " is too large");
+            }
+            if (end - begin != need) {
+                throw new SlimException(where + "data_offsets [" + begin + ", " + end + "] hold " + (end - begin) + " bytes but "
+                        + dtype + Arrays.toString(shape) + " needs " + need);
+            }
+        }
+        return new TensorInfo(name, dtype, shape, file, dataStart + begin, dataStart + end);
+    }
+
+    /** A JSON list of non-negative integers (of length {@code length} unless it is -1), or null if it is not one. */
+    private static long[] longs(JsonNode node, int length) {
+        if (node == null || !node.isArray() || (length >= 0 && node.size() != length)) return null;
+        long[] values = new long[node.size()];
+        for (int i = 0; i < values.length; i++) {
+            JsonNode v = node.get(i);
+            if (!v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < 0) return null;
+            values[i] = v.asLong();
+        }
+        return values;
+    }
+
+    private static ByteBuffer readFully(FileChannel ch, long position, int bytes) throws IOException {
+        ByteBuffer buffer = ByteBuffer.allocate(bytes);
+        while (buffer.hasRemaining()) {
+            if (ch.read(buffer, position + buffer.position()) < 0) throw new IOException("unexpected end of file");
+        }
+        return buffer;
+    }
+
+    private static SlimException fail(TensorInfo t, String problem) {
+        return new SlimException(t.file() + ": tensor '" + t.name() + "': " + problem);
+    }
+}

@@ -1,0 +1,434 @@
+package slim.nn.kernels;
+
+import java.util.SplittableRandom;
+import slim.nn.Slice;
+
+/** The kernels on the CPU: plain loops, split across cores where a kernel is big enough. */
+public final class CpuKernels implements Kernels {
+
+    @Override
+    public String name() {
+        return "cpu (" + Parallel.threads() + " threads, " + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize() + "-bit vectors)";
+    }
+
+    @Override
+    public void embeddingForward(Slice out, Slice table, int[] ids, int T, int C, boolean accumulate) {
+        float[] o = out.data(), w = table.data();
+        int rows = table.length() / C;
+        for (int t = 0; t < T; t++) {
+            int id = ids[t];
+            if (id < 0 || id >= rows) {
+                throw new IllegalArgumentException("token id " + id + " at position " + t + " is outside the embedding table of " + rows + " rows");
+            }
+            int src = table.offset() + id * C, dst = out.offset() + t * C;
+            if (accumulate) {
+                for (int i = 0; i < C; i++) o[dst + i] += w[src + i];
+            } else {
+                System.arraycopy(w, src, o, dst, C);
+            }
+        }
+    }
+
+    @Override
+    public void embeddingBackward(Slice dtable, Slice dout, int[] ids, int T, int C) {
+        float[] dw = dtable.data(), d = dout.data();
+        for (int t = 0; t < T; t++) {
+            int dst = dtable.offset() + ids[t] * C, src = dout.offset() + t * C;
+            for (int i = 0; i < C; i++) dw[dst + i] += d[src + i];
+        }
+    }
+
+    @Override
+    public void layerNormForward(Slice out, Slice mean, Slice rstd, Slice inp, Slice w, Slice b, int T, int C, float eps) {
+        float[] o = out.data(), x = inp.data(), wd = w.data(), bd = b.data();
+        Parallel.forEach(T, 4L * C, t -> {
+            int xo = inp.offset() + t * C, oo = out.offset() + t * C;
+            float m = 0f;
+            for (int i = 0; i < C; i++) m += x[xo + i];
+            m /= C;
+            float v = 0f;
+            for (int i = 0; i < C; i++) {
+                float dx = x[xo + i] - m;
+                v += dx * dx;
+            }
+            float s = (float) (1.0 / Math.sqrt(v / C + eps));
+            for (int i = 0; i < C; i++) {
+                o[oo + i] = (x[xo + i] - m) * s * wd[w.offset() + i] + bd[b.offset() + i];
+            }
+            mean.set(t, m);
+            rstd.set(t, s);
+        });
+    }
+
+    @Override
+    public void layerNormBackward(Slice dinp, Slice dw, Slice db, Slice dout, Slice inp, Slice w, Slice mean,
+                                  Slice rstd, int T, int C) {
+        float[] dx = dinp.data(), d = dout.data(), x = inp.data(), wd = w.data();
+        Parallel.forEach(T, 6L * C, t -> {
+            int xo = inp.offset() + t * C, dOff = dout.offset() + t * C, dxo = dinp.offset() + t * C;
+            float m = mean.get(t), s = rstd.get(t);
+            float dnormMean = 0f, dnormNormMean = 0f;
+            for (int i = 0; i < C; i++) {
+                float norm = (x[xo + i] - m) * s;
+                float dnorm = wd[w.offset() + i] * d[dOff + i];
+                dnormMean += dnorm;
+                dnormNormMean += dnorm * norm;
+            }
+            dnormMean /= C;
+            dnormNormMean /= C;
+            for (int i = 0; i < C; i++) {
+                float norm = (x[xo + i] - m) * s;
+                float dnorm = wd[w.offset() + i] * d[dOff + i];
+                dx[dxo + i] += (dnorm - dnormMean - norm * dnormNormMean) * s;
+            }
+        });
+        // Weight and bias gradients sum over rows: split by columns so no two threads share one.
+        float[] gw = dw.data(), gb = db.data();
+        Parallel.forEach(C, 3L * T, i -> {
+            float sw = 0f, sb = 0f;
+            for (int t = 0; t < T; t++) {
+                float dv = d[dout.offset() + t * C + i];
+                sw += (x[inp.offset() + t * C + i] - mean.get(t)) * rstd.get(t) * dv;
+                sb += dv;
+            }
+            gw[dw.offset() + i] += sw;
+            gb[db.offset() + i] += sb;
+        });
+    }
+
+    @Override
+    public void rmsNormForward(Slice out, Slice rstd, Slice inp, Slice w, int T, int C, float eps) {
+        float[] o = out.data(), x = inp.data(), wd = w.data();
+        Parallel.forEach(T, 3L * C, t -> {
+            int xo = inp.offset() + t * C, oo = out.offset() + t * C;
+            float ss = 0f;
+            for (int i = 0; i < C; i++) ss += x[xo + i] * x[xo + i];
+            float s = (float) (1.0 / Math.sqrt(ss / C + eps));
+            for (int i = 0; i < C; i++) o[oo + i] = x[xo + i] * s * wd[w.offset() + i];
+            rstd.set(t, s);
+        });
+    }
+
+    @Override
+    public void rmsNormBackward(Slice dinp, Slice dw, Slice dout, Slice inp, Slice w, Slice rstd, int T, int C) {
+        float[] dx = dinp.data(), d = dout.data(), x = inp.data(), wd = w.data();
+        Parallel.forEach(T, 5L * C, t -> {
+            int xo = inp.offset() + t * C, dOff = dout.offset() + t * C, dxo = dinp.offset() + t * C;
+            float s = rstd.get(t);
+            float dnormNormMean = 0f;
+            for (int i = 0; i < C; i++) dnormNormMean += wd[w.offset() + i] * d[dOff + i] * x[xo + i] * s;
+            dnormNormMean /= C;
+            for (int i = 0; i < C; i++) {
+                float norm = x[xo + i] * s;
+                dx[dxo + i] += (wd[w.offset() + i] * d[dOff + i] - norm * dnormNormMean) * s;
+            }
+        });
+        float[] gw = dw.data();
+        Parallel.forEach(C, 2L * T, i -> {
+            float sw = 0f;
+            for (int t = 0; t < T; t++) sw += x[inp.offset() + t * C + i] * rstd.get(t) * d[dout.offset() + t * C + i];
+            gw[dw.offset() + i] += sw;
+        });
+    }
+
+    @Override
+    public void matmulForward(Slice out, Slice inp, Slice w, Slice bias, int T, int C, int OC) {
+        Matmul.forward(out.data(), out.offset(), inp.data(), inp.offset(), w.data(), w.offset(),
+                bias == null ? null : bias.data(), bias == null ? 0 : bias.offset(), T, C, OC);
+    }
+
+    @Override
+    public void matmulBackward(Slice dinp, Slice dw, Slice dbias, Slice dout, Slice inp, Slice w, int T, int C, int OC) {
+        Matmul.backward(dinp == null ? null : dinp.data(), dinp == null ? 0 : dinp.offset(),
+                dw.data(), dw.offset(), dbias == null ? null : dbias.data(), dbias == null ? 0 : dbias.offset(),
+                dout.data(), dout.offset(), inp.data(), inp.offset(), w.data(), w.offset(), T, C, OC);
+    }
+
+    @Override
+    public void attentionForward(Slice out, Slice att, Slice qkv, Slice dropMask, int T, int H, int KV, int D,
+                                 boolean causal) {
+        int row = (H + 2 * KV) * D, group = H / KV;
+        float scale = (float) (1.0 / Math.sqrt(D));
+        float[] q = qkv.data(), a = att.data(), o = out.data();
+        Parallel.forEach(H * T, 2L * T * D, ht -> {
+            int h = ht / T, t = ht % T, g = h / group;
+            int qo = qkv.offset() + t * row + h * D;
+            int ko = qkv.offset() + H * D + g * D, vo = qkv.offset() + (H + KV) * D + g * D;
+            int ao = att.offset() + (h * T + t) * T;
+            int len = causal ? t + 1 : T;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int s = 0; s < len; s++) {
+                float sc = Matmul.dot(q, qo, q, ko + s * row, D) * scale;
+                a[ao + s] = sc;
+                if (sc > max) max = sc;
+            }
+            float sum = 0f;
+            for (int s = 0; s < len; s++) {
+                float e = (float) Math.exp(a[ao + s] - max);
+                a[ao + s] = e;
+                sum += e;
+            }
+            float inv = 1f / sum;
+            for (int s = 0; s < len; s++) a[ao + s] *= inv;
+            for (int s = len; s < T; s++) a[ao + s] = 0f;
+            int oo = out.offset() + t * H * D + h * D;
+            for (int i = 0; i < D; i++) o[oo + i] = 0f;
+            for (int s = 0; s < len; s++) {
+                float p = a[ao + s];
+                if (dropMask != null) p *= dropMask.get((h * T + t) * T + s);
+                Matmul.axpy(p, q, vo + s * row, o, oo, D);
+            }
+        });
+    }
+
+    @Override
+    public void attentionBackward(Slice dqkv, Slice datt, Slice dout, Slice qkv, Slice att, Slice dropMask, int T,
+                                  int H, int KV, int D, boolean causal) {
+        int row = (H + 2 * KV) * D, group = H / KV;
+        float scale = (float) (1.0 / Math.sqrt(D));
+        float[] q = qkv.data(), a = att.data(), dq = dqkv.data(), dd = dout.data(), da = datt.data();
+        zero(dqkv, T * row);
+        // One task per kv head: the k and v gradients of a kv head are summed over its query heads.
+        Parallel.forEach(KV, 4L * group * T * T * D / (causal ? 2 : 1), g -> {
+            int ko = qkv.offset() + H * D + g * D, vo = qkv.offset() + (H + KV) * D + g * D;
+            int dko = dqkv.offset() + H * D + g * D, dvo = dqkv.offset() + (H + KV) * D + g * D;
+            for (int h = g * group; h < (g + 1) * group; h++) {
+                for (int t = 0; t < T; t++) {
+                    int len = causal ? t + 1 : T;
+                    int ao = att.offset() + (h * T + t) * T, dao = datt.offset() + (h * T + t) * T;
+                    int doo = dout.offset() + t * H * D + h * D;
+                    int qo = qkv.offset() + t * row + h * D, dqo = dqkv.offset() + t * row + h * D;
+                    float dot = 0f;
+                    for (int s = 0; s < len; s++) {
+                        float mask = dropMask == null ? 1f : dropMask.get((h * T + t) * T + s);
+                        float dp = Matmul.dot(dd, doo, q, vo + s * row, D) * mask;
+                        Matmul.axpy(a[ao + s] * mask, dd, doo, dq, dvo + s * row, D);
+                        da[dao + s] = dp;
+                        dot += dp * a[ao + s];
+                    }
+                    for (int s = 0; s < len; s++) {
+                        float ds = a[ao + s] * (da[dao + s] - dot) * scale;
+                        Matmul.axpy(ds, q, ko + s * row, dq, dqo, D);
+                        Matmul.axpy(ds, q, qo, dq, dko + s * row, D);
+                    }
+                }
+            }
+        });
+    }
+
+    @Override
+    public void ropeForward(Slice qkv, Slice cos, Slice sin, int T, int H, int KV, int D) {
+        rotate(qkv, cos, sin, T, H, KV, D, 1f);
+    }
+
+    @Override
+    public void ropeBackward(Slice dqkv, Slice cos, Slice sin, int T, int H, int KV, int D) {
+        rotate(dqkv, cos, sin, T, H, KV, D, -1f);
+    }
+
+    /** Rotate-half RoPE on the q and k heads of each row; direction -1 applies the inverse rotation. */
+    private static void rotate(Slice qkv, Slice cos, Slice sin, int T, int H, int KV, int D, float direction) {
+        int row = (H + 2 * KV) * D, half = D / 2;
+        float[] x = qkv.data();
+        Parallel.forEach(T, 6L * (H + KV) * D, t -> {
+            for (int head = 0; head < H + KV; head++) {
+                int base = qkv.offset() + t * row + head * D;
+                for (int i = 0; i < half; i++) {
+                    float c = cos.get(t * half + i), s = direction * sin.get(t * half + i);
+                    float x1 = x[base + i], x2 = x[base + i + half];
+                    x[base + i] = x1 * c - x2 * s;
+                    x[base + i + half] = x2 * c + x1 * s;
+                }
+            }
+        });
+    }
+
+    private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2.0 / Math.PI);
+    private static final float INV_SQRT_2 = (float) (1.0 / Math.sqrt(2.0));
+    private static final float INV_SQRT_2PI = (float) (1.0 / Math.sqrt(2.0 * Math.PI));
+
+    @Override
+    public void activationForward(Activation act, Slice out, Slice inp, int N) {
+        float[] o = out.data(), x = inp.data();
+        int oo = out.offset(), xo = inp.offset();
+        Parallel.forEach(N, 20, i -> {
+            float v = x[xo + i];
+            o[oo + i] = switch (act) {
+                case RELU -> Math.max(v, 0f);
+                case GELU_TANH -> 0.5f * v * (1f + (float) Math.tanh(SQRT_2_OVER_PI * (v + 0.044715f * v * v * v)));
+                case GELU_ERF -> 0.5f * v * (1f + erf(v * INV_SQRT_2));
+            };
+        });
+    }
+
+    @Override
+    public void activationBackward(Activation act, Slice dinp, Slice inp, Slice dout, int N) {
+        float[] dx = dinp.data(), x = inp.data(), d = dout.data();
+        int dxo = dinp.offset(), xo = inp.offset(), dOff = dout.offset();
+        Parallel.forEach(N, 20, i -> {
+            float v = x[xo + i];
+            float grad = switch (act) {
+                case RELU -> v > 0f ? 1f : 0f;
+                case GELU_TANH -> {
+                    float cube = 0.044715f * v * v * v;
+                    float tanh = (float) Math.tanh(SQRT_2_OVER_PI * (v + cube));
+                    float sech2 = 1f - tanh * tanh;
+                    yield 0.5f * (1f + tanh) + 0.5f * v * sech2 * SQRT_2_OVER_PI * (1f + 3f * 0.044715f * v * v);
+                }
+                case GELU_ERF -> 0.5f * (1f + erf(v * INV_SQRT_2)) + v * INV_SQRT_2PI * (float) Math.exp(-0.5f * v * v);
+            };
+            dx[dxo + i] += grad * d[dOff + i];
+        });
+    }
+
+    /** erf from the Chebyshev fit of erfc (fractional error below 1.2e-7): ample for float; Java has no erf. */
+    static float erf(float xf) {
+        double x = Math.abs(xf);
+        double t = 1.0 / (1.0 + 0.5 * x);
+        double y = t * Math.exp(-x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418
+                + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587
+                + t * (-0.82215223 + t * 0.17087277)))))))));
+        double erf = 1.0 - y;
+        return (float) (xf >= 0 ? erf : -erf);
+    }
+
+    @Override
+    public void swigluForward(Slice out, Slice gateUp, int T, int I) {
+        float[] o = out.data(), g = gateUp.data();
+        Parallel.forEach(T, 10L * I, t -> {
+            int go = gateUp.offset() + t * 2 * I, oo = out.offset() + t * I;
+            for (int i = 0; i < I; i++) {
+                float gate = g[go + i];
+                o[oo + i] = gate / (1f + (float) Math.exp(-gate)) * g[go + I + i];
+            }
+        });
+    }
+
+    @Override
+    public void swigluBackward(Slice dgateUp, Slice gateUp, Slice dout, int T, int I) {
+        float[] dg = dgateUp.data(), g = gateUp.data(), d = dout.data();
+        Parallel.forEach(T, 12L * I, t -> {
+            int go = gateUp.offset() + t * 2 * I, dgo = dgateUp.offset() + t * 2 * I, dOff = dout.offset() + t * I;
+            for (int i = 0; i < I; i++) {
+                float gate = g[go + i], up = g[go + I + i];
+                float sig = 1f / (1f + (float) Math.exp(-gate));
+                float silu = gate * sig;
+                dg[dgo + i] = d[dOff + i] * up * sig * (1f + gate * (1f - sig));
+                dg[dgo + I + i] = d[dOff + i] * silu;
+            }
+        });
+    }
+
+    @Override
+    public void add(Slice out, Slice a, Slice b, int N) {
+        float[] o = out.data(), x = a.data(), y = b.data();
+        int oo = out.offset(), ao = a.offset(), bo = b.offset();
+        for (int i = 0; i < N; i++) o[oo + i] = x[ao + i] + y[bo + i];
+    }
+
+    @Override
+    public void multiply(Slice x, Slice y, int N) {
+        float[] a = x.data(), b = y.data();
+        int ao = x.offset(), bo = y.offset();
+        for (int i = 0; i < N; i++) a[ao + i] *= b[bo + i];
+    }
+
+    @Override
+    public void dropoutMask(Slice mask, int N, float p, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        float keep = 1f / (1f - p);
+        float[] m = mask.data();
+        for (int i = 0; i < N; i++) m[mask.offset() + i] = random.nextDouble() < p ? 0f : keep;
+    }
+
+    @Override
+    public void zero(Slice x, int N) {
+        x.fill(0f, N);
+    }
+
+    @Override
+    public void copy(Slice dst, Slice src, int N) {
+        System.arraycopy(src.data(), src.offset(), dst.data(), dst.offset(), N);
+    }
+
+    @Override
+    public void gatherRows(Slice dst, Slice src, int[] rows, int n, int C) {
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(src.data(), src.offset() + rows[i] * C, dst.data(), dst.offset() + i * C, C);
+        }
+    }
+
+    @Override
+    public void scatterAddRows(Slice dst, Slice src, int[] rows, int n, int C) {
+        for (int i = 0; i < n; i++) {
+            Matmul.axpy(1f, src.data(), src.offset() + i * C, dst.data(), dst.offset() + rows[i] * C, C);
+        }
+    }
+
+    @Override
+    public void meanRowsForward(Slice out, Slice inp, int T, int C) {
+        out.fill(0f, C);
+        for (int t = 0; t < T; t++) Matmul.axpy(1f / T, inp.data(), inp.offset() + t * C, out.data(), out.offset(), C);
+    }
+
+    @Override
+    public void meanRowsBackward(Slice dinp, Slice dout, int T, int C) {
+        for (int t = 0; t < T; t++) Matmul.axpy(1f / T, dout.data(), dout.offset(), dinp.data(), dinp.offset() + t * C, C);
+    }
+
+    @Override
+    public float crossEntropyForward(Slice probs, Slice logits, int[] targets, int[] candidates, int n, int V) {
+        double loss = 0;
+        float[] p = probs.data(), z = logits.data();
+        for (int r = 0; r < n; r++) {
+            int zo = logits.offset() + r * V, po = probs.offset() + r * V;
+            int count = candidates == null ? V : candidates.length;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int j = 0; j < count; j++) max = Math.max(max, z[zo + column(candidates, j)]);
+            double sum = 0;
+            for (int j = 0; j < count; j++) sum += Math.exp(z[zo + column(candidates, j)] - max);
+            if (candidates != null) java.util.Arrays.fill(p, po, po + V, 0f);
+            for (int j = 0; j < count; j++) {
+                int c = column(candidates, j);
+                p[po + c] = (float) (Math.exp(z[zo + c] - max) / sum);
+            }
+            loss += -(z[zo + targets[r]] - max - Math.log(sum));
+        }
+        return (float) (loss / n);
+    }
+
+    private static int column(int[] candidates, int j) {
+        return candidates == null ? j : candidates[j];
+    }
+
+    @Override
+    public void crossEntropyBackward(Slice dlogits, Slice probs, int[] targets, int[] candidates, int n, int V) {
+        float[] d = dlogits.data(), p = probs.data();
+        for (int r = 0; r < n; r++) {
+            int dOff = dlogits.offset() + r * V, po = probs.offset() + r * V;
+            for (int j = 0; j < V; j++) d[dOff + j] = p[po + j] / n;
+            d[dOff + targets[r]] -= 1f / n;
+        }
+    }
+
+    @Override
+    public void adamw(Slice params, Slice grads, Slice m, Slice v, int N, float lr, float beta1, float beta2,
+                      float eps, float weightDecay, int step) {
+        float[] p = params.data(), g = grads.data(), md = m.data(), vd = v.data();
+        int po = params.offset(), go = grads.offset(), mo = m.offset(), vo = v.offset();
+        float correction1 = (float) (1 - Math.pow(beta1, step));
+        float correction2Sqrt = (float) Math.sqrt(1 - Math.pow(beta2, step));
+        float stepSize = lr / correction1, decay = 1f - lr * weightDecay;
+        int chunk = 1 << 14;
+        Parallel.forEach((N + chunk - 1) / chunk, 8L * chunk, c -> {
+            for (int i = c * chunk, end = Math.min(N, i + chunk); i < end; i++) {
+                float grad = g[go + i];
+                float mi = beta1 * md[mo + i] + (1 - beta1) * grad;
+                float vi = beta2 * vd[vo + i] + (1 - beta2) * grad * grad;
+                md[mo + i] = mi;
+                vd[vo + i] = vi;
+                p[po + i] = p[po + i] * decay - stepSize * mi / ((float) Math.sqrt(vi) / correction2Sqrt + eps);
+            }
+        });
+    }
+}

@@ -1,0 +1,104 @@
+package slim.nn.kernels;
+
+import slim.nn.Slice;
+
+/**
+ * Everything a backend implements: the forward/backward kernel pairs of every family, the loss and
+ * the optimiser. A model step is a fixed sequence of calls to these over buffers the model owns, so
+ * a backend may run each call at once (CPU) or record the sequence and replay it on a device.
+ *
+ * <p>Conventions, as in llm.c: rows are positions (T of them), row-major [T, C] activations; a
+ * weight of a linear layer is [OC, C] (out, in); backward kernels ACCUMULATE (+=) into every
+ * gradient they are given, so the caller zeroes what must start from zero.
+ */
+public interface Kernels {
+
+    String name();
+
+    /** out[t] (+)= table[ids[t]] for t < T, rows of width C; accumulate adds instead of writing. */
+    void embeddingForward(Slice out, Slice table, int[] ids, int T, int C, boolean accumulate);
+
+    void embeddingBackward(Slice dtable, Slice dout, int[] ids, int T, int C);
+
+    void layerNormForward(Slice out, Slice mean, Slice rstd, Slice inp, Slice w, Slice b, int T, int C, float eps);
+
+    void layerNormBackward(Slice dinp, Slice dw, Slice db, Slice dout, Slice inp, Slice w, Slice mean, Slice rstd,
+                           int T, int C);
+
+    void rmsNormForward(Slice out, Slice rstd, Slice inp, Slice w, int T, int C, float eps);
+
+    void rmsNormBackward(Slice dinp, Slice dw, Slice dout, Slice inp, Slice w, Slice rstd, int T, int C);
+
+    /** out[T, OC] = inp[T, C] · w[OC, C]ᵀ + bias[OC] (bias may be null). */
+    void matmulForward(Slice out, Slice inp, Slice w, Slice bias, int T, int C, int OC);
+
+    /** dinp += dout·w, dw += doutᵀ·inp, dbias += Σ_t dout; dinp may be null (input is not trained). */
+    void matmulBackward(Slice dinp, Slice dw, Slice dbias, Slice dout, Slice inp, Slice w, int T, int C, int OC);
+
+    /**
+     * Scaled dot-product attention over a fused qkv [T, (H + 2·KV)·D] (q heads, then k, then v);
+     * grouped-query when KV < H. att [H, T, T] keeps the softmax probabilities for backward;
+     * dropMask (nullable) [H, T, T] is the attention-dropout mask (0 or 1/(1-p)).
+     */
+    void attentionForward(Slice out, Slice att, Slice qkv, Slice dropMask, int T, int H, int KV, int D,
+                          boolean causal);
+
+    /** datt is scratch of att's size; dqkv is overwritten (not accumulated). */
+    void attentionBackward(Slice dqkv, Slice datt, Slice dout, Slice qkv, Slice att, Slice dropMask, int T, int H,
+                           int KV, int D, boolean causal);
+
+    /** Rotates q and k of a fused qkv in place (rotate-half RoPE); cos/sin are [maxT, D/2] tables. */
+    void ropeForward(Slice qkv, Slice cos, Slice sin, int T, int H, int KV, int D);
+
+    /** The transposed rotation, applied in place to dqkv. */
+    void ropeBackward(Slice dqkv, Slice cos, Slice sin, int T, int H, int KV, int D);
+
+    void activationForward(Activation act, Slice out, Slice inp, int N);
+
+    /** dinp += act'(inp) · dout. */
+    void activationBackward(Activation act, Slice dinp, Slice inp, Slice dout, int N);
+
+    /** out[T, I] = silu(gate) · up, with gateUp [T, 2I] holding gate then up in each row. */
+    void swigluForward(Slice out, Slice gateUp, int T, int I);
+
+    /** dgateUp is overwritten. */
+    void swigluBackward(Slice dgateUp, Slice gateUp, Slice dout, int T, int I);
+
+    /** out = a + b. */
+    void add(Slice out, Slice a, Slice b, int N);
+
+    /** x *= y, element-wise (dropout forward and backward with a mask). */
+    void multiply(Slice x, Slice y, int N);
+
+    /** Fills mask with 0 (probability p) or 1/(1-p), reproducibly from seed. */
+    void dropoutMask(Slice mask, int N, float p, long seed);
+
+    void zero(Slice x, int N);
+
+    void copy(Slice dst, Slice src, int N);
+
+    /** dst[i] = src[rows[i]] for i < n, rows of width C. */
+    void gatherRows(Slice dst, Slice src, int[] rows, int n, int C);
+
+    /** dst[rows[i]] += src[i]. */
+    void scatterAddRows(Slice dst, Slice src, int[] rows, int n, int C);
+
+    /** out[C] = mean over the T rows of inp. */
+    void meanRowsForward(Slice out, Slice inp, int T, int C);
+
+    /** dinp[t] += dout / T for every row. */
+    void meanRowsBackward(Slice dinp, Slice dout, int T, int C);
+
+    /**
+     * Softmax cross-entropy of n rows of logits [n, V] against targets; candidates (nullable) restricts
+     * the softmax to those columns. Keeps probs for backward; returns the mean loss.
+     */
+    float crossEntropyForward(Slice probs, Slice logits, int[] targets, int[] candidates, int n, int V);
+
+    /** dlogits = (probs - onehot(target)) / n, overwritten. */
+    void crossEntropyBackward(Slice dlogits, Slice probs, int[] targets, int[] candidates, int n, int V);
+
+    /** One AdamW step (PyTorch semantics: decoupled weight decay, bias correction); step counts from 1. */
+    void adamw(Slice params, Slice grads, Slice m, Slice v, int N, float lr, float beta1, float beta2, float eps,
+               float weightDecay, int step);
+}

@@ -1,0 +1,260 @@
+package slim.nn.model;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import slim.nn.SlimException;
+import slim.nn.Slice;
+
+/**
+ * Where every parameter of a first-k model lives in the one flat parameter block, and which
+ * Hugging Face tensor fills each part. The same layout indexes the gradients and optimiser state.
+ *
+ * <p>Internally every family has the same parts: a layer's q, k and v projections are one fused
+ * [H+2KV)·D, C] matrix (GPT-2's c_attn already is; OPT, Llama and BERT fill it from three
+ * tensors), the gated MLP's gate and up are one [2I, C] matrix, and all linear weights are
+ * [out, in] (GPT-2's Conv1D tensors are transposed on the way in and out).
+ */
+public final class ParamLayout {
+
+    /** A named part of the block. */
+    public record Entry(String name, int offset, int length) {}
+
+    /** A checkpoint tensor: its name and stored shape, and where it lies in the block. */
+    public record Binding(String tensor, long[] shape, int offset, boolean transposed) {
+        public int length() {
+            long n = 1;
+            for (long d : shape) n *= d;
+            return (int) n;
+        }
+    }
+
+    public static final String SCORE_TENSOR = "score.weight";
+
+    private final ModelConfig config;
+    private final int keptLayers;
+    private final int numLabels;
+    private final String prefix;
+    private final Map<String, Entry> entries = new LinkedHashMap<>();
+    private final List<Binding> bindings = new ArrayList<>();
+    private long size;
+
+    /**
+     * @param prefix    the checkpoint's tensor-name prefix ("transformer.", "model.decoder.", "bert.", ...)
+     * @param numLabels rows of the classification head `score`; 0 for none
+     */
+    public ParamLayout(ModelConfig config, int keptLayers, int numLabels, String prefix) {
+        config.checkKeptLayers(keptLayers);
+        this.config = config;
+        this.keptLayers = keptLayers;
+        this.numLabels = numLabels;
+        this.prefix = prefix;
+        switch (config.family()) {
+            case GPT2 -> gpt2();
+            case OPT -> opt();
+            case LLAMA -> llama();
+            case BERT -> bert();
+        }
+        if (numLabels > 0) {
+            bind(add("score", numLabels * config.embedDim()), SCORE_TENSOR, 0, false, numLabels, config.embedDim());
+        }
+        if (size > Integer.MAX_VALUE - 16) {
+            throw new SlimException(config.file() + ": " + size + " parameters with " + keptLayers
+                    + " layers kept exceed one Java array (2^31); keep fewer layers");
+        }
+    }
+
+    private void gpt2() {
+        int c = config.hidden(), v = config.vocab();
+        bind(add("wte", v * c), "wte.weight", 0, false, v, c);
+        bind(add("wpe", config.maxPositions() * c), "wpe.weight", 0, false, config.maxPositions(), c);
+        for (int l = 0; l < keptLayers; l++) {
+            String h = "h." + l + ".";
+            String e = layer(l);
+            bind(add(e + "norm1W", c), h + "ln_1.weight", 0, false, c);
+            bind(add(e + "norm1B", c), h + "ln_1.bias", 0, false, c);
+            bind(add(e + "qkvW", 3 * c * c), h + "attn.c_attn.weight", 0, true, c, 3 * c);
+            bind(add(e + "qkvB", 3 * c), h + "attn.c_attn.bias", 0, false, 3 * c);
+            bind(add(e + "attnOutW", c * c), h + "attn.c_proj.weight", 0, true, c, c);
+            bind(add(e + "attnOutB", c), h + "attn.c_proj.bias", 0, false, c);
+            bind(add(e + "norm2W", c), h + "ln_2.weight", 0, false, c);
+            bind(add(e + "norm2B", c), h + "ln_2.bias", 0, false, c);
+            int i = config.intermediate();
+            bind(add(e + "fcW", i * c), h + "mlp.c_fc.weight", 0, true, c, i);
+            bind(add(e + "fcB", i), h + "mlp.c_fc.bias", 0, false, i);
+            bind(add(e + "projW", c * i), h + "mlp.c_proj.weight", 0, true, i, c);
+            bind(add(e + "projB", c), h + "mlp.c_proj.bias", 0, false, c);
+        }
+        bind(add("finalNormW", c), "ln_f.weight", 0, false, c);
+        bind(add("finalNormB", c), "ln_f.bias", 0, false, c);
+        untiedHead("lm_head.weight");
+    }
+
+    private void opt() {
+        int c = config.hidden(), p = config.embedDim(), v = config.vocab();
+        bind(add("wte", v * p), "embed_tokens.weight", 0, false, v, p);
+        int positions = config.maxPositions() + config.positionOffset();
+        bind(add("wpe", positions * c), "embed_positions.weight", 0, false, positions, c);
+        if (config.projects()) {
+            bind(add("projectIn", c * p), "project_in.weight", 0, false, c, p);
+            bind(add("projectOut", p * c), "project_out.weight", 0, false, p, c);
+        }
+        for (int l = 0; l < keptLayers; l++) {
+            String h = "layers." + l + ".";
+            String e = layer(l);
+            attention(e, h + "self_attn.", "q_proj", "k_proj", "v_proj", "out_proj", true);
+            bind(add(e + "norm1W", c), h + "self_attn_layer_norm.weight", 0, false, c);
+            bind(add(e + "norm1B", c), h + "self_attn_layer_norm.bias", 0, false, c);
+            mlp(e, h + "fc1", h + "fc2", config.linearBias());
+            bind(add(e + "norm2W", c), h + "final_layer_norm.weight", 0, false, c);
+            bind(add(e + "norm2B", c), h + "final_layer_norm.bias", 0, false, c);
+        }
+        if (config.finalNorm()) {
+            bind(add("finalNormW", c), "final_layer_norm.weight", 0, false, c);
+            bind(add("finalNormB", c), "final_layer_norm.bias", 0, false, c);
+        }
+        untiedHead("lm_head.weight");
+    }
+
+    private void llama() {
+        int c = config.hidden(), v = config.vocab(), inter = config.intermediate();
+        bind(add("wte", v * c), "embed_tokens.weight", 0, false, v, c);
+        for (int l = 0; l < keptLayers; l++) {
+            String h = "layers." + l + ".";
+            String e = layer(l);
+            bind(add(e + "norm1W", c), h + "input_layernorm.weight", 0, false, c);
+            attention(e, h + "self_attn.", "q_proj", "k_proj", "v_proj", "o_proj", config.linearBias());
+            bind(add(e + "norm2W", c), h + "post_attention_layernorm.weight", 0, false, c);
+            add(e + "fcW", 2 * inter * c);
+            bind(entries.get(e + "fcW"), h + "mlp.gate_proj.weight", 0, false, inter, c);
+            bind(entries.get(e + "fcW"), h + "mlp.up_proj.weight", inter * c, false, inter, c);
+            bind(add(e + "projW", c * inter), h + "mlp.down_proj.weight", 0, false, c, inter);
+        }
+        bind(add("finalNormW", c), "norm.weight", 0, false, c);
+        untiedHead("lm_head.weight");
+    }
+
+    private void bert() {
+        int c = config.hidden(), v = config.vocab();
+        bind(add("wte", v * c), "embeddings.word_embeddings.weight", 0, false, v, c);
+        bind(add("wpe", config.maxPositions() * c), "embeddings.position_embeddings.weight", 0, false, config.maxPositions(), c);
+        bind(add("wtt", config.typeVocab() * c), "embeddings.token_type_embeddings.weight", 0, false, config.typeVocab(), c);
+        bind(add("embNormW", c), "embeddings.LayerNorm.weight", 0, false, c);
+        bind(add("embNormB", c), "embeddings.LayerNorm.bias", 0, false, c);
+        for (int l = 0; l < keptLayers; l++) {
+            String h = "encoder.layer." + l + ".";
+            String e = layer(l);
+            attention(e, h + "attention.", "self.query", "self.key", "self.value", "output.dense", true);
+            bind(add(e + "norm1W", c), h + "attention.output.LayerNorm.weight", 0, false, c);
+            bind(add(e + "norm1B", c), h + "attention.output.LayerNorm.bias", 0, false, c);
+            mlp(e, h + "intermediate.dense", h + "output.dense", true);
+            bind(add(e + "norm2W", c), h + "output.LayerNorm.weight", 0, false, c);
+            bind(add(e + "norm2B", c), h + "output.LayerNorm.bias", 0, false, c);
+        }
+    }
+
+    /** Separate q, k, v tensors into the fused qkv matrix, then the output projection. */
+    private void attention(String e, String h, String q, String k, String v, String out, boolean bias) {
+        int c = config.hidden(), qd = config.attentionDim(), kvd = config.kvHeads() * config.headDim();
+        Entry w = add(e + "qkvW", config.qkvDim() * c);
+        bind(w, h + q + ".weight", 0, false, qd, c);
+        bind(w, h + k + ".weight", qd * c, false, kvd, c);
+        bind(w, h + v + ".weight", (qd + kvd) * c, false, kvd, c);
+        if (bias) {
+            Entry b = add(e + "qkvB", config.qkvDim());
+            bind(b, h + q + ".bias", 0, false, qd);
+            bind(b, h + k + ".bias", qd, false, kvd);
+            bind(b, h + v + ".bias", qd + kvd, false, kvd);
+        }
+        bind(add(e + "attnOutW", c * qd), h + out + ".weight", 0, false, c, qd);
+        if (bias) bind(add(e + "attnOutB", c), h + out + ".bias", 0, false, c);
+    }
+
+    private void mlp(String e, String fc, String proj, boolean bias) {
+        int c = config.hidden(), i = config.intermediate();
+        bind(add(e + "fcW", i * c), fc + ".weight", 0, false, i, c);
+        if (bias) bind(add(e + "fcB", i), fc + ".bias", 0, false, i);
+        bind(add(e + "projW", c * i), proj + ".weight", 0, false, c, i);
+        if (bias) bind(add(e + "projB", c), proj + ".bias", 0, false, c);
+    }
+
+    private void untiedHead(String tensor) {
+        if (!config.tiedHead()) {
+            // The head sits outside the family prefix on the hub ("lm_head.weight").
+            Entry e = add("lmHead", config.vocab() * config.embedDim());
+            bindings.add(new Binding(tensor, new long[] {config.vocab(), config.embedDim()}, e.offset(), false));
+        }
+    }
+
+    static String layer(int l) {
+        return "layers." + l + ".";
+    }
+
+    private Entry add(String name, int length) {
+        Entry e = new Entry(name, (int) Math.min(size, Integer.MAX_VALUE), length);
+        entries.put(name, e);
+        size += length;
+        return e;
+    }
+
+    private void bind(Entry e, String tensor, int within, boolean transposed, long... shape) {
+        String name = tensor.equals(SCORE_TENSOR) ? tensor : prefix + tensor;
+        bindings.add(new Binding(name, shape, e.offset() + within, transposed));
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public int keptLayers() {
+        return keptLayers;
+    }
+
+    public int numLabels() {
+        return numLabels;
+    }
+
+    public String prefix() {
+        return prefix;
+    }
+
+    /** Number of floats in the block. */
+    public int size() {
+        return (int) size;
+    }
+
+    public List<Binding> bindings() {
+        return bindings;
+    }
+
+    public Map<String, Entry> entries() {
+        return entries;
+    }
+
+    /** The named part of a block laid out by this layout, or null if the model has no such part. */
+    public Slice slice(float[] block, String name) {
+        Entry e = entries.get(name);
+        return e == null ? null : new Slice(block, e.offset(), e.length());
+    }
+
+    /** The binding of a checkpoint tensor name, or null. */
+    public Binding binding(String tensor) {
+        for (Binding b : bindings) if (b.tensor().equals(tensor)) return b;
+        return null;
+    }
+
+    /** A tensor's values in its checkpoint layout (transposed back where stored transposed). */
+    public float[] export(float[] block, Binding b) {
+        float[] out = new float[b.length()];
+        if (!b.transposed()) {
+            System.arraycopy(block, b.offset(), out, 0, out.length);
+        } else {
+            int rows = (int) b.shape()[0], cols = (int) b.shape()[1];
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < cols; c++) out[r * cols + c] = block[b.offset() + c * rows + r];
+            }
+        }
+        return out;
+    }
+}

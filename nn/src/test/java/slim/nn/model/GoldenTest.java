@@ -1,0 +1,223 @@
+package slim.nn.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicContainer;
+import org.junit.jupiter.api.DynamicNode;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+import slim.nn.Shared;
+import slim.nn.Slice;
+import slim.nn.optim.AdamW;
+
+/**
+ * Reproduces every value of golden.json in each folder of ../shared/golden (and of the folder named
+ * by -Dslim.golden): logits, losses, all gradients, the first-k model, the classification head
+ * and three AdamW steps, from an independent PyTorch implementation.
+ */
+class GoldenTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** fp32 agreement: max |diff| within this fraction of the reference's largest magnitude. */
+    private static final double TOLERANCE = 1e-4;
+
+    static List<Path> goldenFolders(String property, String sharedSubdir) throws IOException {
+        List<Path> roots = new ArrayList<>(List.of(Shared.resolve(sharedSubdir)));
+        String extra = System.getProperty(property);
+        if (extra != null && !extra.isBlank()) roots.add(Path.of(extra));
+        List<Path> folders = new ArrayList<>();
+        for (Path root : roots) {
+            if (Files.isRegularFile(root.resolve("golden.json"))) folders.add(root);
+            try (Stream<Path> s = Files.list(root)) {
+                s.filter(d -> Files.isRegularFile(d.resolve("golden.json"))).sorted().forEach(folders::add);
+            }
+        }
+        return folders;
+    }
+
+    @TestFactory
+    Stream<DynamicNode> everyGoldenFolder() throws IOException {
+        List<Path> folders = goldenFolders("slim.golden", "golden");
+        assertTrue(folders.size() >= 4, "expected the four golden decoder folders, found " + folders);
+        return folders.stream().map(dir -> {
+            JsonNode g = read(dir);
+            return DynamicContainer.dynamicContainer(dir.getFileName().toString(), Stream.of(
+                    DynamicTest.dynamicTest("full logits and losses", () -> fullModel(dir, g)),
+                    DynamicTest.dynamicTest("gradients of loss_last", () -> gradients(dir, g)),
+                    DynamicTest.dynamicTest("first-k model", () -> pruned(dir, g)),
+                    DynamicTest.dynamicTest("classification head", () -> classification(dir, g)),
+                    DynamicTest.dynamicTest("three AdamW steps", () -> adamw(dir, g))));
+        });
+    }
+
+    private static JsonNode read(Path dir) {
+        try {
+            return JSON.readTree(dir.resolve("golden.json").toFile());
+        } catch (IOException e) {
+            throw new RuntimeException(e);
+        }
+    }
+
+    static Model load(Path dir, int keep, int labels, int headRows) {
+        ModelFiles.Options o = ModelFiles.Options.inference().training().withHeadRows(headRows).withLabels(labels, Pooling.LAST, 0);
+        return ModelFiles.load(dir, keep, o);
+    }
+
+    static int[] ints(JsonNode n) {
+        int[] out = new int[n.size()];
+        for (int i = 0; i < out.length; i++) out[i] = n.get(i).intValue();
+        return out;
+    }
+
+    static float[] floats(JsonNode n) {
+        List<Float> flat = new ArrayList<>();
+        flatten(n, flat);
+        float[] out = new float[flat.size()];
+        for (int i = 0; i < out.length; i++) out[i] = flat.get(i);
+        return out;
+    }
+
+    private static void flatten(JsonNode n, List<Float> out) {
+        if (n.isArray()) {
+            for (JsonNode c : n) flatten(c, out);
+        } else {
+            out.add(n.floatValue());
+        }
+    }
+
+    static void assertClose(float[] expected, float[] actual, String what) {
+        assertEquals(expected.length, actual.length, what + ": length");
+        double maxRef = 0, maxDiff = 0;
+        int worst = -1;
+        for (int i = 0; i < expected.length; i++) {
+            maxRef = Math.max(maxRef, Math.abs(expected[i]));
+            double d = Math.abs(expected[i] - actual[i]);
+            if (d > maxDiff) {
+                maxDiff = d;
+                worst = i;
+            }
+        }
+        double allowed = TOLERANCE * Math.max(maxRef, 1e-3);
+        final int w = worst;
+        final double md = maxDiff;
+        assertTrue(maxDiff <= allowed, () -> what + ": max |diff| " + md + " at " + w + " (expected "
+                + expected[w] + ", got " + actual[w] + "), allowed " + allowed);
+    }
+
+    static void assertClose(double expected, double actual, String what) {
+        assertTrue(Math.abs(expected - actual) <= TOLERANCE * Math.max(1, Math.abs(expected)),
+                what + ": expected " + expected + ", got " + actual);
+    }
+
+    private static int[] range(int from, int to) {
+        int[] r = new int[to - from];
+        for (int i = 0; i < r.length; i++) r[i] = from + i;
+        return r;
+    }
+
+    private static void fullModel(Path dir, JsonNode g) {
+        int[] ids = ints(g.get("input_ids"));
+        int T = ids.length;
+        int layers = ModelConfig.read(dir).layers();
+        Model m = load(dir, layers, 0, T);
+        m.forward(ids, T);
+        Slice logits = m.lmLogits(range(0, T), T);
+        assertClose(floats(g.get("logits")), logits.sub(0, T * m.config().vocab()).toArray(), "logits");
+        m.forward(ids, T);
+        m.lmLogits(new int[] {T - 1}, 1);
+        assertClose(g.get("loss_last").doubleValue(), m.loss(new int[] {g.get("target").intValue()}, null), "loss_last");
+        m.forward(ids, T);
+        m.lmLogits(range(0, T - 1), T - 1);
+        assertClose(g.get("loss_causal_mean").doubleValue(), m.loss(range(0, T - 1).length == 0 ? null
+                : java.util.Arrays.copyOfRange(ids, 1, T), null), "loss_causal_mean");
+    }
+
+    /** forward, head at the last position, loss against target, backward. */
+    private static float lossLast(Model m, int[] ids, int target) {
+        m.zeroGrad();
+        m.forward(ids, ids.length);
+        m.lmLogits(new int[] {ids.length - 1}, 1);
+        float loss = m.loss(new int[] {target}, null);
+        m.backward();
+        return loss;
+    }
+
+    static void assertGradients(Model m, JsonNode expected) {
+        int checked = 0;
+        for (Iterator<Map.Entry<String, JsonNode>> it = expected.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            ParamLayout.Binding b = m.layout().binding(e.getKey());
+            assertNotNull(b, "no parameter for golden tensor " + e.getKey());
+            assertClose(floats(e.getValue()), m.layout().export(m.grads().block, b), "grad " + e.getKey());
+            checked++;
+        }
+        assertTrue(checked > 0);
+    }
+
+    private static void gradients(Path dir, JsonNode g) {
+        int[] ids = ints(g.get("input_ids"));
+        Model m = load(dir, ModelConfig.read(dir).layers(), 0, 1);
+        lossLast(m, ids, g.get("target").intValue());
+        assertGradients(m, g.get("grads_loss_last"));
+        assertEquals(g.get("grads_loss_last").size(), m.layout().bindings().size(),
+                "every tensor of the file has a gradient");
+    }
+
+    private static void pruned(Path dir, JsonNode g) {
+        JsonNode p = g.get("pruned");
+        int[] ids = ints(g.get("input_ids"));
+        Model m = load(dir, p.get("k").intValue(), 0, 1);
+        float loss = lossLast(m, ids, g.get("target").intValue());
+        m.forward(ids, ids.length);
+        assertClose(floats(p.get("logits_last")), m.lmLogits(new int[] {ids.length - 1}, 1).sub(0, m.config().vocab()).toArray(), "pruned logits_last");
+        assertClose(p.get("loss_last").doubleValue(), loss, "pruned loss_last");
+        assertGradients(m, p.get("grads_loss_last"));
+        assertEquals(p.get("grads_loss_last").size(), m.layout().bindings().size(), "only the kept tensors remain");
+    }
+
+    private static void classification(Path dir, JsonNode g) {
+        JsonNode c = g.get("classification");
+        int[] ids = ints(g.get("input_ids"));
+        int labels = c.get("num_labels").intValue();
+        Model m = load(dir, c.get("k").intValue(), labels, 1);
+        float[] score = floats(c.get("score.weight"));
+        System.arraycopy(score, 0, m.params().score.data(), m.params().score.offset(), score.length);
+        m.zeroGrad();
+        m.forward(ids, ids.length);
+        assertClose(floats(c.get("logits")), m.classLogits().toArray(), "class logits");
+        assertClose(c.get("loss").doubleValue(), m.loss(new int[] {c.get("label").intValue()}, null), "class loss");
+        m.backward();
+        assertClose(floats(c.get("grad_score.weight")), m.grads().score.toArray(), "grad score.weight");
+        assertGradients(m, c.get("grad_first_param"));
+    }
+
+    private static void adamw(Path dir, JsonNode g) {
+        JsonNode o = g.get("adamw");
+        int[] ids = ints(g.get("input_ids"));
+        Model m = load(dir, o.get("k").intValue(), 0, 1);
+        AdamW opt = new AdamW(m, o.get("lr").floatValue(), o.get("beta1").floatValue(), o.get("beta2").floatValue(),
+                o.get("eps").floatValue(), o.get("weight_decay").floatValue());
+        float[] losses = floats(o.get("losses"));
+        for (int step = 0; step < o.get("steps").intValue(); step++) {
+            float loss = lossLast(m, ids, g.get("target").intValue());
+            assertClose(losses[step], loss, "loss before step " + (step + 1));
+            opt.step();
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = o.get("params_after").fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            assertClose(floats(e.getValue()), m.layout().export(m.params().block, m.layout().binding(e.getKey())),
+                    "after AdamW: " + e.getKey());
+        }
+    }
+}

@@ -86,7 +86,7 @@ public final class PromptEncoder {
             if (total > 0) {
                 int cap = cap(lengths, total - excess);
                 for (int i = 0; i < demoTexts.length; i++) {
-                    if (lengths[i] > cap) demoTexts[i] = tokenizer.keepTokens(demoTexts[i], cap);
+                    if (lengths[i] > cap) demoTexts[i] = shorter(demoTexts[i], lengths[i], cap);
                 }
             } else {
                 int length = tokenizer.count(query);
@@ -94,11 +94,21 @@ public final class PromptEncoder {
                     throw new SlimException("the " + task.id() + " " + setting.id() + " prompt is " + ids.length
                             + " tokens with every text cut away, over the limit of " + maxLength);
                 }
-                query = tokenizer.keepTokens(query, Math.max(0, length - excess));
+                query = shorter(query, length, Math.max(0, length - excess));
             }
             ids = ids(prompt(demoTexts, query));
         }
         return new EncodedExample(ids, e.label());
+    }
+
+    /**
+     * The text cut to about n tokens, and always to fewer than it had: a cut can encode to more tokens
+     * than asked (sentencepiece's "▁U" may become "▁", "U"), and every round must make progress.
+     */
+    private String shorter(String text, int length, int n) {
+        String kept = tokenizer.keepTokens(text, n);
+        while (!kept.isEmpty() && tokenizer.count(kept) >= length) kept = tokenizer.keepTokens(text, --n);
+        return kept;
     }
 
     /**

@@ -106,6 +106,22 @@ public final class Tokenizer implements AutoCloseable {
         return text.substring(0, Math.min(end, text.length())).stripTrailing();
     }
 
+    /** The id of a vocabulary entry spelled exactly so (e.g. "L", "<0x4C>"), or -1. */
+    public int pieceId(String piece) {
+        if (vocabulary == null) {
+            try {
+                vocabulary = new com.fasterxml.jackson.databind.ObjectMapper()
+                        .readTree(model.dir().resolve("tokenizer.json").toFile()).path("model").path("vocab");
+            } catch (IOException e) {
+                throw new SlimException(model.dir().resolve("tokenizer.json") + ": cannot read: " + e.getMessage());
+            }
+        }
+        var id = vocabulary.get(piece);
+        return id != null && id.isInt() ? id.asInt() : -1;
+    }
+
+    private com.fasterxml.jackson.databind.JsonNode vocabulary;
+
     public String decode(int[] ids) {
         long[] l = new long[ids.length];
         for (int i = 0; i < ids.length; i++) l[i] = ids[i];

@@ -1,15 +1,15 @@
 package slim.nn.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static slim.nn.model.Golden.assertClose;
+import static slim.nn.model.Golden.assertGradients;
+import static slim.nn.model.Golden.floats;
+import static slim.nn.model.Golden.ints;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -18,7 +18,6 @@ import org.junit.jupiter.api.DynamicContainer;
 import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
-import slim.nn.Shared;
 import slim.nn.Slice;
 import slim.nn.optim.AdamW;
 
@@ -28,30 +27,13 @@ import slim.nn.optim.AdamW;
  * and three AdamW steps, from an independent PyTorch implementation.
  */
 class GoldenTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
-    /** fp32 agreement: max |diff| within this fraction of the reference's largest magnitude. */
-    private static final double TOLERANCE = 1e-4;
-
-    static List<Path> goldenFolders(String property, String sharedSubdir) throws IOException {
-        List<Path> roots = new ArrayList<>(List.of(Shared.resolve(sharedSubdir)));
-        String extra = System.getProperty(property);
-        if (extra != null && !extra.isBlank()) roots.add(Path.of(extra));
-        List<Path> folders = new ArrayList<>();
-        for (Path root : roots) {
-            if (Files.isRegularFile(root.resolve("golden.json"))) folders.add(root);
-            try (Stream<Path> s = Files.list(root)) {
-                s.filter(d -> Files.isRegularFile(d.resolve("golden.json"))).sorted().forEach(folders::add);
-            }
-        }
-        return folders;
-    }
 
     @TestFactory
     Stream<DynamicNode> everyGoldenFolder() throws IOException {
-        List<Path> folders = goldenFolders("slim.golden", "golden");
+        List<Path> folders = Golden.folders("slim.golden", "golden");
         assertTrue(folders.size() >= 4, "expected the four golden decoder folders, found " + folders);
         return folders.stream().map(dir -> {
-            JsonNode g = read(dir);
+            JsonNode g = Golden.read(dir.resolve("golden.json"));
             return DynamicContainer.dynamicContainer(dir.getFileName().toString(), Stream.of(
                     DynamicTest.dynamicTest("full logits and losses", () -> fullModel(dir, g)),
                     DynamicTest.dynamicTest("gradients of loss_last", () -> gradients(dir, g)),
@@ -61,63 +43,9 @@ class GoldenTest {
         });
     }
 
-    private static JsonNode read(Path dir) {
-        try {
-            return JSON.readTree(dir.resolve("golden.json").toFile());
-        } catch (IOException e) {
-            throw new RuntimeException(e);
-        }
-    }
-
     static Model load(Path dir, int keep, int labels, int headRows) {
         ModelFiles.Options o = ModelFiles.Options.inference().training().withHeadRows(headRows).withLabels(labels, Pooling.LAST, 0);
         return ModelFiles.load(dir, keep, o);
-    }
-
-    static int[] ints(JsonNode n) {
-        int[] out = new int[n.size()];
-        for (int i = 0; i < out.length; i++) out[i] = n.get(i).intValue();
-        return out;
-    }
-
-    static float[] floats(JsonNode n) {
-        List<Float> flat = new ArrayList<>();
-        flatten(n, flat);
-        float[] out = new float[flat.size()];
-        for (int i = 0; i < out.length; i++) out[i] = flat.get(i);
-        return out;
-    }
-
-    private static void flatten(JsonNode n, List<Float> out) {
-        if (n.isArray()) {
-            for (JsonNode c : n) flatten(c, out);
-        } else {
-            out.add(n.floatValue());
-        }
-    }
-
-    static void assertClose(float[] expected, float[] actual, String what) {
-        assertEquals(expected.length, actual.length, what + ": length");
-        double maxRef = 0, maxDiff = 0;
-        int worst = -1;
-        for (int i = 0; i < expected.length; i++) {
-            maxRef = Math.max(maxRef, Math.abs(expected[i]));
-            double d = Math.abs(expected[i] - actual[i]);
-            if (d > maxDiff) {
-                maxDiff = d;
-                worst = i;
-            }
-        }
-        double allowed = TOLERANCE * Math.max(maxRef, 1e-3);
-        final int w = worst;
-        final double md = maxDiff;
-        assertTrue(maxDiff <= allowed, () -> what + ": max |diff| " + md + " at " + w + " (expected "
-                + expected[w] + ", got " + actual[w] + "), allowed " + allowed);
-    }
-
-    static void assertClose(double expected, double actual, String what) {
-        assertTrue(Math.abs(expected - actual) <= TOLERANCE * Math.max(1, Math.abs(expected)),
-                what + ": expected " + expected + ", got " + actual);
     }
 
     private static int[] range(int from, int to) {
@@ -151,18 +79,6 @@ class GoldenTest {
         float loss = m.loss(new int[] {target}, null);
         m.backward();
         return loss;
-    }
-
-    static void assertGradients(Model m, JsonNode expected) {
-        int checked = 0;
-        for (Iterator<Map.Entry<String, JsonNode>> it = expected.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            ParamLayout.Binding b = m.layout().binding(e.getKey());
-            assertNotNull(b, "no parameter for golden tensor " + e.getKey());
-            assertClose(floats(e.getValue()), m.layout().export(m.grads().block, b), "grad " + e.getKey());
-            checked++;
-        }
-        assertTrue(checked > 0);
     }
 
     private static void gradients(Path dir, JsonNode g) {

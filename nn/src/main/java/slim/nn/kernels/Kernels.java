@@ -15,6 +15,15 @@ public interface Kernels {
 
     String name();
 
+    /**
+     * The host is about to read s: a backend that keeps buffers on a device brings s back first
+     * (finishing any work it deferred). The CPU backend has nothing to do.
+     */
+    default void read(Slice s) {}
+
+    /** The host has just written s: a device backend sends it to the device before its next use. */
+    default void write(Slice s) {}
+
     /** out[t] (+)= table[ids[t]] for t < T, rows of width C; accumulate adds instead of writing. */
     void embeddingForward(Slice out, Slice table, int[] ids, int T, int C, boolean accumulate);
 

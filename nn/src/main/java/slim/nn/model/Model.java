@@ -236,6 +236,7 @@ public final class Model {
         headRows = rows;
         headCount = n;
         classHead = false;
+        k.read(a.logits);
         return a.logits;
     }
 
@@ -252,6 +253,7 @@ public final class Model {
         classHead = true;
         headCount = 1;
         headRows = null;
+        k.read(a.classLogits);
         return a.classLogits;
     }
 

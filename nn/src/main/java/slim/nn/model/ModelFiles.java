@@ -124,6 +124,7 @@ public final class ModelFiles {
             if (layout.numLabels() > 0) config.put("num_labels", layout.numLabels());
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(tmp.resolve("config.json").toFile(), config);
             SafeTensorsWriter writer = new SafeTensorsWriter();
+            model.kernels().read(model.params().all);
             float[] block = model.params().block;
             for (ParamLayout.Binding b : layout.bindings()) writer.add(b.tensor(), b.shape(), block, b.offset(), b.transposed());
             writer.write(tmp.resolve(Checkpoint.SINGLE_FILE));

@@ -13,38 +13,47 @@ import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicContainer;
 import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import slim.nn.Slice;
+import slim.nn.kernels.CpuKernels;
+import slim.nn.kernels.Kernels;
 import slim.nn.optim.AdamW;
 
 /**
  * Reproduces every value of golden.json in each folder of ../shared/golden (and of the folder named
  * by -Dslim.golden): logits, losses, all gradients, the first-k model, the classification head
- * and three AdamW steps, from an independent PyTorch implementation.
+ * and three AdamW steps, from an independent PyTorch implementation. Other backends run the same
+ * checks through {@link #everyGoldenFolder(Supplier)}, given a fresh kernel set per model.
  */
-class GoldenTest {
+public class GoldenTest {
 
     @TestFactory
     Stream<DynamicNode> everyGoldenFolder() throws IOException {
+        return everyGoldenFolder(CpuKernels::new);
+    }
+
+    public static Stream<DynamicNode> everyGoldenFolder(Supplier<Kernels> kernels) throws IOException {
         List<Path> folders = Golden.folders("slim.golden", "golden");
         assertTrue(folders.size() >= 4, "expected the four golden decoder folders, found " + folders);
         return folders.stream().map(dir -> {
             JsonNode g = Golden.read(dir.resolve("golden.json"));
             return DynamicContainer.dynamicContainer(dir.getFileName().toString(), Stream.of(
-                    DynamicTest.dynamicTest("full logits and losses", () -> fullModel(dir, g)),
-                    DynamicTest.dynamicTest("gradients of loss_last", () -> gradients(dir, g)),
-                    DynamicTest.dynamicTest("first-k model", () -> pruned(dir, g)),
-                    DynamicTest.dynamicTest("classification head", () -> classification(dir, g)),
-                    DynamicTest.dynamicTest("three AdamW steps", () -> adamw(dir, g))));
+                    DynamicTest.dynamicTest("full logits and losses", () -> fullModel(dir, g, kernels)),
+                    DynamicTest.dynamicTest("gradients of loss_last", () -> gradients(dir, g, kernels)),
+                    DynamicTest.dynamicTest("first-k model", () -> pruned(dir, g, kernels)),
+                    DynamicTest.dynamicTest("classification head", () -> classification(dir, g, kernels)),
+                    DynamicTest.dynamicTest("three AdamW steps", () -> adamw(dir, g, kernels))));
         });
     }
 
-    static Model load(Path dir, int keep, int labels, int headRows) {
-        ModelFiles.Options o = ModelFiles.Options.inference().training().withHeadRows(headRows).withLabels(labels, Pooling.LAST, 0);
+    static Model load(Path dir, int keep, int labels, int headRows, Supplier<Kernels> kernels) {
+        ModelFiles.Options o = ModelFiles.Options.inference().training().withHeadRows(headRows).withLabels(labels, Pooling.LAST, 0)
+                .withKernels(kernels.get());
         return ModelFiles.load(dir, keep, o);
     }
 
@@ -54,11 +63,11 @@ class GoldenTest {
         return r;
     }
 
-    private static void fullModel(Path dir, JsonNode g) {
+    private static void fullModel(Path dir, JsonNode g, Supplier<Kernels> kernels) {
         int[] ids = ints(g.get("input_ids"));
         int T = ids.length;
         int layers = ModelConfig.read(dir).layers();
-        Model m = load(dir, layers, 0, T);
+        Model m = load(dir, layers, 0, T, kernels);
         m.forward(ids, T);
         Slice logits = m.lmLogits(range(0, T), T);
         assertClose(floats(g.get("logits")), logits.sub(0, T * m.config().vocab()).toArray(), "logits");
@@ -81,19 +90,19 @@ class GoldenTest {
         return loss;
     }
 
-    private static void gradients(Path dir, JsonNode g) {
+    private static void gradients(Path dir, JsonNode g, Supplier<Kernels> kernels) {
         int[] ids = ints(g.get("input_ids"));
-        Model m = load(dir, ModelConfig.read(dir).layers(), 0, 1);
+        Model m = load(dir, ModelConfig.read(dir).layers(), 0, 1, kernels);
         lossLast(m, ids, g.get("target").intValue());
         assertGradients(m, g.get("grads_loss_last"));
         assertEquals(g.get("grads_loss_last").size(), m.layout().bindings().size(),
                 "every tensor of the file has a gradient");
     }
 
-    private static void pruned(Path dir, JsonNode g) {
+    private static void pruned(Path dir, JsonNode g, Supplier<Kernels> kernels) {
         JsonNode p = g.get("pruned");
         int[] ids = ints(g.get("input_ids"));
-        Model m = load(dir, p.get("k").intValue(), 0, 1);
+        Model m = load(dir, p.get("k").intValue(), 0, 1, kernels);
         float loss = lossLast(m, ids, g.get("target").intValue());
         m.forward(ids, ids.length);
         assertClose(floats(p.get("logits_last")), m.lmLogits(new int[] {ids.length - 1}, 1).sub(0, m.config().vocab()).toArray(), "pruned logits_last");
@@ -102,26 +111,28 @@ class GoldenTest {
         assertEquals(p.get("grads_loss_last").size(), m.layout().bindings().size(), "only the kept tensors remain");
     }
 
-    private static void classification(Path dir, JsonNode g) {
+    private static void classification(Path dir, JsonNode g, Supplier<Kernels> kernels) {
         JsonNode c = g.get("classification");
         int[] ids = ints(g.get("input_ids"));
         int labels = c.get("num_labels").intValue();
-        Model m = load(dir, c.get("k").intValue(), labels, 1);
+        Model m = load(dir, c.get("k").intValue(), labels, 1, kernels);
         float[] score = floats(c.get("score.weight"));
         System.arraycopy(score, 0, m.params().score.data(), m.params().score.offset(), score.length);
+        m.kernels().write(m.params().score);
         m.zeroGrad();
         m.forward(ids, ids.length);
         assertClose(floats(c.get("logits")), m.classLogits().toArray(), "class logits");
         assertClose(c.get("loss").doubleValue(), m.loss(new int[] {c.get("label").intValue()}, null), "class loss");
         m.backward();
+        m.kernels().read(m.grads().all);
         assertClose(floats(c.get("grad_score.weight")), m.grads().score.toArray(), "grad score.weight");
         assertGradients(m, c.get("grad_first_param"));
     }
 
-    private static void adamw(Path dir, JsonNode g) {
+    private static void adamw(Path dir, JsonNode g, Supplier<Kernels> kernels) {
         JsonNode o = g.get("adamw");
         int[] ids = ints(g.get("input_ids"));
-        Model m = load(dir, o.get("k").intValue(), 0, 1);
+        Model m = load(dir, o.get("k").intValue(), 0, 1, kernels);
         AdamW opt = new AdamW(m, o.get("lr").floatValue(), o.get("beta1").floatValue(), o.get("beta2").floatValue(),
                 o.get("eps").floatValue(), o.get("weight_decay").floatValue());
         float[] losses = floats(o.get("losses"));
@@ -130,6 +141,7 @@ class GoldenTest {
             assertClose(losses[step], loss, "loss before step " + (step + 1));
             opt.step();
         }
+        m.kernels().read(m.params().all);
         for (Iterator<Map.Entry<String, JsonNode>> it = o.get("params_after").fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             assertClose(floats(e.getValue()), m.layout().export(m.params().block, m.layout().binding(e.getKey())),

@@ -7,44 +7,253 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The CPU matrix products of a linear layer, over flat row-major arrays with offsets.
  * Weights are [OC, C] (out, in), as in PyTorch's Linear.
+ *
+ * <p>Each product runs as register tiles of 4×4 vectors: 16 accumulators live in registers while
+ * the loop streams the shared dimension, so every vector loaded feeds four multiply-adds. Tiles are
+ * grouped so that what they reuse stays in cache (a few weight rows in L1, a band of input rows
+ * in L2). Forward takes dot products of rows (inp and w are both contiguous along C); the two
+ * backward products broadcast a scalar of dout against contiguous rows, so nothing is transposed.
+ * Rows and columns that do not fill a tile go through the plain dot/axpy loops.
  */
 public final class Matmul {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    /** Columns of a backward tile: four vectors. */
+    private static final int TILE_C = 4 * L;
+    /** Weight rows per forward task: 8 tiles of 4, enough tasks to balance two cores at OC = 768. */
+    private static final int FWD_ROWS = 32;
+    /** Floats of input rows one forward task sweeps per weight tile (256 KiB: a quarter of L2). */
+    private static final int FWD_BAND = 1 << 16;
+    /** Rows of w one input-gradient tile streams before its accumulators go back to memory (fits L2). */
+    private static final int BWD_ROWS = 256;
+    /** Rows of dw per weight-gradient task. */
+    private static final int DW_ROWS = 16;
 
     private Matmul() {}
 
     /** out[T, OC] = inp[T, C] · w[OC, C]ᵀ + bias (bias may be null). */
     public static void forward(float[] out, int outOff, float[] inp, int inOff, float[] w, int wOff,
                                float[] bias, int biasOff, int T, int C, int OC) {
-        Parallel.forEach(OC, (long) T * C, o -> {
-            int wRow = wOff + o * C;
-            float b = bias == null ? 0f : bias[biasOff + o];
-            for (int t = 0; t < T; t++) {
-                out[outOff + t * OC + o] = b + dot(inp, inOff + t * C, w, wRow, C);
+        int band = Math.max(4, FWD_BAND / Math.max(1, C) & ~3);
+        Parallel.forEach((OC + FWD_ROWS - 1) / FWD_ROWS, (long) FWD_ROWS * T * C, block -> {
+            int o0 = block * FWD_ROWS, o1 = Math.min(OC, o0 + FWD_ROWS);
+            for (int t0 = 0; t0 < T; t0 += band) {
+                int t1 = Math.min(T, t0 + band);
+                int o = o0;
+                for (; o + 4 <= o1; o += 4) {
+                    int t = t0;
+                    for (; t + 4 <= t1; t += 4) dot4x4(out, outOff, inp, inOff, w, wOff, bias, biasOff, t, o, C, OC);
+                    for (; t < t1; t++) dot1x4(out, outOff, inp, inOff, w, wOff, bias, biasOff, t, o, C, OC);
+                }
+                for (; o < o1; o++) {
+                    float b = bias == null ? 0f : bias[biasOff + o];
+                    for (int t = t0; t < t1; t++) {
+                        out[outOff + t * OC + o] = b + dot(inp, inOff + t * C, w, wOff + o * C, C);
+                    }
+                }
             }
         });
+    }
+
+    /** Sixteen dot products: rows t..t+3 of inp against rows o..o+3 of w. */
+    private static void dot4x4(float[] out, int outOff, float[] a, int aOff, float[] w, int wOff,
+                               float[] bias, int biasOff, int t, int o, int C, int OC) {
+        int a0 = aOff + t * C, a1 = a0 + C, a2 = a1 + C, a3 = a2 + C;
+        int w0 = wOff + o * C, w1 = w0 + C, w2 = w1 + C, w3 = w2 + C;
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
+        FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+        FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+        FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+        int i = 0;
+        for (int bound = S.loopBound(C); i < bound; i += L) {
+            FloatVector x0 = FloatVector.fromArray(S, a, a0 + i), x1 = FloatVector.fromArray(S, a, a1 + i);
+            FloatVector x2 = FloatVector.fromArray(S, a, a2 + i), x3 = FloatVector.fromArray(S, a, a3 + i);
+            FloatVector y = FloatVector.fromArray(S, w, w0 + i);
+            c00 = x0.fma(y, c00); c10 = x1.fma(y, c10); c20 = x2.fma(y, c20); c30 = x3.fma(y, c30);
+            y = FloatVector.fromArray(S, w, w1 + i);
+            c01 = x0.fma(y, c01); c11 = x1.fma(y, c11); c21 = x2.fma(y, c21); c31 = x3.fma(y, c31);
+            y = FloatVector.fromArray(S, w, w2 + i);
+            c02 = x0.fma(y, c02); c12 = x1.fma(y, c12); c22 = x2.fma(y, c22); c32 = x3.fma(y, c32);
+            y = FloatVector.fromArray(S, w, w3 + i);
+            c03 = x0.fma(y, c03); c13 = x1.fma(y, c13); c23 = x2.fma(y, c23); c33 = x3.fma(y, c33);
+        }
+        int r0 = outOff + t * OC + o, r1 = r0 + OC, r2 = r1 + OC, r3 = r2 + OC;
+        float b0 = 0f, b1 = 0f, b2 = 0f, b3 = 0f;
+        if (bias != null) {
+            b0 = bias[biasOff + o]; b1 = bias[biasOff + o + 1]; b2 = bias[biasOff + o + 2]; b3 = bias[biasOff + o + 3];
+        }
+        out[r0] = b0 + finish(c00, a, a0, w, w0, i, C); out[r0 + 1] = b1 + finish(c01, a, a0, w, w1, i, C);
+        out[r0 + 2] = b2 + finish(c02, a, a0, w, w2, i, C); out[r0 + 3] = b3 + finish(c03, a, a0, w, w3, i, C);
+        out[r1] = b0 + finish(c10, a, a1, w, w0, i, C); out[r1 + 1] = b1 + finish(c11, a, a1, w, w1, i, C);
+        out[r1 + 2] = b2 + finish(c12, a, a1, w, w2, i, C); out[r1 + 3] = b3 + finish(c13, a, a1, w, w3, i, C);
+        out[r2] = b0 + finish(c20, a, a2, w, w0, i, C); out[r2 + 1] = b1 + finish(c21, a, a2, w, w1, i, C);
+        out[r2 + 2] = b2 + finish(c22, a, a2, w, w2, i, C); out[r2 + 3] = b3 + finish(c23, a, a2, w, w3, i, C);
+        out[r3] = b0 + finish(c30, a, a3, w, w0, i, C); out[r3 + 1] = b1 + finish(c31, a, a3, w, w1, i, C);
+        out[r3 + 2] = b2 + finish(c32, a, a3, w, w2, i, C); out[r3 + 3] = b3 + finish(c33, a, a3, w, w3, i, C);
+    }
+
+    /** Four dot products: row t of inp against rows o..o+3 of w (one row left over, or T = 1 heads). */
+    private static void dot1x4(float[] out, int outOff, float[] a, int aOff, float[] w, int wOff,
+                               float[] bias, int biasOff, int t, int o, int C, int OC) {
+        int a0 = aOff + t * C;
+        int w0 = wOff + o * C, w1 = w0 + C, w2 = w1 + C, w3 = w2 + C;
+        FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0;
+        int i = 0;
+        for (int bound = S.loopBound(C); i < bound; i += L) {
+            FloatVector x = FloatVector.fromArray(S, a, a0 + i);
+            c0 = x.fma(FloatVector.fromArray(S, w, w0 + i), c0);
+            c1 = x.fma(FloatVector.fromArray(S, w, w1 + i), c1);
+            c2 = x.fma(FloatVector.fromArray(S, w, w2 + i), c2);
+            c3 = x.fma(FloatVector.fromArray(S, w, w3 + i), c3);
+        }
+        int r = outOff + t * OC + o;
+        boolean b = bias != null;
+        out[r] = (b ? bias[biasOff + o] : 0f) + finish(c0, a, a0, w, w0, i, C);
+        out[r + 1] = (b ? bias[biasOff + o + 1] : 0f) + finish(c1, a, a0, w, w1, i, C);
+        out[r + 2] = (b ? bias[biasOff + o + 2] : 0f) + finish(c2, a, a0, w, w2, i, C);
+        out[r + 3] = (b ? bias[biasOff + o + 3] : 0f) + finish(c3, a, a0, w, w3, i, C);
+    }
+
+    /** The sum of a dot product's vector lanes plus its scalar tail [from, n). */
+    private static float finish(FloatVector acc, float[] a, int aRow, float[] w, int wRow, int from, int n) {
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (int i = from; i < n; i++) sum += a[aRow + i] * w[wRow + i];
+        return sum;
     }
 
     /** dinp += dout·w (skipped when dinp is null), dw += doutᵀ·inp, dbias += column sums of dout. */
     public static void backward(float[] dinp, int dinpOff, float[] dw, int dwOff, float[] dbias, int dbiasOff,
                                 float[] dout, int doutOff, float[] inp, int inOff, float[] w, int wOff,
                                 int T, int C, int OC) {
-        if (dinp != null) {
-            Parallel.forEach(T, (long) OC * C, t -> {
-                for (int o = 0; o < OC; o++) {
-                    axpy(dout[doutOff + t * OC + o], w, wOff + o * C, dinp, dinpOff + t * C, C);
+        if (dinp != null) inputGradient(dinp, dinpOff, dout, doutOff, w, wOff, T, C, OC);
+        weightGradient(dw, dwOff, dout, doutOff, inp, inOff, T, C, OC);
+        if (dbias != null) biasGradient(dbias, dbiasOff, dout, doutOff, T, OC);
+    }
+
+    /**
+     * dinp[T, C] += dout[T, OC] · w[OC, C], one task per band of TILE_C columns. Rows of dout that
+     * do not fill a tile (all of them when T < 4, e.g. a head on one position) go through axpy,
+     * which skips zeros of dout: a softmax over a few candidate labels leaves most of it zero.
+     */
+    private static void inputGradient(float[] dinp, int dinpOff, float[] dout, int doutOff, float[] w, int wOff,
+                                      int T, int C, int OC) {
+        int tiledT = T & ~3;
+        Parallel.forEach((C + TILE_C - 1) / TILE_C, (long) TILE_C * T * OC, band -> {
+            int c0 = band * TILE_C, width = Math.min(TILE_C, C - c0);
+            for (int o0 = 0; o0 < OC; o0 += BWD_ROWS) {
+                int o1 = Math.min(OC, o0 + BWD_ROWS);
+                int t = 0;
+                if (width == TILE_C) {
+                    for (; t < tiledT; t += 4) axpy4x4(dinp, dinpOff, dout, doutOff, w, wOff, t, c0, o0, o1, C, OC);
                 }
-            });
-        }
-        Parallel.forEach(OC, (long) T * C, o -> {
-            float bsum = 0f;
-            for (int t = 0; t < T; t++) {
-                float d = dout[doutOff + t * OC + o];
-                bsum += d;
-                axpy(d, inp, inOff + t * C, dw, dwOff + o * C, C);
+                for (; t < T; t++) {
+                    int d = doutOff + t * OC, x = dinpOff + t * C + c0;
+                    for (int o = o0; o < o1; o++) axpy(dout[d + o], w, wOff + o * C + c0, dinp, x, width);
+                }
             }
-            if (dbias != null) dbias[dbiasOff + o] += bsum;
         });
+    }
+
+    /** dinp[t..t+3, c0..c0+TILE_C) += Σ_{o0 ≤ o < o1} dout[t.., o] · w[o, c0..]. */
+    private static void axpy4x4(float[] dinp, int dinpOff, float[] dout, int doutOff, float[] w, int wOff,
+                                int t, int c0, int o0, int o1, int C, int OC) {
+        int x0 = dinpOff + t * C + c0, x1 = x0 + C, x2 = x1 + C, x3 = x2 + C;
+        FloatVector c00 = FloatVector.fromArray(S, dinp, x0), c01 = FloatVector.fromArray(S, dinp, x0 + L);
+        FloatVector c02 = FloatVector.fromArray(S, dinp, x0 + 2 * L), c03 = FloatVector.fromArray(S, dinp, x0 + 3 * L);
+        FloatVector c10 = FloatVector.fromArray(S, dinp, x1), c11 = FloatVector.fromArray(S, dinp, x1 + L);
+        FloatVector c12 = FloatVector.fromArray(S, dinp, x1 + 2 * L), c13 = FloatVector.fromArray(S, dinp, x1 + 3 * L);
+        FloatVector c20 = FloatVector.fromArray(S, dinp, x2), c21 = FloatVector.fromArray(S, dinp, x2 + L);
+        FloatVector c22 = FloatVector.fromArray(S, dinp, x2 + 2 * L), c23 = FloatVector.fromArray(S, dinp, x2 + 3 * L);
+        FloatVector c30 = FloatVector.fromArray(S, dinp, x3), c31 = FloatVector.fromArray(S, dinp, x3 + L);
+        FloatVector c32 = FloatVector.fromArray(S, dinp, x3 + 2 * L), c33 = FloatVector.fromArray(S, dinp, x3 + 3 * L);
+        int d0 = doutOff + t * OC, d1 = d0 + OC, d2 = d1 + OC, d3 = d2 + OC;
+        for (int o = o0; o < o1; o++) {
+            int wr = wOff + o * C + c0;
+            FloatVector y0 = FloatVector.fromArray(S, w, wr), y1 = FloatVector.fromArray(S, w, wr + L);
+            FloatVector y2 = FloatVector.fromArray(S, w, wr + 2 * L), y3 = FloatVector.fromArray(S, w, wr + 3 * L);
+            FloatVector g = FloatVector.broadcast(S, dout[d0 + o]);
+            c00 = y0.fma(g, c00); c01 = y1.fma(g, c01); c02 = y2.fma(g, c02); c03 = y3.fma(g, c03);
+            g = FloatVector.broadcast(S, dout[d1 + o]);
+            c10 = y0.fma(g, c10); c11 = y1.fma(g, c11); c12 = y2.fma(g, c12); c13 = y3.fma(g, c13);
+            g = FloatVector.broadcast(S, dout[d2 + o]);
+            c20 = y0.fma(g, c20); c21 = y1.fma(g, c21); c22 = y2.fma(g, c22); c23 = y3.fma(g, c23);
+            g = FloatVector.broadcast(S, dout[d3 + o]);
+            c30 = y0.fma(g, c30); c31 = y1.fma(g, c31); c32 = y2.fma(g, c32); c33 = y3.fma(g, c33);
+        }
+        c00.intoArray(dinp, x0); c01.intoArray(dinp, x0 + L); c02.intoArray(dinp, x0 + 2 * L); c03.intoArray(dinp, x0 + 3 * L);
+        c10.intoArray(dinp, x1); c11.intoArray(dinp, x1 + L); c12.intoArray(dinp, x1 + 2 * L); c13.intoArray(dinp, x1 + 3 * L);
+        c20.intoArray(dinp, x2); c21.intoArray(dinp, x2 + L); c22.intoArray(dinp, x2 + 2 * L); c23.intoArray(dinp, x2 + 3 * L);
+        c30.intoArray(dinp, x3); c31.intoArray(dinp, x3 + L); c32.intoArray(dinp, x3 + 2 * L); c33.intoArray(dinp, x3 + 3 * L);
+    }
+
+    /**
+     * dw[OC, C] += dout[T, OC]ᵀ · inp[T, C], one task per DW_ROWS rows of dw. A group of 4 rows whose
+     * dout column is zero at every position is skipped (the rows outside a candidate-label softmax).
+     */
+    private static void weightGradient(float[] dw, int dwOff, float[] dout, int doutOff, float[] inp, int inOff,
+                                       int T, int C, int OC) {
+        int tiledC = C - C % TILE_C;
+        Parallel.forEach((OC + DW_ROWS - 1) / DW_ROWS, (long) DW_ROWS * T * C, block -> {
+            int o0 = block * DW_ROWS, o1 = Math.min(OC, o0 + DW_ROWS);
+            // Column band outermost: the band of inp (T × TILE_C) is reused by every group of rows.
+            for (int c = 0; c < tiledC; c += TILE_C) {
+                for (int o = o0; o + 4 <= o1; o += 4) {
+                    if (!zeroColumns(dout, doutOff, o, 4, T, OC)) outer4x4(dw, dwOff, dout, doutOff, inp, inOff, o, c, T, C, OC);
+                }
+            }
+            for (int o = o0; o < o1; o += 4) {
+                int rows = Math.min(4, o1 - o), c = rows == 4 ? tiledC : 0;
+                if (c == C || zeroColumns(dout, doutOff, o, rows, T, OC)) continue;
+                for (int r = o; r < o + rows; r++) {
+                    for (int t = 0; t < T; t++) {
+                        axpy(dout[doutOff + t * OC + r], inp, inOff + t * C + c, dw, dwOff + r * C + c, C - c);
+                    }
+                }
+            }
+        });
+    }
+
+    private static boolean zeroColumns(float[] dout, int doutOff, int o, int rows, int T, int OC) {
+        for (int t = 0; t < T; t++) {
+            for (int r = 0; r < rows; r++) if (dout[doutOff + t * OC + o + r] != 0f) return false;
+        }
+        return true;
+    }
+
+    /** dw[o..o+3, c0..c0+TILE_C) += Σ_t dout[t, o..] · inp[t, c0..]. */
+    private static void outer4x4(float[] dw, int dwOff, float[] dout, int doutOff, float[] inp, int inOff,
+                                 int o, int c0, int T, int C, int OC) {
+        int g0 = dwOff + o * C + c0, g1 = g0 + C, g2 = g1 + C, g3 = g2 + C;
+        FloatVector c00 = FloatVector.fromArray(S, dw, g0), c01 = FloatVector.fromArray(S, dw, g0 + L);
+        FloatVector c02 = FloatVector.fromArray(S, dw, g0 + 2 * L), c03 = FloatVector.fromArray(S, dw, g0 + 3 * L);
+        FloatVector c10 = FloatVector.fromArray(S, dw, g1), c11 = FloatVector.fromArray(S, dw, g1 + L);
+        FloatVector c12 = FloatVector.fromArray(S, dw, g1 + 2 * L), c13 = FloatVector.fromArray(S, dw, g1 + 3 * L);
+        FloatVector c20 = FloatVector.fromArray(S, dw, g2), c21 = FloatVector.fromArray(S, dw, g2 + L);
+        FloatVector c22 = FloatVector.fromArray(S, dw, g2 + 2 * L), c23 = FloatVector.fromArray(S, dw, g2 + 3 * L);
+        FloatVector c30 = FloatVector.fromArray(S, dw, g3), c31 = FloatVector.fromArray(S, dw, g3 + L);
+        FloatVector c32 = FloatVector.fromArray(S, dw, g3 + 2 * L), c33 = FloatVector.fromArray(S, dw, g3 + 3 * L);
+        for (int t = 0; t < T; t++) {
+            int x = inOff + t * C + c0, d = doutOff + t * OC + o;
+            FloatVector y0 = FloatVector.fromArray(S, inp, x), y1 = FloatVector.fromArray(S, inp, x + L);
+            FloatVector y2 = FloatVector.fromArray(S, inp, x + 2 * L), y3 = FloatVector.fromArray(S, inp, x + 3 * L);
+            FloatVector g = FloatVector.broadcast(S, dout[d]);
+            c00 = y0.fma(g, c00); c01 = y1.fma(g, c01); c02 = y2.fma(g, c02); c03 = y3.fma(g, c03);
+            g = FloatVector.broadcast(S, dout[d + 1]);
+            c10 = y0.fma(g, c10); c11 = y1.fma(g, c11); c12 = y2.fma(g, c12); c13 = y3.fma(g, c13);
+            g = FloatVector.broadcast(S, dout[d + 2]);
+            c20 = y0.fma(g, c20); c21 = y1.fma(g, c21); c22 = y2.fma(g, c22); c23 = y3.fma(g, c23);
+            g = FloatVector.broadcast(S, dout[d + 3]);
+            c30 = y0.fma(g, c30); c31 = y1.fma(g, c31); c32 = y2.fma(g, c32); c33 = y3.fma(g, c33);
+        }
+        c00.intoArray(dw, g0); c01.intoArray(dw, g0 + L); c02.intoArray(dw, g0 + 2 * L); c03.intoArray(dw, g0 + 3 * L);
+        c10.intoArray(dw, g1); c11.intoArray(dw, g1 + L); c12.intoArray(dw, g1 + 2 * L); c13.intoArray(dw, g1 + 3 * L);
+        c20.intoArray(dw, g2); c21.intoArray(dw, g2 + L); c22.intoArray(dw, g2 + 2 * L); c23.intoArray(dw, g2 + 3 * L);
+        c30.intoArray(dw, g3); c31.intoArray(dw, g3 + L); c32.intoArray(dw, g3 + 2 * L); c33.intoArray(dw, g3 + 3 * L);
+    }
+
+    /** dbias[OC] += Σ_t dout[t]: whole rows at a time (T·OC adds, too few to split). */
+    private static void biasGradient(float[] dbias, int dbiasOff, float[] dout, int doutOff, int T, int OC) {
+        for (int t = 0; t < T; t++) axpy(1f, dout, doutOff + t * OC, dbias, dbiasOff, OC);
     }
 
     static float dot(float[] a, int aOff, float[] b, int bOff, int n) {

@@ -15,32 +15,42 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicContainer;
 import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
+import slim.nn.Slice;
+import slim.nn.kernels.CpuKernels;
+import slim.nn.kernels.Kernels;
 
 /**
  * Reproduces golden.json in each folder of ../shared/golden-encoders (and of the folder named by
  * -Dslim.golden.encoders): the BERT encoder's final hidden states, those of its first-k model, and
  * a classification head on [CLS] and on the mean, with the gradient of every remaining tensor.
+ * Other backends run the same checks through {@link #everyGoldenEncoder(Supplier)}.
  */
-class EncoderGoldenTest {
+public class EncoderGoldenTest {
 
     @TestFactory
     Stream<DynamicNode> everyGoldenEncoder() throws IOException {
+        return everyGoldenEncoder(CpuKernels::new);
+    }
+
+    /** The checks with a fresh kernel set per model. */
+    public static Stream<DynamicNode> everyGoldenEncoder(Supplier<Kernels> kernels) throws IOException {
         List<Path> folders = Golden.folders("slim.golden.encoders", "golden-encoders");
         assertFalse(folders.isEmpty(), "expected at least bert-tiny under golden-encoders");
         return folders.stream().map(dir -> {
             JsonNode g = Golden.read(dir.resolve("golden.json"));
             return DynamicContainer.dynamicContainer(dir.getFileName().toString(), Stream.of(
-                    DynamicTest.dynamicTest("hidden states", () -> hidden(dir, g)),
-                    DynamicTest.dynamicTest("first-k hidden states", () -> pruned(dir, g)),
+                    DynamicTest.dynamicTest("hidden states", () -> hidden(dir, g, kernels)),
+                    DynamicTest.dynamicTest("first-k hidden states", () -> pruned(dir, g, kernels)),
                     DynamicTest.dynamicTest("classification on [CLS]", () ->
-                            classification(dir, g, g.get("classification_cls"), Pooling.FIRST)),
+                            classification(dir, g, g.get("classification_cls"), Pooling.FIRST, kernels)),
                     DynamicTest.dynamicTest("classification on the mean", () ->
-                            classification(dir, g, g.get("classification_mean"), Pooling.MEAN))));
+                            classification(dir, g, g.get("classification_mean"), Pooling.MEAN, kernels))));
         });
     }
 
@@ -50,35 +60,44 @@ class EncoderGoldenTest {
         return ints(g.get("input_ids"));
     }
 
-    static float[] hiddenStates(Path dir, int keep, int[] ids) {
+    /** The final hidden states [T, C] of the last forward pass, as the host sees them. */
+    static float[] hidden(Model m, int T) {
+        Slice h = m.hidden().sub(0, T * m.config().embedDim());
+        m.kernels().read(h);
+        return h.toArray();
+    }
+
+    private static float[] hiddenStates(Path dir, int keep, int[] ids, Supplier<Kernels> kernels) {
         Model m = ModelFiles.load(dir, keep, ModelFiles.Options.inference().withLabels(0, Pooling.FIRST, 0)
-                .withMaxTokens(ids.length));
+                .withMaxTokens(ids.length).withKernels(kernels.get()));
         m.forward(ids, ids.length);
-        return m.hidden().sub(0, ids.length * m.config().embedDim()).toArray();
+        return hidden(m, ids.length);
     }
 
-    private static void hidden(Path dir, JsonNode g) {
-        assertClose(floats(g.get("hidden")), hiddenStates(dir, ModelConfig.read(dir).layers(), ids(g)), "hidden");
+    private static void hidden(Path dir, JsonNode g, Supplier<Kernels> kernels) {
+        assertClose(floats(g.get("hidden")), hiddenStates(dir, ModelConfig.read(dir).layers(), ids(g), kernels), "hidden");
     }
 
-    private static void pruned(Path dir, JsonNode g) {
+    private static void pruned(Path dir, JsonNode g, Supplier<Kernels> kernels) {
         JsonNode p = g.get("pruned");
-        assertClose(floats(p.get("hidden")), hiddenStates(dir, p.get("k").intValue(), ids(g)), "pruned hidden");
+        assertClose(floats(p.get("hidden")), hiddenStates(dir, p.get("k").intValue(), ids(g), kernels), "pruned hidden");
     }
 
-    private static void classification(Path dir, JsonNode g, JsonNode c, Pooling pooling) {
+    private static void classification(Path dir, JsonNode g, JsonNode c, Pooling pooling, Supplier<Kernels> kernels) {
         assertEquals(pooling, Pooling.parse(c.get("pooling").asText()), "pooling of the golden head");
         int[] ids = ids(g);
         Model m = ModelFiles.load(dir, c.get("k").intValue(), ModelFiles.Options.inference().training()
-                .withLabels(c.get("num_labels").intValue(), pooling, 0).withMaxTokens(ids.length));
+                .withLabels(c.get("num_labels").intValue(), pooling, 0).withMaxTokens(ids.length).withKernels(kernels.get()));
         float[] score = floats(c.get("score.weight"));
         assertEquals(m.params().score.length(), score.length, "score.weight size");
         System.arraycopy(score, 0, m.params().score.data(), m.params().score.offset(), score.length);
+        m.kernels().write(m.params().score);
         m.zeroGrad();
         m.forward(ids, ids.length);
         assertClose(floats(c.get("logits")), m.classLogits().toArray(), "class logits");
         assertClose(c.get("loss").doubleValue(), m.loss(new int[] {c.get("label").intValue()}, null), "class loss");
         m.backward();
+        m.kernels().read(m.grads().all);
         assertClose(floats(c.get("grad_score.weight")), m.grads().score.toArray(), "grad score.weight");
         assertGradients(m, c.get("grads"));
         Set<String> expected = new HashSet<>();

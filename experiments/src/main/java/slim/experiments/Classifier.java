@@ -1,0 +1,75 @@
+package slim.experiments;
+
+import slim.nn.Slice;
+import slim.nn.model.Model;
+
+/**
+ * Reads a class off a model, in either way the study does: the LM head's logits of the label tokens
+ * at the last position (lm-prompt), or the `score` head (cls-prompt, cls-plain). Holds its few small
+ * buffers so a training step allocates nothing.
+ */
+public final class Classifier {
+    private final Model model;
+    /** The label tokens in lm-prompt (class c is predicted by token labelTokens[c]); null for the score head. */
+    private final int[] labelTokens;
+    /** The columns the LM loss's softmax runs over: null for the whole vocabulary. */
+    private final int[] lossColumns;
+    private final int[] row = new int[1], target = new int[1];
+
+    /**
+     * @param labelTokens    the label tokens (lm-prompt), or null to use the classification head
+     * @param labelWordsLoss lm-prompt: restrict the training loss to the label tokens
+     */
+    public Classifier(Model model, int[] labelTokens, boolean labelWordsLoss) {
+        this.model = model;
+        this.labelTokens = labelTokens == null ? null : labelTokens.clone();
+        this.lossColumns = labelTokens != null && labelWordsLoss ? labelTokens.clone() : null;
+    }
+
+    public int numLabels() {
+        return labelTokens != null ? labelTokens.length : model.layout().numLabels();
+    }
+
+    /** Forward pass and the cross-entropy for the example's class; call model.backward() after it for gradients. */
+    public float loss(int[] ids, int label) {
+        model.forward(ids, ids.length);
+        if (labelTokens != null) {
+            row[0] = ids.length - 1;
+            model.lmLogits(row, 1);
+            target[0] = labelTokens[label];
+            return model.loss(target, lossColumns);
+        }
+        model.classLogits();
+        target[0] = label;
+        return model.loss(target, null);
+    }
+
+    /** The predicted class: the arg-max over the label tokens' logits, or over the head's. */
+    public int predict(int[] ids) {
+        Slice logits = logits(ids);
+        int best = 0;
+        for (int c = 1; c < numLabels(); c++) if (logit(logits, c) > logit(logits, best)) best = c;
+        return best;
+    }
+
+    /** The softmax over the classes' logits (only the label tokens' in lm-prompt), into out. */
+    public void probabilities(int[] ids, float[] out) {
+        Slice logits = logits(ids);
+        int n = numLabels();
+        double max = Double.NEGATIVE_INFINITY, sum = 0;
+        for (int c = 0; c < n; c++) max = Math.max(max, logit(logits, c));
+        for (int c = 0; c < n; c++) sum += Math.exp(logit(logits, c) - max);
+        for (int c = 0; c < n; c++) out[c] = (float) (Math.exp(logit(logits, c) - max) / sum);
+    }
+
+    private Slice logits(int[] ids) {
+        model.forward(ids, ids.length);
+        if (labelTokens == null) return model.classLogits();
+        row[0] = ids.length - 1;
+        return model.lmLogits(row, 1);
+    }
+
+    private float logit(Slice logits, int c) {
+        return logits.get(labelTokens != null ? labelTokens[c] : c);
+    }
+}

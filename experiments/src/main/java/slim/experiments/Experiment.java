@@ -1,0 +1,151 @@
+package slim.experiments;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import slim.data.Dataset;
+import slim.data.Datasets;
+import slim.data.EncodedExample;
+import slim.data.PromptEncoder;
+import slim.data.Setting;
+import slim.data.Split;
+import slim.data.Task;
+import slim.data.Tokenizer;
+import slim.nn.SlimException;
+import slim.nn.model.Model;
+import slim.nn.model.ModelConfig;
+import slim.nn.model.ModelFiles;
+import slim.nn.model.ParamLayout;
+import slim.nn.optim.AdamW;
+
+/**
+ * Runs cells end to end: draws the seed's split, encodes the prompts, loads the first k layers
+ * (sized for the longest prompt, with a fresh `score` head seeded from the cell's seed in the cls
+ * settings), trains, and returns the result. Datasets are read once per experiment and shared by its
+ * cells.
+ */
+public final class Experiment {
+    private final Path dataDir;
+    private final Protocol protocol;
+    private final Map<Task, Dataset> datasets = new EnumMap<>(Task.class);
+
+    public Experiment(Path dataDir, Protocol protocol) {
+        this.dataDir = dataDir;
+        this.protocol = protocol;
+    }
+
+    public Protocol protocol() {
+        return protocol;
+    }
+
+    /** Reads the task's data now, so a missing file is reported before any cell runs. */
+    public Dataset dataset(Task task) {
+        return datasets.computeIfAbsent(task, t -> Datasets.load(dataDir, t));
+    }
+
+    /** A cell's prompts, encoded, with what the run needs to know about them. */
+    record Prepared(Split split, List<EncodedExample> train, List<EncodedExample> val, List<EncodedExample> test,
+                    int[] labelTokens, int[] appended, int longest, int shortened) {}
+
+    Prepared prepare(Cell cell, Tokenizer tokenizer, int maxPromptTokens) {
+        Split split = Split.make(dataset(cell.task()), cell.seed(), protocol.trainExamples(), protocol.valExamples(),
+                protocol.testExamples());
+        PromptEncoder encoder = new PromptEncoder(cell.task(), cell.setting(), tokenizer, split.demonstrations(), maxPromptTokens);
+        List<EncodedExample> train = encoder.encodeAll(split.train());
+        List<EncodedExample> val = encoder.encodeAll(split.val());
+        List<EncodedExample> test = encoder.encodeAll(split.test());
+        int longest = 0;
+        for (List<EncodedExample> part : List.of(train, val, test)) {
+            for (EncodedExample e : part) longest = Math.max(longest, e.ids().length);
+        }
+        var labels = encoder.labelTokens();
+        return new Prepared(split, train, val, test, labels == null ? null : labels.targets(),
+                labels == null ? null : labels.appended(), longest, encoder.shortened());
+    }
+
+    /** The prompt-length limit for a model: the protocol's, never beyond the model's context. */
+    int maxPromptTokens(ModelConfig config) {
+        int context = config.maxPositions();
+        return protocol.maxPromptTokens() > 0 ? Math.min(protocol.maxPromptTokens(), context) : context;
+    }
+
+    /** Trains and evaluates one cell; saveTo (nullable) receives the fine-tuned model when training succeeds. */
+    public Result run(Cell cell, Trainer.Listener listener, Path saveTo) {
+        long start = System.nanoTime();
+        cell.validate();
+        ModelConfig config = ModelConfig.read(cell.model());
+        boolean lm = cell.setting() == Setting.LM_PROMPT;
+        Prepared p;
+        int maxPrompt = maxPromptTokens(config);
+        try (Tokenizer tokenizer = Tokenizer.load(cell.model())) {
+            p = prepare(cell, tokenizer, maxPrompt);
+        }
+        Memory.resetPeaks();
+        ModelFiles.Options options = ModelFiles.Options.inference().training().withMaxTokens(p.longest()).withHeadRows(1)
+                .withLabels(lm ? 0 : cell.task().numLabels(), cell.pooling(), cell.seed());
+        Model model = ModelFiles.load(cell.model(), cell.keep(), options);
+        AdamW optimizer = new AdamW(model, protocol.lr(), 0.9f, 0.999f, 1e-8f, protocol.weightDecay());
+        if (protocol.freezeEmbeddings()) optimizer.freezeLeading(wordEmbeddings(model.layout()));
+        Classifier classifier = new Classifier(model, p.labelTokens(), protocol.labelWordsLoss());
+        Trainer.Outcome o = new Trainer(model, classifier, optimizer, protocol).fit(p.train(), p.val(), p.test(),
+                cell.seed(), listener);
+        if (saveTo != null && !o.failed()) SavedModel.save(model, cell, maxPrompt, p.split(), saveTo);
+
+        long headParams = lm ? 0 : (long) cell.task().numLabels() * config.embedDim();
+        double wall = (System.nanoTime() - start) / 1e9;
+        return new Result(cell.model().toString(), cell.modelName(), config.family().modelType(), config.layers(),
+                config.hidden(), cell.keep(), cell.task().id(), cell.setting().id(), cell.seed(),
+                lm ? null : cell.pooling().name().toLowerCase(java.util.Locale.ROOT), protocol,
+                o.failed() ? Result.FAILED : Result.OK, o.failure(), p.split().rows(), p.labelTokens(), p.appended(),
+                p.longest(), p.shortened(), o.valAccuracy(), o.trainLoss(), o.bestEpoch(), o.bestValAccuracy(),
+                o.stoppedEarly(), o.failed() ? null : o.testAccuracy(), majority(p.test(), cell.task().numLabels()),
+                model.parameterCount(), headParams, wall, o.trainSeconds(), o.evalSeconds(),
+                o.trainSeconds() > 0 ? o.trainTokens() / o.trainSeconds() : 0, Memory.peakHeapBytes(),
+                Memory.peakRssBytes());
+    }
+
+    /** How many leading parameters the word-embedding table takes (it is first in every family's layout). */
+    static int wordEmbeddings(ParamLayout layout) {
+        ParamLayout.Entry wte = layout.entries().get("wte");
+        if (wte == null || wte.offset() != 0) {
+            throw new SlimException(layout.config().file() + ": the word embeddings are not first in the parameter block; cannot freeze them");
+        }
+        return wte.length();
+    }
+
+    static double majority(List<EncodedExample> examples, int numLabels) {
+        int[] counts = new int[numLabels];
+        for (EncodedExample e : examples) counts[e.label()]++;
+        int most = 0;
+        for (int c : counts) most = Math.max(most, c);
+        return examples.isEmpty() ? 0 : (double) most / examples.size();
+    }
+
+    /**
+     * The cells of the cross product, in a fixed order (model, k, task, setting, seed), each validated
+     * so that a bad one is refused before any runs. lm-prompt is left out for encoders, which have no
+     * LM head.
+     */
+    public static List<Cell> crossProduct(List<Path> models, List<Integer> ks, List<Task> tasks, List<Setting> settings,
+                                          List<Integer> seeds, slim.nn.model.Pooling encoderPooling) {
+        List<Cell> cells = new ArrayList<>();
+        for (Path m : models) {
+            boolean decoder = ModelConfig.read(m).family().isDecoder();
+            for (int k : ks) {
+                for (Task t : tasks) {
+                    for (Setting s : settings) {
+                        if (s == Setting.LM_PROMPT && !decoder) continue;
+                        for (int seed : seeds) {
+                            Cell c = Cell.of(m, k, t, s, seed, encoderPooling);
+                            c.validate();
+                            cells.add(c);
+                        }
+                    }
+                }
+            }
+        }
+        return cells;
+    }
+}

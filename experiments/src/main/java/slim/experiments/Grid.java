@@ -1,0 +1,115 @@
+package slim.experiments;
+
+import java.nio.file.Path;
+import java.util.List;
+import slim.nn.SlimException;
+
+/**
+ * Runs the cells of a grid into a results folder, one JSON file per cell. A cell whose file exists
+ * is done and skipped, so a killed grid resumes losing at most the cell in progress; a shard runs
+ * every n-th cell of the fixed cell order, so n processes (a Slurm job array, several GPUs) split a
+ * grid without talking to each other.
+ */
+public final class Grid {
+
+    /** Shard index of count, 0-based: the cells whose position in the grid is index modulo count. */
+    public record Shard(int index, int count) {
+        public static final Shard ALL = new Shard(0, 1);
+
+        public Shard {
+            if (count < 1 || index < 0 || index >= count) {
+                throw new IllegalArgumentException("shard " + index + "/" + count + ": expected i/n with 0 <= i < n");
+            }
+        }
+
+        /** "i/n", as --shard takes it. */
+        public static Shard parse(String s) {
+            String[] parts = s.split("/");
+            try {
+                if (parts.length == 2) return new Shard(Integer.parseInt(parts[0].strip()), Integer.parseInt(parts[1].strip()));
+            } catch (NumberFormatException e) {
+                // fall through to the message below
+            }
+            throw new IllegalArgumentException("--shard '" + s + "': expected i/n, e.g. 0/4 for the first of four shards");
+        }
+
+        public boolean owns(int position) {
+            return position % count == index;
+        }
+    }
+
+    /** Runs one cell. */
+    @FunctionalInterface
+    public interface Runner {
+        Result run(Cell cell, Trainer.Listener listener);
+    }
+
+    /**
+     * @param inShard     cells this shard owns
+     * @param alreadyDone of those, cells that had a result file and were skipped
+     * @param ran         cells run now
+     * @param failed      cells run now whose result is a failure
+     */
+    public record Summary(int cells, int inShard, int alreadyDone, int ran, int failed) {}
+
+    private final Path outDir;
+    private final ProgressBar bar;
+    private final boolean retryFailed;
+
+    /** @param retryFailed run again cells whose existing result is a failure */
+    public Grid(Path outDir, ProgressBar bar, boolean retryFailed) {
+        this.outDir = outDir;
+        this.bar = bar;
+        this.retryFailed = retryFailed;
+    }
+
+    /** The cells this shard owns, in grid order. */
+    public static List<Cell> shard(List<Cell> cells, Shard shard) {
+        return java.util.stream.IntStream.range(0, cells.size()).filter(shard::owns).mapToObj(cells::get).toList();
+    }
+
+    public boolean done(Cell cell) {
+        Path file = ResultFiles.file(outDir, cell);
+        if (!ResultFiles.finished(file)) return false;
+        return !retryFailed || ResultFiles.read(file).ok();
+    }
+
+    public Summary run(List<Cell> cells, Shard shard, Protocol protocol, Runner runner) {
+        List<Cell> mine = shard(cells, shard);
+        List<Cell> todo = mine.stream().filter(c -> !done(c)).toList();
+        bar.log("grid: " + cells.size() + " cells" + (shard.count() > 1 ? ", shard " + shard.index() + "/" + shard.count()
+                + " owns " + mine.size() : "") + ", " + (mine.size() - todo.size()) + " already done, " + todo.size()
+                + " to run; results in " + outDir);
+        long start = System.nanoTime();
+        int failed = 0;
+        for (int i = 0; i < todo.size(); i++) {
+            Cell cell = todo.get(i);
+            CellProgress progress = new CellProgress(bar, cell, i, todo.size(), start, protocol.epochs());
+            Result result;
+            try {
+                result = runner.run(cell, progress);
+            } catch (SlimException e) {
+                result = failure(cell, protocol, e.getMessage());
+            }
+            ResultFiles.write(ResultFiles.file(outDir, cell), result);
+            if (!result.ok()) failed++;
+            bar.log(String.format("[%d/%d] %s: %s", i + 1, todo.size(), cell, describe(result)));
+        }
+        bar.clear();
+        return new Summary(cells.size(), mine.size(), mine.size() - todo.size(), todo.size(), failed);
+    }
+
+    static String describe(Result r) {
+        if (!r.ok()) return "FAILED: " + r.error();
+        return String.format("test accuracy %.3f (majority %.3f), best epoch %d of %d, %s, %.0f tokens/s",
+                r.testAccuracy(), r.majorityAccuracy(), r.bestEpoch(), r.valAccuracy().length,
+                ProgressBar.duration(r.wallSeconds()), r.tokensPerSecond());
+    }
+
+    /** The result of a cell that could not run: its configuration and why. */
+    static Result failure(Cell cell, Protocol protocol, String error) {
+        return new Result(cell.model().toString(), cell.modelName(), null, 0, 0, cell.keep(), cell.task().id(),
+                cell.setting().id(), cell.seed(), null, protocol, Result.FAILED, error, null, null, null, 0, 0,
+                new double[0], new double[0], 0, 0, false, null, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    }
+}

@@ -1,0 +1,93 @@
+package slim.experiments;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import slim.nn.SlimException;
+
+/**
+ * Result files: one JSON file per cell, named after the cell, written to a hidden temporary file and
+ * renamed into place, so a file that exists is complete: a killed run leaves no half-written result.
+ */
+public final class ResultFiles {
+    static final ObjectMapper JSON = new ObjectMapper()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    private ResultFiles() {}
+
+    public static Path file(Path dir, Cell cell) {
+        return dir.resolve(cell.id() + ".json");
+    }
+
+    public static void write(Path file, Object value) {
+        Path dir = file.toAbsolutePath().getParent();
+        Path tmp = dir.resolve("." + file.getFileName() + ".tmp-" + ProcessHandle.current().pid());
+        try {
+            Files.createDirectories(dir);
+            JSON.writeValue(tmp.toFile(), value);
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException ignored) {
+                // the hidden temporary file is harmless; the error below is what matters
+            }
+            throw new SlimException(file + ": cannot write: " + e.getMessage(), e);
+        }
+    }
+
+    public static Result read(Path file) {
+        try {
+            return JSON.readValue(file.toFile(), Result.class);
+        } catch (IOException e) {
+            throw new SlimException(file + ": not a slim result file: " + e.getMessage(), e);
+        }
+    }
+
+    /** True when the cell's result file exists and reads back: the cell is done (failed cells too). */
+    public static boolean finished(Path file) {
+        if (!Files.isRegularFile(file)) return false;
+        try {
+            read(file);
+            return true;
+        } catch (SlimException e) {
+            return false;
+        }
+    }
+
+    /** Every result file in dir and its sub-folders (hidden temporary files skipped), in name order. */
+    public static List<Result> readAll(Path dir) {
+        if (!Files.isDirectory(dir)) throw new SlimException(dir + ": no such folder of results");
+        List<Result> out = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path f : files.filter(ResultFiles::isResultFile).sorted().toList()) out.add(read(f));
+        } catch (IOException e) {
+            throw new SlimException(dir + ": cannot list: " + e.getMessage(), e);
+        }
+        return out;
+    }
+
+    private static boolean isResultFile(Path f) {
+        String name = f.getFileName().toString();
+        return name.endsWith(".json") && !name.startsWith(".") && Files.isRegularFile(f) && looksLikeResult(f);
+    }
+
+    /** Reports may be pointed at folders holding other JSON (a saved model's config); only results count. */
+    private static boolean looksLikeResult(Path f) {
+        try {
+            return JSON.readTree(f.toFile()).has("status");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}

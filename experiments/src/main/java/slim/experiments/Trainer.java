@@ -1,0 +1,167 @@
+package slim.experiments;
+
+import java.util.List;
+import java.util.Random;
+import slim.data.EncodedExample;
+import slim.nn.model.Model;
+import slim.nn.optim.AdamW;
+
+/**
+ * The study's training loop for one cell, batch size 1: each epoch visits the training examples in
+ * a fresh order drawn from the seed, steps AdamW after every example, then measures validation
+ * accuracy; the weights of the best validation epoch are kept and evaluated on the test examples.
+ * Training stops early after {@code patience} epochs without a validation gain, and at once when the
+ * loss stops being a finite number.
+ */
+public final class Trainer {
+
+    /** Told how training goes, for progress bars. */
+    public interface Listener {
+        default void step(int epoch, int done, int total) {}
+
+        default void epoch(int epoch, double meanLoss, double valAccuracy, double bestValAccuracy) {}
+
+        default void evaluating(String part, int done, int total) {}
+
+        Listener NONE = new Listener() {};
+    }
+
+    /**
+     * What training produced.
+     *
+     * @param valAccuracy    validation accuracy after each epoch run
+     * @param trainLoss      mean training loss of each epoch run
+     * @param bestEpoch      1-based epoch whose weights were kept (0 when none finished)
+     * @param testAccuracy   accuracy of the kept weights on the test examples; NaN when training failed
+     * @param failure        why the cell stopped without a result, or null
+     * @param trainTokens    tokens the training steps processed
+     */
+    public record Outcome(double[] valAccuracy, double[] trainLoss, int bestEpoch, double bestValAccuracy,
+                          double testAccuracy, String failure, boolean stoppedEarly, long trainTokens,
+                          double trainSeconds, double evalSeconds) {
+        public boolean failed() {
+            return failure != null;
+        }
+
+        public int epochsRun() {
+            return valAccuracy.length;
+        }
+    }
+
+    private final Model model;
+    private final Classifier classifier;
+    private final AdamW optimizer;
+    private final Protocol protocol;
+    private final float[] bestWeights;
+
+    public Trainer(Model model, Classifier classifier, AdamW optimizer, Protocol protocol) {
+        this.model = model;
+        this.classifier = classifier;
+        this.optimizer = optimizer;
+        this.protocol = protocol;
+        this.bestWeights = new float[model.layout().size()];
+    }
+
+    public Outcome fit(List<EncodedExample> train, List<EncodedExample> val, List<EncodedExample> test, long seed,
+                       Listener listener) {
+        Random order = new Random(seed);
+        int[] visit = new int[train.size()];
+        for (int i = 0; i < visit.length; i++) visit[i] = i;
+        double[] valCurve = new double[protocol.epochs()], lossCurve = new double[protocol.epochs()];
+        double best = -1;
+        int bestEpoch = 0, epochs = 0;
+        long tokens = 0, trainNanos = 0, evalNanos = 0;
+        String failure = null;
+        float[] params = model.params().block;
+
+        for (int epoch = 1; epoch <= protocol.epochs() && failure == null; epoch++) {
+            long start = System.nanoTime();
+            shuffle(visit, order);
+            if (protocol.dropout()) model.train(mix(seed, epoch));
+            else model.eval();
+            double lossSum = 0;
+            for (int i = 0; i < visit.length; i++) {
+                EncodedExample e = train.get(visit[i]);
+                model.zeroGrad();
+                float loss = classifier.loss(e.ids(), e.label());
+                if (!Float.isFinite(loss)) {
+                    failure = "the training loss became " + loss + " at epoch " + epoch + ", step " + (i + 1)
+                            + " (lr " + protocol.lr() + "); the cell stopped: try a lower --lr";
+                    break;
+                }
+                model.backward();
+                optimizer.step();
+                lossSum += loss;
+                tokens += e.ids().length;
+                listener.step(epoch, i + 1, visit.length);
+            }
+            trainNanos += System.nanoTime() - start;
+            model.kernels().read(model.params().all);
+            if (failure == null && !allFinite(params)) {
+                failure = "the weights stopped being finite numbers in epoch " + epoch + " (lr " + protocol.lr()
+                        + "); the cell stopped: try a lower --lr";
+            }
+            if (failure != null) break;
+            start = System.nanoTime();
+            double acc = accuracy(val, "validation", listener);
+            evalNanos += System.nanoTime() - start;
+            valCurve[epochs] = acc;
+            lossCurve[epochs] = lossSum / visit.length;
+            epochs++;
+            if (acc > best) {
+                best = acc;
+                bestEpoch = epoch;
+                System.arraycopy(params, 0, bestWeights, 0, params.length);
+            }
+            listener.epoch(epoch, lossSum / visit.length, acc, best);
+            if (epoch - bestEpoch >= protocol.patience()) break;
+        }
+        double testAcc = Double.NaN;
+        if (failure == null) {
+            System.arraycopy(bestWeights, 0, params, 0, params.length);
+            model.kernels().write(model.params().all);
+            long start = System.nanoTime();
+            testAcc = accuracy(test, "test", listener);
+            evalNanos += System.nanoTime() - start;
+        }
+        boolean early = failure == null && epochs < protocol.epochs();
+        return new Outcome(java.util.Arrays.copyOf(valCurve, epochs), java.util.Arrays.copyOf(lossCurve, epochs),
+                bestEpoch, Math.max(best, 0), testAcc, failure, early, tokens, trainNanos / 1e9, evalNanos / 1e9);
+    }
+
+    /** Fraction of the examples the model classifies right, dropout off. */
+    public double accuracy(List<EncodedExample> examples, String part, Listener listener) {
+        model.eval();
+        int right = 0;
+        for (int i = 0; i < examples.size(); i++) {
+            EncodedExample e = examples.get(i);
+            if (classifier.predict(e.ids()) == e.label()) right++;
+            listener.evaluating(part, i + 1, examples.size());
+        }
+        return examples.isEmpty() ? 0 : (double) right / examples.size();
+    }
+
+    /** Fisher-Yates, so the order depends on nothing but the generator. */
+    private static void shuffle(int[] a, Random random) {
+        for (int i = a.length - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            int t = a[i];
+            a[i] = a[j];
+            a[j] = t;
+        }
+    }
+
+    private static boolean allFinite(float[] a) {
+        float sum = 0;
+        for (float x : a) sum += x * 0f;   // NaN or infinity anywhere makes the sum NaN
+        return sum == 0f;
+    }
+
+    /** A dropout seed per epoch, decorrelated from the cell's seed (SplitMix64's finaliser). */
+    static long mix(long seed, int epoch) {
+        long z = seed * 0x9E3779B97F4A7C15L + epoch;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+}

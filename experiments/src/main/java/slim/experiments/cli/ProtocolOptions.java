@@ -1,0 +1,59 @@
+package slim.experiments.cli;
+
+import picocli.CommandLine.Option;
+import slim.experiments.Protocol;
+
+/** The training protocol's flags, shared by train, grid and demo; unset flags keep the base protocol's value. */
+final class ProtocolOptions {
+    @Option(names = "--lr", paramLabel = "RATE", description = "AdamW learning rate (study: 5e-5)")
+    Float lr;
+
+    @Option(names = "--weight-decay", paramLabel = "W", description = "AdamW weight decay (study: 0.01, PyTorch's default)")
+    Float weightDecay;
+
+    @Option(names = "--epochs", paramLabel = "N", description = "most epochs (study: 50)")
+    Integer epochs;
+
+    @Option(names = "--patience", paramLabel = "N", description = "stop after N epochs without a validation gain (study: 15)")
+    Integer patience;
+
+    @Option(names = "--train", paramLabel = "N", description = "training examples per seed (study: 200)")
+    Integer train;
+
+    @Option(names = "--val", paramLabel = "N", description = "validation examples (study: 1000)")
+    Integer val;
+
+    @Option(names = "--test", paramLabel = "N", description = "most test examples (study: 1000; all when the test set is smaller)")
+    Integer test;
+
+    @Option(names = "--max-prompt-tokens", paramLabel = "N",
+            description = "shorten longer prompts (demonstrations first) to N tokens (study: the model's context)")
+    Integer maxPromptTokens;
+
+    @Option(names = "--label-words-loss", negatable = true,
+            description = "lm-prompt: train with cross-entropy over the label tokens only (study: the whole vocabulary)")
+    Boolean labelWordsLoss;
+
+    @Option(names = "--freeze-embeddings", negatable = true,
+            description = "leave the word-embedding table out of the update (tied heads freeze with it)")
+    Boolean freezeEmbeddings;
+
+    @Option(names = "--dropout", negatable = true, description = "train with the model config's dropout (default: on)")
+    Boolean dropout;
+
+    /** The base protocol with every flag that was given applied. */
+    Protocol apply(Protocol base) {
+        return new Protocol(
+                lr != null ? lr : base.lr(),
+                weightDecay != null ? weightDecay : base.weightDecay(),
+                epochs != null ? epochs : base.epochs(),
+                patience != null ? patience : base.patience(),
+                train != null ? train : base.trainExamples(),
+                val != null ? val : base.valExamples(),
+                test != null ? test : base.testExamples(),
+                maxPromptTokens != null ? maxPromptTokens : base.maxPromptTokens(),
+                labelWordsLoss != null ? labelWordsLoss : base.labelWordsLoss(),
+                freezeEmbeddings != null ? freezeEmbeddings : base.freezeEmbeddings(),
+                dropout != null ? dropout : base.dropout());
+    }
+}

@@ -13,6 +13,8 @@ public final class AdamW {
     private float lr;
     private final float beta1, beta2, eps, weightDecay;
     private int step;
+    /** Parameters [0, frozen) of the block are left out of every step. */
+    private int frozen;
 
     public AdamW(Model model, float lr, float beta1, float beta2, float eps, float weightDecay) {
         this.model = model;
@@ -34,7 +36,18 @@ public final class AdamW {
     public void step() {
         step++;
         Slice p = model.params().all, g = model.grads().all;
-        model.kernels().adamw(p, g, m, v, p.length(), lr, beta1, beta2, eps, weightDecay, step);
+        int n = p.length() - frozen;
+        model.kernels().adamw(p.sub(frozen, n), g.sub(frozen, n), m.sub(frozen, n), v.sub(frozen, n), n, lr, beta1,
+                beta2, eps, weightDecay, step);
+    }
+
+    /**
+     * Leaves the first n parameters of the block out of every later step, as if they did not require
+     * gradients: no update, no weight decay. The word embeddings come first in every family's layout.
+     */
+    public void freezeLeading(int n) {
+        if (n < 0 || n > m.length()) throw new IllegalArgumentException("cannot freeze " + n + " of " + m.length() + " parameters");
+        frozen = n;
     }
 
     public int steps() {

@@ -45,7 +45,9 @@ class ModelFilesTest {
         assertArrayEquals(kept.params().block, reloaded.params().block, 0f, "the same weights, bit for bit");
         // Outputs agree to rounding: HotSpot may round a vector reduction differently once it compiles it.
         float[] expected = lastLogits(kept, ids), actual = lastLogits(reloaded, ids);
-        for (int i = 0; i < expected.length; i++) assertEquals(expected[i], actual[i], 1e-6f * Math.max(1f, Math.abs(expected[i])));
+        float scale = 0;
+        for (float v : expected) scale = Math.max(scale, Math.abs(v));
+        for (int i = 0; i < expected.length; i++) assertEquals(expected[i], actual[i], 1e-5f * scale);
         try (Checkpoint pruned = Checkpoint.open(out); Checkpoint source = Checkpoint.open(dir)) {
             assertTrue(source.names().containsAll(pruned.names()), "tensor names are the source's");
             assertTrue(pruned.names().size() < source.names().size(), "later layers are gone");

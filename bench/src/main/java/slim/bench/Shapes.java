@@ -1,0 +1,95 @@
+package slim.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+import slim.nn.kernels.CpuKernels;
+import slim.nn.model.Model;
+import slim.nn.model.ModelConfig;
+import slim.nn.model.ParamLayout;
+import slim.nn.model.Pooling;
+
+/**
+ * The model shapes the benchmarks run, as Hugging Face config.json files with random weights: no
+ * checkpoint is read, so the numbers measure compute and memory traffic only.
+ */
+public enum Shapes {
+    GPT2("gpt2", """
+            {"model_type": "gpt2", "vocab_size": 50257, "n_embd": 768, "n_layer": 12, "n_head": 12,
+             "n_positions": 1024, "activation_function": "gelu_new",
+             "embd_pdrop": 0.0, "resid_pdrop": 0.0, "attn_pdrop": 0.0}"""),
+    GPT2_XL("gpt2-xl", """
+            {"model_type": "gpt2", "vocab_size": 50257, "n_embd": 1600, "n_layer": 48, "n_head": 25,
+             "n_positions": 1024, "activation_function": "gelu_new",
+             "embd_pdrop": 0.0, "resid_pdrop": 0.0, "attn_pdrop": 0.0}"""),
+    OPT_1_3B("opt-1.3b", """
+            {"model_type": "opt", "vocab_size": 50272, "hidden_size": 2048, "num_hidden_layers": 24,
+             "num_attention_heads": 32, "ffn_dim": 8192, "max_position_embeddings": 2048,
+             "word_embed_proj_dim": 2048, "do_layer_norm_before": true, "activation_function": "relu",
+             "dropout": 0.0, "attention_dropout": 0.0}""");
+
+    /** The name used on the command line and in the tables (-p shape=gpt2). */
+    public final String id;
+    private final String json;
+
+    Shapes(String id, String json) {
+        this.id = id;
+        this.json = json;
+    }
+
+    public static Shapes parse(String id) {
+        for (Shapes s : values()) if (s.id.equals(id)) return s;
+        throw new IllegalArgumentException("unknown shape " + id);
+    }
+
+    /** The config, read back from a config.json written to a temporary folder (ModelConfig reads files). */
+    public ModelConfig config() {
+        try {
+            Path dir = Files.createTempDirectory("slim-bench-" + id);
+            Path file = dir.resolve("config.json");
+            Files.writeString(file, json);
+            ModelConfig config = ModelConfig.read(dir);
+            Files.delete(file);
+            Files.delete(dir);
+            return config;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The first k layers with random weights (uniform with the std 0.02 of initialisation; norm
+     * weights at 1), and an LM head evaluated at up to maxHeadRows positions.
+     */
+    public Model model(int k, int maxTokens, int maxHeadRows, boolean trainable) {
+        ParamLayout layout = new ParamLayout(config(), k, 0, "");
+        float[] block = new float[layout.size()];
+        SplittableRandom random = new SplittableRandom(k * 1_000_003L + maxTokens);
+        float range = (float) (0.02 * Math.sqrt(3));
+        for (int i = 0; i < block.length; i++) block[i] = (random.nextFloat() * 2 - 1) * range;
+        for (var e : layout.entries().entrySet()) {
+            if (e.getKey().toLowerCase(java.util.Locale.ROOT).contains("norm") && e.getKey().endsWith("W")) {
+                java.util.Arrays.fill(block, e.getValue().offset(), e.getValue().offset() + e.getValue().length(), 1f);
+            }
+        }
+        return new Model(layout, block, new CpuKernels(), maxTokens, maxHeadRows, Pooling.LAST, trainable);
+    }
+
+    /** Floats of the first-k parameter block (computed without the 2^31 limit of one Java array). */
+    public long parameters(int k) {
+        ModelConfig c = config();
+        long one = new ParamLayout(c, 1, 0, "").size();
+        return c.layers() == 1 ? one : one + (k - 1) * (new ParamLayout(c, 2, 0, "").size() - one);
+    }
+
+    /** Random token ids below the vocabulary size, reproducibly. */
+    public int[] tokens(int n, long seed) {
+        int vocab = config().vocab();
+        SplittableRandom random = new SplittableRandom(seed);
+        int[] ids = new int[n];
+        for (int i = 0; i < n; i++) ids[i] = random.nextInt(vocab);
+        return ids;
+    }
+}

@@ -68,15 +68,24 @@ public final class Grid {
         return java.util.stream.IntStream.range(0, cells.size()).filter(shard::owns).mapToObj(cells::get).toList();
     }
 
-    public boolean done(Cell cell) {
+    /**
+     * Whether the cell has a result already. A result made under another protocol is refused rather
+     * than mixed into this grid's: reusing it would report numbers the flags did not ask for.
+     */
+    public boolean done(Cell cell, Protocol protocol) {
         Path file = ResultFiles.file(outDir, cell);
         if (!ResultFiles.finished(file)) return false;
-        return !retryFailed || ResultFiles.read(file).ok();
+        Result r = ResultFiles.read(file);
+        if (r.protocol() != null && !r.protocol().equals(protocol)) {
+            throw new SlimException(file + ": made with another protocol (" + r.protocol() + ", now " + protocol
+                    + "); use a new results folder, or delete this one to start over");
+        }
+        return !retryFailed || r.ok();
     }
 
     public Summary run(List<Cell> cells, Shard shard, Protocol protocol, Runner runner) {
         List<Cell> mine = shard(cells, shard);
-        List<Cell> todo = mine.stream().filter(c -> !done(c)).toList();
+        List<Cell> todo = mine.stream().filter(c -> !done(c, protocol)).toList();
         bar.log("grid: " + cells.size() + " cells" + (shard.count() > 1 ? ", shard " + shard.index() + "/" + shard.count()
                 + " owns " + mine.size() : "") + ", " + (mine.size() - todo.size()) + " already done, " + todo.size()
                 + " to run; results in " + outDir);

@@ -14,6 +14,7 @@ import slim.experiments.ProgressBar;
 import slim.experiments.Protocol;
 import slim.experiments.Result;
 import slim.experiments.ResultFiles;
+import slim.nn.SlimException;
 import slim.nn.model.Pooling;
 
 /** `slim train`: one cell of the study, its result written as JSON. */
@@ -60,6 +61,9 @@ final class TrainCommand implements Callable<Integer> {
         Protocol protocol = protocolOptions.apply(Protocol.study());
         Cell cell = Cell.of(model, keep, task, setting, seed, pooling);
         cell.validate();
+        if (pooling != null && cell.pooling() != pooling) {
+            throw new SlimException("--pooling applies to encoders; " + model + " is a decoder, whose head reads the last token");
+        }
         if (save != null) SaveChecks.requireFresh(save);
         Experiment experiment = new Experiment(DataDirs.resolve(data), protocol);
         experiment.dataset(task);

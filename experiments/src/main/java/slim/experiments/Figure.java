@@ -1,0 +1,65 @@
+package slim.experiments;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import org.jfree.chart.ChartFactory;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+import slim.nn.SlimException;
+
+/** Figure 2 of the study, drawn with JFreeChart (headless): average accuracy against kept layers. */
+final class Figure {
+    private Figure() {}
+
+    static void accuracyByLayers(List<Report.Line> lines, Path png) {
+        System.setProperty("java.awt.headless", "true");
+        XYSeriesCollection data = new XYSeriesCollection();
+        for (Report.Line l : lines) {
+            if (l.average().n() == 0) continue;
+            String key = l.setting() + " · " + l.model();
+            XYSeries series;
+            int index = data.getSeriesIndex(key);
+            if (index >= 0) {
+                series = data.getSeries(index);
+            } else {
+                series = new XYSeries(key);
+                data.addSeries(series);
+            }
+            series.add(l.keep(), l.average().mean());
+        }
+        JFreeChart chart = ChartFactory.createXYLineChart("Average test accuracy against kept layers",
+                "kept layers", "average accuracy (%)", data, PlotOrientation.VERTICAL, true, false, false);
+        XYPlot plot = chart.getXYPlot();
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
+        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
+        for (int s = 0; s < data.getSeriesCount(); s++) {
+            boolean paper = data.getSeriesKey(s).toString().endsWith("(paper)");
+            renderer.setSeriesStroke(s, paper
+                    ? new BasicStroke(2f, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND, 1f, new float[] {6f, 4f}, 0f)
+                    : new BasicStroke(2f));
+        }
+        plot.setRenderer(renderer);
+        ((org.jfree.chart.axis.NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
+        ((org.jfree.chart.axis.NumberAxis) plot.getDomainAxis()).setStandardTickUnits(
+                org.jfree.chart.axis.NumberAxis.createIntegerTickUnits());
+        Path tmp = png.resolveSibling("." + png.getFileName() + ".tmp-" + ProcessHandle.current().pid());
+        try {
+            ChartUtils.saveChartAsPNG(tmp.toFile(), chart, 960, 600);
+            Files.move(tmp, png, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new SlimException(png + ": cannot write the figure: " + e.getMessage(), e);
+        }
+    }
+}

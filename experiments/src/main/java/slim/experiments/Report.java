@@ -1,0 +1,245 @@
+package slim.experiments;
+
+import java.io.IOException;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVPrinter;
+import slim.nn.SlimException;
+
+/**
+ * The study's tables from a folder of results, in the paper's layout: a table per setting; in it, per
+ * model, a row per kept-layer count with its parameter count, columns the four tasks and their
+ * average, each the test accuracy (%) as mean ± standard deviation over seeds. Rows for the paper's
+ * own models (GPT2-XL, OPT-1.3b) are followed by the paper's numbers. Also Figure 2: the average
+ * against kept layers, one line per setting and model.
+ */
+public final class Report {
+    public static final List<String> TASKS = List.of("agnews", "emocontext", "sst2", "trec");
+    public static final List<String> TASK_NAMES = List.of("AGNews", "EmoC", "SST-2", "TREC");
+    static final List<String> SETTINGS = List.of("lm-prompt", "cls-prompt", "cls-plain");
+    private static final Map<String, String> SETTING_TITLES = Map.of(
+            "lm-prompt", "one demonstration per class, the LM head predicts the label word",
+            "cls-prompt", "the same prompts, a classification head",
+            "cls-plain", "no demonstrations, the input alone, a classification head");
+
+    /** Accuracy in % over seeds; std is the sample standard deviation (NaN with one seed); n 0 when absent. */
+    public record Stat(double mean, double std, int n) {
+        static final Stat NONE = new Stat(Double.NaN, Double.NaN, 0);
+
+        static Stat of(List<Double> values) {
+            int n = values.size();
+            if (n == 0) return NONE;
+            double mean = values.stream().mapToDouble(Double::doubleValue).sum() / n;
+            double ss = values.stream().mapToDouble(v -> (v - mean) * (v - mean)).sum();
+            return new Stat(mean, n > 1 ? Math.sqrt(ss / (n - 1)) : Double.NaN, n);
+        }
+
+        String text() {
+            if (n == 0) return "–";
+            return Double.isNaN(std) ? String.format(Locale.ROOT, "%.2f", mean) : String.format(Locale.ROOT, "%.2f ± %.2f", mean, std);
+        }
+    }
+
+    /** One row: slim's results for a model with keep layers in a setting, or the paper's (paper true). */
+    public record Line(String setting, String model, int keep, String params, Stat[] tasks, Stat average, boolean paper) {}
+
+    private final List<Line> lines;
+    private final List<Result> failed;
+    /** Majority-class test accuracy (%) per task, over the results that have one. */
+    private final Map<String, Double> majority;
+    private final int maxSeeds;
+
+    private Report(List<Line> lines, List<Result> failed, Map<String, Double> majority, int maxSeeds) {
+        this.lines = lines;
+        this.failed = failed;
+        this.majority = majority;
+        this.maxSeeds = maxSeeds;
+    }
+
+    public List<Line> lines() {
+        return lines;
+    }
+
+    public List<Result> failed() {
+        return failed;
+    }
+
+    /** @param paper the study's numbers, or null to leave them out */
+    public static Report of(List<Result> results, PaperTables paper) {
+        List<Result> ok = results.stream().filter(Result::ok).toList();
+        List<Result> failed = results.stream().filter(r -> !r.ok()).toList();
+        Map<String, List<Double>> majorities = new TreeMap<>();
+        for (Result r : ok) majorities.computeIfAbsent(r.task(), t -> new ArrayList<>()).add(100 * r.majorityAccuracy());
+        Map<String, Double> majority = new LinkedHashMap<>();
+        majorities.forEach((t, v) -> majority.put(t, Stat.of(v).mean()));
+
+        List<Line> lines = new ArrayList<>();
+        int maxSeeds = 0;
+        for (String setting : SETTINGS) {
+            Map<String, List<Result>> byModel = new TreeMap<>();
+            for (Result r : ok) if (r.setting().equals(setting)) byModel.computeIfAbsent(label(r), m -> new ArrayList<>()).add(r);
+            for (var model : byModel.entrySet()) {
+                Map<Integer, List<Result>> byKeep = new TreeMap<>(Comparator.reverseOrder());
+                for (Result r : model.getValue()) byKeep.computeIfAbsent(r.keep(), k -> new ArrayList<>()).add(r);
+                for (var keep : byKeep.entrySet()) {
+                    Line line = line(setting, model.getKey(), keep.getKey(), keep.getValue());
+                    lines.add(line);
+                    maxSeeds = Math.max(maxSeeds, line.average().n());
+                }
+                Result any = model.getValue().getFirst();
+                String paperModel = PaperTables.paperModel(any.modelType(), any.modelLayers(), any.hidden());
+                if (paper != null && paperModel != null) {
+                    for (PaperTables.Row p : paper.of(setting, paperModel)) {
+                        Stat[] tasks = new Stat[TASKS.size()];
+                        for (int t = 0; t < tasks.length; t++) tasks[t] = new Stat(p.accuracies()[t], Double.NaN, 1);
+                        lines.add(new Line(setting, paperModel + " (paper)", p.layers(), p.params(), tasks,
+                                new Stat(p.average(), Double.NaN, 1), true));
+                    }
+                }
+            }
+        }
+        return new Report(List.copyOf(lines), failed, majority, maxSeeds);
+    }
+
+    /** Groups a model's results: its folder name, and for encoders the pooling, which changes the model. */
+    static String label(Result r) {
+        boolean encoder = "bert".equals(r.modelType());
+        return encoder && r.pooling() != null ? r.modelName() + " (" + r.pooling() + " pooling)" : r.modelName();
+    }
+
+    private static Line line(String setting, String model, int keep, List<Result> results) {
+        Stat[] tasks = new Stat[TASKS.size()];
+        Map<Integer, Map<String, Double>> bySeed = new TreeMap<>();
+        List<Double> taskMeans = new ArrayList<>();
+        for (int t = 0; t < tasks.length; t++) {
+            String task = TASKS.get(t);
+            List<Double> acc = new ArrayList<>();
+            for (Result r : results) {
+                if (!r.task().equals(task)) continue;
+                acc.add(100 * r.testAccuracy());
+                bySeed.computeIfAbsent(r.seed(), s -> new LinkedHashMap<>()).put(task, 100 * r.testAccuracy());
+            }
+            tasks[t] = Stat.of(acc);
+            if (tasks[t].n() > 0) taskMeans.add(tasks[t].mean());
+        }
+        // the average's spread: over the seeds that ran every task present, of each seed's average
+        List<Double> seedAverages = new ArrayList<>();
+        for (Map<String, Double> s : bySeed.values()) {
+            if (s.size() == taskMeans.size()) seedAverages.add(s.values().stream().mapToDouble(Double::doubleValue).average().orElse(0));
+        }
+        Stat spread = Stat.of(seedAverages);
+        Stat average = taskMeans.isEmpty() ? Stat.NONE
+                : new Stat(taskMeans.stream().mapToDouble(Double::doubleValue).average().orElse(0), spread.std(), spread.n());
+        return new Line(setting, model, keep, humanCount(results.getFirst().backboneParams()), tasks, average, false);
+    }
+
+    /** 1.6B, 819M, 260K, as the paper writes parameter counts. */
+    static String humanCount(long n) {
+        if (n >= 1_000_000_000L) return String.format(Locale.ROOT, "%.1fB", n / 1e9);
+        if (n >= 1_000_000L) return Math.round(n / 1e6) + "M";
+        if (n >= 1_000L) return Math.round(n / 1e3) + "K";
+        return Long.toString(n);
+    }
+
+    // ------------------------------------------------------------------ Markdown and CSV
+
+    public String markdown() {
+        StringBuilder b = new StringBuilder();
+        int table = 0;
+        for (String setting : SETTINGS) {
+            List<Line> rows = lines.stream().filter(l -> l.setting().equals(setting)).toList();
+            table++;
+            if (rows.isEmpty()) continue;
+            b.append("### Table ").append(table).append(": ").append(setting).append(" (").append(SETTING_TITLES.get(setting)).append(")\n\n");
+            b.append("| Model | Layers | Params | ").append(String.join(" | ", TASK_NAMES)).append(" | Average |\n");
+            b.append("|---|---:|---:|").append("---:|".repeat(TASK_NAMES.size() + 1)).append('\n');
+            for (Line l : rows) {
+                b.append("| ").append(l.model()).append(" | ").append(l.keep()).append(" | ").append(l.params()).append(" | ");
+                for (Stat s : l.tasks()) b.append(s.text()).append(" | ");
+                b.append(l.average().text()).append(" |\n");
+            }
+            b.append('\n');
+        }
+        if (lines.isEmpty()) b.append("No finished cells to report.\n\n");
+        b.append("Test accuracy (%)").append(maxSeeds > 1 ? ", mean ± sample standard deviation over seeds (up to " + maxSeeds + ")" : "")
+                .append("; Average is the mean over the tasks in the row.");
+        if (!majority.isEmpty()) {
+            b.append(" Majority-class baseline:");
+            for (int t = 0; t < TASKS.size(); t++) {
+                Double m = majority.get(TASKS.get(t));
+                if (m != null) b.append(String.format(Locale.ROOT, " %s %.2f,", TASK_NAMES.get(t), m));
+            }
+            b.setLength(b.length() - 1);
+            b.append('.');
+        }
+        b.append('\n');
+        if (!failed.isEmpty()) {
+            b.append("\n").append(failed.size()).append(" cell(s) failed and are not counted:\n");
+            for (Result r : failed) {
+                b.append(String.format("- %s k=%d %s %s seed %d: %s%n", r.modelName(), r.keep(), r.task(), r.setting(), r.seed(), r.error()));
+            }
+        }
+        return b.toString();
+    }
+
+    public String csv() {
+        StringWriter out = new StringWriter();
+        List<String> header = new ArrayList<>(List.of("table", "setting", "model", "source", "layers", "params"));
+        for (String t : TASK_NAMES) {
+            header.add(t);
+            header.add(t + "_std");
+        }
+        header.addAll(List.of("Average", "Average_std", "seeds"));
+        try (CSVPrinter csv = new CSVPrinter(out, CSVFormat.DEFAULT.builder().setHeader(header.toArray(String[]::new)).get())) {
+            for (Line l : lines) {
+                List<Object> row = new ArrayList<>(List.of(SETTINGS.indexOf(l.setting()) + 1, l.setting(), l.model(),
+                        l.paper() ? "paper" : "slim", l.keep(), l.params()));
+                for (Stat s : l.tasks()) {
+                    row.add(number(s.mean()));
+                    row.add(number(s.std()));
+                }
+                row.add(number(l.average().mean()));
+                row.add(number(l.average().std()));
+                row.add(l.paper() ? "" : l.average().n());
+                csv.printRecord(row);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e); // a StringWriter does not fail
+        }
+        return out.toString();
+    }
+
+    private static String number(double v) {
+        return Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.2f", v);
+    }
+
+    /** Writes tables.md, tables.csv and figure2.png into dir, each atomically; returns the figure's path. */
+    public Path write(Path dir) {
+        try {
+            Files.createDirectories(dir);
+            writeText(dir.resolve("tables.md"), markdown());
+            writeText(dir.resolve("tables.csv"), csv());
+        } catch (IOException e) {
+            throw new SlimException(dir + ": cannot write the report: " + e.getMessage(), e);
+        }
+        Path png = dir.resolve("figure2.png");
+        Figure.accuracyByLayers(lines, png);
+        return png;
+    }
+
+    private static void writeText(Path file, String text) throws IOException {
+        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp-" + ProcessHandle.current().pid());
+        Files.writeString(tmp, text);
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+}

@@ -1,0 +1,130 @@
+package slim.experiments.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import slim.data.Setting;
+import slim.data.Split;
+import slim.data.Task;
+import slim.experiments.Cell;
+import slim.experiments.Experiment;
+import slim.experiments.Grid;
+import slim.experiments.ProgressBar;
+import slim.experiments.Protocol;
+import slim.experiments.Report;
+import slim.experiments.ResultFiles;
+import slim.nn.Shared;
+import slim.nn.SlimException;
+
+/**
+ * `slim demo`: the study end to end on the two built-in real models, on a shortened protocol sized
+ * to finish in about a quarter of an hour on two cores; --full runs the study's protocol instead.
+ * Resumable like a grid: run it again to finish a killed demo.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Run the study end to end on the built-in models and print its three tables and Figure 2:",
+                "stories260K (a 5-layer Llama) in all three settings with k = 1, 2, 5, and all-MiniLM-L6-v2",
+                "(a 6-layer BERT encoder) in the two classification settings with k = 1, 2, 6, on the four tasks.",
+                "The default protocol is shortened to fit about 15 minutes on 2 cores; --full runs the study's."})
+final class DemoCommand implements Callable<Integer> {
+
+    /** stories260K: tiny, so it affords more examples; prompts capped where the 512-piece vocabulary makes them long. */
+    static final Protocol DECODER_DEMO = Protocol.study().withExamples(64, 64, 200).withEpochs(4, 4).withMaxPromptTokens(256);
+    /**
+     * all-MiniLM-L6-v2: 22M parameters, most of them the 30522-word embedding table, whose dense AdamW update
+     * would cost five times the rest of a step at these prompt lengths; it is frozen (accuracy is the same
+     * on SST-2, see the README), and prompts are capped shorter.
+     */
+    static final Protocol ENCODER_DEMO = Protocol.study().withExamples(48, 48, 200).withEpochs(3, 3).withMaxPromptTokens(128)
+            .withFreezeEmbeddings(true);
+
+    @Option(names = "--full", description = "the study's protocol: 200/1000/1000 examples, 50 epochs, patience 15, five seeds")
+    boolean full;
+
+    @Option(names = "--seeds", split = ",", paramLabel = "N", description = "seeds (default: 0; with --full the study's five)")
+    List<Integer> seeds;
+
+    @Option(names = "--decoder-only", description = "only stories260K (skip the encoder)")
+    boolean decoderOnly;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "results folder (default: results/demo, or results/demo-full)")
+    Path out;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "datasets folder (default: ../shared/datasets)")
+    Path data;
+
+    @Mixin
+    ProtocolOptions protocolOptions;
+
+    @Override
+    public Integer call() {
+        Path decoder = Shared.resolve("models", "stories260K"), encoder = Shared.resolve("models", "all-MiniLM-L6-v2");
+        Path dataDir = data != null ? data : Shared.resolve("datasets");
+        Path results = out != null ? out : Path.of(full ? "results/demo-full" : "results/demo");
+        List<Integer> seedList = seeds != null ? seeds : full ? Split.STUDY_SEEDS : List.of(0);
+        List<Task> tasks = List.of(Task.values());
+
+        List<Run> runs = new ArrayList<>();
+        runs.add(new Run(decoder, List.of(1, 2, 5), List.of(Setting.values()),
+                protocolOptions.apply(full ? Protocol.study() : DECODER_DEMO)));
+        if (!decoderOnly) {
+            runs.add(new Run(encoder, List.of(1, 2, 6), List.of(Setting.CLS_PROMPT, Setting.CLS_PLAIN),
+                    protocolOptions.apply(full ? Protocol.study() : ENCODER_DEMO)));
+        }
+        ProgressBar bar = ProgressBar.stderr();
+        for (Run run : runs) run.cells = Experiment.crossProduct(List.of(run.model), run.ks, tasks, run.settings, seedList, null);
+        System.out.println("slim demo: " + (full ? "the study's protocol" : "a SHORTENED protocol (--full for the study's)")
+                + ", seeds " + seedList + ", results in " + results);
+        for (Run run : runs) System.out.println("  " + describe(run));
+        System.out.println();
+
+        long start = System.nanoTime();
+        int failed = 0;
+        for (Run run : runs) {
+            Experiment experiment = new Experiment(dataDir, run.protocol);
+            for (Task t : tasks) experiment.dataset(t);
+            Grid.Summary s = new Grid(results, bar, false).run(run.cells, Grid.Shard.ALL, run.protocol,
+                    (cell, listener) -> experiment.run(cell, listener, null));
+            failed += s.failed();
+        }
+        Report report = Report.of(ResultFiles.readAll(results), ReportCommand.paperTables(null));
+        Path png = report.write(results.resolve("report"));
+        System.out.println();
+        System.out.print(report.markdown());
+        System.out.println();
+        System.out.printf("Demo finished in %s. Tables: %s, %s; Figure 2: %s%n", ProgressBar.duration((System.nanoTime() - start) / 1e9),
+                results.resolve("report/tables.md"), results.resolve("report/tables.csv"), png);
+        if (!Files.isRegularFile(png)) throw new SlimException(png + ": the figure was not written");
+        return failed == 0 ? 0 : 3;
+    }
+
+    private static String describe(Run run) {
+        Protocol p = run.protocol;
+        return String.format("%s: k %s, %s; %d cells; %d train / %d val / <=%d test examples, <=%d epochs (patience %d), "
+                        + "lr %s, prompts <=%s tokens%s", run.model.getFileName(), run.ks,
+                run.settings.stream().map(Setting::id).toList(), run.cells.size(), p.trainExamples(), p.valExamples(),
+                p.testExamples(), p.epochs(), p.patience(), p.lr(), p.maxPromptTokens() > 0 ? p.maxPromptTokens() : "context",
+                p.freezeEmbeddings() ? ", word embeddings frozen" : "");
+    }
+
+    /** One model's part of the demo. */
+    private static final class Run {
+        final Path model;
+        final List<Integer> ks;
+        final List<Setting> settings;
+        final Protocol protocol;
+        List<Cell> cells;
+
+        Run(Path model, List<Integer> ks, List<Setting> settings, Protocol protocol) {
+            this.model = model;
+            this.ks = ks;
+            this.settings = settings;
+            this.protocol = protocol;
+        }
+    }
+}

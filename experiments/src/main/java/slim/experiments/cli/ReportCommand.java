@@ -1,0 +1,51 @@
+package slim.experiments.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import slim.experiments.PaperTables;
+import slim.experiments.Report;
+import slim.experiments.ResultFiles;
+import slim.nn.Shared;
+import slim.nn.SlimException;
+
+/** `slim report DIR`: the paper's tables (Markdown, CSV) and Figure 2 (PNG) from a folder of results. */
+@Command(name = "report", mixinStandardHelpOptions = true,
+        description = {"Tables in the paper's layout (one per setting; per model, rows are kept layers; mean ± std over seeds)",
+                "as Markdown and CSV, and Figure 2 (average accuracy against kept layers) as PNG."})
+final class ReportCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "DIR", description = "folder of result files (searched recursively)")
+    Path dir;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "where tables.md, tables.csv and figure2.png go (default: DIR/report)")
+    Path out;
+
+    @Option(names = "--paper", paramLabel = "FILE", description = "the paper's numbers, shown beside GPT2-XL / OPT-1.3b results (default: ../shared/paper/tables.csv)")
+    Path paper;
+
+    @Override
+    public Integer call() {
+        Report report = Report.of(ResultFiles.readAll(dir), paperTables(paper));
+        Path where = out != null ? out : dir.resolve("report");
+        Path png = report.write(where);
+        System.out.print(report.markdown());
+        System.out.println();
+        System.out.println("Written: " + where.resolve("tables.md") + ", " + where.resolve("tables.csv") + ", " + png);
+        return 0;
+    }
+
+    /** The given file; else the shared copy when there is one; else none (the report then has no paper rows). */
+    static PaperTables paperTables(Path given) {
+        if (given != null) return PaperTables.read(given);
+        try {
+            Path shared = Shared.resolve("paper", "tables.csv");
+            return Files.isRegularFile(shared) ? PaperTables.read(shared) : null;
+        } catch (SlimException e) {
+            return null;
+        }
+    }
+}

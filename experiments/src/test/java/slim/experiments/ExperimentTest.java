@@ -1,0 +1,112 @@
+package slim.experiments;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import slim.data.Setting;
+import slim.data.Task;
+import slim.nn.Shared;
+import slim.nn.SlimException;
+import slim.nn.model.Pooling;
+
+/** A real cell end to end on the built-in stories260K and the shared TREC data, on a tiny protocol. */
+class ExperimentTest {
+    static final Path STORIES = Shared.resolve("models", "stories260K");
+    static final Path MINILM = Shared.resolve("models", "all-MiniLM-L6-v2");
+    static final Path DATA = Shared.resolve("datasets");
+    static final Protocol TINY = Protocol.study().withExamples(8, 6, 10).withEpochs(2, 2).withMaxPromptTokens(256);
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void aCellsResultFileHoldsItsConfigurationSplitCurveAndCost() throws Exception {
+        Cell cell = Cell.of(STORIES, 2, Task.TREC, Setting.LM_PROMPT, 42, null);
+        Result r = new Experiment(DATA, TINY).run(cell, Trainer.Listener.NONE, null);
+        Path file = ResultFiles.file(tmp, cell);
+        ResultFiles.write(file, r);
+
+        JsonNode j = ResultFiles.JSON.readTree(file.toFile());
+        assertEquals("stories260K", j.get("model_name").asText());
+        assertEquals("llama", j.get("model_type").asText());
+        assertEquals(5, j.get("model_layers").asInt());
+        assertEquals(2, j.get("keep").asInt());
+        assertEquals("trec", j.get("task").asText());
+        assertEquals("lm-prompt", j.get("setting").asText());
+        assertEquals(42, j.get("seed").asInt());
+        assertEquals("ok", j.get("status").asText());
+        assertEquals(5e-5, j.get("protocol").get("lr").asDouble(), 1e-9);
+        assertEquals(8, j.get("protocol").get("train_examples").asInt());
+        assertEquals(6, j.get("split").get("demonstrations").size(), "one demonstration per TREC class");
+        assertEquals(8, j.get("split").get("train").size());
+        assertEquals(6, j.get("split").get("val").size());
+        assertEquals(10, j.get("split").get("test").size());
+        assertEquals(6, j.get("label_tokens").size());
+        assertEquals(2, j.get("val_accuracy").size());
+        assertTrue(j.get("best_epoch").asInt() >= 1);
+        double test = j.get("test_accuracy").asDouble();
+        assertTrue(test >= 0 && test <= 1);
+        assertTrue(j.get("longest_prompt").asInt() <= 256);
+        assertTrue(j.get("params_kept").asLong() > 0 && j.get("params_kept").asLong() < 260_032, "two of five layers");
+        assertEquals(0, j.get("head_params").asLong());
+        assertTrue(j.get("wall_seconds").asDouble() > 0);
+        assertTrue(j.get("tokens_per_second").asDouble() > 0);
+        assertTrue(j.get("peak_heap_bytes").asLong() > 0);
+
+        Result back = ResultFiles.read(file);
+        assertEquals(r.testAccuracy(), back.testAccuracy());
+        assertArrayEquals(r.split().get("train"), back.split().get("train"));
+        assertEquals(TINY, back.protocol());
+        assertFalse(Files.list(tmp).anyMatch(f -> f.getFileName().toString().startsWith(".")), "no temporary file left");
+    }
+
+    @Test
+    void theSameSeedDrawsTheSameSplitAndResult() {
+        Cell cell = Cell.of(STORIES, 1, Task.TREC, Setting.CLS_PLAIN, 0, null);
+        Protocol p = TINY.withEpochs(1, 1);
+        Result a = new Experiment(DATA, p).run(cell, Trainer.Listener.NONE, null);
+        Result b = new Experiment(DATA, p).run(cell, Trainer.Listener.NONE, null);
+        assertArrayEquals(a.split().get("val"), b.split().get("val"));
+        assertArrayEquals(a.valAccuracy(), b.valAccuracy());
+        assertEquals(a.testAccuracy(), b.testAccuracy());
+        assertEquals("last", a.pooling());
+        assertEquals(6L * 64, a.headParams(), "score head: 6 TREC classes x hidden 64");
+    }
+
+    @Test
+    void aDivergingCellIsRecordedAsFailedWithoutAnAccuracy() {
+        Cell cell = Cell.of(STORIES, 1, Task.TREC, Setting.CLS_PLAIN, 0, null);
+        Result r = new Experiment(DATA, TINY.withLr(1e30f)).run(cell, Trainer.Listener.NONE, null);
+        assertEquals(Result.FAILED, r.status());
+        assertNull(r.testAccuracy());
+        assertTrue(r.error().contains("--lr"), r.error());
+    }
+
+    @Test
+    void cellsThatCannotRunAreRefusedBeforeAnyWork() {
+        var k = assertThrows(SlimException.class, () -> Cell.of(STORIES, 6, Task.SST2, Setting.CLS_PLAIN, 0, null).validate());
+        assertTrue(k.getMessage().contains("cannot keep 6 layers"), k.getMessage());
+        var lm = assertThrows(SlimException.class, () -> Cell.of(MINILM, 1, Task.SST2, Setting.LM_PROMPT, 0, null).validate());
+        assertTrue(lm.getMessage().contains("lm-prompt needs an LM head"), lm.getMessage());
+        var pool = assertThrows(SlimException.class, () -> new Cell(STORIES, 1, Task.SST2, Setting.CLS_PLAIN, 0, Pooling.FIRST)
+                .validate());
+        assertTrue(pool.getMessage().contains("encoders only"), pool.getMessage());
+        // a grid validates every cell up front, and leaves lm-prompt out for the encoder
+        assertThrows(SlimException.class, () -> Experiment.crossProduct(List.of(STORIES, MINILM), List.of(1, 6),
+                List.of(Task.SST2), List.of(Setting.CLS_PLAIN), List.of(0), null));
+        List<Cell> cells = Experiment.crossProduct(List.of(STORIES, MINILM), List.of(1, 2), List.of(Task.SST2),
+                List.of(Setting.values()), List.of(0), null);
+        assertEquals(3 * 2 + 2 * 2, cells.size());
+        assertEquals(Pooling.MEAN, cells.getLast().pooling(), "encoders pool the mean by default");
+    }
+}

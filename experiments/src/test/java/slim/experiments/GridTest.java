@@ -1,0 +1,141 @@
+package slim.experiments;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import slim.data.Setting;
+import slim.data.Task;
+import slim.nn.Shared;
+import slim.nn.SlimException;
+
+/** Resume and sharding, with a runner that records the cells it is asked to train. */
+class GridTest {
+    static final Path LLAMA = Shared.resolve("golden", "llama-tiny");
+    static final Protocol P = Protocol.study();
+
+    @TempDir
+    Path out;
+
+    static List<Cell> cells() {
+        return Experiment.crossProduct(List.of(LLAMA), List.of(1, 2, 3), List.of(Task.SST2, Task.TREC),
+                List.of(Setting.values()), List.of(0, 42), null);
+    }
+
+    /** Records every cell it runs; throws (like a kill) when asked to run cell number killAt. */
+    static final class Recorder implements Grid.Runner {
+        final List<String> ran = new ArrayList<>();
+        final int killAt;
+
+        Recorder(int killAt) {
+            this.killAt = killAt;
+        }
+
+        @Override
+        public Result run(Cell cell, Trainer.Listener listener) {
+            if (ran.size() == killAt) throw new IllegalStateException("killed");
+            ran.add(cell.id());
+            return Synthetic.of(cell);
+        }
+    }
+
+    @Test
+    void aKilledGridResumesWithoutRedoingFinishedCells() throws Exception {
+        List<Cell> cells = cells();
+        assertEquals(36, cells.size());
+        Grid grid = new Grid(out, ProgressBar.none(), false);
+        Recorder first = new Recorder(10);
+        assertThrows(IllegalStateException.class, () -> grid.run(cells, Grid.Shard.ALL, P, first));
+        assertEquals(10, first.ran.size());
+        // the kill also leaves the hidden temporary file of a result being written
+        Files.writeString(out.resolve("." + cells.get(10).id() + ".json.tmp-1"), "{\"stat");
+
+        Recorder second = new Recorder(-1);
+        Grid.Summary s = grid.run(cells, Grid.Shard.ALL, P, second);
+        assertEquals(26, second.ran.size(), "only the cells without a result run");
+        Set<String> overlap = new HashSet<>(first.ran);
+        overlap.retainAll(second.ran);
+        assertTrue(overlap.isEmpty(), "finished cells ran again: " + overlap);
+        assertEquals(10, s.alreadyDone());
+        assertEquals(36, ResultFiles.readAll(out).size());
+
+        Recorder third = new Recorder(-1);
+        assertEquals(0, grid.run(cells, Grid.Shard.ALL, P, third).ran());
+        assertTrue(third.ran.isEmpty());
+    }
+
+    @Test
+    void shardsPartitionTheCells() {
+        List<Cell> cells = cells();
+        for (int n : new int[] {1, 2, 3, 5, 7}) {
+            Set<String> seen = new HashSet<>();
+            int total = 0;
+            for (int i = 0; i < n; i++) {
+                List<Cell> shard = Grid.shard(cells, new Grid.Shard(i, n));
+                assertTrue(Math.abs(shard.size() - cells.size() / (double) n) < 1, "shards are balanced");
+                for (Cell c : shard) assertTrue(seen.add(c.id()), c.id() + " is in two shards of " + n);
+                total += shard.size();
+            }
+            assertEquals(cells.size(), total);
+        }
+        assertEquals(Grid.shard(cells, Grid.Shard.parse("1/4")), Grid.shard(cells(), new Grid.Shard(1, 4)), "deterministic");
+    }
+
+    @Test
+    void shardsRunIntoOneFolderEachCellOnce() {
+        List<Cell> cells = cells();
+        Grid grid = new Grid(out, ProgressBar.none(), false);
+        List<String> all = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Recorder r = new Recorder(-1);
+            grid.run(cells, new Grid.Shard(i, 3), P, r);
+            all.addAll(r.ran);
+        }
+        assertEquals(36, all.size());
+        assertEquals(36, new HashSet<>(all).size());
+        assertEquals(0, grid.run(cells, Grid.Shard.ALL, P, new Recorder(-1)).ran());
+    }
+
+    @Test
+    void badShardsAreRefused() {
+        assertThrows(IllegalArgumentException.class, () -> Grid.Shard.parse("4/4"));
+        assertThrows(IllegalArgumentException.class, () -> Grid.Shard.parse("-1/4"));
+        assertThrows(IllegalArgumentException.class, () -> Grid.Shard.parse("1/0"));
+        assertThrows(IllegalArgumentException.class, () -> Grid.Shard.parse("half"));
+    }
+
+    @Test
+    void aCellThatFailsIsRecordedAndRetriedOnlyWhenAsked() {
+        List<Cell> cells = cells().subList(0, 3);
+        Grid.Runner failing = (cell, l) -> {
+            throw new SlimException("no such data");
+        };
+        Grid.Summary s = new Grid(out, ProgressBar.none(), false).run(cells, Grid.Shard.ALL, P, failing);
+        assertEquals(3, s.failed());
+        Result r = ResultFiles.read(ResultFiles.file(out, cells.getFirst()));
+        assertFalse(r.ok());
+        assertEquals("no such data", r.error());
+        assertEquals(0, new Grid(out, ProgressBar.none(), false).run(cells, Grid.Shard.ALL, P, new Recorder(-1)).ran());
+        Recorder retry = new Recorder(-1);
+        new Grid(out, ProgressBar.none(), true).run(cells, Grid.Shard.ALL, P, retry);
+        assertEquals(3, retry.ran.size());
+    }
+
+    @Test
+    void resultsOfAnotherProtocolAreNotMixedIn() {
+        List<Cell> cells = cells().subList(0, 2);
+        new Grid(out, ProgressBar.none(), false).run(cells, Grid.Shard.ALL, P, new Recorder(-1));
+        SlimException e = assertThrows(SlimException.class, () -> new Grid(out, ProgressBar.none(), false)
+                .run(cells, Grid.Shard.ALL, P.withEpochs(3, 3), new Recorder(-1)));
+        assertTrue(e.getMessage().contains("another protocol"), e.getMessage());
+    }
+}

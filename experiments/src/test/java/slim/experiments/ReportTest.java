@@ -1,0 +1,86 @@
+package slim.experiments;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import slim.nn.Shared;
+
+/** Tables, CSV and figure from made-up result files. */
+class ReportTest {
+    @TempDir
+    Path dir;
+
+    static List<Result> results() {
+        List<Result> rs = new ArrayList<>();
+        String[] tasks = {"agnews", "emocontext", "sst2", "trec"};
+        for (int k : new int[] {1, 2}) {
+            for (int t = 0; t < 4; t++) {
+                // seed 0 scores 0.60 + 0.1 t, seed 1 ten points more; k = 2 adds five points
+                rs.add(Synthetic.result("tiny", "llama", 5, 64, k, tasks[t], "cls-plain", 0, 0.60 + 0.1 * t + 0.05 * (k - 1)));
+                rs.add(Synthetic.result("tiny", "llama", 5, 64, k, tasks[t], "cls-plain", 1, 0.70 + 0.1 * t + 0.05 * (k - 1)));
+            }
+        }
+        rs.add(Synthetic.result("tiny", "llama", 5, 64, 1, "sst2", "lm-prompt", 0, 0.55));
+        return rs;
+    }
+
+    @Test
+    void tablesShowMeanAndSpreadOverSeedsPerSettingModelAndKeptLayers() throws Exception {
+        List<Result> rs = results();
+        for (Result r : rs) ResultFiles.write(dir.resolve(r.modelName() + r.keep() + r.task() + r.setting() + r.seed() + ".json"), r);
+        Report report = Report.of(ResultFiles.readAll(dir), null);
+        String md = report.markdown();
+        assertTrue(md.contains("### Table 1: lm-prompt"), md);
+        assertTrue(md.contains("### Table 3: cls-plain"), md);
+        assertTrue(!md.contains("Table 2"), "no cls-prompt results, no table");
+        // k = 1, AGNews: 60 and 70 -> 65.00 ± 7.07; average over tasks: seed averages 75 and 85 -> 80.00 ± 7.07
+        assertTrue(md.contains("| tiny | 1 | 1K | 65.00 ± 7.07 | 75.00 ± 7.07 | 85.00 ± 7.07 | 95.00 ± 7.07 | 80.00 ± 7.07 |"), md);
+        assertTrue(md.indexOf("| tiny | 2 |") < md.indexOf("| tiny | 1 | 1K | 65"), "kept layers descend, as in the paper");
+        assertTrue(md.contains("| tiny | 1 | 1K | – | – | 55.00 | – | 55.00 |"), "a single seed shows no spread: " + md);
+
+        String csv = report.csv();
+        String[] lines = csv.strip().split("\r?\n");
+        assertEquals("table,setting,model,source,layers,params,AGNews,AGNews_std,EmoC,EmoC_std,SST-2,SST-2_std,TREC,TREC_std,Average,Average_std,seeds",
+                lines[0]);
+        assertEquals(4, lines.length, "one lm-prompt row, two cls-plain rows");
+        assertTrue(Arrays.asList(lines).contains("3,cls-plain,tiny,slim,1,1K,65.00,7.07,75.00,7.07,85.00,7.07,95.00,7.07,80.00,7.07,2"), csv);
+
+        Path png = report.write(dir.resolve("report"));
+        byte[] bytes = Files.readAllBytes(png);
+        assertTrue(bytes.length > 1000, "a real image");
+        assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, Arrays.copyOf(bytes, 4));
+        assertEquals(md, Files.readString(dir.resolve("report/tables.md")));
+        assertEquals(csv, Files.readString(dir.resolve("report/tables.csv")));
+    }
+
+    @Test
+    void thePapersModelsAreShownBesideThePapersNumbers() {
+        List<Result> rs = new ArrayList<>();
+        for (String task : Report.TASKS) rs.add(Synthetic.result("gpt2-xl", "gpt2", 48, 1600, 1, task, "lm-prompt", 0, 0.8));
+        Report report = Report.of(rs, PaperTables.read(Shared.resolve("paper", "tables.csv")));
+        String md = report.markdown();
+        assertTrue(md.contains("| gpt2-xl | 1 |"), md);
+        assertTrue(md.contains("| GPT2-XL (paper) | 1 | 112M | 85.30 | 76.76 | 72.89 | 83.16 | 79.53 |"), md);
+        assertTrue(!md.contains("OPT-1.3b"), "only the matching model's numbers");
+        assertTrue(report.csv().contains("1,lm-prompt,GPT2-XL (paper),paper,48,1.6B,85.34,"), report.csv());
+    }
+
+    @Test
+    void failedCellsAreListedNotCounted() {
+        List<Result> rs = new ArrayList<>(results());
+        Cell cell = new Cell(Path.of("tiny"), 1, slim.data.Task.SST2, slim.data.Setting.CLS_PROMPT, 0, slim.nn.model.Pooling.LAST);
+        rs.add(Grid.failure(cell, Protocol.study(), "the training loss became NaN at epoch 1, step 3"));
+        Report report = Report.of(rs, null);
+        assertTrue(report.markdown().contains("1 cell(s) failed and are not counted"), report.markdown());
+        assertTrue(report.markdown().contains("loss became NaN"));
+        assertTrue(report.lines().stream().noneMatch(l -> l.setting().equals("cls-prompt")));
+    }
+}

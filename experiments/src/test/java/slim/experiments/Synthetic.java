@@ -1,0 +1,21 @@
+package slim.experiments;
+
+import java.util.Map;
+
+/** Result records made up for tests of the grid and the report. */
+final class Synthetic {
+    private Synthetic() {}
+
+    static Result result(String model, String type, int layers, int hidden, int keep, String task, String setting, int seed,
+                         double accuracy) {
+        return new Result("/models/" + model, model, type, layers, hidden, keep, task, setting, seed,
+                setting.equals("lm-prompt") ? null : "last", Protocol.study(), Result.OK, null,
+                Map.of("train", new int[] {1, 2}), null, null, 10, 0, new double[] {accuracy}, new double[] {0.5}, 1,
+                accuracy, false, accuracy, 0.5, 1000L * keep + 100, 0, 1, 1, 0, 100, 1, 1);
+    }
+
+    /** What a runner returns for a cell without training anything. */
+    static Result of(Cell cell) {
+        return result(cell.modelName(), "llama", 3, 32, cell.keep(), cell.task().id(), cell.setting().id(), cell.seed(), 0.5);
+    }
+}

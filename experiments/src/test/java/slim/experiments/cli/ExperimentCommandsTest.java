@@ -1,0 +1,99 @@
+package slim.experiments.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import slim.nn.Shared;
+
+/** train, predict, grid and report through the command line, on stories260K and a tiny protocol. */
+class ExperimentCommandsTest {
+    static final String STORIES = Shared.resolve("models", "stories260K").toString();
+    static final String MINILM = Shared.resolve("models", "all-MiniLM-L6-v2").toString();
+    static final String[] TINY = {"--train", "6", "--val", "4", "--test", "6", "--epochs", "1", "--max-prompt-tokens", "64"};
+
+    @TempDir
+    Path tmp;
+
+    static InfoPruneCommandTest.Run run(String... args) {
+        return InfoPruneCommandTest.run(args);
+    }
+
+    static String[] concat(String[] a, String... b) {
+        return Stream.concat(Stream.of(a), Stream.of(b)).toArray(String[]::new);
+    }
+
+    private void refused(String expected, String... args) {
+        Path out = tmp.resolve("refused");
+        InfoPruneCommandTest.Run r = run(concat(args, "--out", out.toString()));
+        assertEquals(2, r.code(), "exit code for " + String.join(" ", args) + "\n" + r.out() + r.err());
+        assertTrue(r.err().contains(expected), "expected '" + expected + "' in: " + r.err());
+        assertFalse(Files.exists(out), "refused before any work");
+    }
+
+    @Test
+    void badInputsAreRefusedBeforeAnyWork() {
+        refused("unknown task 'imdb'", "train", "--model", STORIES, "-k", "1", "--task", "imdb", "--setting", "cls-plain");
+        refused("unknown setting 'zero-shot'", "train", "--model", STORIES, "-k", "1", "--task", "sst2", "--setting", "zero-shot");
+        refused("cannot keep 9 layers", "train", "--model", STORIES, "-k", "9", "--task", "sst2", "--setting", "cls-plain");
+        refused("lm-prompt needs an LM head", "train", "--model", MINILM, "-k", "1", "--task", "sst2", "--setting", "lm-prompt");
+        refused("--pooling applies to encoders", "train", "--model", STORIES, "-k", "1", "--task", "sst2", "--setting",
+                "cls-plain", "--pooling", "cls");
+        refused("--lr must be a positive number", "train", "--model", STORIES, "-k", "1", "--task", "sst2", "--setting",
+                "cls-plain", "--lr", "-1");
+        refused("cannot keep 6 layers", "grid", "--models", STORIES + "," + MINILM, "--k", "1,6", "--seeds", "0");
+        refused("expected i/n", "grid", "--models", STORIES, "--k", "1", "--shard", "2/2");
+    }
+
+    @Test
+    void trainSavesAModelThatPredictUses() throws Exception {
+        Path save = tmp.resolve("trec-k1");
+        InfoPruneCommandTest.Run r = run(concat(new String[] {"train", "--model", STORIES, "-k", "1", "--task", "trec",
+                "--setting", "cls-plain", "--seed", "3", "--out", tmp.resolve("results").toString(), "--save", save.toString()}, TINY));
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("test accuracy"), r.out());
+        assertTrue(Files.isRegularFile(tmp.resolve("results/stories260K_k1_trec_cls-plain_s3.json")));
+        assertTrue(Files.isRegularFile(save.resolve("model.safetensors")));
+        assertTrue(Files.readString(save.resolve("config.json")).contains("\"num_labels\" : 6"));
+
+        InfoPruneCommandTest.Run p = run("predict", save.toString(), "--task", "trec", "How far is it from Denver to Aspen?",
+                "Who wrote Hamlet?");
+        assertEquals(0, p.code(), p.err());
+        String[] lines = p.out().strip().split("\n");
+        assertEquals(2, lines.length, p.out());
+        for (String line : lines) {
+            String[] f = line.split("\t");
+            assertTrue(slim.data.Task.TREC.labels().contains(f[0]), line);
+            double prob = Double.parseDouble(f[1]);
+            assertTrue(prob >= 1.0 / 6 && prob <= 1, "the arg-max label's probability: " + line);
+        }
+        InfoPruneCommandTest.Run wrong = run("predict", save.toString(), "--task", "sst2", "great");
+        assertEquals(2, wrong.code());
+        assertTrue(wrong.err().contains("fine-tuned for trec"), wrong.err());
+    }
+
+    @Test
+    void gridResumesAndReportWritesTablesAndFigure() throws Exception {
+        Path out = tmp.resolve("grid");
+        String[] grid = concat(new String[] {"grid", "--models", STORIES, "--k", "1,2", "--tasks", "trec", "--settings",
+                "cls-plain", "--seeds", "0,1", "--out", out.toString()}, TINY);
+        InfoPruneCommandTest.Run first = run(concat(grid, "--shard", "0/2"));
+        assertEquals(0, first.code(), first.err());
+        assertTrue(first.out().contains("4 cells in the grid, 2 in this shard: 0 were done already, 2 ran now"), first.out());
+        InfoPruneCommandTest.Run all = run(grid);
+        assertEquals(0, all.code(), all.err());
+        assertTrue(all.out().contains("4 cells in the grid, 4 in this shard: 2 were done already, 2 ran now"), all.out());
+
+        InfoPruneCommandTest.Run report = run("report", out.toString());
+        assertEquals(0, report.code(), report.err());
+        assertTrue(report.out().contains("### Table 3: cls-plain"), report.out());
+        assertTrue(report.out().contains("| stories260K | 2 |"), report.out());
+        assertTrue(Files.size(out.resolve("report/figure2.png")) > 1000);
+        assertTrue(Files.readString(out.resolve("report/tables.csv")).contains("3,cls-plain,stories260K,slim,1,"));
+    }
+}

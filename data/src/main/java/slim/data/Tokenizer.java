@@ -108,6 +108,11 @@ public final class Tokenizer implements AutoCloseable {
 
     /** The id of a vocabulary entry spelled exactly so (e.g. "L", "<0x4C>"), or -1. */
     public int pieceId(String piece) {
+        var id = vocabulary().get(piece);
+        return id != null && id.isInt() ? id.asInt() : -1;
+    }
+
+    private com.fasterxml.jackson.databind.JsonNode vocabulary() {
         if (vocabulary == null) {
             try {
                 vocabulary = new com.fasterxml.jackson.databind.ObjectMapper()
@@ -116,11 +121,21 @@ public final class Tokenizer implements AutoCloseable {
                 throw new SlimException(model.dir().resolve("tokenizer.json") + ": cannot read: " + e.getMessage());
             }
         }
-        var id = vocabulary.get(piece);
-        return id != null && id.isInt() ? id.asInt() : -1;
+        return vocabulary;
     }
 
     private com.fasterxml.jackson.databind.JsonNode vocabulary;
+
+    /** The vocabulary entry of an id as tokenizer.json spells it ("▁", "ĠPerson"), or "?" for none. */
+    public String piece(int id) {
+        if (pieces == null) {
+            pieces = new java.util.HashMap<>();
+            vocabulary().properties().forEach(e -> pieces.put(e.getValue().asInt(), e.getKey()));
+        }
+        return pieces.getOrDefault(id, "?");
+    }
+
+    private java.util.Map<Integer, String> pieces;
 
     public String decode(int[] ids) {
         long[] l = new long[ids.length];

@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The `slim` command line: each subcommand is its own class in this package. */
 @Command(name = "slim", mixinStandardHelpOptions = true, version = "slim 0.1.0",
         description = "Make large language models small by cutting off their top decoder layers.",
-        subcommands = {InfoCommand.class, PruneCommand.class, TrainCommand.class, PredictCommand.class, GridCommand.class, ReportCommand.class, DemoCommand.class})
+        subcommands = {InfoCommand.class, PruneCommand.class, TrainCommand.class, PredictCommand.class, GridCommand.class, ReportCommand.class, DemoCommand.class,
+                DataCommand.class, ModelCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

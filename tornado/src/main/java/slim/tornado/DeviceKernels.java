@@ -1,0 +1,687 @@
+package slim.tornado;
+
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.math.TornadoMath;
+
+/**
+ * The kernels as TornadoVM compiles them to the device. Every kernel has one signature so that a
+ * recorded step can be turned into tasks generically: up to six buffers (unused slots get a dummy),
+ * the step's integer and float parameters, and where this task's parameters start in them.
+ *
+ * <p>ints[i0] is the task's on/off flag (a graph holds the tasks of every recorded segment and runs
+ * only one segment's); the sizes, offsets and index lists follow it. Sizes are data, not constants,
+ * so one compiled graph serves every sequence length. Each work-item computes one output element or
+ * one row, writing nothing another work-item writes, so no kernel needs atomics; the reductions over
+ * rows (weight gradients) run one work-item per column.
+ */
+final class DeviceKernels {
+    private DeviceKernels() {}
+
+    private static final float SQRT_2_OVER_PI = 0.7978845608f;
+    private static final float INV_SQRT_2 = 0.70710678f;
+    private static final float INV_SQRT_2PI = 0.39894228f;
+
+    /** ints: T, C, outOff, tableOff, accumulate, ids[T]. out[t] (+)= table[ids[t]]. */
+    static void embeddingForward(KernelContext ctx, float[] out, float[] table, float[] u2, float[] u3, float[] u4,
+                                 float[] u5, int[] ints, float[] fl, int i0, int f0) {
+        if (ints[i0] != 0) {
+            int T = ints[i0 + 1], C = ints[i0 + 2];
+            int gid = ctx.globalIdx;
+            if (gid < T * C) {
+                int t = gid / C, i = gid - t * C;
+                float v = table[ints[i0 + 4] + ints[i0 + 6 + t] * C + i];
+                int o = ints[i0 + 3] + gid;
+                out[o] = ints[i0 + 5] != 0 ? out[o] + v : v;
+            }
+        }
+    }
+
+    /** ints: T, C, dtableOff, doutOff, ids[T]; one work-item per column, so repeated ids do not race. */
+    static void embeddingBackward(KernelContext ctx, float[] dtable, float[] dout, float[] u2, float[] u3, float[] u4,
+                                  float[] u5, int[] ints, float[] fl, int i0, int f0) {
+        if (ints[i0] != 0) {
+            int T = ints[i0 + 1], C = ints[i0 + 2];
+            int i = ctx.globalIdx;
+            if (i < C) {
+                for (int t = 0; t < T; t++) {
+                    int d = ints[i0 + 3] + ints[i0 + 5 + t] * C + i;
+                    dtable[d] = dtable[d] + dout[ints[i0 + 4] + t * C + i];
+                }
+            }
+        }
+    }
+
+    /** ints: T, C, out, mean, rstd, inp, w, b offsets; fl: eps. One work-item per row. */
+    static void layerNormForward(KernelContext ctx, float[] out, float[] mean, float[] rstd, float[] inp, float[] w,
+                                 float[] b, int[] ints, float[] fl, int i0, int f0) {
+        if (ints[i0] != 0) {
+            int T = ints[i0 + 1], C = ints[i0 + 2];
+            int t = ctx.globalIdx;
+            if (t < T) {
+                int xo = ints[i0 + 6] + t * C, oo = ints[i0 + 3] + t * C, wo = ints[i0 + 7], bo = ints[i0 + 8];
+                float m = 0f;
+                for (int i = 0; i < C; i++) m += inp[xo + i];
+                m = m / C;
+                float v = 0f;
+                for (int i = 0; i < C; i++) {
+                    float dx = inp[xo + i] - m;
+                    v += dx * dx;
+                }
+                float s = 1f / TornadoMath.sqrt(v / C + fl[f0]);
+                for (int i = 0; i < C; i++) out[oo + i] = (inp[xo + i] - m) * s * w[wo + i] + b[bo + i];
+                mean[ints[i0 + 4] + t] = m;
+                rstd[ints[i0 + 5] + t] = s;
+            }
+        }
+    }
+
+    /** ints: T, C, dinp, dout, inp, w, mean, rstd offsets. dinp += per row. */
+    static void layerNormBackwardInput(KernelContext ctx, float[] dinp, float[] dout, float[] inp, float[] w,
+                                       float[] mean, float[] rstd, int[] ints, float[] fl, int i0, int f0) {
+        if (ints[i0] != 0) {
+            int T = ints[i0 + 1], C = ints[i0 + 2];
+            int t = ctx.globalIdx;
+            if (t < T) {
+                int dxo = ints[i0 + 3] + t * C, dOff = ints[i0 + 4] + t * C, xo = ints[i0 + 5] + t * C;
+                int wo = ints[i0 + 6];
+                float m = mean[ints[i0 + 7] + t], s = rstd[ints[i0 + 8] + t];
+                float dnormMean = 0f, dnormNormMean = 0f;
+                for (int i = 0; i < C; i++) {
+                    float dnorm = w[wo + i] * dout[dOff + i];
+                    dnormMean += dnorm;
+                    dnormNormMean += dnorm * (inp[xo + i] - m) * s;
+                }
+                dnormMean = dnormMean / C;
+                dnormNormMean = dnormNormMean / C;
+                for (int i = 0; i < C; i++) {
+                    float norm = (inp[xo + i] - m) * s;
+                    float dnorm = w[wo + i] * dout[dOff + i];
+                    dinp[dxo + i] += (dnorm - dnormMean - norm * dnormNormMean) * s;
+                }
+            }
+        }
+    }
+
+    /** ints: T, C, dw, db, dout, inp, mean, rstd offsets. One work-item per column sums the rows. */
+    static void layerNormBackwardWeights(KernelContext ctx, float[] dw, float[] db, float[] dout, float[] inp,
+                                         float[] mean, float[] rstd, int[] ints, float[] fl, int i0, int f0) {
+        if (ints[i0] != 0) {
+            int T = ints[i0 + 1], C = ints[i0 + 2];
+            int i = ctx.globalIdx;
+            if (i < C) {
+                int dOff = ints[i0 + 5], xo = ints[i0 + 6], mo = ints[i0 + 7], ro = ints[i0 + 8];
+                float sw = 0f, sb = 0f;
+                for (int t = 0; t < T; t++) {
+                    float d = dout[dOff + t * C + i];
+                    sw += (inp[xo + t * C + i] - mean[mo + t]) * rstd[ro + t] * d;
+                    sb += d;
+                }
+                dw[ints[i0 + 3] + i] += sw;
+                db[ints[i0 + 4] + i] += sb;
+            }
+        }
+    }
+
+    /** ints: T, C, out, rstd, inp, w offsets; fl: eps. */
+    static void rmsNormForward(KernelContext ctx, float[] out, float[] rstd, float[] inp, float[] w, float[] u4,
+                               float[] u5, int[] ints, float[] fl, int i0, int f0) {
+        if (ints[i0] != 0) {
+            int T = ints[i0 + 1], C = ints[i0 + 2];
+            int t = ctx.globalIdx;
+            if (t < T) {
+                int oo = ints[i0 + 3] + t * C, xo = ints[i0 + 5] + t * C, wo = ints[i0 + 6];
+                float ss = 0f;
+                for (int i = 0; i < C; i++) ss += inp[xo + i] * inp[xo + i];
+                float s = 1f / TornadoMath.sqrt(ss / C + fl[f0]);
+                for (int i = 0; i < C; i++) out[oo + i] = inp[xo + i] * s * w[wo + i];
+                rstd[ints[i0 + 4] + t] = s;
+            }
+        }
+    }
+
+    /** ints: T, C, dinp, dout, inp, w, rstd offsets. */
+    static void rmsNormBackwardInput(KernelContext ctx, float[] dinp, float[] dout, float[] inp, float[] w,
+                                     float[] rstd, float[] u5, int[] ints, float[] fl, int i0, int f0) {
+        if (ints[i0] != 0) {
+            int T = ints[i0 + 1], C = ints[i0 + 2];
+            int t = ctx.globalIdx;
+            if (t < T) {
+                int dxo = ints[i0 + 3] + t * C, dOff = ints[i0 + 4] + t * C, xo = ints[i0 + 5] + t * C;
+                int wo = ints[i0 + 6];
+                float s = rstd[ints[i0 + 7] + t];
+                float dnormNormMean = 0f;
+                for (int i = 0; i < C; i++) dnormNormMean += w[wo + i] * dout[dOff + i] * inp[xo + i] * s;
+                dnormNormMean = dnormNormMean / C;
+                for (int i = 0; i < C; i++) {
+                    dinp[dxo + i] += (w[wo + i] * dout[dOff + i] - inp[xo + i] * s * dnormNormMean) * s;
+                }
+            }
+        }
+    }
+
+    /** ints: T, C, dw, dout, inp, rstd offsets. */
+    static void rmsNormBackwardWeights(KernelContext ctx, float[] dw, float[] dout, float[] inp, float[] rstd,
+                                       float[] u4, float[] u5, int[] ints, float[] fl, int i0, int f0) {
+        if (ints[i0] != 0) {
+            int T = ints[i0 + 1], C = ints[i0 + 2];
+            int i = ctx.globalIdx;
+            if (i < C) {
+                int dOff = ints[i0 + 4], xo = ints[i0 + 5], ro = ints[i0 + 6];
+                float sw = 0f;
+                for (int t = 0; t < T; t++) sw += inp[xo + t * C + i] * rstd[ro + t] * dout[dOff + t * C + i];
+                dw[ints[i0 + 3] + i] += sw;
+            }
+        }
+    }
+
+    /** Work-group edge of the matmul tiles: TILE² work-items each compute one output. */
+    static final int TILE = 16;
+
+    /**
+     * ints: T, C, OC, out, inp, w, bias offsets, hasBias, tilesOC. out[t, o] = Σ_c inp[t, c]·w[o, c] + bias[o].
+     * One work-group of TILE×TILE (flattened to 1-D: PoCL mis-runs 2-D groups) per output tile; each
+     * step loads a TILE-wide slab of inp rows and w rows into local memory and every work-item reads
+     * it TILE times from there instead of from global memory.
+     */
+    static void matmulForward(KernelContext ctx, float[] out, float[] inp, float[] w, float[] bias, float[] u4,
+                              float[] u5, int[] ints, float[] fl, int i0, int f0) {
+        if (ints[i0] != 0) {
+            int T = ints[i0 + 1], C = ints[i0 + 2], OC = ints[i0 + 3];
+            int oo = ints[i0 + 4], io = ints[i0 + 5], wo = ints[i0 + 6], bo = ints[i0 + 7];
+            int tilesOC = ints[i0 + 9];
+            float[] a = ctx.allocateFloatLocalArray(256);   // [TILE t][TILE c]
+            float[] b = ctx.allocateFloatLocalArray(256);   // [TILE o][TILE c]
+            int lid = ctx.localIdx, group = ctx.groupIdx;
+            int ly = lid / 16, lx = lid - ly * 16;
+            int t0 = (group / tilesOC) * 16, o0 = (group - (group / tilesOC) * tilesOC) * 16;
+            int t = t0 + ly, o = o0 + lx;
+            float acc = 0f;
+            for (int c0 = 0; c0 < C; c0 += 16) {
+                int c = c0 + lx;
+                a[lid] = t < T && c < C ? inp[io + t * C + c] : 0f;
+                int wr = o0 + ly;
+                b[lid] = wr < OC && c < C ? w[wo + wr * C + c] : 0f;
+                ctx.localBarrier();
+                for (int k = 0; k < 16; k++) acc += a[ly * 16 + k] * b[lx * 16 + k];
+                ctx.localBarrier();
+            }
+            if (t < T && o < OC) out[oo + t * OC + o] = ints[i0 + 8] != 0 ? acc + bias[bo + o] : acc;
+        }
+    }
+
+    /** ints: T, C, OC, dinp, dout, w offsets. dinp[t, c] += Σ_o dout[t, o]·w[o, c]. */
+    static void matmulBackwardInput(KernelContext ctx, float[] dinp, float[] dout, float[] w, float[] u3, float[] u4,
+                                    float[] u5, int[] ints, float[] fl, int i0, int f0) {
+        if (ints[i0] != 0) {
+            int T = ints[i0 + 1], C = ints[i0 + 2], OC = ints[i0 + 3];
+            int gid = ctx.globalIdx;
+            if (gid < T * C) {
+                int t = gid / C, c = gid - t * C;
+                int dOff = ints[i0 + 5] + t * OC, wo = ints[i0 + 6] + c;
+                float acc = 0f;
+                for (int o = 0; o < OC; o++) acc += dout[dOff + o] * w[wo + o * C];
+                dinp[ints[i0 + 4] + gid] += acc;
+            }
+        }
+    }
+
+    /** ints: T, C, OC, dw, dout, inp offsets. dw[o, c] += Σ_t dout[t, o]·inp[t, c]. */
+    static void matmulBackwardWeights(KernelContext ctx, float[] dw, float[] dout, float[] inp, float[] u3,
+                                      float[] u4, float[] u5, int[] ints, float[] fl, int i0, int f0) {
+        if (ints[i0] != 0) {
+            int T = ints[i0 + 1], C = ints[i0 + 2], OC = ints[i0 + 3];
+            int gid = ctx.globalIdx;
+            if (gid < OC * C) {
+                int o = gid / C, c = gid - o * C;
+                int dOff = ints[i0 + 5] + o, io = ints[i0 + 6] + c;
+                float acc = 0f;
+                for (int t = 0; t < T; t++) acc += dout[dOff + t * OC] * inp[io + t * C];
+                dw[ints[i0 + 4] + gid] += acc;
+            }
+        }
+    }
+
+    /** ints: T, OC, dbias, dout offsets. dbias[o] += Σ_t dout[t, o]. */
+    static void matmulBackwardBias(KernelContext ctx, float[] dbias, float[] dout, float[] u2, float[] u3, float[] u4,
+                                   float[] u5, int[] ints, float[] fl, int i0, int f0) {
+        if (ints[i0] != 0) {
+            int T = ints[i0 + 1], OC = ints[i0 + 2];
+            int o = ctx.globalIdx;
+            if (o < OC) {
+                int dOff = ints[i0 + 4] + o;
+                float acc = 0f;
+                for (int t = 0; t < T; t++) acc += dout[dOff + t * OC];
+                dbias[ints[i0 + 3] + o] += acc;
+            }
+        }
+    }
+
+    /**
+     * ints: T, H, KV, D, causal, hasMask, out, att, qkv, mask offsets. One work-item per (head, query
+     * position): scores, softmax into att (zero beyond the causal limit), then the weighted sum of v.
+     */
+    static void attentionForward(KernelContext ctx, float[] out, float[] att, float[] qkv, float[] mask, float[] u4,
+                                 float[] u5, int[] ints, float[] fl, int i0, int f0) {
+        if (ints[i0] != 0) {
+            int T = ints[i0 + 1], H = ints[i0 + 2], KV = ints[i0 + 3], D = ints[i0 + 4];
+            int gid = ctx.globalIdx;
+            if (gid < H * T) {
+                int h = gid / T, t = gid - h * T, g = h / (H / KV), row = (H + 2 * KV) * D;
+                int q0 = ints[i0 + 9];
+                int qo = q0 + t * row + h * D, ko = q0 + H * D + g * D, vo = q0 + (H + KV) * D + g * D;
+                int ao = ints[i0 + 8] + (h * T + t) * T, mo = ints[i0 + 10] + (h * T + t) * T;
+                int len = ints[i0 + 5] != 0 ? t + 1 : T;
+                float scale = 1f / TornadoMath.sqrt(D);
+                float max = -3.4e38f;
+                for (int s = 0; s < len; s++) {
+                    float sc = 0f;
+                    for (int i = 0; i < D; i++) sc += qkv[qo + i] * qkv[ko + s * row + i];
+                    sc = sc * scale;
+                    att[ao + s] = sc;
+                    max = TornadoMath.max(max, sc);
+                }
+                float sum = 0f;
+                for (int s = 0; s < len; s++) {
+                    float e = TornadoMath.exp(att[ao + s] - max);
+                    att[ao + s] = e;
+                    sum += e;
+                }
+                float inv = 1f / sum;
+                for (int s = 0; s < T; s++) att[ao + s] = s < len ? att[ao + s] * inv : 0f;
+                int oo = ints[i0 + 7] + t * H * D + h * D;
+                boolean masked = ints[i0 + 6] != 0;
+                for (int i = 0; i < D; i++) {
+                    float acc = 0f;
+                    for (int s = 0; s < len; s++) {
+                        float p = masked ? att[ao + s] * mask[mo + s] : att[ao + s];
+                        acc += p * qkv[vo + s * row + i];
+                    }
+                    out[oo + i] = acc;
+                }
+            }
+        }
+    }
+
+    /**
+     * Attention backward, step 1 of 3. ints: T, H, KV, D, causal, hasMask, datt, dout, qkv, att, mask
+     * offsets. Per (head, query): datt ← d(scores) = att·(dp − Σ dp·att)·scale, dp = dout·v (masked); 0 past the causal limit.
+     */
+    static void attentionBackwardScores(KernelContext ctx, float[] datt, float[] dout, float[] qkv, float[] att,
+                                        float[] mask, float[] u5, int[] ints, float[] fl, int i0, int f0) {
+        if (ints[i0] != 0) {
+            int T = ints[i0 + 1], H = ints[i0 + 2], KV = ints[i0 + 3], D = ints[i0 + 4];
+            int gid = ctx.globalIdx;
+            if (gid < H * T) {
+                int h = gid / T, t = gid - h * T, g = h / (H / KV), row = (H + 2 * KV) * D;
+                int vo = ints[i0 + 9] + (H + KV) * D + g * D, doo = ints[i0 + 8] + t * H * D + h * D;
+                int rowOff = (h * T + t) * T;
+                int dao = ints[i0 + 7] + rowOff, ao = ints[i0 + 10] + rowOff, mo = ints[i0 + 11] + rowOff;
+                int len = ints[i0 + 5] != 0 ? t + 1 : T;
+                boolean masked = ints[i0 + 6] != 0;
+                float scale = 1f / TornadoMath.sqrt(D);
+                float dot = 0f;
+                for (int s = 0; s < len; s++) {
+                    float dp = 0f;
+                    for (int i = 0; i < D; i++) dp += dout[doo + i] * qkv[vo + s * row + i];
+                    if (masked) dp = dp * mask[mo + s];
+                    datt[dao + s] = dp;
+                    dot += dp * att[ao + s];
+                }
+                for (int s = 0; s < T; s++) datt[dao + s] = s < len ? att[ao + s] * (datt[dao + s] - dot) * scale : 0f;
+            }
+        }
+    }
+
+    /** Step 2: ints as step 1 minus dout/att/mask (T, H, KV, D, dqkv, datt, qkv). dq[t, h] = Σ_s ds[h, t, s]·k[s, g]. */
+    static void attentionBackwardQuery(KernelContext ctx, float[] dqkv, float[] datt, float[] qkv, float[] u3,
+                                       float[] u4, float[] u5, int[] ints, float[] fl, int i0, int f0) {
+        if (ints[i0] != 0) {
+            int T = ints[i0 + 1], H = ints[i0 + 2], KV = ints[i0 + 3], D = ints[i0 + 4];
+            int gid = ctx.globalIdx;
+            if (gid < T * H * D) {
+                int t = gid / (H * D), rest = gid - t * H * D, h = rest / D, i = rest - h * D;
+                int g = h / (H / KV), row = (H + 2 * KV) * D;
+                int ko = ints[i0 + 7] + H * D + g * D + i, dao = ints[i0 + 6] + (h * T + t) * T;
+                float acc = 0f;
+                for (int s = 0; s < T; s++) acc += datt[dao + s] * qkv[ko + s * row];
+                dqkv[ints[i0 + 5] + t * row + h * D + i] = acc;
+            }
+        }
+    }
+
+    /**
+     * Step 3: ints: T, H, KV, D, hasMask, dqkv, datt, dout, qkv, att, mask offsets. Per (key position s,
+     * kv head g, i): dk = Σ over g's query heads and all t of ds·q, dv = Σ att·mask·dout.
+     */
+    static void attentionBackwardKeyValue(KernelContext ctx, float[] dqkv, float[] datt, float[] dout, float[] qkv,
+                                          float[] att, float[] mask, int[] ints, float[] fl, int i0, int f0) {
+        if (ints[i0] != 0) {
+            int T = ints[i0 + 1], H = ints[i0 + 2], KV = ints[i0 + 3], D = ints[i0 + 4];
+            int gid = ctx.globalIdx;
+            if (gid < T * KV * D) {
+                int s = gid / (KV * D), rest = gid - s * KV * D, g = rest / D, i = rest - g * D;
+                int group = H / KV, row = (H + 2 * KV) * D;
+                boolean masked = ints[i0 + 5] != 0;
+                int q0 = ints[i0 + 9], dq0 = ints[i0 + 6], da0 = ints[i0 + 7], do0 = ints[i0 + 8];
+                int a0 = ints[i0 + 10], m0 = ints[i0 + 11];
+                float dk = 0f, dv = 0f;
+                for (int h = g * group; h < (g + 1) * group; h++) {
+                    for (int t = 0; t < T; t++) {
+                        int r = (h * T + t) * T + s;
+                        dk += datt[da0 + r] * qkv[q0 + t * row + h * D + i];
+                        float p = masked ? att[a0 + r] * mask[m0 + r] : att[a0 + r];
+                        dv += p * dout[do0 + t * H * D + h * D + i];
+                    }
+                }
+                dqkv[dq0 + s * row + H * D + g * D + i] = dk;
+                dqkv[dq0 + s * row + (H + KV) * D + g * D + i] = dv;
+            }
+        }
+    }
+
+    /** ints: T, H, KV, D, qkv, cos, sin offsets; fl: direction (1 forward, -1 the inverse rotation). */
+    static void rope(KernelContext ctx, float[] qkv, float[] cos, float[] sin, float[] u3, float[] u4, float[] u5,
+                     int[] ints, float[] fl, int i0, int f0) {
+        if (ints[i0] != 0) {
+            int T = ints[i0 + 1], H = ints[i0 + 2], KV = ints[i0 + 3], D = ints[i0 + 4];
+            int half = D / 2, heads = H + KV;
+            int gid = ctx.globalIdx;
+            if (gid < T * heads * half) {
+                int t = gid / (heads * half), rest = gid - t * heads * half, head = rest / half, i = rest - head * half;
+                int base = ints[i0 + 5] + t * (H + 2 * KV) * D + head * D;
+                float c = cos[ints[i0 + 6] + t * half + i], s = fl[f0] * sin[ints[i0 + 7] + t * half + i];
+                float x1 = qkv[base + i], x2 = qkv[base + i + half];
+                qkv[base + i] = x1 * c - x2 * s;
+                qkv[base + i + half] = x2 * c + x1 * s;
+            }
+        }
+    }
+
+    /** erf from the Chebyshev fit of erfc, as the CPU kernels compute it. */
+    private static float erf(float xf) {
+        float x = TornadoMath.abs(xf);
+        float t = 1f / (1f + 0.5f * x);
+        float y = t * TornadoMath.exp(-x * x - 1.26551223f + t * (1.00002368f + t * (0.37409196f + t * (0.09678418f
+                + t * (-0.18628806f + t * (0.27886807f + t * (-1.13520398f + t * (1.48851587f
+                + t * (-0.82215223f + t * 0.17087277f)))))))));
+        float e = 1f - y;
+        return xf >= 0f ? e : -e;
+    }
+
+    /** ints: N, kind (Activation ordinal: 0 gelu-tanh, 1 gelu-erf, 2 relu), out, inp offsets. */
+    static void activationForward(KernelContext ctx, float[] out, float[] inp, float[] u2, float[] u3, float[] u4,
+                                  float[] u5, int[] ints, float[] fl, int i0, int f0) {
+        if (ints[i0] != 0) {
+            int i = ctx.globalIdx;
+            if (i < ints[i0 + 1]) {
+                int kind = ints[i0 + 2];
+                float v = inp[ints[i0 + 4] + i];
+                float r;
+                if (kind == 0) {
+                    r = 0.5f * v * (1f + TornadoMath.tanh(SQRT_2_OVER_PI * (v + 0.044715f * v * v * v)));
+                } else if (kind == 1) {
+                    r = 0.5f * v * (1f + erf(v * INV_SQRT_2));
+                } else {
+                    r = TornadoMath.max(v, 0f);
+                }
+                out[ints[i0 + 3] + i] = r;
+            }
+        }
+    }
+
+    /** ints: N, kind, dinp, inp, dout offsets. dinp += act'(inp)·dout. */
+    static void activationBackward(KernelContext ctx, float[] dinp, float[] inp, float[] dout, float[] u3, float[] u4,
+                                   float[] u5, int[] ints, float[] fl, int i0, int f0) {
+        if (ints[i0] != 0) {
+            int i = ctx.globalIdx;
+            if (i < ints[i0 + 1]) {
+                int kind = ints[i0 + 2];
+                float v = inp[ints[i0 + 4] + i];
+                float grad;
+                if (kind == 0) {
+                    float tanh = TornadoMath.tanh(SQRT_2_OVER_PI * (v + 0.044715f * v * v * v));
+                    float sech2 = 1f - tanh * tanh;
+                    grad = 0.5f * (1f + tanh) + 0.5f * v * sech2 * SQRT_2_OVER_PI * (1f + 3f * 0.044715f * v * v);
+                } else if (kind == 1) {
+                    grad = 0.5f * (1f + erf(v * INV_SQRT_2)) + v * INV_SQRT_2PI * TornadoMath.exp(-0.5f * v * v);
+                } else {
+                    grad = v > 0f ? 1f : 0f;
+                }
+                int d = ints[i0 + 3] + i;
+                dinp[d] += grad * dout[ints[i0 + 5] + i];
+            }
+        }
+    }
+
+    /** ints: T, I, out, gateUp offsets. out[t, i] = silu(gate)·up. */
+    static void swigluForward(KernelContext ctx, float[] out, float[] gateUp, float[] u2, float[] u3, float[] u4,
+                              float[] u5, int[] ints, float[] fl, int i0, int f0) {
+        if (ints[i0] != 0) {
+            int T = ints[i0 + 1], I = ints[i0 + 2];
+            int gid = ctx.globalIdx;
+            if (gid < T * I) {
+                int t = gid / I, i = gid - t * I;
+                int go = ints[i0 + 4] + t * 2 * I + i;
+                float gate = gateUp[go];
+                out[ints[i0 + 3] + gid] = gate / (1f + TornadoMath.exp(-gate)) * gateUp[go + I];
+            }
+        }
+    }
+
+    /** ints: T, I, dgateUp, gateUp, dout offsets; dgateUp is overwritten. */
+    static void swigluBackward(KernelContext ctx, float[] dgateUp, float[] gateUp, float[] dout, float[] u3,
+                               float[] u4, float[] u5, int[] ints, float[] fl, int i0, int f0) {
+        if (ints[i0] != 0) {
+            int T = ints[i0 + 1], I = ints[i0 + 2];
+            int gid = ctx.globalIdx;
+            if (gid < T * I) {
+                int t = gid / I, i = gid - t * I;
+                int go = ints[i0 + 4] + t * 2 * I + i, dgo = ints[i0 + 3] + t * 2 * I + i;
+                float gate = gateUp[go], up = gateUp[go + I], d = dout[ints[i0 + 5] + gid];
+                float sig = 1f / (1f + TornadoMath.exp(-gate));
+                dgateUp[dgo] = d * up * sig * (1f + gate * (1f - sig));
+                dgateUp[dgo + I] = d * gate * sig;
+            }
+        }
+    }
+
+    /** ints: N, out, a, b offsets. */
+    static void add(KernelContext ctx, float[] out, float[] a, float[] b, float[] u3, float[] u4, float[] u5,
+                    int[] ints, float[] fl, int i0, int f0) {
+        if (ints[i0] != 0) {
+            int i = ctx.globalIdx;
+            if (i < ints[i0 + 1]) out[ints[i0 + 2] + i] = a[ints[i0 + 3] + i] + b[ints[i0 + 4] + i];
+        }
+    }
+
+    /** ints: N, x, y offsets. x *= y. */
+    static void multiply(KernelContext ctx, float[] x, float[] y, float[] u2, float[] u3, float[] u4, float[] u5,
+                         int[] ints, float[] fl, int i0, int f0) {
+        if (ints[i0] != 0) {
+            int i = ctx.globalIdx;
+            if (i < ints[i0 + 1]) {
+                int xo = ints[i0 + 2] + i;
+                x[xo] = x[xo] * y[ints[i0 + 3] + i];
+            }
+        }
+    }
+
+    /**
+     * ints: N, mask offset, seed low, seed high; fl: p. A counter-based hash (SplitMix-style, in
+     * 32 bits) of (seed, i) decides each element: reproducible, and independent of the work split.
+     */
+    static void dropoutMask(KernelContext ctx, float[] mask, float[] u1, float[] u2, float[] u3, float[] u4,
+                            float[] u5, int[] ints, float[] fl, int i0, int f0) {
+        if (ints[i0] != 0) {
+            int i = ctx.globalIdx;
+            if (i < ints[i0 + 1]) {
+                int z = i * 0x9E3779B9 + ints[i0 + 3];
+                z = (z ^ (z >>> 16)) * 0x85EBCA6B;
+                z = (z ^ ints[i0 + 4]) * 0xC2B2AE35;
+                z = z ^ (z >>> 16);
+                float u = (z >>> 8) * (1f / 16777216f);
+                float p = fl[f0];
+                mask[ints[i0 + 2] + i] = u < p ? 0f : 1f / (1f - p);
+            }
+        }
+    }
+
+    /** ints: N, x offset. */
+    static void zero(KernelContext ctx, float[] x, float[] u1, float[] u2, float[] u3, float[] u4, float[] u5,
+                     int[] ints, float[] fl, int i0, int f0) {
+        if (ints[i0] != 0) {
+            int i = ctx.globalIdx;
+            if (i < ints[i0 + 1]) x[ints[i0 + 2] + i] = 0f;
+        }
+    }
+
+    /** ints: N, dst, src offsets. */
+    static void copy(KernelContext ctx, float[] dst, float[] src, float[] u2, float[] u3, float[] u4, float[] u5,
+                     int[] ints, float[] fl, int i0, int f0) {
+        if (ints[i0] != 0) {
+            int i = ctx.globalIdx;
+            if (i < ints[i0 + 1]) dst[ints[i0 + 2] + i] = src[ints[i0 + 3] + i];
+        }
+    }
+
+    /** ints: n, C, dst, src offsets, rows[n]. dst[i] = src[rows[i]]. */
+    static void gatherRows(KernelContext ctx, float[] dst, float[] src, float[] u2, float[] u3, float[] u4,
+                           float[] u5, int[] ints, float[] fl, int i0, int f0) {
+        if (ints[i0] != 0) {
+            int n = ints[i0 + 1], C = ints[i0 + 2];
+            int gid = ctx.globalIdx;
+            if (gid < n * C) {
+                int r = gid / C, c = gid - r * C;
+                dst[ints[i0 + 3] + gid] = src[ints[i0 + 4] + ints[i0 + 5 + r] * C + c];
+            }
+        }
+    }
+
+    /** ints: n, C, dst, src offsets, rows[n]. dst[rows[i]] += src[i]; one work-item per column. */
+    static void scatterAddRows(KernelContext ctx, float[] dst, float[] src, float[] u2, float[] u3, float[] u4,
+                               float[] u5, int[] ints, float[] fl, int i0, int f0) {
+        if (ints[i0] != 0) {
+            int n = ints[i0 + 1], C = ints[i0 + 2];
+            int c = ctx.globalIdx;
+            if (c < C) {
+                for (int r = 0; r < n; r++) {
+                    int d = ints[i0 + 3] + ints[i0 + 5 + r] * C + c;
+                    dst[d] = dst[d] + src[ints[i0 + 4] + r * C + c];
+                }
+            }
+        }
+    }
+
+    /** ints: T, C, out, inp offsets. out[c] = mean over rows. */
+    static void meanRowsForward(KernelContext ctx, float[] out, float[] inp, float[] u2, float[] u3, float[] u4,
+                                float[] u5, int[] ints, float[] fl, int i0, int f0) {
+        if (ints[i0] != 0) {
+            int T = ints[i0 + 1], C = ints[i0 + 2];
+            int c = ctx.globalIdx;
+            if (c < C) {
+                float acc = 0f;
+                for (int t = 0; t < T; t++) acc += inp[ints[i0 + 4] + t * C + c];
+                out[ints[i0 + 3] + c] = acc / T;
+            }
+        }
+    }
+
+    /** ints: T, C, dinp, dout offsets. dinp[t] += dout / T. */
+    static void meanRowsBackward(KernelContext ctx, float[] dinp, float[] dout, float[] u2, float[] u3, float[] u4,
+                                 float[] u5, int[] ints, float[] fl, int i0, int f0) {
+        if (ints[i0] != 0) {
+            int T = ints[i0 + 1], C = ints[i0 + 2];
+            int gid = ctx.globalIdx;
+            if (gid < T * C) {
+                int c = gid - (gid / C) * C;
+                dinp[ints[i0 + 3] + gid] += dout[ints[i0 + 4] + c] / T;
+            }
+        }
+    }
+
+    /** Work-group size of the cross-entropy: one group per row reduces max and sum in local memory. */
+    static final int CE_GROUP = 128;
+
+    /**
+     * ints: n, V, probs, logits offsets, candidates count K (0: all V), targets[n], candidates[K].
+     * One work-group per row: the max and the exp-sum over the row's columns are reduced in local
+     * memory; loss[r] = -(z[target] - max - log sum).
+     */
+    static void crossEntropyForward(KernelContext ctx, float[] probs, float[] logits, float[] loss, float[] u3,
+                                    float[] u4, float[] u5, int[] ints, float[] fl, int i0, int f0) {
+        if (ints[i0] != 0) {
+            int n = ints[i0 + 1], V = ints[i0 + 2], K = ints[i0 + 5];
+            int r = ctx.groupIdx, lid = ctx.localIdx;
+            float[] red = ctx.allocateFloatLocalArray(128);
+            int count = K == 0 ? V : K;
+            int po = ints[i0 + 3] + r * V, zo = ints[i0 + 4] + r * V, cand = i0 + 6 + n;
+            float max = -3.4e38f;
+            if (r < n) {
+                for (int j = lid; j < count; j += 128) max = TornadoMath.max(max, logits[zo + (K == 0 ? j : ints[cand + j])]);
+            }
+            red[lid] = max;
+            for (int stride = 64; stride > 0; stride /= 2) {
+                ctx.localBarrier();
+                if (lid < stride) red[lid] = TornadoMath.max(red[lid], red[lid + stride]);
+            }
+            ctx.localBarrier();
+            max = red[0];
+            ctx.localBarrier();
+            float sum = 0f;
+            if (r < n) {
+                for (int j = lid; j < count; j += 128) sum += TornadoMath.exp(logits[zo + (K == 0 ? j : ints[cand + j])] - max);
+            }
+            red[lid] = sum;
+            for (int stride = 64; stride > 0; stride /= 2) {
+                ctx.localBarrier();
+                if (lid < stride) red[lid] = red[lid] + red[lid + stride];
+            }
+            ctx.localBarrier();
+            sum = red[0];
+            if (r < n) {
+                if (K != 0) {
+                    for (int j = lid; j < V; j += 128) probs[po + j] = 0f;
+                    ctx.localBarrier();
+                }
+                for (int j = lid; j < count; j += 128) {
+                    int col = K == 0 ? j : ints[cand + j];
+                    probs[po + col] = TornadoMath.exp(logits[zo + col] - max) / sum;
+                }
+                if (lid == 0) loss[r] = -(logits[zo + ints[i0 + 6 + r]] - max - TornadoMath.log(sum));
+            }
+        }
+    }
+
+    /** ints: n, V, dlogits, probs offsets, targets[n]. dlogits = (probs - onehot) / n, overwritten. */
+    static void crossEntropyBackward(KernelContext ctx, float[] dlogits, float[] probs, float[] u2, float[] u3,
+                                     float[] u4, float[] u5, int[] ints, float[] fl, int i0, int f0) {
+        if (ints[i0] != 0) {
+            int n = ints[i0 + 1], V = ints[i0 + 2];
+            int gid = ctx.globalIdx;
+            if (gid < n * V) {
+                int r = gid / V, j = gid - r * V;
+                float d = probs[ints[i0 + 4] + gid] / n;
+                if (j == ints[i0 + 5 + r]) d = d - 1f / n;
+                dlogits[ints[i0 + 3] + gid] = d;
+            }
+        }
+    }
+
+    /** ints: N, params, grads, m, v offsets; fl: lr, beta1, beta2, eps, decay factor, step size, sqrt(1 - beta2^step). */
+    static void adamw(KernelContext ctx, float[] p, float[] g, float[] m, float[] v, float[] u4, float[] u5,
+                      int[] ints, float[] fl, int i0, int f0) {
+        if (ints[i0] != 0) {
+            int i = ctx.globalIdx;
+            if (i < ints[i0 + 1]) {
+                float beta1 = fl[f0 + 1], beta2 = fl[f0 + 2];
+                float grad = g[ints[i0 + 3] + i];
+                int mo = ints[i0 + 4] + i, vo = ints[i0 + 5] + i, po = ints[i0 + 2] + i;
+                float mi = beta1 * m[mo] + (1f - beta1) * grad;
+                float vi = beta2 * v[vo] + (1f - beta2) * grad * grad;
+                m[mo] = mi;
+                v[vo] = vi;
+                p[po] = p[po] * fl[f0 + 4] - fl[f0 + 5] * mi / (TornadoMath.sqrt(vi) / fl[f0 + 6] + fl[f0 + 3]);
+            }
+        }
+    }
+}

@@ -27,6 +27,7 @@ public final class CellProgress implements Trainer.Listener {
             currentEpoch = epoch;
             epochStart = now;
         }
+        if (!bar.due(done == of)) return;
         double cellFraction = (epoch - 1 + (double) done / of) / epochs;
         double gridElapsed = (now - gridStart) / 1e9, epochElapsed = (now - epochStart) / 1e9;
         String grid = total > 1 ? String.format("grid %d/%d %s ETA %s | ", index, total,
@@ -37,6 +38,7 @@ public final class CellProgress implements Trainer.Listener {
 
     @Override
     public void evaluating(String part, int done, int of) {
+        if (!bar.due(false)) return;
         String grid = total > 1 ? String.format("grid %d/%d | ", index, total) : "";
         bar.show(String.format("%s%s | %s %d/%d%s", grid, cell, part, done, of, last), false);
     }

@@ -29,11 +29,21 @@ import slim.nn.optim.AdamW;
 public final class Experiment {
     private final Path dataDir;
     private final Protocol protocol;
-    private final Map<Task, Dataset> datasets = new EnumMap<>(Task.class);
+    private final Map<Task, Dataset> datasets;
 
     public Experiment(Path dataDir, Protocol protocol) {
+        this(dataDir, protocol, new EnumMap<>(Task.class));
+    }
+
+    private Experiment(Path dataDir, Protocol protocol, Map<Task, Dataset> datasets) {
         this.dataDir = dataDir;
         this.protocol = protocol;
+        this.datasets = datasets;
+    }
+
+    /** The same data (read once) under another protocol. */
+    public Experiment with(Protocol other) {
+        return new Experiment(dataDir, other, datasets);
     }
 
     public Protocol protocol() {

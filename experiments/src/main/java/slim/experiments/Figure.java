@@ -21,6 +21,10 @@ import slim.nn.SlimException;
 final class Figure {
     private Figure() {}
 
+    /** lm-prompt, cls-prompt, cls-plain: blue, orange, green (matplotlib's first three). */
+    private static final Color[] SETTING_COLOURS = {new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c)};
+    private static final float[][] DASHES = {{1f, 0f}, {8f, 5f}, {2f, 4f}, {10f, 4f, 2f, 4f}};
+
     static void accuracyByLayers(List<Report.Line> lines, Path png) {
         System.setProperty("java.awt.headless", "true");
         XYSeriesCollection data = new XYSeriesCollection();
@@ -43,12 +47,16 @@ final class Figure {
         plot.setBackgroundPaint(Color.WHITE);
         plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        // colour tells the setting, the dash pattern the model
         XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
+        List<String> models = lines.stream().map(Report.Line::model).distinct().toList();
         for (int s = 0; s < data.getSeriesCount(); s++) {
-            boolean paper = data.getSeriesKey(s).toString().endsWith("(paper)");
-            renderer.setSeriesStroke(s, paper
-                    ? new BasicStroke(2f, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND, 1f, new float[] {6f, 4f}, 0f)
-                    : new BasicStroke(2f));
+            String key = data.getSeriesKey(s).toString();
+            String setting = key.substring(0, key.indexOf(" · "));
+            String model = key.substring(key.indexOf(" · ") + 3);
+            renderer.setSeriesPaint(s, SETTING_COLOURS[Math.max(0, Report.SETTINGS.indexOf(setting))]);
+            float[] dash = DASHES[models.indexOf(model) % DASHES.length];
+            renderer.setSeriesStroke(s, new BasicStroke(2.2f, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND, 1f, dash, 0f));
         }
         plot.setRenderer(renderer);
         ((org.jfree.chart.axis.NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);

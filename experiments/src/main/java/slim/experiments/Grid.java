@@ -74,8 +74,13 @@ public final class Grid {
      */
     public boolean done(Cell cell, Protocol protocol) {
         Path file = ResultFiles.file(outDir, cell);
-        if (!ResultFiles.finished(file)) return false;
-        Result r = ResultFiles.read(file);
+        if (!java.nio.file.Files.isRegularFile(file)) return false;
+        Result r;
+        try {
+            r = ResultFiles.read(file);
+        } catch (SlimException e) {
+            return false; // not a result (damaged by hand, say): the cell runs again and replaces it
+        }
         if (r.protocol() != null && !r.protocol().equals(protocol)) {
             throw new SlimException(file + ": made with another protocol (" + r.protocol() + ", now " + protocol
                     + "); use a new results folder, or delete this one to start over");

@@ -35,12 +35,15 @@ public final class ProgressBar {
         return terminal;
     }
 
+    /** Whether a {@link #show} now would draw: callers skip building the line when not. */
+    public boolean due(boolean force) {
+        return terminal && (force || System.nanoTime() - lastDraw >= REDRAW_NANOS);
+    }
+
     /** Shows the line in place of the previous one (throttled unless force). */
     public void show(String line, boolean force) {
-        if (!terminal) return;
-        long now = System.nanoTime();
-        if (!force && now - lastDraw < REDRAW_NANOS) return;
-        lastDraw = now;
+        if (!due(force)) return;
+        lastDraw = System.nanoTime();
         String padded = line.length() < lastLength ? line + " ".repeat(lastLength - line.length()) : line;
         out.print("\r" + padded);
         out.flush();

@@ -54,17 +54,6 @@ public final class ResultFiles {
         }
     }
 
-    /** True when the cell's result file exists and reads back: the cell is done (failed cells too). */
-    public static boolean finished(Path file) {
-        if (!Files.isRegularFile(file)) return false;
-        try {
-            read(file);
-            return true;
-        } catch (SlimException e) {
-            return false;
-        }
-    }
-
     /** Every result file in dir and its sub-folders (hidden temporary files skipped), in name order. */
     public static List<Result> readAll(Path dir) {
         if (!Files.isDirectory(dir)) throw new SlimException(dir + ": no such folder of results");

@@ -40,7 +40,7 @@ final class DemoCommand implements Callable<Integer> {
      * would cost five times the rest of a step at these prompt lengths; it is frozen (accuracy is the same
      * on SST-2, see the README), and prompts are capped shorter.
      */
-    static final Protocol ENCODER_DEMO = Protocol.study().withExamples(48, 48, 200).withEpochs(3, 3).withMaxPromptTokens(128)
+    static final Protocol ENCODER_DEMO = Protocol.study().withExamples(48, 48, 200).withEpochs(3, 3).withMaxPromptTokens(96)
             .withFreezeEmbeddings(true);
 
     @Option(names = "--full", description = "the study's protocol: 200/1000/1000 examples, 50 epochs, patience 15, five seeds")
@@ -67,27 +67,26 @@ final class DemoCommand implements Callable<Integer> {
         Path dataDir = data != null ? data : Shared.resolve("datasets");
         Path results = out != null ? out : Path.of(full ? "results/demo-full" : "results/demo");
         List<Integer> seedList = seeds != null ? seeds : full ? Split.STUDY_SEEDS : List.of(0);
-        List<Task> tasks = List.of(Task.values());
 
         List<Run> runs = new ArrayList<>();
-        runs.add(new Run(decoder, List.of(1, 2, 5), List.of(Setting.values()),
+        runs.add(Run.of(decoder, List.of(1, 2, 5), List.of(Setting.values()), seedList,
                 protocolOptions.apply(full ? Protocol.study() : DECODER_DEMO)));
         if (!decoderOnly) {
-            runs.add(new Run(encoder, List.of(1, 2, 6), List.of(Setting.CLS_PROMPT, Setting.CLS_PLAIN),
+            runs.add(Run.of(encoder, List.of(1, 2, 6), List.of(Setting.CLS_PROMPT, Setting.CLS_PLAIN), seedList,
                     protocolOptions.apply(full ? Protocol.study() : ENCODER_DEMO)));
         }
         ProgressBar bar = ProgressBar.stderr();
-        for (Run run : runs) run.cells = Experiment.crossProduct(List.of(run.model), run.ks, tasks, run.settings, seedList, null);
         System.out.println("slim demo: " + (full ? "the study's protocol" : "a SHORTENED protocol (--full for the study's)")
                 + ", seeds " + seedList + ", results in " + results);
         for (Run run : runs) System.out.println("  " + describe(run));
         System.out.println();
 
         long start = System.nanoTime();
+        Experiment data = new Experiment(dataDir, runs.getFirst().protocol());
+        for (Task t : Task.values()) data.dataset(t);
         int failed = 0;
         for (Run run : runs) {
-            Experiment experiment = new Experiment(dataDir, run.protocol);
-            for (Task t : tasks) experiment.dataset(t);
+            Experiment experiment = data.with(run.protocol());
             Grid.Summary s = new Grid(results, bar, false).run(run.cells, Grid.Shard.ALL, run.protocol,
                     (cell, listener) -> experiment.run(cell, listener, null));
             failed += s.failed();
@@ -112,19 +111,11 @@ final class DemoCommand implements Callable<Integer> {
                 p.freezeEmbeddings() ? ", word embeddings frozen" : "");
     }
 
-    /** One model's part of the demo. */
-    private static final class Run {
-        final Path model;
-        final List<Integer> ks;
-        final List<Setting> settings;
-        final Protocol protocol;
-        List<Cell> cells;
-
-        Run(Path model, List<Integer> ks, List<Setting> settings, Protocol protocol) {
-            this.model = model;
-            this.ks = ks;
-            this.settings = settings;
-            this.protocol = protocol;
+    /** One model's part of the demo: its cells on every task, and its protocol. */
+    private record Run(Path model, List<Integer> ks, List<Setting> settings, Protocol protocol, List<Cell> cells) {
+        static Run of(Path model, List<Integer> ks, List<Setting> settings, List<Integer> seeds, Protocol protocol) {
+            return new Run(model, ks, settings, protocol,
+                    Experiment.crossProduct(List.of(model), ks, List.of(Task.values()), settings, seeds, null));
         }
     }
 }

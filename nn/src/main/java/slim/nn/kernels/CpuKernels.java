@@ -2,6 +2,7 @@ package slim.nn.kernels;
 
 import java.util.SplittableRandom;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import slim.nn.Slice;
 
@@ -254,6 +255,10 @@ public final class CpuKernels implements Kernels {
     public void activationForward(Activation act, Slice out, Slice inp, int N) {
         float[] o = out.data(), x = inp.data();
         int oo = out.offset(), xo = inp.offset();
+        if (act == Activation.GELU_TANH) {
+            Parallel.forRanges(N, 20, (from, to) -> geluTanh(o, oo, x, xo, from, to));
+            return;
+        }
         Parallel.forEach(N, 20, i -> {
             float v = x[xo + i];
             o[oo + i] = switch (act) {
@@ -268,6 +273,10 @@ public final class CpuKernels implements Kernels {
     public void activationBackward(Activation act, Slice dinp, Slice inp, Slice dout, int N) {
         float[] dx = dinp.data(), x = inp.data(), d = dout.data();
         int dxo = dinp.offset(), xo = inp.offset(), dOff = dout.offset();
+        if (act == Activation.GELU_TANH) {
+            Parallel.forRanges(N, 20, (from, to) -> geluTanhBackward(dx, dxo, x, xo, d, dOff, from, to));
+            return;
+        }
         Parallel.forEach(N, 20, i -> {
             float v = x[xo + i];
             float grad = switch (act) {
@@ -282,6 +291,40 @@ public final class CpuKernels implements Kernels {
             };
             dx[dxo + i] += grad * d[dOff + i];
         });
+    }
+
+    /** GPT-2's GELU over [from, to) in vectors (tanh to 1 ulp, as Math.tanh), the same formula as the tail. */
+    private static void geluTanh(float[] o, int oo, float[] x, int xo, int from, int to) {
+        int i = from;
+        for (int bound = from + F.loopBound(to - from); i < bound; i += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i);
+            FloatVector inner = v.mul(v).mul(v).mul(0.044715f).add(v).mul(SQRT_2_OVER_PI);
+            v.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f)).intoArray(o, oo + i);
+        }
+        for (; i < to; i++) {
+            float v = x[xo + i];
+            o[oo + i] = 0.5f * v * (1f + (float) Math.tanh(SQRT_2_OVER_PI * (v + 0.044715f * v * v * v)));
+        }
+    }
+
+    /** dinp += gelu'(inp) · dout over [from, to), in vectors as geluTanh. */
+    private static void geluTanhBackward(float[] dx, int dxo, float[] x, int xo, float[] d, int dOff, int from, int to) {
+        int i = from;
+        for (int bound = from + F.loopBound(to - from); i < bound; i += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i), v2 = v.mul(v);
+            FloatVector tanh = v2.mul(v).mul(0.044715f).add(v).mul(SQRT_2_OVER_PI).lanewise(VectorOperators.TANH);
+            FloatVector sech2 = tanh.mul(tanh).neg().add(1f);
+            FloatVector grad = tanh.add(1f).mul(0.5f)
+                    .add(v.mul(0.5f).mul(sech2).mul(SQRT_2_OVER_PI).mul(v2.mul(3f * 0.044715f).add(1f)));
+            grad.fma(FloatVector.fromArray(F, d, dOff + i), FloatVector.fromArray(F, dx, dxo + i)).intoArray(dx, dxo + i);
+        }
+        for (; i < to; i++) {
+            float v = x[xo + i];
+            float tanh = (float) Math.tanh(SQRT_2_OVER_PI * (v + 0.044715f * v * v * v));
+            float sech2 = 1f - tanh * tanh;
+            float grad = 0.5f * (1f + tanh) + 0.5f * v * sech2 * SQRT_2_OVER_PI * (1f + 3f * 0.044715f * v * v);
+            dx[dxo + i] += grad * d[dOff + i];
+        }
     }
 
     /** erf from the Chebyshev fit of erfc (fractional error below 1.2e-7): ample for float; Java has no erf. */
@@ -381,37 +424,68 @@ public final class CpuKernels implements Kernels {
 
     @Override
     public float crossEntropyForward(Slice probs, Slice logits, int[] targets, int[] candidates, int n, int V) {
-        double loss = 0;
         float[] p = probs.data(), z = logits.data();
-        for (int r = 0; r < n; r++) {
+        double[] rowLoss = new double[n];
+        // Rows are independent; a causal-LM step has T of them over the whole vocabulary (16 M logits at T = 317).
+        Parallel.forEach(n, 4L * (candidates == null ? V : candidates.length), r -> {
             int zo = logits.offset() + r * V, po = probs.offset() + r * V;
-            int count = candidates == null ? V : candidates.length;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int j = 0; j < count; j++) max = Math.max(max, z[zo + column(candidates, j)]);
-            double sum = 0;
-            for (int j = 0; j < count; j++) sum += Math.exp(z[zo + column(candidates, j)] - max);
-            if (candidates != null) java.util.Arrays.fill(p, po, po + V, 0f);
-            for (int j = 0; j < count; j++) {
-                int c = column(candidates, j);
-                p[po + c] = (float) (Math.exp(z[zo + c] - max) / sum);
-            }
-            loss += -(z[zo + targets[r]] - max - Math.log(sum));
-        }
+            rowLoss[r] = candidates == null ? softmaxRow(p, po, z, zo, targets[r], V)
+                    : softmaxCandidates(p, po, z, zo, targets[r], candidates, V);
+        });
+        double loss = 0;
+        for (double l : rowLoss) loss += l;
         return (float) (loss / n);
     }
 
-    private static int column(int[] candidates, int j) {
-        return candidates == null ? j : candidates[j];
+    /** probs = softmax(z) over one full row in vectors (exp to 1 ulp, as Math.exp); returns -log probs[target]. */
+    private static double softmaxRow(float[] p, int po, float[] z, int zo, int target, int V) {
+        int bound = F.loopBound(V), j = 0;
+        FloatVector vmax = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (; j < bound; j += F.length()) vmax = vmax.max(FloatVector.fromArray(F, z, zo + j));
+        float max = vmax.reduceLanes(VectorOperators.MAX);
+        for (; j < V; j++) max = Math.max(max, z[zo + j]);
+        FloatVector vsum = FloatVector.zero(F);
+        for (j = 0; j < bound; j += F.length()) {
+            FloatVector e = FloatVector.fromArray(F, z, zo + j).sub(max).lanewise(VectorOperators.EXP);
+            e.intoArray(p, po + j);
+            vsum = vsum.add(e);
+        }
+        double sum = vsum.reduceLanes(VectorOperators.ADD);
+        for (; j < V; j++) {
+            float e = (float) Math.exp(z[zo + j] - max);
+            p[po + j] = e;
+            sum += e;
+        }
+        float inv = (float) (1.0 / sum);
+        for (j = 0; j < bound; j += F.length()) FloatVector.fromArray(F, p, po + j).mul(inv).intoArray(p, po + j);
+        for (; j < V; j++) p[po + j] *= inv;
+        return -(z[zo + target] - max - Math.log(sum));
+    }
+
+    /** Softmax restricted to the candidate columns (a handful of label tokens); every other prob is 0. */
+    private static double softmaxCandidates(float[] p, int po, float[] z, int zo, int target, int[] candidates, int V) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int c : candidates) max = Math.max(max, z[zo + c]);
+        double sum = 0;
+        for (int c : candidates) sum += Math.exp(z[zo + c] - max);
+        java.util.Arrays.fill(p, po, po + V, 0f);
+        for (int c : candidates) p[po + c] = (float) (Math.exp(z[zo + c] - max) / sum);
+        return -(z[zo + target] - max - Math.log(sum));
     }
 
     @Override
     public void crossEntropyBackward(Slice dlogits, Slice probs, int[] targets, int[] candidates, int n, int V) {
         float[] d = dlogits.data(), p = probs.data();
-        for (int r = 0; r < n; r++) {
+        float invN = 1f / n;
+        Parallel.forEach(n, V, r -> {
             int dOff = dlogits.offset() + r * V, po = probs.offset() + r * V;
-            for (int j = 0; j < V; j++) d[dOff + j] = p[po + j] / n;
-            d[dOff + targets[r]] -= 1f / n;
-        }
+            int j = 0;
+            for (int bound = F.loopBound(V); j < bound; j += F.length()) {
+                FloatVector.fromArray(F, p, po + j).mul(invN).intoArray(d, dOff + j);
+            }
+            for (; j < V; j++) d[dOff + j] = p[po + j] * invN;
+            d[dOff + targets[r]] -= invN;
+        });
     }
 
     @Override

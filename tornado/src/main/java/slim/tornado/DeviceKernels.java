@@ -22,8 +22,8 @@ final class DeviceKernels {
     private static final float INV_SQRT_2PI = 0.39894228f;
 
     /** ints: T, C, outOff, tableOff, accumulate, ids[T]. out[t] (+)= table[ids[t]]. */
-    static void embeddingForward(KernelContext ctx, float[] out, float[] table, float[] u2, float[] u3, float[] u4,
-                                 float[] u5, int[] ints, float[] fl, int i0, int f0) {
+    static void embeddingForward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] out = mem, table = mem;
         if (ints[i0] != 0) {
             int T = ints[i0 + 1], C = ints[i0 + 2];
             int gid = ctx.globalIdx;
@@ -37,8 +37,8 @@ final class DeviceKernels {
     }
 
     /** ints: T, C, dtableOff, doutOff, ids[T]; one work-item per column, so repeated ids do not race. */
-    static void embeddingBackward(KernelContext ctx, float[] dtable, float[] dout, float[] u2, float[] u3, float[] u4,
-                                  float[] u5, int[] ints, float[] fl, int i0, int f0) {
+    static void embeddingBackward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] dtable = mem, dout = mem;
         if (ints[i0] != 0) {
             int T = ints[i0 + 1], C = ints[i0 + 2];
             int i = ctx.globalIdx;
@@ -52,8 +52,8 @@ final class DeviceKernels {
     }
 
     /** ints: T, C, out, mean, rstd, inp, w, b offsets; fl: eps. One work-item per row. */
-    static void layerNormForward(KernelContext ctx, float[] out, float[] mean, float[] rstd, float[] inp, float[] w,
-                                 float[] b, int[] ints, float[] fl, int i0, int f0) {
+    static void layerNormForward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] out = mem, mean = mem, rstd = mem, inp = mem, w = mem, b = mem;
         if (ints[i0] != 0) {
             int T = ints[i0 + 1], C = ints[i0 + 2];
             int t = ctx.globalIdx;
@@ -76,8 +76,8 @@ final class DeviceKernels {
     }
 
     /** ints: T, C, dinp, dout, inp, w, mean, rstd offsets. dinp += per row. */
-    static void layerNormBackwardInput(KernelContext ctx, float[] dinp, float[] dout, float[] inp, float[] w,
-                                       float[] mean, float[] rstd, int[] ints, float[] fl, int i0, int f0) {
+    static void layerNormBackwardInput(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] dinp = mem, dout = mem, inp = mem, w = mem, mean = mem, rstd = mem;
         if (ints[i0] != 0) {
             int T = ints[i0 + 1], C = ints[i0 + 2];
             int t = ctx.globalIdx;
@@ -103,8 +103,8 @@ final class DeviceKernels {
     }
 
     /** ints: T, C, dw, db, dout, inp, mean, rstd offsets. One work-item per column sums the rows. */
-    static void layerNormBackwardWeights(KernelContext ctx, float[] dw, float[] db, float[] dout, float[] inp,
-                                         float[] mean, float[] rstd, int[] ints, float[] fl, int i0, int f0) {
+    static void layerNormBackwardWeights(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] dw = mem, db = mem, dout = mem, inp = mem, mean = mem, rstd = mem;
         if (ints[i0] != 0) {
             int T = ints[i0 + 1], C = ints[i0 + 2];
             int i = ctx.globalIdx;
@@ -123,8 +123,8 @@ final class DeviceKernels {
     }
 
     /** ints: T, C, out, rstd, inp, w offsets; fl: eps. */
-    static void rmsNormForward(KernelContext ctx, float[] out, float[] rstd, float[] inp, float[] w, float[] u4,
-                               float[] u5, int[] ints, float[] fl, int i0, int f0) {
+    static void rmsNormForward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] out = mem, rstd = mem, inp = mem, w = mem;
         if (ints[i0] != 0) {
             int T = ints[i0 + 1], C = ints[i0 + 2];
             int t = ctx.globalIdx;
@@ -140,8 +140,8 @@ final class DeviceKernels {
     }
 
     /** ints: T, C, dinp, dout, inp, w, rstd offsets. */
-    static void rmsNormBackwardInput(KernelContext ctx, float[] dinp, float[] dout, float[] inp, float[] w,
-                                     float[] rstd, float[] u5, int[] ints, float[] fl, int i0, int f0) {
+    static void rmsNormBackwardInput(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] dinp = mem, dout = mem, inp = mem, w = mem, rstd = mem;
         if (ints[i0] != 0) {
             int T = ints[i0 + 1], C = ints[i0 + 2];
             int t = ctx.globalIdx;
@@ -160,8 +160,8 @@ final class DeviceKernels {
     }
 
     /** ints: T, C, dw, dout, inp, rstd offsets. */
-    static void rmsNormBackwardWeights(KernelContext ctx, float[] dw, float[] dout, float[] inp, float[] rstd,
-                                       float[] u4, float[] u5, int[] ints, float[] fl, int i0, int f0) {
+    static void rmsNormBackwardWeights(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] dw = mem, dout = mem, inp = mem, rstd = mem;
         if (ints[i0] != 0) {
             int T = ints[i0 + 1], C = ints[i0 + 2];
             int i = ctx.globalIdx;
@@ -183,8 +183,8 @@ final class DeviceKernels {
      * step loads a TILE-wide slab of inp rows and w rows into local memory and every work-item reads
      * it TILE times from there instead of from global memory.
      */
-    static void matmulForward(KernelContext ctx, float[] out, float[] inp, float[] w, float[] bias, float[] u4,
-                              float[] u5, int[] ints, float[] fl, int i0, int f0) {
+    static void matmulForward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] out = mem, inp = mem, w = mem, bias = mem;
         if (ints[i0] != 0) {
             int T = ints[i0 + 1], C = ints[i0 + 2], OC = ints[i0 + 3];
             int oo = ints[i0 + 4], io = ints[i0 + 5], wo = ints[i0 + 6], bo = ints[i0 + 7];
@@ -210,8 +210,8 @@ final class DeviceKernels {
     }
 
     /** ints: T, C, OC, dinp, dout, w offsets. dinp[t, c] += Σ_o dout[t, o]·w[o, c]. */
-    static void matmulBackwardInput(KernelContext ctx, float[] dinp, float[] dout, float[] w, float[] u3, float[] u4,
-                                    float[] u5, int[] ints, float[] fl, int i0, int f0) {
+    static void matmulBackwardInput(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] dinp = mem, dout = mem, w = mem;
         if (ints[i0] != 0) {
             int T = ints[i0 + 1], C = ints[i0 + 2], OC = ints[i0 + 3];
             int gid = ctx.globalIdx;
@@ -226,8 +226,8 @@ final class DeviceKernels {
     }
 
     /** ints: T, C, OC, dw, dout, inp offsets. dw[o, c] += Σ_t dout[t, o]·inp[t, c]. */
-    static void matmulBackwardWeights(KernelContext ctx, float[] dw, float[] dout, float[] inp, float[] u3,
-                                      float[] u4, float[] u5, int[] ints, float[] fl, int i0, int f0) {
+    static void matmulBackwardWeights(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] dw = mem, dout = mem, inp = mem;
         if (ints[i0] != 0) {
             int T = ints[i0 + 1], C = ints[i0 + 2], OC = ints[i0 + 3];
             int gid = ctx.globalIdx;
@@ -242,8 +242,8 @@ final class DeviceKernels {
     }
 
     /** ints: T, OC, dbias, dout offsets. dbias[o] += Σ_t dout[t, o]. */
-    static void matmulBackwardBias(KernelContext ctx, float[] dbias, float[] dout, float[] u2, float[] u3, float[] u4,
-                                   float[] u5, int[] ints, float[] fl, int i0, int f0) {
+    static void matmulBackwardBias(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] dbias = mem, dout = mem;
         if (ints[i0] != 0) {
             int T = ints[i0 + 1], OC = ints[i0 + 2];
             int o = ctx.globalIdx;
@@ -260,8 +260,8 @@ final class DeviceKernels {
      * ints: T, H, KV, D, causal, hasMask, out, att, qkv, mask offsets. One work-item per (head, query
      * position): scores, softmax into att (zero beyond the causal limit), then the weighted sum of v.
      */
-    static void attentionForward(KernelContext ctx, float[] out, float[] att, float[] qkv, float[] mask, float[] u4,
-                                 float[] u5, int[] ints, float[] fl, int i0, int f0) {
+    static void attentionForward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] out = mem, att = mem, qkv = mem, mask = mem;
         if (ints[i0] != 0) {
             int T = ints[i0 + 1], H = ints[i0 + 2], KV = ints[i0 + 3], D = ints[i0 + 4];
             int gid = ctx.globalIdx;
@@ -306,8 +306,8 @@ final class DeviceKernels {
      * Attention backward, step 1 of 3. ints: T, H, KV, D, causal, hasMask, datt, dout, qkv, att, mask
      * offsets. Per (head, query): datt ← d(scores) = att·(dp − Σ dp·att)·scale, dp = dout·v (masked); 0 past the causal limit.
      */
-    static void attentionBackwardScores(KernelContext ctx, float[] datt, float[] dout, float[] qkv, float[] att,
-                                        float[] mask, float[] u5, int[] ints, float[] fl, int i0, int f0) {
+    static void attentionBackwardScores(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] datt = mem, dout = mem, qkv = mem, att = mem, mask = mem;
         if (ints[i0] != 0) {
             int T = ints[i0 + 1], H = ints[i0 + 2], KV = ints[i0 + 3], D = ints[i0 + 4];
             int gid = ctx.globalIdx;
@@ -333,8 +333,8 @@ final class DeviceKernels {
     }
 
     /** Step 2: ints as step 1 minus dout/att/mask (T, H, KV, D, dqkv, datt, qkv). dq[t, h] = Σ_s ds[h, t, s]·k[s, g]. */
-    static void attentionBackwardQuery(KernelContext ctx, float[] dqkv, float[] datt, float[] qkv, float[] u3,
-                                       float[] u4, float[] u5, int[] ints, float[] fl, int i0, int f0) {
+    static void attentionBackwardQuery(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] dqkv = mem, datt = mem, qkv = mem;
         if (ints[i0] != 0) {
             int T = ints[i0 + 1], H = ints[i0 + 2], KV = ints[i0 + 3], D = ints[i0 + 4];
             int gid = ctx.globalIdx;
@@ -353,8 +353,8 @@ final class DeviceKernels {
      * Step 3: ints: T, H, KV, D, hasMask, dqkv, datt, dout, qkv, att, mask offsets. Per (key position s,
      * kv head g, i): dk = Σ over g's query heads and all t of ds·q, dv = Σ att·mask·dout.
      */
-    static void attentionBackwardKeyValue(KernelContext ctx, float[] dqkv, float[] datt, float[] dout, float[] qkv,
-                                          float[] att, float[] mask, int[] ints, float[] fl, int i0, int f0) {
+    static void attentionBackwardKeyValue(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] dqkv = mem, datt = mem, dout = mem, qkv = mem, att = mem, mask = mem;
         if (ints[i0] != 0) {
             int T = ints[i0 + 1], H = ints[i0 + 2], KV = ints[i0 + 3], D = ints[i0 + 4];
             int gid = ctx.globalIdx;
@@ -380,8 +380,8 @@ final class DeviceKernels {
     }
 
     /** ints: T, H, KV, D, qkv, cos, sin offsets; fl: direction (1 forward, -1 the inverse rotation). */
-    static void rope(KernelContext ctx, float[] qkv, float[] cos, float[] sin, float[] u3, float[] u4, float[] u5,
-                     int[] ints, float[] fl, int i0, int f0) {
+    static void rope(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] qkv = mem, cos = mem, sin = mem;
         if (ints[i0] != 0) {
             int T = ints[i0 + 1], H = ints[i0 + 2], KV = ints[i0 + 3], D = ints[i0 + 4];
             int half = D / 2, heads = H + KV;
@@ -409,8 +409,8 @@ final class DeviceKernels {
     }
 
     /** ints: N, kind (Activation ordinal: 0 gelu-tanh, 1 gelu-erf, 2 relu), out, inp offsets. */
-    static void activationForward(KernelContext ctx, float[] out, float[] inp, float[] u2, float[] u3, float[] u4,
-                                  float[] u5, int[] ints, float[] fl, int i0, int f0) {
+    static void activationForward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] out = mem, inp = mem;
         if (ints[i0] != 0) {
             int i = ctx.globalIdx;
             if (i < ints[i0 + 1]) {
@@ -430,8 +430,8 @@ final class DeviceKernels {
     }
 
     /** ints: N, kind, dinp, inp, dout offsets. dinp += act'(inp)·dout. */
-    static void activationBackward(KernelContext ctx, float[] dinp, float[] inp, float[] dout, float[] u3, float[] u4,
-                                   float[] u5, int[] ints, float[] fl, int i0, int f0) {
+    static void activationBackward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] dinp = mem, inp = mem, dout = mem;
         if (ints[i0] != 0) {
             int i = ctx.globalIdx;
             if (i < ints[i0 + 1]) {
@@ -454,8 +454,8 @@ final class DeviceKernels {
     }
 
     /** ints: T, I, out, gateUp offsets. out[t, i] = silu(gate)·up. */
-    static void swigluForward(KernelContext ctx, float[] out, float[] gateUp, float[] u2, float[] u3, float[] u4,
-                              float[] u5, int[] ints, float[] fl, int i0, int f0) {
+    static void swigluForward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] out = mem, gateUp = mem;
         if (ints[i0] != 0) {
             int T = ints[i0 + 1], I = ints[i0 + 2];
             int gid = ctx.globalIdx;
@@ -469,8 +469,8 @@ final class DeviceKernels {
     }
 
     /** ints: T, I, dgateUp, gateUp, dout offsets; dgateUp is overwritten. */
-    static void swigluBackward(KernelContext ctx, float[] dgateUp, float[] gateUp, float[] dout, float[] u3,
-                               float[] u4, float[] u5, int[] ints, float[] fl, int i0, int f0) {
+    static void swigluBackward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] dgateUp = mem, gateUp = mem, dout = mem;
         if (ints[i0] != 0) {
             int T = ints[i0 + 1], I = ints[i0 + 2];
             int gid = ctx.globalIdx;
@@ -486,8 +486,8 @@ final class DeviceKernels {
     }
 
     /** ints: N, out, a, b offsets. */
-    static void add(KernelContext ctx, float[] out, float[] a, float[] b, float[] u3, float[] u4, float[] u5,
-                    int[] ints, float[] fl, int i0, int f0) {
+    static void add(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] out = mem, a = mem, b = mem;
         if (ints[i0] != 0) {
             int i = ctx.globalIdx;
             if (i < ints[i0 + 1]) out[ints[i0 + 2] + i] = a[ints[i0 + 3] + i] + b[ints[i0 + 4] + i];
@@ -495,8 +495,8 @@ final class DeviceKernels {
     }
 
     /** ints: N, x, y offsets. x *= y. */
-    static void multiply(KernelContext ctx, float[] x, float[] y, float[] u2, float[] u3, float[] u4, float[] u5,
-                         int[] ints, float[] fl, int i0, int f0) {
+    static void multiply(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] x = mem, y = mem;
         if (ints[i0] != 0) {
             int i = ctx.globalIdx;
             if (i < ints[i0 + 1]) {
@@ -510,8 +510,8 @@ final class DeviceKernels {
      * ints: N, mask offset, seed low, seed high; fl: p. A counter-based hash (SplitMix-style, in
      * 32 bits) of (seed, i) decides each element: reproducible, and independent of the work split.
      */
-    static void dropoutMask(KernelContext ctx, float[] mask, float[] u1, float[] u2, float[] u3, float[] u4,
-                            float[] u5, int[] ints, float[] fl, int i0, int f0) {
+    static void dropoutMask(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] mask = mem;
         if (ints[i0] != 0) {
             int i = ctx.globalIdx;
             if (i < ints[i0 + 1]) {
@@ -527,17 +527,29 @@ final class DeviceKernels {
     }
 
     /** ints: N, x offset. */
-    static void zero(KernelContext ctx, float[] x, float[] u1, float[] u2, float[] u3, float[] u4, float[] u5,
-                     int[] ints, float[] fl, int i0, int f0) {
+    static void zero(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] x = mem;
         if (ints[i0] != 0) {
             int i = ctx.globalIdx;
             if (i < ints[i0 + 1]) x[ints[i0 + 2] + i] = 0f;
         }
     }
 
+    /** ints: N, arena offset. mem[offset + i] = aux[i]: host data from the staging buffer into the arena. */
+    static void upload(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        int i = ctx.globalIdx;
+        if (i < ints[i0 + 1]) mem[ints[i0 + 2] + i] = aux[i];
+    }
+
+    /** ints: N, arena offset. aux[i] = mem[offset + i]: arena data into the staging buffer for the host. */
+    static void download(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        int i = ctx.globalIdx;
+        if (i < ints[i0 + 1]) aux[i] = mem[ints[i0 + 2] + i];
+    }
+
     /** ints: N, dst, src offsets. */
-    static void copy(KernelContext ctx, float[] dst, float[] src, float[] u2, float[] u3, float[] u4, float[] u5,
-                     int[] ints, float[] fl, int i0, int f0) {
+    static void copy(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] dst = mem, src = mem;
         if (ints[i0] != 0) {
             int i = ctx.globalIdx;
             if (i < ints[i0 + 1]) dst[ints[i0 + 2] + i] = src[ints[i0 + 3] + i];
@@ -545,8 +557,8 @@ final class DeviceKernels {
     }
 
     /** ints: n, C, dst, src offsets, rows[n]. dst[i] = src[rows[i]]. */
-    static void gatherRows(KernelContext ctx, float[] dst, float[] src, float[] u2, float[] u3, float[] u4,
-                           float[] u5, int[] ints, float[] fl, int i0, int f0) {
+    static void gatherRows(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] dst = mem, src = mem;
         if (ints[i0] != 0) {
             int n = ints[i0 + 1], C = ints[i0 + 2];
             int gid = ctx.globalIdx;
@@ -558,8 +570,8 @@ final class DeviceKernels {
     }
 
     /** ints: n, C, dst, src offsets, rows[n]. dst[rows[i]] += src[i]; one work-item per column. */
-    static void scatterAddRows(KernelContext ctx, float[] dst, float[] src, float[] u2, float[] u3, float[] u4,
-                               float[] u5, int[] ints, float[] fl, int i0, int f0) {
+    static void scatterAddRows(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] dst = mem, src = mem;
         if (ints[i0] != 0) {
             int n = ints[i0 + 1], C = ints[i0 + 2];
             int c = ctx.globalIdx;
@@ -573,8 +585,8 @@ final class DeviceKernels {
     }
 
     /** ints: T, C, out, inp offsets. out[c] = mean over rows. */
-    static void meanRowsForward(KernelContext ctx, float[] out, float[] inp, float[] u2, float[] u3, float[] u4,
-                                float[] u5, int[] ints, float[] fl, int i0, int f0) {
+    static void meanRowsForward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] out = mem, inp = mem;
         if (ints[i0] != 0) {
             int T = ints[i0 + 1], C = ints[i0 + 2];
             int c = ctx.globalIdx;
@@ -587,8 +599,8 @@ final class DeviceKernels {
     }
 
     /** ints: T, C, dinp, dout offsets. dinp[t] += dout / T. */
-    static void meanRowsBackward(KernelContext ctx, float[] dinp, float[] dout, float[] u2, float[] u3, float[] u4,
-                                 float[] u5, int[] ints, float[] fl, int i0, int f0) {
+    static void meanRowsBackward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] dinp = mem, dout = mem;
         if (ints[i0] != 0) {
             int T = ints[i0 + 1], C = ints[i0 + 2];
             int gid = ctx.globalIdx;
@@ -607,8 +619,8 @@ final class DeviceKernels {
      * One work-group per row: the max and the exp-sum over the row's columns are reduced in local
      * memory; loss[r] = -(z[target] - max - log sum).
      */
-    static void crossEntropyForward(KernelContext ctx, float[] probs, float[] logits, float[] loss, float[] u3,
-                                    float[] u4, float[] u5, int[] ints, float[] fl, int i0, int f0) {
+    static void crossEntropyForward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] probs = mem, logits = mem, loss = aux;
         if (ints[i0] != 0) {
             int n = ints[i0 + 1], V = ints[i0 + 2], K = ints[i0 + 5];
             int r = ctx.groupIdx, lid = ctx.localIdx;
@@ -653,8 +665,8 @@ final class DeviceKernels {
     }
 
     /** ints: n, V, dlogits, probs offsets, targets[n]. dlogits = (probs - onehot) / n, overwritten. */
-    static void crossEntropyBackward(KernelContext ctx, float[] dlogits, float[] probs, float[] u2, float[] u3,
-                                     float[] u4, float[] u5, int[] ints, float[] fl, int i0, int f0) {
+    static void crossEntropyBackward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] dlogits = mem, probs = mem;
         if (ints[i0] != 0) {
             int n = ints[i0 + 1], V = ints[i0 + 2];
             int gid = ctx.globalIdx;
@@ -668,8 +680,8 @@ final class DeviceKernels {
     }
 
     /** ints: N, params, grads, m, v offsets; fl: lr, beta1, beta2, eps, decay factor, step size, sqrt(1 - beta2^step). */
-    static void adamw(KernelContext ctx, float[] p, float[] g, float[] m, float[] v, float[] u4, float[] u5,
-                      int[] ints, float[] fl, int i0, int f0) {
+    static void adamw(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] p = mem, g = mem, m = mem, v = mem;
         if (ints[i0] != 0) {
             int i = ctx.globalIdx;
             if (i < ints[i0 + 1]) {

@@ -1,7 +1,7 @@
 package slim.tornado;
 
 import uk.ac.manchester.tornado.api.KernelContext;
-import uk.ac.manchester.tornado.api.common.TornadoFunctions.Task11;
+import uk.ac.manchester.tornado.api.common.TornadoFunctions.Task7;
 
 /** The device kernels a recorded call can be: the code, and how much integer data its call carries. */
 enum Op {
@@ -39,9 +39,11 @@ enum Op {
     CROSS_ENTROPY_BACKWARD(DeviceKernels::crossEntropyBackward, true),
     ADAMW(DeviceKernels::adamw, false);
 
-    /** The one kernel signature: context, six buffers, ints, floats, where this call's ints and floats start. */
-    interface Code extends Task11<KernelContext, float[], float[], float[], float[], float[], float[], int[], float[],
-            Integer, Integer> {}
+    /**
+     * The one kernel signature: context, the arena, an auxiliary buffer (the loss rows, the staging
+     * buffer), ints, floats, and where the call's ints and floats start.
+     */
+    interface Code extends Task7<KernelContext, float[], float[], int[], float[], Integer, Integer> {}
 
     final Code code;
     /** Carries an index list (token ids, rows, targets) whose length changes from call to call. */

@@ -1,0 +1,169 @@
+package slim.tornado;
+
+import java.util.EnumMap;
+import java.util.Map;
+import slim.nn.SlimException;
+import uk.ac.manchester.tornado.api.GridScheduler;
+import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.TaskGraph;
+import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
+import uk.ac.manchester.tornado.api.WorkerGrid1D;
+import uk.ac.manchester.tornado.api.common.TornadoDevice;
+import uk.ac.manchester.tornado.api.enums.DataTransferMode;
+import uk.ac.manchester.tornado.api.exceptions.TornadoExecutionPlanException;
+
+/**
+ * The device side: one arena (a float[] the size of every model buffer together) that lives on the
+ * device, and one small task graph per kernel, all in one execution plan. Every graph takes the
+ * arena from the graph that ran before it ({@code consumeFromDevice}) and leaves it on the device
+ * ({@code persistOnDevice}), so a kernel call sends only its parameters (a few ints and floats) and
+ * the arena never travels whole. Host reads and writes go through a staging buffer in chunks.
+ *
+ * <p>Graph 0 uploads (staging → arena) and is the one that creates the arena's device buffer, so it
+ * runs first; graph 1 downloads (arena → staging); then one graph per {@link Op}. Each graph holds
+ * one task, so TornadoVM compiles each kernel once, on its first use (a graph of hundreds of tasks
+ * takes its graph compiler minutes).
+ */
+final class DevicePlan implements AutoCloseable {
+    /** Floats moved per upload or download execution. */
+    static final int STAGING = 1 << 16;
+    /** Ints of parameters (offsets, sizes) a call has besides its index list. */
+    private static final int FIXED_INTS = 32;
+    private static final int FLOATS = 8;
+
+    final float[] arena;
+    final float[] lossRows;
+    private final float[] upStaging = new float[STAGING], downStaging = new float[STAGING];
+    private final int[] upInts = new int[4], downInts = new int[4];
+    private final float[] upFloats = new float[1], downFloats = new float[1];
+    private final Map<Op, Integer> graphIndex = new EnumMap<>(Op.class);
+    private final Map<Op, int[]> ints = new EnumMap<>(Op.class);
+    private final Map<Op, float[]> floats = new EnumMap<>(Op.class);
+    private final Map<Op, WorkerGrid1D> grids = new EnumMap<>(Op.class);
+    private final WorkerGrid1D uploadGrid = new WorkerGrid1D(64);
+    private final WorkerGrid1D downloadGrid = new WorkerGrid1D(64);
+    private final TornadoExecutionPlan plan;
+    final int indexCapacity;
+
+    /** Transfer counters: floats through staging each way, and kernel executions. */
+    long floatsUp, floatsDown, executions;
+
+    DevicePlan(String name, TornadoDevice device, int arenaFloats, int indexCapacity, int lossCapacity) {
+        this.indexCapacity = indexCapacity;
+        arena = new float[arenaFloats];
+        lossRows = new float[lossCapacity];
+        KernelContext context = new KernelContext();
+        GridScheduler scheduler = new GridScheduler();
+        Op[] ops = Op.values();
+        ImmutableTaskGraph[] graphs = new ImmutableTaskGraph[2 + ops.length];
+
+        String up = name + "Up";
+        graphs[0] = new TaskGraph(up)
+                .transferToDevice(DataTransferMode.FIRST_EXECUTION, arena)
+                .transferToDevice(DataTransferMode.EVERY_EXECUTION, upStaging, upInts)
+                .transferToDevice(DataTransferMode.FIRST_EXECUTION, upFloats)
+                .task("t", DeviceKernels::upload, context, arena, upStaging, upInts, upFloats, 0, 0)
+                .persistOnDevice(arena)
+                .snapshot();
+        scheduler.addWorkerGrid(up + ".t", uploadGrid);
+
+        String down = name + "Down";
+        graphs[1] = new TaskGraph(down)
+                .consumeFromDevice(arena)
+                .transferToDevice(DataTransferMode.EVERY_EXECUTION, downInts)
+                .transferToDevice(DataTransferMode.FIRST_EXECUTION, downFloats)
+                .task("t", DeviceKernels::download, context, arena, downStaging, downInts, downFloats, 0, 0)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, downStaging)
+                .persistOnDevice(arena)
+                .snapshot();
+        scheduler.addWorkerGrid(down + ".t", downloadGrid);
+
+        for (Op op : ops) {
+            String g = name + op.name().replace("_", "");
+            int[] in = new int[FIXED_INTS + (op.variableInts ? indexCapacity : 0)];
+            float[] fl = new float[FLOATS];
+            boolean loss = op == Op.CROSS_ENTROPY_FORWARD;
+            float[] aux = loss ? lossRows : new float[1];
+            TaskGraph tg = new TaskGraph(g)
+                    .consumeFromDevice(arena)
+                    .transferToDevice(DataTransferMode.EVERY_EXECUTION, in, fl)
+                    .transferToDevice(DataTransferMode.FIRST_EXECUTION, aux)
+                    .task("t", op.code, context, arena, aux, in, fl, 0, 0);
+            if (loss) tg.transferToHost(DataTransferMode.EVERY_EXECUTION, lossRows);
+            graphs[2 + op.ordinal()] = tg.persistOnDevice(arena).snapshot();
+            WorkerGrid1D grid = new WorkerGrid1D(64);
+            scheduler.addWorkerGrid(g + ".t", grid);
+            graphIndex.put(op, 2 + op.ordinal());
+            ints.put(op, in);
+            floats.put(op, fl);
+            grids.put(op, grid);
+        }
+        plan = new TornadoExecutionPlan(graphs);
+        plan.withDevice(device).withGridScheduler(scheduler);
+        // The upload graph creates the arena's device buffer (zeros); every other graph consumes it.
+        transfer(true, 0, 0);
+    }
+
+    /** Whether a call with an index list of this length fits this plan's parameter arrays. */
+    boolean fits(int[] callInts) {
+        return callInts.length <= FIXED_INTS + indexCapacity;
+    }
+
+    /** Runs op over work work-items in groups of local, with these parameters (ints[0] is the on-flag). */
+    void run(Op op, int[] callInts, float[] callFloats, long work, int local) {
+        if (work == 0) return;
+        System.arraycopy(callInts, 0, ints.get(op), 0, callInts.length);
+        System.arraycopy(callFloats, 0, floats.get(op), 0, callFloats.length);
+        WorkerGrid1D grid = grids.get(op);
+        grid.setGlobalWork((work + local - 1) / local * local, 1, 1);
+        grid.setLocalWork(local, 1, 1);
+        execute(graphIndex.get(op));
+    }
+
+    /** Host → arena: n floats of src from srcOffset to the arena at arenaOffset. */
+    void upload(float[] src, int srcOffset, int arenaOffset, int n) {
+        for (int done = 0; done < n; done += STAGING) {
+            int chunk = Math.min(STAGING, n - done);
+            System.arraycopy(src, srcOffset + done, upStaging, 0, chunk);
+            transfer(true, arenaOffset + done, chunk);
+            floatsUp += chunk;
+        }
+    }
+
+    /** Arena → host: n floats from the arena at arenaOffset into dst at dstOffset. */
+    void download(float[] dst, int dstOffset, int arenaOffset, int n) {
+        for (int done = 0; done < n; done += STAGING) {
+            int chunk = Math.min(STAGING, n - done);
+            transfer(false, arenaOffset + done, chunk);
+            System.arraycopy(downStaging, 0, dst, dstOffset + done, chunk);
+            floatsDown += chunk;
+        }
+    }
+
+    /** One execution of the upload or download kernel (ints: unused, N, arena offset). */
+    private void transfer(boolean up, int arenaOffset, int n) {
+        int[] in = up ? upInts : downInts;
+        in[1] = n;
+        in[2] = arenaOffset;
+        WorkerGrid1D grid = up ? uploadGrid : downloadGrid;
+        grid.setGlobalWork(Math.max(64, (n + 63) / 64 * 64), 1, 1);
+        grid.setLocalWork(64, 1, 1);
+        execute(up ? 0 : 1);
+    }
+
+    private void execute(int graph) {
+        plan.withGraph(graph).execute();
+        executions++;
+    }
+
+    @Override
+    public void close() {
+        try {
+            plan.freeDeviceMemory();
+            plan.close();
+        } catch (TornadoExecutionPlanException e) {
+            throw new SlimException("TornadoVM could not release the device plan: " + e.getMessage(), e);
+        }
+    }
+}

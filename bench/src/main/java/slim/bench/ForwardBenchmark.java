@@ -13,7 +13,6 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
-import slim.nn.model.Model;
 
 /**
  * Forward latency of a first-k model (no gradients held) over a prompt of `tokens` tokens, with the
@@ -36,20 +35,18 @@ public class ForwardBenchmark {
     @Param({"61", "131", "139", "317"})
     public int tokens;
 
-    private Model model;
-    private int[] ids, last;
+    private BenchModel bench;
+    private int[] last;
 
     @Setup(Level.Trial)
     public void setup() {
-        Shapes s = Shapes.parse(shape);
-        model = s.model(k, tokens, 1, false);
-        ids = s.tokens(tokens, 7);
+        bench = BenchModel.of(shape, k, tokens, 1, false);
         last = new int[] {tokens - 1};
     }
 
     @Benchmark
     public float forward() {
-        model.forward(ids, tokens);
-        return model.lmLogits(last, 1).get(0);
+        bench.model.forward(bench.ids, tokens);
+        return bench.model.lmLogits(last, 1).get(0);
     }
 }

@@ -52,16 +52,16 @@ public class StepBenchmark {
 
     @Setup(Level.Trial)
     public void setup() {
-        Shapes s = Shapes.parse(shape);
         boolean all = switch (head) {
             case "last" -> false;
             case "all" -> true;
             default -> throw new IllegalArgumentException("head must be last or all, not " + head);
         };
         int n = all ? tokens : 1;
-        model = s.model(k, tokens, n, true);
+        BenchModel bench = BenchModel.of(shape, k, tokens, n, true);
+        model = bench.model;
+        ids = bench.ids;
         optimizer = AdamW.withDefaults(model, 1e-5f);
-        ids = s.tokens(tokens + 1, 7);
         rows = new int[n];
         targets = new int[n];
         for (int i = 0; i < n; i++) {

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import slim.data.Dataset;
 import slim.data.Datasets;
 import slim.data.EncodedExample;
@@ -14,6 +15,8 @@ import slim.data.Split;
 import slim.data.Task;
 import slim.data.Tokenizer;
 import slim.nn.SlimException;
+import slim.nn.kernels.CpuKernels;
+import slim.nn.kernels.Kernels;
 import slim.nn.model.Model;
 import slim.nn.model.ModelConfig;
 import slim.nn.model.ModelFiles;
@@ -30,20 +33,28 @@ public final class Experiment {
     private final Path dataDir;
     private final Protocol protocol;
     private final Map<Task, Dataset> datasets;
+    /** Makes each cell's kernel set: the backend the cells run on. */
+    private final Supplier<Kernels> kernels;
 
     public Experiment(Path dataDir, Protocol protocol) {
-        this(dataDir, protocol, new EnumMap<>(Task.class));
+        this(dataDir, protocol, new EnumMap<>(Task.class), CpuKernels::new);
     }
 
-    private Experiment(Path dataDir, Protocol protocol, Map<Task, Dataset> datasets) {
+    private Experiment(Path dataDir, Protocol protocol, Map<Task, Dataset> datasets, Supplier<Kernels> kernels) {
         this.dataDir = dataDir;
         this.protocol = protocol;
         this.datasets = datasets;
+        this.kernels = kernels;
     }
 
     /** The same data (read once) under another protocol. */
     public Experiment with(Protocol other) {
-        return new Experiment(dataDir, other, datasets);
+        return new Experiment(dataDir, other, datasets, kernels);
+    }
+
+    /** The same experiment with its cells on another backend. */
+    public Experiment on(Supplier<Kernels> backend) {
+        return new Experiment(dataDir, protocol, datasets, backend);
     }
 
     public Protocol protocol() {
@@ -94,7 +105,7 @@ public final class Experiment {
         }
         Memory.resetPeaks();
         ModelFiles.Options options = ModelFiles.Options.inference().training().withMaxTokens(p.longest()).withHeadRows(1)
-                .withLabels(lm ? 0 : cell.task().numLabels(), cell.pooling(), cell.seed());
+                .withLabels(lm ? 0 : cell.task().numLabels(), cell.pooling(), cell.seed()).withKernels(kernels.get());
         Model model = ModelFiles.load(cell.model(), cell.keep(), options);
         AdamW optimizer = new AdamW(model, protocol.lr(), 0.9f, 0.999f, 1e-8f, protocol.weightDecay());
         if (protocol.freezeEmbeddings()) optimizer.freezeLeading(wordEmbeddings(model.layout()));

@@ -1,6 +1,7 @@
 package slim.experiments.cli;
 
 import java.io.PrintStream;
+import java.util.function.Supplier;
 import slim.nn.SlimException;
 import slim.nn.kernels.CpuKernels;
 import slim.nn.kernels.Kernels;
@@ -26,14 +27,17 @@ enum Backend {
         };
     }
 
-    /** A new kernel set (one per model); says on out which device it runs on, or why auto fell back to the CPU. */
-    Kernels kernels(PrintStream out) {
-        if (this == CPU) return new CpuKernels();
+    /**
+     * Makes kernel sets (one per model) on this backend, after checking once that it is there; says on
+     * out which device the kernels run on, or why auto fell back to the CPU.
+     */
+    Supplier<Kernels> resolve(PrintStream out) {
+        if (this == CPU) return CpuKernels::new;
         String missing = missingRuntime();
         Kernels device = null;
         if (missing == null) {
             try {
-                device = (Kernels) Class.forName(KERNELS).getConstructor().newInstance();
+                device = newDeviceKernels();
             } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
                 Throwable cause = e instanceof java.lang.reflect.InvocationTargetException t ? t.getCause() : e;
                 missing = "no TornadoVM device: " + cause;
@@ -41,12 +45,21 @@ enum Backend {
         }
         if (device != null) {
             out.println("backend: " + device.name());
-            return device;
+            return () -> {
+                try {
+                    return newDeviceKernels();
+                } catch (ReflectiveOperationException e) {
+                    throw new SlimException("--backend tornado: " + e);
+                }
+            };
         }
         if (this == TORNADO) throw new SlimException("--backend tornado: " + missing);
-        CpuKernels cpu = new CpuKernels();
-        out.println("backend: " + cpu.name() + " (TornadoVM not available: " + missing + ")");
-        return cpu;
+        out.println("backend: " + new CpuKernels().name() + " (TornadoVM not available: " + missing + ")");
+        return CpuKernels::new;
+    }
+
+    private static Kernels newDeviceKernels() throws ReflectiveOperationException {
+        return (Kernels) Class.forName(KERNELS).getConstructor().newInstance();
     }
 
     private static String missingRuntime() {

@@ -61,6 +61,9 @@ final class DemoCommand implements Callable<Integer> {
     @Mixin
     ProtocolOptions protocolOptions;
 
+    @Mixin
+    BackendOption backend;
+
     @Override
     public Integer call() {
         Path decoder = Shared.resolve("models", "stories260K"), encoder = Shared.resolve("models", "all-MiniLM-L6-v2");
@@ -82,7 +85,7 @@ final class DemoCommand implements Callable<Integer> {
         System.out.println();
 
         long start = System.nanoTime();
-        Experiment data = new Experiment(dataDir, runs.getFirst().protocol());
+        Experiment data = new Experiment(dataDir, runs.getFirst().protocol()).on(backend.resolve());
         for (Task t : Task.values()) data.dataset(t);
         int failed = 0;
         for (Run run : runs) {

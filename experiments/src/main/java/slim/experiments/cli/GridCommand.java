@@ -59,13 +59,16 @@ final class GridCommand implements Callable<Integer> {
     @Mixin
     ProtocolOptions protocolOptions;
 
+    @Mixin
+    BackendOption backend;
+
     @Override
     public Integer call() {
         Protocol protocol = protocolOptions.apply(Protocol.study());
         Grid.Shard s = shard == null ? Grid.Shard.ALL : Grid.Shard.parse(shard);
         List<Cell> cells = Experiment.crossProduct(models, ks, tasks != null ? tasks : List.of(Task.values()),
                 settings != null ? settings : List.of(Setting.values()), seeds != null ? seeds : Split.STUDY_SEEDS, pooling);
-        Experiment experiment = new Experiment(DataDirs.resolve(data), protocol);
+        Experiment experiment = new Experiment(DataDirs.resolve(data), protocol).on(backend.resolve());
         for (Cell c : Grid.shard(cells, s)) experiment.dataset(c.task());
         ProgressBar bar = ProgressBar.stderr();
         Grid.Summary summary = new Grid(out, bar, retryFailed).run(cells, s, protocol, (cell, listener) -> experiment.run(cell, listener, null));

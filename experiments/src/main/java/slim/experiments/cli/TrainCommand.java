@@ -56,6 +56,9 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     ProtocolOptions protocolOptions;
 
+    @Mixin
+    BackendOption backend;
+
     @Override
     public Integer call() {
         Protocol protocol = protocolOptions.apply(Protocol.study());
@@ -65,7 +68,7 @@ final class TrainCommand implements Callable<Integer> {
             throw new SlimException("--pooling applies to encoders; " + model + " is a decoder, whose head reads the last token");
         }
         if (save != null) SaveChecks.requireFresh(save);
-        Experiment experiment = new Experiment(DataDirs.resolve(data), protocol);
+        Experiment experiment = new Experiment(DataDirs.resolve(data), protocol).on(backend.resolve());
         experiment.dataset(task);
         ProgressBar bar = ProgressBar.stderr();
         bar.log("training " + cell);

@@ -26,8 +26,10 @@ public final class Matmul {
     private static final int FWD_BAND = 1 << 16;
     /** Rows of w one input-gradient tile streams before its accumulators go back to memory (fits L2). */
     private static final int BWD_ROWS = 256;
-    /** Rows of dw per weight-gradient task. */
-    private static final int DW_ROWS = 16;
+    /** Rows of dw per weight-gradient tile: six rows of four vectors is 24 of the 32 vector registers. */
+    private static final int DW_TILE = 6;
+    /** Rows of dw per weight-gradient task: four tiles. */
+    private static final int DW_ROWS = 4 * DW_TILE;
 
     private Matmul() {}
 
@@ -131,20 +133,24 @@ public final class Matmul {
     }
 
     /**
-     * dinp[T, C] += dout[T, OC] · w[OC, C], one task per band of TILE_C columns. Rows of dout that
-     * do not fill a tile (all of them when T < 4, e.g. a head on one position) go through axpy,
+     * dinp[T, C] += dout[T, OC] · w[OC, C], one task per band of TILE_C columns, in tiles of 6 rows
+     * (then one of 4). Rows of dout that do not fill a tile (all of them when T < 4, e.g. a head on one position) go through axpy,
      * which skips zeros of dout: a softmax over a few candidate labels leaves most of it zero.
      */
     private static void inputGradient(float[] dinp, int dinpOff, float[] dout, int doutOff, float[] w, int wOff,
                                       int T, int C, int OC) {
-        int tiledT = T & ~3;
+        int tiledT = T - T % 6;
         Parallel.forEach((C + TILE_C - 1) / TILE_C, (long) TILE_C * T * OC, band -> {
             int c0 = band * TILE_C, width = Math.min(TILE_C, C - c0);
             for (int o0 = 0; o0 < OC; o0 += BWD_ROWS) {
                 int o1 = Math.min(OC, o0 + BWD_ROWS);
                 int t = 0;
                 if (width == TILE_C) {
-                    for (; t < tiledT; t += 4) axpy4x4(dinp, dinpOff, dout, doutOff, w, wOff, t, c0, o0, o1, C, OC);
+                    for (; t < tiledT; t += 6) axpy6x4(dinp, dinpOff, dout, doutOff, w, wOff, t, c0, o0, o1, C, OC);
+                    if (T - t >= 4) {
+                        axpy4x4(dinp, dinpOff, dout, doutOff, w, wOff, t, c0, o0, o1, C, OC);
+                        t += 4;
+                    }
                 }
                 for (; t < T; t++) {
                     int d = doutOff + t * OC, x = dinpOff + t * C + c0;
@@ -152,6 +158,48 @@ public final class Matmul {
                 }
             }
         });
+    }
+
+    /** dinp[t..t+5, c0..c0+TILE_C) += Σ_{o0 ≤ o < o1} dout[t.., o] · w[o, c0..]: 4 loads and 6 broadcasts feed 24 multiply-adds. */
+    private static void axpy6x4(float[] dinp, int dinpOff, float[] dout, int doutOff, float[] w, int wOff,
+                                int t, int c0, int o0, int o1, int C, int OC) {
+        int x0 = dinpOff + t * C + c0, x1 = x0 + C, x2 = x1 + C, x3 = x2 + C, x4 = x3 + C, x5 = x4 + C;
+        FloatVector c00 = FloatVector.fromArray(S, dinp, x0), c01 = FloatVector.fromArray(S, dinp, x0 + L);
+        FloatVector c02 = FloatVector.fromArray(S, dinp, x0 + 2 * L), c03 = FloatVector.fromArray(S, dinp, x0 + 3 * L);
+        FloatVector c10 = FloatVector.fromArray(S, dinp, x1), c11 = FloatVector.fromArray(S, dinp, x1 + L);
+        FloatVector c12 = FloatVector.fromArray(S, dinp, x1 + 2 * L), c13 = FloatVector.fromArray(S, dinp, x1 + 3 * L);
+        FloatVector c20 = FloatVector.fromArray(S, dinp, x2), c21 = FloatVector.fromArray(S, dinp, x2 + L);
+        FloatVector c22 = FloatVector.fromArray(S, dinp, x2 + 2 * L), c23 = FloatVector.fromArray(S, dinp, x2 + 3 * L);
+        FloatVector c30 = FloatVector.fromArray(S, dinp, x3), c31 = FloatVector.fromArray(S, dinp, x3 + L);
+        FloatVector c32 = FloatVector.fromArray(S, dinp, x3 + 2 * L), c33 = FloatVector.fromArray(S, dinp, x3 + 3 * L);
+        FloatVector c40 = FloatVector.fromArray(S, dinp, x4), c41 = FloatVector.fromArray(S, dinp, x4 + L);
+        FloatVector c42 = FloatVector.fromArray(S, dinp, x4 + 2 * L), c43 = FloatVector.fromArray(S, dinp, x4 + 3 * L);
+        FloatVector c50 = FloatVector.fromArray(S, dinp, x5), c51 = FloatVector.fromArray(S, dinp, x5 + L);
+        FloatVector c52 = FloatVector.fromArray(S, dinp, x5 + 2 * L), c53 = FloatVector.fromArray(S, dinp, x5 + 3 * L);
+        int d0 = doutOff + t * OC, d1 = d0 + OC, d2 = d1 + OC, d3 = d2 + OC, d4 = d3 + OC, d5 = d4 + OC;
+        for (int o = o0; o < o1; o++) {
+            int wr = wOff + o * C + c0;
+            FloatVector y0 = FloatVector.fromArray(S, w, wr), y1 = FloatVector.fromArray(S, w, wr + L);
+            FloatVector y2 = FloatVector.fromArray(S, w, wr + 2 * L), y3 = FloatVector.fromArray(S, w, wr + 3 * L);
+            FloatVector g = FloatVector.broadcast(S, dout[d0 + o]);
+            c00 = y0.fma(g, c00); c01 = y1.fma(g, c01); c02 = y2.fma(g, c02); c03 = y3.fma(g, c03);
+            g = FloatVector.broadcast(S, dout[d1 + o]);
+            c10 = y0.fma(g, c10); c11 = y1.fma(g, c11); c12 = y2.fma(g, c12); c13 = y3.fma(g, c13);
+            g = FloatVector.broadcast(S, dout[d2 + o]);
+            c20 = y0.fma(g, c20); c21 = y1.fma(g, c21); c22 = y2.fma(g, c22); c23 = y3.fma(g, c23);
+            g = FloatVector.broadcast(S, dout[d3 + o]);
+            c30 = y0.fma(g, c30); c31 = y1.fma(g, c31); c32 = y2.fma(g, c32); c33 = y3.fma(g, c33);
+            g = FloatVector.broadcast(S, dout[d4 + o]);
+            c40 = y0.fma(g, c40); c41 = y1.fma(g, c41); c42 = y2.fma(g, c42); c43 = y3.fma(g, c43);
+            g = FloatVector.broadcast(S, dout[d5 + o]);
+            c50 = y0.fma(g, c50); c51 = y1.fma(g, c51); c52 = y2.fma(g, c52); c53 = y3.fma(g, c53);
+        }
+        c00.intoArray(dinp, x0); c01.intoArray(dinp, x0 + L); c02.intoArray(dinp, x0 + 2 * L); c03.intoArray(dinp, x0 + 3 * L);
+        c10.intoArray(dinp, x1); c11.intoArray(dinp, x1 + L); c12.intoArray(dinp, x1 + 2 * L); c13.intoArray(dinp, x1 + 3 * L);
+        c20.intoArray(dinp, x2); c21.intoArray(dinp, x2 + L); c22.intoArray(dinp, x2 + 2 * L); c23.intoArray(dinp, x2 + 3 * L);
+        c30.intoArray(dinp, x3); c31.intoArray(dinp, x3 + L); c32.intoArray(dinp, x3 + 2 * L); c33.intoArray(dinp, x3 + 3 * L);
+        c40.intoArray(dinp, x4); c41.intoArray(dinp, x4 + L); c42.intoArray(dinp, x4 + 2 * L); c43.intoArray(dinp, x4 + 3 * L);
+        c50.intoArray(dinp, x5); c51.intoArray(dinp, x5 + L); c52.intoArray(dinp, x5 + 2 * L); c53.intoArray(dinp, x5 + 3 * L);
     }
 
     /** dinp[t..t+3, c0..c0+TILE_C) += Σ_{o0 ≤ o < o1} dout[t.., o] · w[o, c0..]. */
@@ -187,7 +235,7 @@ public final class Matmul {
     }
 
     /**
-     * dw[OC, C] += dout[T, OC]ᵀ · inp[T, C], one task per DW_ROWS rows of dw. A group of 4 rows whose
+     * dw[OC, C] += dout[T, OC]ᵀ · inp[T, C], one task per DW_ROWS rows of dw. A tile of rows whose
      * dout column is zero at every position is skipped (the rows outside a candidate-label softmax).
      */
     private static void weightGradient(float[] dw, int dwOff, float[] dout, int doutOff, float[] inp, int inOff,
@@ -197,12 +245,12 @@ public final class Matmul {
             int o0 = block * DW_ROWS, o1 = Math.min(OC, o0 + DW_ROWS);
             // Column band outermost: the band of inp (T × TILE_C) is reused by every group of rows.
             for (int c = 0; c < tiledC; c += TILE_C) {
-                for (int o = o0; o + 4 <= o1; o += 4) {
-                    if (!zeroColumns(dout, doutOff, o, 4, T, OC)) outer4x4(dw, dwOff, dout, doutOff, inp, inOff, o, c, T, C, OC);
+                for (int o = o0; o + DW_TILE <= o1; o += DW_TILE) {
+                    if (!zeroColumns(dout, doutOff, o, DW_TILE, T, OC)) outer6x4(dw, dwOff, dout, doutOff, inp, inOff, o, c, T, C, OC);
                 }
             }
-            for (int o = o0; o < o1; o += 4) {
-                int rows = Math.min(4, o1 - o), c = rows == 4 ? tiledC : 0;
+            for (int o = o0; o < o1; o += DW_TILE) {
+                int rows = Math.min(DW_TILE, o1 - o), c = rows == DW_TILE ? tiledC : 0;
                 if (c == C || zeroColumns(dout, doutOff, o, rows, T, OC)) continue;
                 for (int r = o; r < o + rows; r++) {
                     for (int t = 0; t < T; t++) {
@@ -220,10 +268,10 @@ public final class Matmul {
         return true;
     }
 
-    /** dw[o..o+3, c0..c0+TILE_C) += Σ_t dout[t, o..] · inp[t, c0..]. */
-    private static void outer4x4(float[] dw, int dwOff, float[] dout, int doutOff, float[] inp, int inOff,
+    /** dw[o..o+5, c0..c0+TILE_C) += Σ_t dout[t, o..] · inp[t, c0..]: per position 4 loads and 6 broadcasts feed 24 multiply-adds. */
+    private static void outer6x4(float[] dw, int dwOff, float[] dout, int doutOff, float[] inp, int inOff,
                                  int o, int c0, int T, int C, int OC) {
-        int g0 = dwOff + o * C + c0, g1 = g0 + C, g2 = g1 + C, g3 = g2 + C;
+        int g0 = dwOff + o * C + c0, g1 = g0 + C, g2 = g1 + C, g3 = g2 + C, g4 = g3 + C, g5 = g4 + C;
         FloatVector c00 = FloatVector.fromArray(S, dw, g0), c01 = FloatVector.fromArray(S, dw, g0 + L);
         FloatVector c02 = FloatVector.fromArray(S, dw, g0 + 2 * L), c03 = FloatVector.fromArray(S, dw, g0 + 3 * L);
         FloatVector c10 = FloatVector.fromArray(S, dw, g1), c11 = FloatVector.fromArray(S, dw, g1 + L);
@@ -232,6 +280,10 @@ public final class Matmul {
         FloatVector c22 = FloatVector.fromArray(S, dw, g2 + 2 * L), c23 = FloatVector.fromArray(S, dw, g2 + 3 * L);
         FloatVector c30 = FloatVector.fromArray(S, dw, g3), c31 = FloatVector.fromArray(S, dw, g3 + L);
         FloatVector c32 = FloatVector.fromArray(S, dw, g3 + 2 * L), c33 = FloatVector.fromArray(S, dw, g3 + 3 * L);
+        FloatVector c40 = FloatVector.fromArray(S, dw, g4), c41 = FloatVector.fromArray(S, dw, g4 + L);
+        FloatVector c42 = FloatVector.fromArray(S, dw, g4 + 2 * L), c43 = FloatVector.fromArray(S, dw, g4 + 3 * L);
+        FloatVector c50 = FloatVector.fromArray(S, dw, g5), c51 = FloatVector.fromArray(S, dw, g5 + L);
+        FloatVector c52 = FloatVector.fromArray(S, dw, g5 + 2 * L), c53 = FloatVector.fromArray(S, dw, g5 + 3 * L);
         for (int t = 0; t < T; t++) {
             int x = inOff + t * C + c0, d = doutOff + t * OC + o;
             FloatVector y0 = FloatVector.fromArray(S, inp, x), y1 = FloatVector.fromArray(S, inp, x + L);
@@ -244,11 +296,17 @@ public final class Matmul {
             c20 = y0.fma(g, c20); c21 = y1.fma(g, c21); c22 = y2.fma(g, c22); c23 = y3.fma(g, c23);
             g = FloatVector.broadcast(S, dout[d + 3]);
             c30 = y0.fma(g, c30); c31 = y1.fma(g, c31); c32 = y2.fma(g, c32); c33 = y3.fma(g, c33);
+            g = FloatVector.broadcast(S, dout[d + 4]);
+            c40 = y0.fma(g, c40); c41 = y1.fma(g, c41); c42 = y2.fma(g, c42); c43 = y3.fma(g, c43);
+            g = FloatVector.broadcast(S, dout[d + 5]);
+            c50 = y0.fma(g, c50); c51 = y1.fma(g, c51); c52 = y2.fma(g, c52); c53 = y3.fma(g, c53);
         }
         c00.intoArray(dw, g0); c01.intoArray(dw, g0 + L); c02.intoArray(dw, g0 + 2 * L); c03.intoArray(dw, g0 + 3 * L);
         c10.intoArray(dw, g1); c11.intoArray(dw, g1 + L); c12.intoArray(dw, g1 + 2 * L); c13.intoArray(dw, g1 + 3 * L);
         c20.intoArray(dw, g2); c21.intoArray(dw, g2 + L); c22.intoArray(dw, g2 + 2 * L); c23.intoArray(dw, g2 + 3 * L);
         c30.intoArray(dw, g3); c31.intoArray(dw, g3 + L); c32.intoArray(dw, g3 + 2 * L); c33.intoArray(dw, g3 + 3 * L);
+        c40.intoArray(dw, g4); c41.intoArray(dw, g4 + L); c42.intoArray(dw, g4 + 2 * L); c43.intoArray(dw, g4 + 3 * L);
+        c50.intoArray(dw, g5); c51.intoArray(dw, g5 + L); c52.intoArray(dw, g5 + 2 * L); c53.intoArray(dw, g5 + 3 * L);
     }
 
     /** dbias[OC] += Σ_t dout[t]: whole rows at a time (T·OC adds, too few to split). */

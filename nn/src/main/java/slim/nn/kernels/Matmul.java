@@ -8,10 +8,11 @@ import jdk.incubator.vector.VectorSpecies;
  * The CPU matrix products of a linear layer, over flat row-major arrays with offsets.
  * Weights are [OC, C] (out, in), as in PyTorch's Linear.
  *
- * <p>Each product runs as register tiles of 4×4 vectors: 16 accumulators live in registers while
- * the loop streams the shared dimension, so every vector loaded feeds four multiply-adds. Tiles are
- * grouped so that what they reuse stays in cache (a few weight rows in L1, a band of input rows
- * in L2). Forward takes dot products of rows (inp and w are both contiguous along C); the two
+ * <p>Each product runs as register tiles (4×4 vectors forward, 6×4 for the two backward products):
+ * 16 or 24 accumulators live in registers while the loop streams the shared dimension, so every
+ * vector loaded feeds four to six multiply-adds. The 6×4 tiles are sized for AVX-512's 32 vector
+ * registers (with AVX2's 16 they would spill). Tiles are grouped so that what they reuse stays in
+ * cache (a few weight rows in L1, a band of input rows in L2). Forward takes dot products of rows (inp and w are both contiguous along C); the two
  * backward products broadcast a scalar of dout against contiguous rows, so nothing is transposed.
  * Rows and columns that do not fill a tile go through the plain dot/axpy loops.
  */

@@ -4,15 +4,16 @@ import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.math.TornadoMath;
 
 /**
- * The kernels as TornadoVM compiles them to the device. Every kernel has one signature so that a
- * recorded step can be turned into tasks generically: up to six buffers (unused slots get a dummy),
- * the step's integer and float parameters, and where this task's parameters start in them.
+ * The kernels as TornadoVM compiles them to the device. Every kernel has one signature: the arena
+ * (every model buffer, at the offsets the call passes), an auxiliary buffer (the loss rows of the
+ * cross-entropy, the staging buffer of uploads and downloads), the call's integer and float
+ * parameters, and where they start (0). Each kernel names its buffers as local aliases of the
+ * arena: a task must not be given one object twice, or TornadoVM's graph compiler never finishes.
  *
- * <p>ints[i0] is the task's on/off flag (a graph holds the tasks of every recorded segment and runs
- * only one segment's); the sizes, offsets and index lists follow it. Sizes are data, not constants,
- * so one compiled graph serves every sequence length. Each work-item computes one output element or
- * one row, writing nothing another work-item writes, so no kernel needs atomics; the reductions over
- * rows (weight gradients) run one work-item per column.
+ * <p>ints[i0] is an on-flag (always 1); the sizes, offsets and index lists follow it. Sizes are
+ * data, not constants, so one compiled kernel serves every sequence length. Each work-item computes
+ * one output element or one row, writing nothing another work-item writes, so no kernel needs
+ * atomics; the reductions over rows (weight gradients) run one work-item per column.
  */
 final class DeviceKernels {
     private DeviceKernels() {}

@@ -30,15 +30,30 @@ public final class StepBenchmark {
         if (missing != null) throw new SlimException(missing);
         ModelConfig config = ModelConfig.read(dir);
         System.out.printf("%s, T=%d, %d timed steps after 3 warm-up steps; ms per step%n", dir.getFileName(), T, steps);
-        System.out.printf("%5s %10s %10s%n", "keep", "cpu", "tornado");
+        System.out.printf("%5s %10s %10s %16s %16s %16s%n", "keep", "cpu", "tornado", "graph runs/step",
+                "floats in/step", "floats out/step");
         for (int keep = 1; keep <= config.layers(); keep++) {
             double cpu = msPerStep(dir, keep, T, steps, CpuKernels::new);
-            double device = msPerStep(dir, keep, T, steps, TornadoKernels::new);
-            System.out.printf("%5d %10.1f %10.1f%n", keep, cpu, device);
+            TornadoKernels[] device = new TornadoKernels[1];
+            long[] before = new long[3];
+            double ms = msPerStep(dir, keep, T, steps, () -> device[0] = new TornadoKernels(), () -> {
+                before[0] = device[0].executions();
+                before[1] = device[0].floatsUploaded();
+                before[2] = device[0].floatsDownloaded();
+            });
+            System.out.printf("%5d %10.1f %10.1f %16d %16d %16d%n", keep, cpu, ms,
+                    (device[0].executions() - before[0]) / steps, (device[0].floatsUploaded() - before[1]) / steps,
+                    (device[0].floatsDownloaded() - before[2]) / steps);
         }
     }
 
     private static double msPerStep(Path dir, int keep, int T, int steps, Supplier<Kernels> kernels) {
+        return msPerStep(dir, keep, T, steps, kernels, () -> {});
+    }
+
+    /** afterWarmUp runs just before the timed steps. */
+    private static double msPerStep(Path dir, int keep, int T, int steps, Supplier<Kernels> kernels,
+                                    Runnable afterWarmUp) {
         Kernels k = kernels.get();
         Model m = ModelFiles.load(dir, keep, ModelFiles.Options.inference().training().withHeadRows(1)
                 .withLabels(0, Pooling.LAST, 0).withKernels(k));
@@ -47,6 +62,7 @@ public final class StepBenchmark {
         for (int t = 0; t < T; t++) ids[t] = 1 + (t * 7919) % (m.config().vocab() - 1);
         int[] target = {ids[0]};
         for (int s = 0; s < 3; s++) step(m, opt, ids, target);
+        afterWarmUp.run();
         long start = System.nanoTime();
         for (int s = 0; s < steps; s++) step(m, opt, ids, target);
         double ms = (System.nanoTime() - start) / 1e6 / steps;

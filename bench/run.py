@@ -4,6 +4,7 @@
   python3 bench/run.py            # everything (about 15 minutes on 2 cores)
   python3 bench/run.py --compare  # only the side-by-side with PyTorch (a few minutes)
   python3 bench/run.py --no-build # reuse bench/target/benchmarks.jar
+  python3 bench/run.py --compare --rounds 3  # slim and PyTorch alternate three times, medians
 
 Run from the repository root. PyTorch is Debian's python3-torch (/usr/bin/python3) with OpenBLAS
 (libopenblas0-pthread) and jemalloc (libjemalloc2) installed.
@@ -128,23 +129,28 @@ def models():
         table(["model", "task", "tokens", "k", "forward ms", "train step ms"], rows)
 
 
-def compare():
+def compare(rounds):
+    """slim and PyTorch alternate for `rounds` rounds; each cell is the median over rounds (a shared machine's load drifts)."""
     print("### slim against PyTorch, same machine, same step (GPT-2 small shape, random weights)\n")
     rows = []
     for shape, k, t in COMPARE:
-        s = jmh("slim.bench.StepBenchmark", {"shape": shape, "k": str(k), "tokens": str(t), "head": "last,all"})
-        slim = {h: s[("trainStep", ("head", h), ("k", str(k)), ("shape", shape), ("tokens", str(t)))]
-                for h in ("last", "all")}
+        slim = {"last": [], "all": []}
+        torch = {("last", 1): [], ("last", 2): [], ("all", 1): [], ("all", 2): [], "default": []}
+        for _ in range(rounds):
+            s = jmh("slim.bench.StepBenchmark", {"shape": shape, "k": str(k), "tokens": str(t), "head": "last,all"})
+            for h in slim:
+                slim[h].append(s[("trainStep", ("head", h), ("k", str(k)), ("shape", shape), ("tokens", str(t)))])
+            for h, th in [key for key in torch if key != "default"]:
+                torch[(h, th)].append(torch_ms(True, shape=shape, k=k, tokens=t, head=h, threads=th, reps=3, warmup=1))
+            torch["default"].append(torch_ms(False, shape=shape, k=k, tokens=t, head="hf", reps=3, warmup=1))
+        med = {key: statistics.median(v) for key, v in list(slim.items()) + list(torch.items())}
         for head, what in (("last", "study's step (head at the last position)"),
                            ("all", "causal-LM step (head at every position)")):
-            runs = {th: torch_ms(True, shape=shape, k=k, tokens=t, head=head, threads=th, reps=3, warmup=1)
-                    for th in (1, 2)}
-            th = min(runs, key=runs.get)
-            rows.append([what, k, t, f"{slim[head]:.0f}", f"{runs[th]:.0f} ({th} thread{'s' if th > 1 else ''})",
-                         f"{runs[th] / slim[head]:.2f}x"])
-        default = torch_ms(False, shape=shape, k=k, tokens=t, head="hf", reps=3, warmup=1)
+            th = min((1, 2), key=lambda n: med[(head, n)])
+            rows.append([what, k, t, f"{med[head]:.0f}", f"{med[(head, th)]:.0f} ({th} thread{'s' if th > 1 else ''})",
+                         f"{med[(head, th)] / med[head]:.2f}x"])
         rows.append(["study's step vs PyTorch as most run it (default allocator and threads, logits at every position)",
-                     k, t, f"{slim['last']:.0f}", f"{default:.0f}", f"{default / slim['last']:.2f}x"])
+                     k, t, f"{med['last']:.0f}", f"{med['default']:.0f}", f"{med['default'] / med['last']:.2f}x"])
     table(["step", "k", "tokens", "slim ms", "PyTorch ms", "PyTorch / slim"], rows)
 
 
@@ -152,6 +158,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--compare", action="store_true", help="only the PyTorch comparison")
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--rounds", type=int, default=1, help="alternate slim and PyTorch this many times (medians)")
     a = ap.parse_args()
     if not a.no_build:
         env = dict(os.environ, JAVA_HOME=JAVA_HOME, PATH=os.path.join(JAVA_HOME, "bin") + ":" + os.environ["PATH"])
@@ -166,7 +173,7 @@ def main():
         print(sh([JAVA, "-cp", JAR, "slim.bench.Footprint"]))
         kernels()
         models()
-    compare()
+    compare(a.rounds)
 
 
 if __name__ == "__main__":

@@ -166,14 +166,7 @@ public final class CpuKernels implements Kernels {
                 a[ao + s] = sc;
                 if (sc > max) max = sc;
             }
-            float sum = 0f;
-            for (int s = 0; s < len; s++) {
-                float e = (float) Math.exp(a[ao + s] - max);
-                a[ao + s] = e;
-                sum += e;
-            }
-            float inv = 1f / sum;
-            for (int s = 0; s < len; s++) a[ao + s] *= inv;
+            expNormalize(a, ao, a, ao, len, max);
             for (int s = len; s < T; s++) a[ao + s] = 0f;
             int oo = out.offset() + t * H * D + h * D;
             for (int i = 0; i < D; i++) o[oo + i] = 0f;
@@ -183,6 +176,30 @@ public final class CpuKernels implements Kernels {
                 Matmul.axpy(p, q, vo + s * row, o, oo, D);
             }
         });
+    }
+
+    /**
+     * dst[dstOff, +n) = softmax of src[srcOff, +n) given its max: exp(src - max) in vectors (SVML, to
+     * 1 ulp as Math.exp), then scaled to sum to 1; returns the sum of the exponentials. src may be dst.
+     */
+    private static float expNormalize(float[] src, int srcOff, float[] dst, int dstOff, int n, float max) {
+        int bound = F.loopBound(n), s = 0;
+        FloatVector vsum = FloatVector.zero(F);
+        for (; s < bound; s += F.length()) {
+            FloatVector e = FloatVector.fromArray(F, src, srcOff + s).sub(max).lanewise(VectorOperators.EXP);
+            e.intoArray(dst, dstOff + s);
+            vsum = vsum.add(e);
+        }
+        float sum = vsum.reduceLanes(VectorOperators.ADD);
+        for (; s < n; s++) {
+            float e = (float) Math.exp(src[srcOff + s] - max);
+            dst[dstOff + s] = e;
+            sum += e;
+        }
+        float inv = 1f / sum;
+        for (s = 0; s < bound; s += F.length()) FloatVector.fromArray(F, dst, dstOff + s).mul(inv).intoArray(dst, dstOff + s);
+        for (; s < n; s++) dst[dstOff + s] *= inv;
+        return sum;
     }
 
     @Override
@@ -437,28 +454,14 @@ public final class CpuKernels implements Kernels {
         return (float) (loss / n);
     }
 
-    /** probs = softmax(z) over one full row in vectors (exp to 1 ulp, as Math.exp); returns -log probs[target]. */
+    /** probs = softmax(z) over one full row in vectors; returns -log probs[target]. */
     private static double softmaxRow(float[] p, int po, float[] z, int zo, int target, int V) {
         int bound = F.loopBound(V), j = 0;
         FloatVector vmax = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         for (; j < bound; j += F.length()) vmax = vmax.max(FloatVector.fromArray(F, z, zo + j));
         float max = vmax.reduceLanes(VectorOperators.MAX);
         for (; j < V; j++) max = Math.max(max, z[zo + j]);
-        FloatVector vsum = FloatVector.zero(F);
-        for (j = 0; j < bound; j += F.length()) {
-            FloatVector e = FloatVector.fromArray(F, z, zo + j).sub(max).lanewise(VectorOperators.EXP);
-            e.intoArray(p, po + j);
-            vsum = vsum.add(e);
-        }
-        double sum = vsum.reduceLanes(VectorOperators.ADD);
-        for (; j < V; j++) {
-            float e = (float) Math.exp(z[zo + j] - max);
-            p[po + j] = e;
-            sum += e;
-        }
-        float inv = (float) (1.0 / sum);
-        for (j = 0; j < bound; j += F.length()) FloatVector.fromArray(F, p, po + j).mul(inv).intoArray(p, po + j);
-        for (; j < V; j++) p[po + j] *= inv;
+        double sum = expNormalize(z, zo, p, po, V, max);
         return -(z[zo + target] - max - Math.log(sum));
     }
 

@@ -151,6 +151,11 @@ public final class CpuKernels implements Kernels {
     @Override
     public void attentionForward(Slice out, Slice att, Slice qkv, Slice dropMask, int T, int H, int KV, int D,
                                  boolean causal) {
+        if (Attention.narrow(D)) {
+            Attention.forward(out.data(), out.offset(), att.data(), att.offset(), qkv.data(), qkv.offset(),
+                    dropMask == null ? null : dropMask.data(), dropMask == null ? 0 : dropMask.offset(), T, H, KV, D, causal);
+            return;
+        }
         int row = (H + 2 * KV) * D, group = H / KV;
         float scale = (float) (1.0 / Math.sqrt(D));
         float[] q = qkv.data(), a = att.data(), o = out.data();
@@ -182,7 +187,7 @@ public final class CpuKernels implements Kernels {
      * dst[dstOff, +n) = softmax of src[srcOff, +n) given its max: exp(src - max) in vectors (SVML, to
      * 1 ulp as Math.exp), then scaled to sum to 1; returns the sum of the exponentials. src may be dst.
      */
-    private static float expNormalize(float[] src, int srcOff, float[] dst, int dstOff, int n, float max) {
+    static float expNormalize(float[] src, int srcOff, float[] dst, int dstOff, int n, float max) {
         int bound = F.loopBound(n), s = 0;
         FloatVector vsum = FloatVector.zero(F);
         for (; s < bound; s += F.length()) {
@@ -205,6 +210,12 @@ public final class CpuKernels implements Kernels {
     @Override
     public void attentionBackward(Slice dqkv, Slice datt, Slice dout, Slice qkv, Slice att, Slice dropMask, int T,
                                   int H, int KV, int D, boolean causal) {
+        if (Attention.narrow(D)) {
+            Attention.backward(dqkv.data(), dqkv.offset(), datt.data(), datt.offset(), dout.data(), dout.offset(),
+                    qkv.data(), qkv.offset(), att.data(), att.offset(), dropMask == null ? null : dropMask.data(),
+                    dropMask == null ? 0 : dropMask.offset(), T, H, KV, D, causal);
+            return;
+        }
         int row = (H + 2 * KV) * D, group = H / KV;
         float scale = (float) (1.0 / Math.sqrt(D));
         float[] q = qkv.data(), a = att.data(), dq = dqkv.data(), dd = dout.data(), da = datt.data();

@@ -179,16 +179,20 @@ class KernelGradientCheckTest {
         assertGradient("matmul weight (no bias, no dinp)", w, linear(noBias, out, r), dwOnly, pW);
     }
 
-    @ParameterizedTest(name = "H={0} KV={1} causal={2} dropout={3}")
+    /** D = 4 takes the narrow-head path (keys transposed), D = 40 the wide one (dot products along D). */
+    @ParameterizedTest(name = "H={0} KV={1} causal={2} dropout={3} D={4}")
     @CsvSource({
-            "3, 3, true,  false",
-            "3, 3, false, false",
-            "4, 2, true,  false",
-            "4, 2, false, false",
-            "4, 2, true,  true",
-            "4, 1, false, true"})
-    void attention(int H, int KV, boolean causal, boolean dropout) {
-        int T = 5, D = 4, row = (H + 2 * KV) * D;
+            "3, 3, true,  false, 4",
+            "3, 3, false, false, 4",
+            "4, 2, true,  false, 4",
+            "4, 2, false, false, 4",
+            "4, 2, true,  true,  4",
+            "4, 1, false, true,  4",
+            "3, 3, true,  false, 40",
+            "4, 2, false, true,  40",
+            "4, 1, true,  true,  40"})
+    void attention(int H, int KV, boolean causal, boolean dropout, int D) {
+        int T = 5, row = (H + 2 * KV) * D;
         float[] qkv = randn(T * row), out = new float[T * H * D], att = new float[H * T * T], r = randn(T * H * D);
         Slice mask = null;
         if (dropout) {

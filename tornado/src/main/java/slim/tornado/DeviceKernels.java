@@ -10,7 +10,7 @@ import uk.ac.manchester.tornado.api.math.TornadoMath;
  * parameters, and where they start (0). Each kernel names its buffers as local aliases of the
  * arena: a task must not be given one object twice, or TornadoVM's graph compiler never finishes.
  *
- * <p>ints[i0] is an on-flag (always 1); the sizes, offsets and index lists follow it. Sizes are
+ * <p>ints[i0..] holds the sizes, offsets and index lists. Sizes are
  * data, not constants, so one compiled kernel serves every sequence length. Each work-item computes
  * one output element or one row, writing nothing another work-item writes, so no kernel needs
  * atomics; the reductions over rows (weight gradients) run one work-item per column.
@@ -25,29 +25,25 @@ final class DeviceKernels {
     /** ints: T, C, outOff, tableOff, accumulate, ids[T]. out[t] (+)= table[ids[t]]. */
     static void embeddingForward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] out = mem, table = mem;
-        if (ints[i0] != 0) {
-            int T = ints[i0 + 1], C = ints[i0 + 2];
-            int gid = ctx.globalIdx;
-            if (gid < T * C) {
-                int t = gid / C, i = gid - t * C;
-                float v = table[ints[i0 + 4] + ints[i0 + 6 + t] * C + i];
-                int o = ints[i0 + 3] + gid;
-                out[o] = ints[i0 + 5] != 0 ? out[o] + v : v;
-            }
+        int T = ints[i0], C = ints[i0 + 1];
+        int gid = ctx.globalIdx;
+        if (gid < T * C) {
+            int t = gid / C, i = gid - t * C;
+            float v = table[ints[i0 + 3] + ints[i0 + 5 + t] * C + i];
+            int o = ints[i0 + 2] + gid;
+            out[o] = ints[i0 + 4] != 0 ? out[o] + v : v;
         }
     }
 
     /** ints: T, C, dtableOff, doutOff, ids[T]; one work-item per column, so repeated ids do not race. */
     static void embeddingBackward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] dtable = mem, dout = mem;
-        if (ints[i0] != 0) {
-            int T = ints[i0 + 1], C = ints[i0 + 2];
-            int i = ctx.globalIdx;
-            if (i < C) {
-                for (int t = 0; t < T; t++) {
-                    int d = ints[i0 + 3] + ints[i0 + 5 + t] * C + i;
-                    dtable[d] = dtable[d] + dout[ints[i0 + 4] + t * C + i];
-                }
+        int T = ints[i0], C = ints[i0 + 1];
+        int i = ctx.globalIdx;
+        if (i < C) {
+            for (int t = 0; t < T; t++) {
+                int d = ints[i0 + 2] + ints[i0 + 4 + t] * C + i;
+                dtable[d] = dtable[d] + dout[ints[i0 + 3] + t * C + i];
             }
         }
     }
@@ -55,50 +51,46 @@ final class DeviceKernels {
     /** ints: T, C, out, mean, rstd, inp, w, b offsets; fl: eps. One work-item per row. */
     static void layerNormForward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] out = mem, mean = mem, rstd = mem, inp = mem, w = mem, b = mem;
-        if (ints[i0] != 0) {
-            int T = ints[i0 + 1], C = ints[i0 + 2];
-            int t = ctx.globalIdx;
-            if (t < T) {
-                int xo = ints[i0 + 6] + t * C, oo = ints[i0 + 3] + t * C, wo = ints[i0 + 7], bo = ints[i0 + 8];
-                float m = 0f;
-                for (int i = 0; i < C; i++) m += inp[xo + i];
-                m = m / C;
-                float v = 0f;
-                for (int i = 0; i < C; i++) {
-                    float dx = inp[xo + i] - m;
-                    v += dx * dx;
-                }
-                float s = 1f / TornadoMath.sqrt(v / C + fl[f0]);
-                for (int i = 0; i < C; i++) out[oo + i] = (inp[xo + i] - m) * s * w[wo + i] + b[bo + i];
-                mean[ints[i0 + 4] + t] = m;
-                rstd[ints[i0 + 5] + t] = s;
+        int T = ints[i0], C = ints[i0 + 1];
+        int t = ctx.globalIdx;
+        if (t < T) {
+            int xo = ints[i0 + 5] + t * C, oo = ints[i0 + 2] + t * C, wo = ints[i0 + 6], bo = ints[i0 + 7];
+            float m = 0f;
+            for (int i = 0; i < C; i++) m += inp[xo + i];
+            m = m / C;
+            float v = 0f;
+            for (int i = 0; i < C; i++) {
+                float dx = inp[xo + i] - m;
+                v += dx * dx;
             }
+            float s = 1f / TornadoMath.sqrt(v / C + fl[f0]);
+            for (int i = 0; i < C; i++) out[oo + i] = (inp[xo + i] - m) * s * w[wo + i] + b[bo + i];
+            mean[ints[i0 + 3] + t] = m;
+            rstd[ints[i0 + 4] + t] = s;
         }
     }
 
     /** ints: T, C, dinp, dout, inp, w, mean, rstd offsets. dinp += per row. */
     static void layerNormBackwardInput(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] dinp = mem, dout = mem, inp = mem, w = mem, mean = mem, rstd = mem;
-        if (ints[i0] != 0) {
-            int T = ints[i0 + 1], C = ints[i0 + 2];
-            int t = ctx.globalIdx;
-            if (t < T) {
-                int dxo = ints[i0 + 3] + t * C, dOff = ints[i0 + 4] + t * C, xo = ints[i0 + 5] + t * C;
-                int wo = ints[i0 + 6];
-                float m = mean[ints[i0 + 7] + t], s = rstd[ints[i0 + 8] + t];
-                float dnormMean = 0f, dnormNormMean = 0f;
-                for (int i = 0; i < C; i++) {
-                    float dnorm = w[wo + i] * dout[dOff + i];
-                    dnormMean += dnorm;
-                    dnormNormMean += dnorm * (inp[xo + i] - m) * s;
-                }
-                dnormMean = dnormMean / C;
-                dnormNormMean = dnormNormMean / C;
-                for (int i = 0; i < C; i++) {
-                    float norm = (inp[xo + i] - m) * s;
-                    float dnorm = w[wo + i] * dout[dOff + i];
-                    dinp[dxo + i] += (dnorm - dnormMean - norm * dnormNormMean) * s;
-                }
+        int T = ints[i0], C = ints[i0 + 1];
+        int t = ctx.globalIdx;
+        if (t < T) {
+            int dxo = ints[i0 + 2] + t * C, dOff = ints[i0 + 3] + t * C, xo = ints[i0 + 4] + t * C;
+            int wo = ints[i0 + 5];
+            float m = mean[ints[i0 + 6] + t], s = rstd[ints[i0 + 7] + t];
+            float dnormMean = 0f, dnormNormMean = 0f;
+            for (int i = 0; i < C; i++) {
+                float dnorm = w[wo + i] * dout[dOff + i];
+                dnormMean += dnorm;
+                dnormNormMean += dnorm * (inp[xo + i] - m) * s;
+            }
+            dnormMean = dnormMean / C;
+            dnormNormMean = dnormNormMean / C;
+            for (int i = 0; i < C; i++) {
+                float norm = (inp[xo + i] - m) * s;
+                float dnorm = w[wo + i] * dout[dOff + i];
+                dinp[dxo + i] += (dnorm - dnormMean - norm * dnormNormMean) * s;
             }
         }
     }
@@ -106,56 +98,50 @@ final class DeviceKernels {
     /** ints: T, C, dw, db, dout, inp, mean, rstd offsets. One work-item per column sums the rows. */
     static void layerNormBackwardWeights(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] dw = mem, db = mem, dout = mem, inp = mem, mean = mem, rstd = mem;
-        if (ints[i0] != 0) {
-            int T = ints[i0 + 1], C = ints[i0 + 2];
-            int i = ctx.globalIdx;
-            if (i < C) {
-                int dOff = ints[i0 + 5], xo = ints[i0 + 6], mo = ints[i0 + 7], ro = ints[i0 + 8];
-                float sw = 0f, sb = 0f;
-                for (int t = 0; t < T; t++) {
-                    float d = dout[dOff + t * C + i];
-                    sw += (inp[xo + t * C + i] - mean[mo + t]) * rstd[ro + t] * d;
-                    sb += d;
-                }
-                dw[ints[i0 + 3] + i] += sw;
-                db[ints[i0 + 4] + i] += sb;
+        int T = ints[i0], C = ints[i0 + 1];
+        int i = ctx.globalIdx;
+        if (i < C) {
+            int dOff = ints[i0 + 4], xo = ints[i0 + 5], mo = ints[i0 + 6], ro = ints[i0 + 7];
+            float sw = 0f, sb = 0f;
+            for (int t = 0; t < T; t++) {
+                float d = dout[dOff + t * C + i];
+                sw += (inp[xo + t * C + i] - mean[mo + t]) * rstd[ro + t] * d;
+                sb += d;
             }
+            dw[ints[i0 + 2] + i] += sw;
+            db[ints[i0 + 3] + i] += sb;
         }
     }
 
     /** ints: T, C, out, rstd, inp, w offsets; fl: eps. */
     static void rmsNormForward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] out = mem, rstd = mem, inp = mem, w = mem;
-        if (ints[i0] != 0) {
-            int T = ints[i0 + 1], C = ints[i0 + 2];
-            int t = ctx.globalIdx;
-            if (t < T) {
-                int oo = ints[i0 + 3] + t * C, xo = ints[i0 + 5] + t * C, wo = ints[i0 + 6];
-                float ss = 0f;
-                for (int i = 0; i < C; i++) ss += inp[xo + i] * inp[xo + i];
-                float s = 1f / TornadoMath.sqrt(ss / C + fl[f0]);
-                for (int i = 0; i < C; i++) out[oo + i] = inp[xo + i] * s * w[wo + i];
-                rstd[ints[i0 + 4] + t] = s;
-            }
+        int T = ints[i0], C = ints[i0 + 1];
+        int t = ctx.globalIdx;
+        if (t < T) {
+            int oo = ints[i0 + 2] + t * C, xo = ints[i0 + 4] + t * C, wo = ints[i0 + 5];
+            float ss = 0f;
+            for (int i = 0; i < C; i++) ss += inp[xo + i] * inp[xo + i];
+            float s = 1f / TornadoMath.sqrt(ss / C + fl[f0]);
+            for (int i = 0; i < C; i++) out[oo + i] = inp[xo + i] * s * w[wo + i];
+            rstd[ints[i0 + 3] + t] = s;
         }
     }
 
     /** ints: T, C, dinp, dout, inp, w, rstd offsets. */
     static void rmsNormBackwardInput(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] dinp = mem, dout = mem, inp = mem, w = mem, rstd = mem;
-        if (ints[i0] != 0) {
-            int T = ints[i0 + 1], C = ints[i0 + 2];
-            int t = ctx.globalIdx;
-            if (t < T) {
-                int dxo = ints[i0 + 3] + t * C, dOff = ints[i0 + 4] + t * C, xo = ints[i0 + 5] + t * C;
-                int wo = ints[i0 + 6];
-                float s = rstd[ints[i0 + 7] + t];
-                float dnormNormMean = 0f;
-                for (int i = 0; i < C; i++) dnormNormMean += w[wo + i] * dout[dOff + i] * inp[xo + i] * s;
-                dnormNormMean = dnormNormMean / C;
-                for (int i = 0; i < C; i++) {
-                    dinp[dxo + i] += (w[wo + i] * dout[dOff + i] - inp[xo + i] * s * dnormNormMean) * s;
-                }
+        int T = ints[i0], C = ints[i0 + 1];
+        int t = ctx.globalIdx;
+        if (t < T) {
+            int dxo = ints[i0 + 2] + t * C, dOff = ints[i0 + 3] + t * C, xo = ints[i0 + 4] + t * C;
+            int wo = ints[i0 + 5];
+            float s = rstd[ints[i0 + 6] + t];
+            float dnormNormMean = 0f;
+            for (int i = 0; i < C; i++) dnormNormMean += w[wo + i] * dout[dOff + i] * inp[xo + i] * s;
+            dnormNormMean = dnormNormMean / C;
+            for (int i = 0; i < C; i++) {
+                dinp[dxo + i] += (w[wo + i] * dout[dOff + i] - inp[xo + i] * s * dnormNormMean) * s;
             }
         }
     }
@@ -163,15 +149,13 @@ final class DeviceKernels {
     /** ints: T, C, dw, dout, inp, rstd offsets. */
     static void rmsNormBackwardWeights(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] dw = mem, dout = mem, inp = mem, rstd = mem;
-        if (ints[i0] != 0) {
-            int T = ints[i0 + 1], C = ints[i0 + 2];
-            int i = ctx.globalIdx;
-            if (i < C) {
-                int dOff = ints[i0 + 4], xo = ints[i0 + 5], ro = ints[i0 + 6];
-                float sw = 0f;
-                for (int t = 0; t < T; t++) sw += inp[xo + t * C + i] * rstd[ro + t] * dout[dOff + t * C + i];
-                dw[ints[i0 + 3] + i] += sw;
-            }
+        int T = ints[i0], C = ints[i0 + 1];
+        int i = ctx.globalIdx;
+        if (i < C) {
+            int dOff = ints[i0 + 3], xo = ints[i0 + 4], ro = ints[i0 + 5];
+            float sw = 0f;
+            for (int t = 0; t < T; t++) sw += inp[xo + t * C + i] * rstd[ro + t] * dout[dOff + t * C + i];
+            dw[ints[i0 + 2] + i] += sw;
         }
     }
 
@@ -186,74 +170,66 @@ final class DeviceKernels {
      */
     static void matmulForward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] out = mem, inp = mem, w = mem, bias = mem;
-        if (ints[i0] != 0) {
-            int T = ints[i0 + 1], C = ints[i0 + 2], OC = ints[i0 + 3];
-            int oo = ints[i0 + 4], io = ints[i0 + 5], wo = ints[i0 + 6], bo = ints[i0 + 7];
-            int tilesOC = ints[i0 + 9];
-            float[] a = ctx.allocateFloatLocalArray(256);   // [TILE t][TILE c]
-            float[] b = ctx.allocateFloatLocalArray(256);   // [TILE o][TILE c]
-            int lid = ctx.localIdx, group = ctx.groupIdx;
-            int ly = lid / 16, lx = lid - ly * 16;
-            int t0 = (group / tilesOC) * 16, o0 = (group - (group / tilesOC) * tilesOC) * 16;
-            int t = t0 + ly, o = o0 + lx;
-            float acc = 0f;
-            for (int c0 = 0; c0 < C; c0 += 16) {
-                int c = c0 + lx;
-                a[lid] = t < T && c < C ? inp[io + t * C + c] : 0f;
-                int wr = o0 + ly;
-                b[lid] = wr < OC && c < C ? w[wo + wr * C + c] : 0f;
-                ctx.localBarrier();
-                for (int k = 0; k < 16; k++) acc += a[ly * 16 + k] * b[lx * 16 + k];
-                ctx.localBarrier();
-            }
-            if (t < T && o < OC) out[oo + t * OC + o] = ints[i0 + 8] != 0 ? acc + bias[bo + o] : acc;
+        int T = ints[i0], C = ints[i0 + 1], OC = ints[i0 + 2];
+        int oo = ints[i0 + 3], io = ints[i0 + 4], wo = ints[i0 + 5], bo = ints[i0 + 6];
+        int tilesOC = ints[i0 + 8];
+        float[] a = ctx.allocateFloatLocalArray(256);   // [TILE t][TILE c]
+        float[] b = ctx.allocateFloatLocalArray(256);   // [TILE o][TILE c]
+        int lid = ctx.localIdx, group = ctx.groupIdx;
+        int ly = lid / 16, lx = lid - ly * 16;
+        int t0 = (group / tilesOC) * 16, o0 = (group - (group / tilesOC) * tilesOC) * 16;
+        int t = t0 + ly, o = o0 + lx;
+        float acc = 0f;
+        for (int c0 = 0; c0 < C; c0 += 16) {
+            int c = c0 + lx;
+            a[lid] = t < T && c < C ? inp[io + t * C + c] : 0f;
+            int wr = o0 + ly;
+            b[lid] = wr < OC && c < C ? w[wo + wr * C + c] : 0f;
+            ctx.localBarrier();
+            for (int k = 0; k < 16; k++) acc += a[ly * 16 + k] * b[lx * 16 + k];
+            ctx.localBarrier();
         }
+        if (t < T && o < OC) out[oo + t * OC + o] = ints[i0 + 7] != 0 ? acc + bias[bo + o] : acc;
     }
 
     /** ints: T, C, OC, dinp, dout, w offsets. dinp[t, c] += Σ_o dout[t, o]·w[o, c]. */
     static void matmulBackwardInput(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] dinp = mem, dout = mem, w = mem;
-        if (ints[i0] != 0) {
-            int T = ints[i0 + 1], C = ints[i0 + 2], OC = ints[i0 + 3];
-            int gid = ctx.globalIdx;
-            if (gid < T * C) {
-                int t = gid / C, c = gid - t * C;
-                int dOff = ints[i0 + 5] + t * OC, wo = ints[i0 + 6] + c;
-                float acc = 0f;
-                for (int o = 0; o < OC; o++) acc += dout[dOff + o] * w[wo + o * C];
-                dinp[ints[i0 + 4] + gid] += acc;
-            }
+        int T = ints[i0], C = ints[i0 + 1], OC = ints[i0 + 2];
+        int gid = ctx.globalIdx;
+        if (gid < T * C) {
+            int t = gid / C, c = gid - t * C;
+            int dOff = ints[i0 + 4] + t * OC, wo = ints[i0 + 5] + c;
+            float acc = 0f;
+            for (int o = 0; o < OC; o++) acc += dout[dOff + o] * w[wo + o * C];
+            dinp[ints[i0 + 3] + gid] += acc;
         }
     }
 
     /** ints: T, C, OC, dw, dout, inp offsets. dw[o, c] += Σ_t dout[t, o]·inp[t, c]. */
     static void matmulBackwardWeights(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] dw = mem, dout = mem, inp = mem;
-        if (ints[i0] != 0) {
-            int T = ints[i0 + 1], C = ints[i0 + 2], OC = ints[i0 + 3];
-            int gid = ctx.globalIdx;
-            if (gid < OC * C) {
-                int o = gid / C, c = gid - o * C;
-                int dOff = ints[i0 + 5] + o, io = ints[i0 + 6] + c;
-                float acc = 0f;
-                for (int t = 0; t < T; t++) acc += dout[dOff + t * OC] * inp[io + t * C];
-                dw[ints[i0 + 4] + gid] += acc;
-            }
+        int T = ints[i0], C = ints[i0 + 1], OC = ints[i0 + 2];
+        int gid = ctx.globalIdx;
+        if (gid < OC * C) {
+            int o = gid / C, c = gid - o * C;
+            int dOff = ints[i0 + 4] + o, io = ints[i0 + 5] + c;
+            float acc = 0f;
+            for (int t = 0; t < T; t++) acc += dout[dOff + t * OC] * inp[io + t * C];
+            dw[ints[i0 + 3] + gid] += acc;
         }
     }
 
     /** ints: T, OC, dbias, dout offsets. dbias[o] += Σ_t dout[t, o]. */
     static void matmulBackwardBias(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] dbias = mem, dout = mem;
-        if (ints[i0] != 0) {
-            int T = ints[i0 + 1], OC = ints[i0 + 2];
-            int o = ctx.globalIdx;
-            if (o < OC) {
-                int dOff = ints[i0 + 4] + o;
-                float acc = 0f;
-                for (int t = 0; t < T; t++) acc += dout[dOff + t * OC];
-                dbias[ints[i0 + 3] + o] += acc;
-            }
+        int T = ints[i0], OC = ints[i0 + 1];
+        int o = ctx.globalIdx;
+        if (o < OC) {
+            int dOff = ints[i0 + 3] + o;
+            float acc = 0f;
+            for (int t = 0; t < T; t++) acc += dout[dOff + t * OC];
+            dbias[ints[i0 + 2] + o] += acc;
         }
     }
 
@@ -263,42 +239,40 @@ final class DeviceKernels {
      */
     static void attentionForward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] out = mem, att = mem, qkv = mem, mask = mem;
-        if (ints[i0] != 0) {
-            int T = ints[i0 + 1], H = ints[i0 + 2], KV = ints[i0 + 3], D = ints[i0 + 4];
-            int gid = ctx.globalIdx;
-            if (gid < H * T) {
-                int h = gid / T, t = gid - h * T, g = h / (H / KV), row = (H + 2 * KV) * D;
-                int q0 = ints[i0 + 9];
-                int qo = q0 + t * row + h * D, ko = q0 + H * D + g * D, vo = q0 + (H + KV) * D + g * D;
-                int ao = ints[i0 + 8] + (h * T + t) * T, mo = ints[i0 + 10] + (h * T + t) * T;
-                int len = ints[i0 + 5] != 0 ? t + 1 : T;
-                float scale = 1f / TornadoMath.sqrt(D);
-                float max = -3.4e38f;
+        int T = ints[i0], H = ints[i0 + 1], KV = ints[i0 + 2], D = ints[i0 + 3];
+        int gid = ctx.globalIdx;
+        if (gid < H * T) {
+            int h = gid / T, t = gid - h * T, g = h / (H / KV), row = (H + 2 * KV) * D;
+            int q0 = ints[i0 + 8];
+            int qo = q0 + t * row + h * D, ko = q0 + H * D + g * D, vo = q0 + (H + KV) * D + g * D;
+            int ao = ints[i0 + 7] + (h * T + t) * T, mo = ints[i0 + 9] + (h * T + t) * T;
+            int len = ints[i0 + 4] != 0 ? t + 1 : T;
+            float scale = 1f / TornadoMath.sqrt(D);
+            float max = -3.4e38f;
+            for (int s = 0; s < len; s++) {
+                float sc = 0f;
+                for (int i = 0; i < D; i++) sc += qkv[qo + i] * qkv[ko + s * row + i];
+                sc = sc * scale;
+                att[ao + s] = sc;
+                max = TornadoMath.max(max, sc);
+            }
+            float sum = 0f;
+            for (int s = 0; s < len; s++) {
+                float e = TornadoMath.exp(att[ao + s] - max);
+                att[ao + s] = e;
+                sum += e;
+            }
+            float inv = 1f / sum;
+            for (int s = 0; s < T; s++) att[ao + s] = s < len ? att[ao + s] * inv : 0f;
+            int oo = ints[i0 + 6] + t * H * D + h * D;
+            boolean masked = ints[i0 + 5] != 0;
+            for (int i = 0; i < D; i++) {
+                float acc = 0f;
                 for (int s = 0; s < len; s++) {
-                    float sc = 0f;
-                    for (int i = 0; i < D; i++) sc += qkv[qo + i] * qkv[ko + s * row + i];
-                    sc = sc * scale;
-                    att[ao + s] = sc;
-                    max = TornadoMath.max(max, sc);
+                    float p = masked ? att[ao + s] * mask[mo + s] : att[ao + s];
+                    acc += p * qkv[vo + s * row + i];
                 }
-                float sum = 0f;
-                for (int s = 0; s < len; s++) {
-                    float e = TornadoMath.exp(att[ao + s] - max);
-                    att[ao + s] = e;
-                    sum += e;
-                }
-                float inv = 1f / sum;
-                for (int s = 0; s < T; s++) att[ao + s] = s < len ? att[ao + s] * inv : 0f;
-                int oo = ints[i0 + 7] + t * H * D + h * D;
-                boolean masked = ints[i0 + 6] != 0;
-                for (int i = 0; i < D; i++) {
-                    float acc = 0f;
-                    for (int s = 0; s < len; s++) {
-                        float p = masked ? att[ao + s] * mask[mo + s] : att[ao + s];
-                        acc += p * qkv[vo + s * row + i];
-                    }
-                    out[oo + i] = acc;
-                }
+                out[oo + i] = acc;
             }
         }
     }
@@ -309,44 +283,40 @@ final class DeviceKernels {
      */
     static void attentionBackwardScores(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] datt = mem, dout = mem, qkv = mem, att = mem, mask = mem;
-        if (ints[i0] != 0) {
-            int T = ints[i0 + 1], H = ints[i0 + 2], KV = ints[i0 + 3], D = ints[i0 + 4];
-            int gid = ctx.globalIdx;
-            if (gid < H * T) {
-                int h = gid / T, t = gid - h * T, g = h / (H / KV), row = (H + 2 * KV) * D;
-                int vo = ints[i0 + 9] + (H + KV) * D + g * D, doo = ints[i0 + 8] + t * H * D + h * D;
-                int rowOff = (h * T + t) * T;
-                int dao = ints[i0 + 7] + rowOff, ao = ints[i0 + 10] + rowOff, mo = ints[i0 + 11] + rowOff;
-                int len = ints[i0 + 5] != 0 ? t + 1 : T;
-                boolean masked = ints[i0 + 6] != 0;
-                float scale = 1f / TornadoMath.sqrt(D);
-                float dot = 0f;
-                for (int s = 0; s < len; s++) {
-                    float dp = 0f;
-                    for (int i = 0; i < D; i++) dp += dout[doo + i] * qkv[vo + s * row + i];
-                    if (masked) dp = dp * mask[mo + s];
-                    datt[dao + s] = dp;
-                    dot += dp * att[ao + s];
-                }
-                for (int s = 0; s < T; s++) datt[dao + s] = s < len ? att[ao + s] * (datt[dao + s] - dot) * scale : 0f;
+        int T = ints[i0], H = ints[i0 + 1], KV = ints[i0 + 2], D = ints[i0 + 3];
+        int gid = ctx.globalIdx;
+        if (gid < H * T) {
+            int h = gid / T, t = gid - h * T, g = h / (H / KV), row = (H + 2 * KV) * D;
+            int vo = ints[i0 + 8] + (H + KV) * D + g * D, doo = ints[i0 + 7] + t * H * D + h * D;
+            int rowOff = (h * T + t) * T;
+            int dao = ints[i0 + 6] + rowOff, ao = ints[i0 + 9] + rowOff, mo = ints[i0 + 10] + rowOff;
+            int len = ints[i0 + 4] != 0 ? t + 1 : T;
+            boolean masked = ints[i0 + 5] != 0;
+            float scale = 1f / TornadoMath.sqrt(D);
+            float dot = 0f;
+            for (int s = 0; s < len; s++) {
+                float dp = 0f;
+                for (int i = 0; i < D; i++) dp += dout[doo + i] * qkv[vo + s * row + i];
+                if (masked) dp = dp * mask[mo + s];
+                datt[dao + s] = dp;
+                dot += dp * att[ao + s];
             }
+            for (int s = 0; s < T; s++) datt[dao + s] = s < len ? att[ao + s] * (datt[dao + s] - dot) * scale : 0f;
         }
     }
 
     /** Step 2: ints as step 1 minus dout/att/mask (T, H, KV, D, dqkv, datt, qkv). dq[t, h] = Σ_s ds[h, t, s]·k[s, g]. */
     static void attentionBackwardQuery(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] dqkv = mem, datt = mem, qkv = mem;
-        if (ints[i0] != 0) {
-            int T = ints[i0 + 1], H = ints[i0 + 2], KV = ints[i0 + 3], D = ints[i0 + 4];
-            int gid = ctx.globalIdx;
-            if (gid < T * H * D) {
-                int t = gid / (H * D), rest = gid - t * H * D, h = rest / D, i = rest - h * D;
-                int g = h / (H / KV), row = (H + 2 * KV) * D;
-                int ko = ints[i0 + 7] + H * D + g * D + i, dao = ints[i0 + 6] + (h * T + t) * T;
-                float acc = 0f;
-                for (int s = 0; s < T; s++) acc += datt[dao + s] * qkv[ko + s * row];
-                dqkv[ints[i0 + 5] + t * row + h * D + i] = acc;
-            }
+        int T = ints[i0], H = ints[i0 + 1], KV = ints[i0 + 2], D = ints[i0 + 3];
+        int gid = ctx.globalIdx;
+        if (gid < T * H * D) {
+            int t = gid / (H * D), rest = gid - t * H * D, h = rest / D, i = rest - h * D;
+            int g = h / (H / KV), row = (H + 2 * KV) * D;
+            int ko = ints[i0 + 6] + H * D + g * D + i, dao = ints[i0 + 5] + (h * T + t) * T;
+            float acc = 0f;
+            for (int s = 0; s < T; s++) acc += datt[dao + s] * qkv[ko + s * row];
+            dqkv[ints[i0 + 4] + t * row + h * D + i] = acc;
         }
     }
 
@@ -356,45 +326,41 @@ final class DeviceKernels {
      */
     static void attentionBackwardKeyValue(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] dqkv = mem, datt = mem, dout = mem, qkv = mem, att = mem, mask = mem;
-        if (ints[i0] != 0) {
-            int T = ints[i0 + 1], H = ints[i0 + 2], KV = ints[i0 + 3], D = ints[i0 + 4];
-            int gid = ctx.globalIdx;
-            if (gid < T * KV * D) {
-                int s = gid / (KV * D), rest = gid - s * KV * D, g = rest / D, i = rest - g * D;
-                int group = H / KV, row = (H + 2 * KV) * D;
-                boolean masked = ints[i0 + 5] != 0;
-                int q0 = ints[i0 + 9], dq0 = ints[i0 + 6], da0 = ints[i0 + 7], do0 = ints[i0 + 8];
-                int a0 = ints[i0 + 10], m0 = ints[i0 + 11];
-                float dk = 0f, dv = 0f;
-                for (int h = g * group; h < (g + 1) * group; h++) {
-                    for (int t = 0; t < T; t++) {
-                        int r = (h * T + t) * T + s;
-                        dk += datt[da0 + r] * qkv[q0 + t * row + h * D + i];
-                        float p = masked ? att[a0 + r] * mask[m0 + r] : att[a0 + r];
-                        dv += p * dout[do0 + t * H * D + h * D + i];
-                    }
+        int T = ints[i0], H = ints[i0 + 1], KV = ints[i0 + 2], D = ints[i0 + 3];
+        int gid = ctx.globalIdx;
+        if (gid < T * KV * D) {
+            int s = gid / (KV * D), rest = gid - s * KV * D, g = rest / D, i = rest - g * D;
+            int group = H / KV, row = (H + 2 * KV) * D;
+            boolean masked = ints[i0 + 4] != 0;
+            int q0 = ints[i0 + 8], dq0 = ints[i0 + 5], da0 = ints[i0 + 6], do0 = ints[i0 + 7];
+            int a0 = ints[i0 + 9], m0 = ints[i0 + 10];
+            float dk = 0f, dv = 0f;
+            for (int h = g * group; h < (g + 1) * group; h++) {
+                for (int t = 0; t < T; t++) {
+                    int r = (h * T + t) * T + s;
+                    dk += datt[da0 + r] * qkv[q0 + t * row + h * D + i];
+                    float p = masked ? att[a0 + r] * mask[m0 + r] : att[a0 + r];
+                    dv += p * dout[do0 + t * H * D + h * D + i];
                 }
-                dqkv[dq0 + s * row + H * D + g * D + i] = dk;
-                dqkv[dq0 + s * row + (H + KV) * D + g * D + i] = dv;
             }
+            dqkv[dq0 + s * row + H * D + g * D + i] = dk;
+            dqkv[dq0 + s * row + (H + KV) * D + g * D + i] = dv;
         }
     }
 
     /** ints: T, H, KV, D, qkv, cos, sin offsets; fl: direction (1 forward, -1 the inverse rotation). */
     static void rope(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] qkv = mem, cos = mem, sin = mem;
-        if (ints[i0] != 0) {
-            int T = ints[i0 + 1], H = ints[i0 + 2], KV = ints[i0 + 3], D = ints[i0 + 4];
-            int half = D / 2, heads = H + KV;
-            int gid = ctx.globalIdx;
-            if (gid < T * heads * half) {
-                int t = gid / (heads * half), rest = gid - t * heads * half, head = rest / half, i = rest - head * half;
-                int base = ints[i0 + 5] + t * (H + 2 * KV) * D + head * D;
-                float c = cos[ints[i0 + 6] + t * half + i], s = fl[f0] * sin[ints[i0 + 7] + t * half + i];
-                float x1 = qkv[base + i], x2 = qkv[base + i + half];
-                qkv[base + i] = x1 * c - x2 * s;
-                qkv[base + i + half] = x2 * c + x1 * s;
-            }
+        int T = ints[i0], H = ints[i0 + 1], KV = ints[i0 + 2], D = ints[i0 + 3];
+        int half = D / 2, heads = H + KV;
+        int gid = ctx.globalIdx;
+        if (gid < T * heads * half) {
+            int t = gid / (heads * half), rest = gid - t * heads * half, head = rest / half, i = rest - head * half;
+            int base = ints[i0 + 4] + t * (H + 2 * KV) * D + head * D;
+            float c = cos[ints[i0 + 5] + t * half + i], s = fl[f0] * sin[ints[i0 + 6] + t * half + i];
+            float x1 = qkv[base + i], x2 = qkv[base + i + half];
+            qkv[base + i] = x1 * c - x2 * s;
+            qkv[base + i + half] = x2 * c + x1 * s;
         }
     }
 
@@ -412,98 +378,86 @@ final class DeviceKernels {
     /** ints: N, kind (Activation ordinal: 0 gelu-tanh, 1 gelu-erf, 2 relu), out, inp offsets. */
     static void activationForward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] out = mem, inp = mem;
-        if (ints[i0] != 0) {
-            int i = ctx.globalIdx;
-            if (i < ints[i0 + 1]) {
-                int kind = ints[i0 + 2];
-                float v = inp[ints[i0 + 4] + i];
-                float r;
-                if (kind == 0) {
-                    r = 0.5f * v * (1f + TornadoMath.tanh(SQRT_2_OVER_PI * (v + 0.044715f * v * v * v)));
-                } else if (kind == 1) {
-                    r = 0.5f * v * (1f + erf(v * INV_SQRT_2));
-                } else {
-                    r = TornadoMath.max(v, 0f);
-                }
-                out[ints[i0 + 3] + i] = r;
+        int i = ctx.globalIdx;
+        if (i < ints[i0]) {
+            int kind = ints[i0 + 1];
+            float v = inp[ints[i0 + 3] + i];
+            float r;
+            if (kind == 0) {
+                r = 0.5f * v * (1f + TornadoMath.tanh(SQRT_2_OVER_PI * (v + 0.044715f * v * v * v)));
+            } else if (kind == 1) {
+                r = 0.5f * v * (1f + erf(v * INV_SQRT_2));
+            } else {
+                r = TornadoMath.max(v, 0f);
             }
+            out[ints[i0 + 2] + i] = r;
         }
     }
 
     /** ints: N, kind, dinp, inp, dout offsets. dinp += act'(inp)·dout. */
     static void activationBackward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] dinp = mem, inp = mem, dout = mem;
-        if (ints[i0] != 0) {
-            int i = ctx.globalIdx;
-            if (i < ints[i0 + 1]) {
-                int kind = ints[i0 + 2];
-                float v = inp[ints[i0 + 4] + i];
-                float grad;
-                if (kind == 0) {
-                    float tanh = TornadoMath.tanh(SQRT_2_OVER_PI * (v + 0.044715f * v * v * v));
-                    float sech2 = 1f - tanh * tanh;
-                    grad = 0.5f * (1f + tanh) + 0.5f * v * sech2 * SQRT_2_OVER_PI * (1f + 3f * 0.044715f * v * v);
-                } else if (kind == 1) {
-                    grad = 0.5f * (1f + erf(v * INV_SQRT_2)) + v * INV_SQRT_2PI * TornadoMath.exp(-0.5f * v * v);
-                } else {
-                    grad = v > 0f ? 1f : 0f;
-                }
-                int d = ints[i0 + 3] + i;
-                dinp[d] += grad * dout[ints[i0 + 5] + i];
+        int i = ctx.globalIdx;
+        if (i < ints[i0]) {
+            int kind = ints[i0 + 1];
+            float v = inp[ints[i0 + 3] + i];
+            float grad;
+            if (kind == 0) {
+                float tanh = TornadoMath.tanh(SQRT_2_OVER_PI * (v + 0.044715f * v * v * v));
+                float sech2 = 1f - tanh * tanh;
+                grad = 0.5f * (1f + tanh) + 0.5f * v * sech2 * SQRT_2_OVER_PI * (1f + 3f * 0.044715f * v * v);
+            } else if (kind == 1) {
+                grad = 0.5f * (1f + erf(v * INV_SQRT_2)) + v * INV_SQRT_2PI * TornadoMath.exp(-0.5f * v * v);
+            } else {
+                grad = v > 0f ? 1f : 0f;
             }
+            int d = ints[i0 + 2] + i;
+            dinp[d] += grad * dout[ints[i0 + 4] + i];
         }
     }
 
     /** ints: T, I, out, gateUp offsets. out[t, i] = silu(gate)·up. */
     static void swigluForward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] out = mem, gateUp = mem;
-        if (ints[i0] != 0) {
-            int T = ints[i0 + 1], I = ints[i0 + 2];
-            int gid = ctx.globalIdx;
-            if (gid < T * I) {
-                int t = gid / I, i = gid - t * I;
-                int go = ints[i0 + 4] + t * 2 * I + i;
-                float gate = gateUp[go];
-                out[ints[i0 + 3] + gid] = gate / (1f + TornadoMath.exp(-gate)) * gateUp[go + I];
-            }
+        int T = ints[i0], I = ints[i0 + 1];
+        int gid = ctx.globalIdx;
+        if (gid < T * I) {
+            int t = gid / I, i = gid - t * I;
+            int go = ints[i0 + 3] + t * 2 * I + i;
+            float gate = gateUp[go];
+            out[ints[i0 + 2] + gid] = gate / (1f + TornadoMath.exp(-gate)) * gateUp[go + I];
         }
     }
 
     /** ints: T, I, dgateUp, gateUp, dout offsets; dgateUp is overwritten. */
     static void swigluBackward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] dgateUp = mem, gateUp = mem, dout = mem;
-        if (ints[i0] != 0) {
-            int T = ints[i0 + 1], I = ints[i0 + 2];
-            int gid = ctx.globalIdx;
-            if (gid < T * I) {
-                int t = gid / I, i = gid - t * I;
-                int go = ints[i0 + 4] + t * 2 * I + i, dgo = ints[i0 + 3] + t * 2 * I + i;
-                float gate = gateUp[go], up = gateUp[go + I], d = dout[ints[i0 + 5] + gid];
-                float sig = 1f / (1f + TornadoMath.exp(-gate));
-                dgateUp[dgo] = d * up * sig * (1f + gate * (1f - sig));
-                dgateUp[dgo + I] = d * gate * sig;
-            }
+        int T = ints[i0], I = ints[i0 + 1];
+        int gid = ctx.globalIdx;
+        if (gid < T * I) {
+            int t = gid / I, i = gid - t * I;
+            int go = ints[i0 + 3] + t * 2 * I + i, dgo = ints[i0 + 2] + t * 2 * I + i;
+            float gate = gateUp[go], up = gateUp[go + I], d = dout[ints[i0 + 4] + gid];
+            float sig = 1f / (1f + TornadoMath.exp(-gate));
+            dgateUp[dgo] = d * up * sig * (1f + gate * (1f - sig));
+            dgateUp[dgo + I] = d * gate * sig;
         }
     }
 
     /** ints: N, out, a, b offsets. */
     static void add(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] out = mem, a = mem, b = mem;
-        if (ints[i0] != 0) {
-            int i = ctx.globalIdx;
-            if (i < ints[i0 + 1]) out[ints[i0 + 2] + i] = a[ints[i0 + 3] + i] + b[ints[i0 + 4] + i];
-        }
+        int i = ctx.globalIdx;
+        if (i < ints[i0]) out[ints[i0 + 1] + i] = a[ints[i0 + 2] + i] + b[ints[i0 + 3] + i];
     }
 
     /** ints: N, x, y offsets. x *= y. */
     static void multiply(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] x = mem, y = mem;
-        if (ints[i0] != 0) {
-            int i = ctx.globalIdx;
-            if (i < ints[i0 + 1]) {
-                int xo = ints[i0 + 2] + i;
-                x[xo] = x[xo] * y[ints[i0 + 3] + i];
-            }
+        int i = ctx.globalIdx;
+        if (i < ints[i0]) {
+            int xo = ints[i0 + 1] + i;
+            x[xo] = x[xo] * y[ints[i0 + 2] + i];
         }
     }
 
@@ -513,74 +467,64 @@ final class DeviceKernels {
      */
     static void dropoutMask(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] mask = mem;
-        if (ints[i0] != 0) {
-            int i = ctx.globalIdx;
-            if (i < ints[i0 + 1]) {
-                int z = i * 0x9E3779B9 + ints[i0 + 3];
-                z = (z ^ (z >>> 16)) * 0x85EBCA6B;
-                z = (z ^ ints[i0 + 4]) * 0xC2B2AE35;
-                z = z ^ (z >>> 16);
-                float u = (z >>> 8) * (1f / 16777216f);
-                float p = fl[f0];
-                mask[ints[i0 + 2] + i] = u < p ? 0f : 1f / (1f - p);
-            }
+        int i = ctx.globalIdx;
+        if (i < ints[i0]) {
+            int z = i * 0x9E3779B9 + ints[i0 + 2];
+            z = (z ^ (z >>> 16)) * 0x85EBCA6B;
+            z = (z ^ ints[i0 + 3]) * 0xC2B2AE35;
+            z = z ^ (z >>> 16);
+            float u = (z >>> 8) * (1f / 16777216f);
+            float p = fl[f0];
+            mask[ints[i0 + 1] + i] = u < p ? 0f : 1f / (1f - p);
         }
     }
 
     /** ints: N, x offset. */
     static void zero(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] x = mem;
-        if (ints[i0] != 0) {
-            int i = ctx.globalIdx;
-            if (i < ints[i0 + 1]) x[ints[i0 + 2] + i] = 0f;
-        }
+        int i = ctx.globalIdx;
+        if (i < ints[i0]) x[ints[i0 + 1] + i] = 0f;
     }
 
     /** ints: N, arena offset. mem[offset + i] = aux[i]: host data from the staging buffer into the arena. */
     static void upload(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         int i = ctx.globalIdx;
-        if (i < ints[i0 + 1]) mem[ints[i0 + 2] + i] = aux[i];
+        if (i < ints[i0]) mem[ints[i0 + 1] + i] = aux[i];
     }
 
     /** ints: N, arena offset. aux[i] = mem[offset + i]: arena data into the staging buffer for the host. */
     static void download(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         int i = ctx.globalIdx;
-        if (i < ints[i0 + 1]) aux[i] = mem[ints[i0 + 2] + i];
+        if (i < ints[i0]) aux[i] = mem[ints[i0 + 1] + i];
     }
 
     /** ints: N, dst, src offsets. */
     static void copy(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] dst = mem, src = mem;
-        if (ints[i0] != 0) {
-            int i = ctx.globalIdx;
-            if (i < ints[i0 + 1]) dst[ints[i0 + 2] + i] = src[ints[i0 + 3] + i];
-        }
+        int i = ctx.globalIdx;
+        if (i < ints[i0]) dst[ints[i0 + 1] + i] = src[ints[i0 + 2] + i];
     }
 
     /** ints: n, C, dst, src offsets, rows[n]. dst[i] = src[rows[i]]. */
     static void gatherRows(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] dst = mem, src = mem;
-        if (ints[i0] != 0) {
-            int n = ints[i0 + 1], C = ints[i0 + 2];
-            int gid = ctx.globalIdx;
-            if (gid < n * C) {
-                int r = gid / C, c = gid - r * C;
-                dst[ints[i0 + 3] + gid] = src[ints[i0 + 4] + ints[i0 + 5 + r] * C + c];
-            }
+        int n = ints[i0], C = ints[i0 + 1];
+        int gid = ctx.globalIdx;
+        if (gid < n * C) {
+            int r = gid / C, c = gid - r * C;
+            dst[ints[i0 + 2] + gid] = src[ints[i0 + 3] + ints[i0 + 4 + r] * C + c];
         }
     }
 
     /** ints: n, C, dst, src offsets, rows[n]. dst[rows[i]] += src[i]; one work-item per column. */
     static void scatterAddRows(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] dst = mem, src = mem;
-        if (ints[i0] != 0) {
-            int n = ints[i0 + 1], C = ints[i0 + 2];
-            int c = ctx.globalIdx;
-            if (c < C) {
-                for (int r = 0; r < n; r++) {
-                    int d = ints[i0 + 3] + ints[i0 + 5 + r] * C + c;
-                    dst[d] = dst[d] + src[ints[i0 + 4] + r * C + c];
-                }
+        int n = ints[i0], C = ints[i0 + 1];
+        int c = ctx.globalIdx;
+        if (c < C) {
+            for (int r = 0; r < n; r++) {
+                int d = ints[i0 + 2] + ints[i0 + 4 + r] * C + c;
+                dst[d] = dst[d] + src[ints[i0 + 3] + r * C + c];
             }
         }
     }
@@ -588,27 +532,23 @@ final class DeviceKernels {
     /** ints: T, C, out, inp offsets. out[c] = mean over rows. */
     static void meanRowsForward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] out = mem, inp = mem;
-        if (ints[i0] != 0) {
-            int T = ints[i0 + 1], C = ints[i0 + 2];
-            int c = ctx.globalIdx;
-            if (c < C) {
-                float acc = 0f;
-                for (int t = 0; t < T; t++) acc += inp[ints[i0 + 4] + t * C + c];
-                out[ints[i0 + 3] + c] = acc / T;
-            }
+        int T = ints[i0], C = ints[i0 + 1];
+        int c = ctx.globalIdx;
+        if (c < C) {
+            float acc = 0f;
+            for (int t = 0; t < T; t++) acc += inp[ints[i0 + 3] + t * C + c];
+            out[ints[i0 + 2] + c] = acc / T;
         }
     }
 
     /** ints: T, C, dinp, dout offsets. dinp[t] += dout / T. */
     static void meanRowsBackward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] dinp = mem, dout = mem;
-        if (ints[i0] != 0) {
-            int T = ints[i0 + 1], C = ints[i0 + 2];
-            int gid = ctx.globalIdx;
-            if (gid < T * C) {
-                int c = gid - (gid / C) * C;
-                dinp[ints[i0 + 3] + gid] += dout[ints[i0 + 4] + c] / T;
-            }
+        int T = ints[i0], C = ints[i0 + 1];
+        int gid = ctx.globalIdx;
+        if (gid < T * C) {
+            int c = gid - (gid / C) * C;
+            dinp[ints[i0 + 2] + gid] += dout[ints[i0 + 3] + c] / T;
         }
     }
 
@@ -622,79 +562,73 @@ final class DeviceKernels {
      */
     static void crossEntropyForward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] probs = mem, logits = mem, loss = aux;
-        if (ints[i0] != 0) {
-            int n = ints[i0 + 1], V = ints[i0 + 2], K = ints[i0 + 5];
-            int r = ctx.groupIdx, lid = ctx.localIdx;
-            float[] red = ctx.allocateFloatLocalArray(128);
-            int count = K == 0 ? V : K;
-            int po = ints[i0 + 3] + r * V, zo = ints[i0 + 4] + r * V, cand = i0 + 6 + n;
-            float max = -3.4e38f;
-            if (r < n) {
-                for (int j = lid; j < count; j += 128) max = TornadoMath.max(max, logits[zo + (K == 0 ? j : ints[cand + j])]);
-            }
-            red[lid] = max;
-            for (int stride = 64; stride > 0; stride /= 2) {
+        int n = ints[i0], V = ints[i0 + 1], K = ints[i0 + 4];
+        int r = ctx.groupIdx, lid = ctx.localIdx;
+        float[] red = ctx.allocateFloatLocalArray(128);
+        int count = K == 0 ? V : K;
+        int po = ints[i0 + 2] + r * V, zo = ints[i0 + 3] + r * V, cand = i0 + 6 + n;
+        float max = -3.4e38f;
+        if (r < n) {
+            for (int j = lid; j < count; j += 128) max = TornadoMath.max(max, logits[zo + (K == 0 ? j : ints[cand + j])]);
+        }
+        red[lid] = max;
+        for (int stride = 64; stride > 0; stride /= 2) {
+            ctx.localBarrier();
+            if (lid < stride) red[lid] = TornadoMath.max(red[lid], red[lid + stride]);
+        }
+        ctx.localBarrier();
+        max = red[0];
+        ctx.localBarrier();
+        float sum = 0f;
+        if (r < n) {
+            for (int j = lid; j < count; j += 128) sum += TornadoMath.exp(logits[zo + (K == 0 ? j : ints[cand + j])] - max);
+        }
+        red[lid] = sum;
+        for (int stride = 64; stride > 0; stride /= 2) {
+            ctx.localBarrier();
+            if (lid < stride) red[lid] = red[lid] + red[lid + stride];
+        }
+        ctx.localBarrier();
+        sum = red[0];
+        if (r < n) {
+            if (K != 0) {
+                for (int j = lid; j < V; j += 128) probs[po + j] = 0f;
                 ctx.localBarrier();
-                if (lid < stride) red[lid] = TornadoMath.max(red[lid], red[lid + stride]);
             }
-            ctx.localBarrier();
-            max = red[0];
-            ctx.localBarrier();
-            float sum = 0f;
-            if (r < n) {
-                for (int j = lid; j < count; j += 128) sum += TornadoMath.exp(logits[zo + (K == 0 ? j : ints[cand + j])] - max);
+            for (int j = lid; j < count; j += 128) {
+                int col = K == 0 ? j : ints[cand + j];
+                probs[po + col] = TornadoMath.exp(logits[zo + col] - max) / sum;
             }
-            red[lid] = sum;
-            for (int stride = 64; stride > 0; stride /= 2) {
-                ctx.localBarrier();
-                if (lid < stride) red[lid] = red[lid] + red[lid + stride];
-            }
-            ctx.localBarrier();
-            sum = red[0];
-            if (r < n) {
-                if (K != 0) {
-                    for (int j = lid; j < V; j += 128) probs[po + j] = 0f;
-                    ctx.localBarrier();
-                }
-                for (int j = lid; j < count; j += 128) {
-                    int col = K == 0 ? j : ints[cand + j];
-                    probs[po + col] = TornadoMath.exp(logits[zo + col] - max) / sum;
-                }
-                if (lid == 0) loss[r] = -(logits[zo + ints[i0 + 6 + r]] - max - TornadoMath.log(sum));
-            }
+            if (lid == 0) loss[r] = -(logits[zo + ints[i0 + 5 + r]] - max - TornadoMath.log(sum));
         }
     }
 
     /** ints: n, V, dlogits, probs offsets, targets[n]. dlogits = (probs - onehot) / n, overwritten. */
     static void crossEntropyBackward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] dlogits = mem, probs = mem;
-        if (ints[i0] != 0) {
-            int n = ints[i0 + 1], V = ints[i0 + 2];
-            int gid = ctx.globalIdx;
-            if (gid < n * V) {
-                int r = gid / V, j = gid - r * V;
-                float d = probs[ints[i0 + 4] + gid] / n;
-                if (j == ints[i0 + 5 + r]) d = d - 1f / n;
-                dlogits[ints[i0 + 3] + gid] = d;
-            }
+        int n = ints[i0], V = ints[i0 + 1];
+        int gid = ctx.globalIdx;
+        if (gid < n * V) {
+            int r = gid / V, j = gid - r * V;
+            float d = probs[ints[i0 + 3] + gid] / n;
+            if (j == ints[i0 + 4 + r]) d = d - 1f / n;
+            dlogits[ints[i0 + 2] + gid] = d;
         }
     }
 
     /** ints: N, params, grads, m, v offsets; fl: lr, beta1, beta2, eps, decay factor, step size, sqrt(1 - beta2^step). */
     static void adamw(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] p = mem, g = mem, m = mem, v = mem;
-        if (ints[i0] != 0) {
-            int i = ctx.globalIdx;
-            if (i < ints[i0 + 1]) {
-                float beta1 = fl[f0 + 1], beta2 = fl[f0 + 2];
-                float grad = g[ints[i0 + 3] + i];
-                int mo = ints[i0 + 4] + i, vo = ints[i0 + 5] + i, po = ints[i0 + 2] + i;
-                float mi = beta1 * m[mo] + (1f - beta1) * grad;
-                float vi = beta2 * v[vo] + (1f - beta2) * grad * grad;
-                m[mo] = mi;
-                v[vo] = vi;
-                p[po] = p[po] * fl[f0 + 4] - fl[f0 + 5] * mi / (TornadoMath.sqrt(vi) / fl[f0 + 6] + fl[f0 + 3]);
-            }
+        int i = ctx.globalIdx;
+        if (i < ints[i0]) {
+            float beta1 = fl[f0 + 1], beta2 = fl[f0 + 2];
+            float grad = g[ints[i0 + 2] + i];
+            int mo = ints[i0 + 3] + i, vo = ints[i0 + 4] + i, po = ints[i0 + 1] + i;
+            float mi = beta1 * m[mo] + (1f - beta1) * grad;
+            float vi = beta2 * v[vo] + (1f - beta2) * grad * grad;
+            m[mo] = mi;
+            v[vo] = vi;
+            p[po] = p[po] * fl[f0 + 4] - fl[f0 + 5] * mi / (TornadoMath.sqrt(vi) / fl[f0 + 6] + fl[f0 + 3]);
         }
     }
 }

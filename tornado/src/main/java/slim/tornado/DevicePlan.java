@@ -110,7 +110,7 @@ final class DevicePlan implements AutoCloseable {
         return callInts.length <= FIXED_INTS + indexCapacity;
     }
 
-    /** Runs op over work work-items in groups of local, with these parameters (ints[0] is the on-flag). */
+    /** Runs op over work work-items in groups of local, with these parameters. */
     void run(Op op, int[] callInts, float[] callFloats, long work, int local) {
         if (work == 0) return;
         System.arraycopy(callInts, 0, ints.get(op), 0, callInts.length);
@@ -141,11 +141,11 @@ final class DevicePlan implements AutoCloseable {
         }
     }
 
-    /** One execution of the upload or download kernel (ints: unused, N, arena offset). */
+    /** One execution of the upload or download kernel (ints: N, arena offset). */
     private void transfer(boolean up, int arenaOffset, int n) {
         int[] in = up ? upInts : downInts;
-        in[1] = n;
-        in[2] = arenaOffset;
+        in[0] = n;
+        in[1] = arenaOffset;
         WorkerGrid1D grid = up ? uploadGrid : downloadGrid;
         grid.setGlobalWork(Math.max(64, (n + 63) / 64 * 64), 1, 1);
         grid.setLocalWork(64, 1, 1);

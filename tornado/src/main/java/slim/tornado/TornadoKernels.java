@@ -145,14 +145,13 @@ public final class TornadoKernels implements Kernels, AutoCloseable {
         plan.run(op, ints, floats, work, local);
     }
 
-    /** The on-flag, then the values, then the first n entries of each list. */
+    /** The values, then each list. */
     private static int[] ints(int[] values, int[]... lists) {
-        int n = 1 + values.length;
+        int n = values.length;
         for (int[] l : lists) n += l.length;
         int[] out = new int[n];
-        out[0] = 1;
-        System.arraycopy(values, 0, out, 1, values.length);
-        int at = 1 + values.length;
+        System.arraycopy(values, 0, out, 0, values.length);
+        int at = values.length;
         for (int[] l : lists) {
             System.arraycopy(l, 0, out, at, l.length);
             at += l.length;

@@ -48,6 +48,13 @@ class DatasetsTest {
         return Files.copy(from, target);
     }
 
+    /** The original files copied into tmp load as exactly the normalized CSVs. */
+    private void assertLoadsAsNormalized(Task task) {
+        Dataset d = Datasets.load(tmp, task);
+        assertSame(NORMALIZED.get(task).train(), d.train());
+        assertSame(NORMALIZED.get(task).test(), d.test());
+    }
+
     private static void assertSame(List<Example> expected, List<Example> actual) {
         assertEquals(expected.size(), actual.size());
         for (int i = 0; i < expected.size(); i++) assertEquals(expected.get(i), actual.get(i), "row " + i);
@@ -58,9 +65,7 @@ class DatasetsTest {
         Path raw = Shared.datasets().resolve("sst2/raw");
         copy(raw.resolve("train_full.tsv"), "SST-2/train.tsv");
         copy(raw.resolve("dev.tsv"), "SST-2/dev.tsv");
-        Dataset d = Datasets.load(tmp, Task.SST2);
-        assertSame(NORMALIZED.get(Task.SST2).train(), d.train());
-        assertSame(NORMALIZED.get(Task.SST2).test(), d.test());
+        assertLoadsAsNormalized(Task.SST2);
     }
 
     @Test
@@ -79,9 +84,7 @@ class DatasetsTest {
         Files.createDirectories(tmp.resolve("trec"));
         Files.write(tmp.resolve("trec/train_5500.label"), latin);
         copy(raw.resolve("test.txt"), "trec/TREC_10.label");
-        Dataset d = Datasets.load(tmp, Task.TREC);
-        assertSame(NORMALIZED.get(Task.TREC).train(), d.train());
-        assertSame(NORMALIZED.get(Task.TREC).test(), d.test());
+        assertLoadsAsNormalized(Task.TREC);
     }
 
     private static int indexOf(byte[] haystack, byte[] needle) {
@@ -98,9 +101,7 @@ class DatasetsTest {
         Path raw = Shared.datasets().resolve("emocontext/raw");
         copy(raw.resolve("train.txt"), "emocontext/train.txt");
         copy(raw.resolve("test.txt"), "emocontext/test.txt");
-        Dataset d = Datasets.load(tmp, Task.EMOCONTEXT);
-        assertSame(NORMALIZED.get(Task.EMOCONTEXT).train(), d.train());
-        assertSame(NORMALIZED.get(Task.EMOCONTEXT).test(), d.test());
+        assertLoadsAsNormalized(Task.EMOCONTEXT);
     }
 
     @Test

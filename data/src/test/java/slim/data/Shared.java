@@ -1,21 +1,14 @@
 package slim.data;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** The read-only reference data: -Dslim.shared=DIR, else the shared/ beside the repository. */
+/** The read-only reference data the data tests read, found as the rest of slim finds it ({@link slim.nn.Shared}). */
 public final class Shared {
     private Shared() {
     }
 
     public static Path dir() {
-        String property = System.getProperty("slim.shared");
-        if (property != null) return Path.of(property);
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            if (Files.isDirectory(p.resolve("shared/datasets"))) return p.resolve("shared");
-            if (Files.isDirectory(p.resolveSibling("shared").resolve("datasets"))) return p.resolveSibling("shared");
-        }
-        throw new IllegalStateException("no shared/ folder above " + Path.of("").toAbsolutePath());
+        return slim.nn.Shared.dir();
     }
 
     public static Path datasets() {

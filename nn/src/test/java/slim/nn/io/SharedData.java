@@ -5,22 +5,13 @@ import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-/** Finds the read-only reference data: -Dslim.shared, else the nearest ancestor of the working dir with a shared/ folder. */
+/** A file of the read-only reference data ({@link slim.nn.Shared}); the test is skipped where it is absent. */
 final class SharedData {
     private SharedData() {}
 
     static Path resolve(String relative) {
-        Path file = root().resolve(relative);
+        Path file = slim.nn.Shared.dir().resolve(relative);
         assumeTrue(Files.exists(file), "reference data not present: " + file);
         return file;
-    }
-
-    private static Path root() {
-        String property = System.getProperty("slim.shared");
-        if (property != null) return Path.of(property);
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            if (Files.isDirectory(p.resolve("shared"))) return p.resolve("shared");
-        }
-        return Path.of("..", "shared");
     }
 }

@@ -71,17 +71,21 @@ public record Split(int seed, List<Example> demonstrations, List<Example> train,
         return new Split(seed, List.copyOf(demonstrations), List.copyOf(train), List.copyOf(val), List.copyOf(test));
     }
 
-    /** Fisher-Yates over 0..n-1, spelled out so the order depends on nothing but the generator. */
     private static int[] permutation(int n, Random random) {
         int[] p = new int[n];
         for (int i = 0; i < n; i++) p[i] = i;
-        for (int i = n - 1; i > 0; i--) {
-            int j = random.nextInt(i + 1);
-            int t = p[i];
-            p[i] = p[j];
-            p[j] = t;
-        }
+        shuffle(p, random);
         return p;
+    }
+
+    /** Fisher-Yates in place, spelled out so the order depends on nothing but the generator. */
+    public static void shuffle(int[] a, Random random) {
+        for (int i = a.length - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            int t = a[i];
+            a[i] = a[j];
+            a[j] = t;
+        }
     }
 
     /** The chosen rows of each part (0-based data rows of the train and test files), for the run's output. */

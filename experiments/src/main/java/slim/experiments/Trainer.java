@@ -3,6 +3,7 @@ package slim.experiments;
 import java.util.List;
 import java.util.Random;
 import slim.data.EncodedExample;
+import slim.data.Split;
 import slim.nn.model.Model;
 import slim.nn.optim.AdamW;
 
@@ -76,7 +77,7 @@ public final class Trainer {
 
         for (int epoch = 1; epoch <= protocol.epochs() && failure == null; epoch++) {
             long start = System.nanoTime();
-            shuffle(visit, order);
+            Split.shuffle(visit, order);
             if (protocol.dropout()) model.train(mix(seed, epoch));
             else model.eval();
             double lossSum = 0;
@@ -139,16 +140,6 @@ public final class Trainer {
             listener.evaluating(part, i + 1, examples.size());
         }
         return examples.isEmpty() ? 0 : (double) right / examples.size();
-    }
-
-    /** Fisher-Yates, so the order depends on nothing but the generator. */
-    private static void shuffle(int[] a, Random random) {
-        for (int i = a.length - 1; i > 0; i--) {
-            int j = random.nextInt(i + 1);
-            int t = a[i];
-            a[i] = a[j];
-            a[j] = t;
-        }
     }
 
     private static boolean allFinite(float[] a) {

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 import slim.nn.kernels.CpuKernels;
+import slim.nn.kernels.Kernels;
 import slim.nn.model.Model;
 import slim.nn.model.ModelConfig;
 import slim.nn.model.ParamLayout;
@@ -64,6 +65,11 @@ public enum Shapes {
      * weights at 1), and an LM head evaluated at up to maxHeadRows positions.
      */
     public Model model(int k, int maxTokens, int maxHeadRows, boolean trainable) {
+        return model(k, maxTokens, maxHeadRows, trainable, new CpuKernels());
+    }
+
+    /** The same model running on the given kernels (StepProfile wraps them in a timer). */
+    public Model model(int k, int maxTokens, int maxHeadRows, boolean trainable, Kernels kernels) {
         ParamLayout layout = new ParamLayout(config(), k, 0, "");
         float[] block = new float[layout.size()];
         SplittableRandom random = new SplittableRandom(k * 1_000_003L + maxTokens);
@@ -74,7 +80,7 @@ public enum Shapes {
                 java.util.Arrays.fill(block, e.getValue().offset(), e.getValue().offset() + e.getValue().length(), 1f);
             }
         }
-        return new Model(layout, block, new CpuKernels(), maxTokens, maxHeadRows, Pooling.LAST, trainable);
+        return new Model(layout, block, kernels, maxTokens, maxHeadRows, Pooling.LAST, trainable);
     }
 
     /** Floats of the first-k parameter block (computed without the 2^31 limit of one Java array). */

@@ -31,6 +31,8 @@ public final class Matmul {
     private static final int DW_TILE = 6;
     /** Rows of dw per weight-gradient task: four tiles. */
     private static final int DW_ROWS = 4 * DW_TILE;
+    /** Below this many positions both backward products are memory-bound and run as one sweep (fewRows). */
+    private static final int FEW_ROWS = 4;
 
     private Matmul() {}
 
@@ -128,14 +130,46 @@ public final class Matmul {
     public static void backward(float[] dinp, int dinpOff, float[] dw, int dwOff, float[] dbias, int dbiasOff,
                                 float[] dout, int doutOff, float[] inp, int inOff, float[] w, int wOff,
                                 int T, int C, int OC) {
-        if (dinp != null) inputGradient(dinp, dinpOff, dout, doutOff, w, wOff, T, C, OC);
-        weightGradient(dw, dwOff, dout, doutOff, inp, inOff, T, C, OC);
+        if (T < FEW_ROWS) {
+            fewRows(dinp, dinpOff, dw, dwOff, dout, doutOff, inp, inOff, w, wOff, T, C, OC);
+        } else {
+            if (dinp != null) inputGradient(dinp, dinpOff, dout, doutOff, w, wOff, T, C, OC);
+            weightGradient(dw, dwOff, dout, doutOff, inp, inOff, T, C, OC);
+        }
         if (dbias != null) biasGradient(dbias, dbiasOff, dout, doutOff, T, OC);
     }
 
     /**
+     * Both backward products for a few positions (an LM head at the last position): memory-bound, as
+     * each weight is used T times. One sweep down the rows of w and dw does both, each task over whole
+     * rows so that memory is read in long runs; each task sums its share of dinp apart (a few
+     * kilobytes), added up at the end. Rows whose dout is zero at every position are skipped
+     * (outside a candidate-label softmax).
+     */
+    private static void fewRows(float[] dinp, int dinpOff, float[] dw, int dwOff, float[] dout, int doutOff,
+                                float[] inp, int inOff, float[] w, int wOff, int T, int C, int OC) {
+        int parts = Math.min(OC, Parallel.threads());
+        float[] partial = dinp == null ? null : new float[parts * T * C];
+        Parallel.forEach(parts, (long) T * C * OC / parts, part -> {
+            int o1 = (int) ((long) OC * (part + 1) / parts);
+            for (int o = (int) ((long) OC * part / parts); o < o1; o++) {
+                for (int t = 0; t < T; t++) {
+                    float g = dout[doutOff + t * OC + o];
+                    if (partial != null) axpy(g, w, wOff + o * C, partial, (part * T + t) * C, C);
+                    axpy(g, inp, inOff + t * C, dw, dwOff + o * C, C);
+                }
+            }
+        });
+        if (partial != null) {
+            for (int part = 0; part < parts; part++) {
+                for (int t = 0; t < T; t++) axpy(1f, partial, (part * T + t) * C, dinp, dinpOff + t * C, C);
+            }
+        }
+    }
+
+    /**
      * dinp[T, C] += dout[T, OC] · w[OC, C], one task per band of TILE_C columns, in tiles of 6 rows
-     * (then one of 4). Rows of dout that do not fill a tile (all of them when T < 4, e.g. a head on one position) go through axpy,
+     * (then one of 4). Rows of dout that do not fill a tile go through axpy,
      * which skips zeros of dout: a softmax over a few candidate labels leaves most of it zero.
      */
     private static void inputGradient(float[] dinp, int dinpOff, float[] dout, int doutOff, float[] w, int wOff,

@@ -21,6 +21,7 @@ class MatmulTest {
             "1, 768, 37",     // a head on one position
             "1, 5, 3",
             "3, 17, 5",       // no full tile anywhere
+            "2, 200, 40",     // a few positions: one sweep, columns split in bands with a vector tail
             "4, 64, 4",       // exactly one tile
             "7, 100, 9",      // row, column and vector tails
             "13, 131, 70",

@@ -156,6 +156,11 @@ public final class CpuKernels implements Kernels {
                     dropMask == null ? null : dropMask.data(), dropMask == null ? 0 : dropMask.offset(), T, H, KV, D, causal);
             return;
         }
+        if (FourVectorAttention.fits(D)) {
+            FourVectorAttention.forward(out.data(), out.offset(), att.data(), att.offset(), qkv.data(), qkv.offset(),
+                    dropMask == null ? null : dropMask.data(), dropMask == null ? 0 : dropMask.offset(), T, H, KV, D, causal);
+            return;
+        }
         int row = (H + 2 * KV) * D, group = H / KV;
         float scale = (float) (1.0 / Math.sqrt(D));
         float[] q = qkv.data(), a = att.data(), o = out.data();
@@ -212,6 +217,12 @@ public final class CpuKernels implements Kernels {
                                   int H, int KV, int D, boolean causal) {
         if (Attention.narrow(D)) {
             Attention.backward(dqkv.data(), dqkv.offset(), datt.data(), datt.offset(), dout.data(), dout.offset(),
+                    qkv.data(), qkv.offset(), att.data(), att.offset(), dropMask == null ? null : dropMask.data(),
+                    dropMask == null ? 0 : dropMask.offset(), T, H, KV, D, causal);
+            return;
+        }
+        if (FourVectorAttention.fits(D)) {
+            FourVectorAttention.backward(dqkv.data(), dqkv.offset(), datt.data(), datt.offset(), dout.data(), dout.offset(),
                     qkv.data(), qkv.offset(), att.data(), att.offset(), dropMask == null ? null : dropMask.data(),
                     dropMask == null ? 0 : dropMask.offset(), T, H, KV, D, causal);
             return;

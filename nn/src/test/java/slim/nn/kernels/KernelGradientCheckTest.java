@@ -179,7 +179,10 @@ class KernelGradientCheckTest {
         assertGradient("matmul weight (no bias, no dinp)", w, linear(noBias, out, r), dwOnly, pW);
     }
 
-    /** D = 4 takes the narrow-head path (keys transposed), D = 40 the wide one (dot products along D). */
+    /**
+     * D = 4 takes the narrow-head path (keys transposed), D = 40 the wide one (dot products along D),
+     * D = 64 the four-vector one where vectors hold 16 floats (AVX-512; elsewhere the wide one again).
+     */
     @ParameterizedTest(name = "H={0} KV={1} causal={2} dropout={3} D={4}")
     @CsvSource({
             "3, 3, true,  false, 4",
@@ -190,7 +193,10 @@ class KernelGradientCheckTest {
             "4, 1, false, true,  4",
             "3, 3, true,  false, 40",
             "4, 2, false, true,  40",
-            "4, 1, true,  true,  40"})
+            "4, 1, true,  true,  40",
+            "3, 3, true,  false, 64",
+            "4, 2, false, true,  64",
+            "4, 1, true,  true,  64"})
     void attention(int H, int KV, boolean causal, boolean dropout, int D) {
         int T = 5, row = (H + 2 * KV) * D;
         float[] qkv = randn(T * row), out = new float[T * H * D], att = new float[H * T * T], r = randn(T * H * D);

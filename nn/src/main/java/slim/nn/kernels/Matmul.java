@@ -12,7 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
  * 16 or 24 accumulators live in registers while the loop streams the shared dimension, so every
  * vector loaded feeds four to six multiply-adds. The 6×4 tiles are sized for AVX-512's 32 vector
  * registers (with AVX2's 16 they would spill). Tiles are grouped so that what they reuse stays in
- * cache (a few weight rows in L1, a band of input rows in L2). Forward takes dot products of rows (inp and w are both contiguous along C); the two
+ * cache (a few weight rows in L1, a band of input rows in L2). Forward takes dot products of rows
+ * (inp and w are both contiguous along C); the two
  * backward products broadcast a scalar of dout against contiguous rows, so nothing is transposed.
  * Rows and columns that do not fill a tile go through the plain dot/axpy loops.
  */
@@ -25,14 +26,13 @@ public final class Matmul {
     private static final int FWD_ROWS = 32;
     /** Floats of input rows one forward task sweeps per weight tile (256 KiB: a quarter of L2). */
     private static final int FWD_BAND = 1 << 16;
-    /** Rows of w one input-gradient tile streams before its accumulators go back to memory (fits L2). */
+    /** Rows of w packed and streamed per input-gradient tile before its accumulators go back to memory (64 KiB, in L2). */
     private static final int BWD_ROWS = 256;
-    /** Rows of dw per weight-gradient tile: six rows of four vectors is 24 of the 32 vector registers. */
-    private static final int DW_TILE = 6;
-    /** Rows of dw per weight-gradient task: four tiles. */
-    private static final int DW_ROWS = 4 * DW_TILE;
     /** Below this many positions both backward products are memory-bound and run as one sweep (fewRows). */
     private static final int FEW_ROWS = 4;
+
+    /** Per-thread buffer that the backward products pack a band of w or inp into. */
+    private static final ThreadLocal<float[][]> PACKED = ThreadLocal.withInitial(() -> new float[2][0]);
 
     private Matmul() {}
 
@@ -168,132 +168,81 @@ public final class Matmul {
     }
 
     /**
-     * dinp[T, C] += dout[T, OC] · w[OC, C], one task per band of TILE_C columns, in tiles of 6 rows
-     * (then one of 4). Rows of dout that do not fill a tile go through axpy,
-     * which skips zeros of dout: a softmax over a few candidate labels leaves most of it zero.
+     * dinp[T, C] += dout[T, OC] · w[OC, C], one task per band of TILE_C columns. Each BWD_ROWS rows of
+     * the band are first copied contiguous (packed): the tiles then stream them in order, instead of
+     * 256 bytes out of every row of w, which the hardware prefetcher and the TLB follow badly. Tiles
+     * of 6 positions (then one of 4, then single rows through axpy, which skips zeros of dout: a
+     * softmax over a few candidate labels leaves most of it zero).
      */
     private static void inputGradient(float[] dinp, int dinpOff, float[] dout, int doutOff, float[] w, int wOff,
                                       int T, int C, int OC) {
-        int tiledT = T - T % 6;
-        Parallel.forEach((C + TILE_C - 1) / TILE_C, (long) TILE_C * T * OC, band -> {
-            int c0 = band * TILE_C, width = Math.min(TILE_C, C - c0);
+        int tiledC = C - C % TILE_C;
+        Parallel.forEach(tiledC / TILE_C, (long) TILE_C * T * OC, band -> {
+            int c0 = band * TILE_C;
+            float[] pw = packed(0, BWD_ROWS * TILE_C);
             for (int o0 = 0; o0 < OC; o0 += BWD_ROWS) {
-                int o1 = Math.min(OC, o0 + BWD_ROWS);
+                int n = Math.min(OC, o0 + BWD_ROWS) - o0;
+                packBand(w, wOff, o0, o0 + n, c0, C, pw);
                 int t = 0;
-                if (width == TILE_C) {
-                    for (; t < tiledT; t += 6) axpy6x4(dinp, dinpOff, dout, doutOff, w, wOff, t, c0, o0, o1, C, OC);
-                    if (T - t >= 4) {
-                        axpy4x4(dinp, dinpOff, dout, doutOff, w, wOff, t, c0, o0, o1, C, OC);
-                        t += 4;
-                    }
+                for (; t + 6 <= T; t += 6) tile6x4(dinp, dinpOff + t * C + c0, C, dout, doutOff + t * OC + o0, OC, 1, pw, n);
+                if (T - t >= 4) {
+                    tile4x4(dinp, dinpOff + t * C + c0, C, dout, doutOff + t * OC + o0, OC, 1, pw, n);
+                    t += 4;
                 }
                 for (; t < T; t++) {
-                    int d = doutOff + t * OC, x = dinpOff + t * C + c0;
-                    for (int o = o0; o < o1; o++) axpy(dout[d + o], w, wOff + o * C + c0, dinp, x, width);
+                    for (int o = 0; o < n; o++) axpy(dout[doutOff + t * OC + o0 + o], pw, o * TILE_C, dinp, dinpOff + t * C + c0, TILE_C);
                 }
             }
         });
-    }
-
-    /** dinp[t..t+5, c0..c0+TILE_C) += Σ_{o0 ≤ o < o1} dout[t.., o] · w[o, c0..]: 4 loads and 6 broadcasts feed 24 multiply-adds. */
-    private static void axpy6x4(float[] dinp, int dinpOff, float[] dout, int doutOff, float[] w, int wOff,
-                                int t, int c0, int o0, int o1, int C, int OC) {
-        int x0 = dinpOff + t * C + c0, x1 = x0 + C, x2 = x1 + C, x3 = x2 + C, x4 = x3 + C, x5 = x4 + C;
-        FloatVector c00 = FloatVector.fromArray(S, dinp, x0), c01 = FloatVector.fromArray(S, dinp, x0 + L);
-        FloatVector c02 = FloatVector.fromArray(S, dinp, x0 + 2 * L), c03 = FloatVector.fromArray(S, dinp, x0 + 3 * L);
-        FloatVector c10 = FloatVector.fromArray(S, dinp, x1), c11 = FloatVector.fromArray(S, dinp, x1 + L);
-        FloatVector c12 = FloatVector.fromArray(S, dinp, x1 + 2 * L), c13 = FloatVector.fromArray(S, dinp, x1 + 3 * L);
-        FloatVector c20 = FloatVector.fromArray(S, dinp, x2), c21 = FloatVector.fromArray(S, dinp, x2 + L);
-        FloatVector c22 = FloatVector.fromArray(S, dinp, x2 + 2 * L), c23 = FloatVector.fromArray(S, dinp, x2 + 3 * L);
-        FloatVector c30 = FloatVector.fromArray(S, dinp, x3), c31 = FloatVector.fromArray(S, dinp, x3 + L);
-        FloatVector c32 = FloatVector.fromArray(S, dinp, x3 + 2 * L), c33 = FloatVector.fromArray(S, dinp, x3 + 3 * L);
-        FloatVector c40 = FloatVector.fromArray(S, dinp, x4), c41 = FloatVector.fromArray(S, dinp, x4 + L);
-        FloatVector c42 = FloatVector.fromArray(S, dinp, x4 + 2 * L), c43 = FloatVector.fromArray(S, dinp, x4 + 3 * L);
-        FloatVector c50 = FloatVector.fromArray(S, dinp, x5), c51 = FloatVector.fromArray(S, dinp, x5 + L);
-        FloatVector c52 = FloatVector.fromArray(S, dinp, x5 + 2 * L), c53 = FloatVector.fromArray(S, dinp, x5 + 3 * L);
-        int d0 = doutOff + t * OC, d1 = d0 + OC, d2 = d1 + OC, d3 = d2 + OC, d4 = d3 + OC, d5 = d4 + OC;
-        for (int o = o0; o < o1; o++) {
-            int wr = wOff + o * C + c0;
-            FloatVector y0 = FloatVector.fromArray(S, w, wr), y1 = FloatVector.fromArray(S, w, wr + L);
-            FloatVector y2 = FloatVector.fromArray(S, w, wr + 2 * L), y3 = FloatVector.fromArray(S, w, wr + 3 * L);
-            FloatVector g = FloatVector.broadcast(S, dout[d0 + o]);
-            c00 = y0.fma(g, c00); c01 = y1.fma(g, c01); c02 = y2.fma(g, c02); c03 = y3.fma(g, c03);
-            g = FloatVector.broadcast(S, dout[d1 + o]);
-            c10 = y0.fma(g, c10); c11 = y1.fma(g, c11); c12 = y2.fma(g, c12); c13 = y3.fma(g, c13);
-            g = FloatVector.broadcast(S, dout[d2 + o]);
-            c20 = y0.fma(g, c20); c21 = y1.fma(g, c21); c22 = y2.fma(g, c22); c23 = y3.fma(g, c23);
-            g = FloatVector.broadcast(S, dout[d3 + o]);
-            c30 = y0.fma(g, c30); c31 = y1.fma(g, c31); c32 = y2.fma(g, c32); c33 = y3.fma(g, c33);
-            g = FloatVector.broadcast(S, dout[d4 + o]);
-            c40 = y0.fma(g, c40); c41 = y1.fma(g, c41); c42 = y2.fma(g, c42); c43 = y3.fma(g, c43);
-            g = FloatVector.broadcast(S, dout[d5 + o]);
-            c50 = y0.fma(g, c50); c51 = y1.fma(g, c51); c52 = y2.fma(g, c52); c53 = y3.fma(g, c53);
+        if (tiledC < C) { // columns past the last full band
+            Parallel.forEach(T, (long) (C - tiledC) * OC, t -> {
+                for (int o = 0; o < OC; o++) {
+                    axpy(dout[doutOff + t * OC + o], w, wOff + o * C + tiledC, dinp, dinpOff + t * C + tiledC, C - tiledC);
+                }
+            });
         }
-        c00.intoArray(dinp, x0); c01.intoArray(dinp, x0 + L); c02.intoArray(dinp, x0 + 2 * L); c03.intoArray(dinp, x0 + 3 * L);
-        c10.intoArray(dinp, x1); c11.intoArray(dinp, x1 + L); c12.intoArray(dinp, x1 + 2 * L); c13.intoArray(dinp, x1 + 3 * L);
-        c20.intoArray(dinp, x2); c21.intoArray(dinp, x2 + L); c22.intoArray(dinp, x2 + 2 * L); c23.intoArray(dinp, x2 + 3 * L);
-        c30.intoArray(dinp, x3); c31.intoArray(dinp, x3 + L); c32.intoArray(dinp, x3 + 2 * L); c33.intoArray(dinp, x3 + 3 * L);
-        c40.intoArray(dinp, x4); c41.intoArray(dinp, x4 + L); c42.intoArray(dinp, x4 + 2 * L); c43.intoArray(dinp, x4 + 3 * L);
-        c50.intoArray(dinp, x5); c51.intoArray(dinp, x5 + L); c52.intoArray(dinp, x5 + 2 * L); c53.intoArray(dinp, x5 + 3 * L);
-    }
-
-    /** dinp[t..t+3, c0..c0+TILE_C) += Σ_{o0 ≤ o < o1} dout[t.., o] · w[o, c0..]. */
-    private static void axpy4x4(float[] dinp, int dinpOff, float[] dout, int doutOff, float[] w, int wOff,
-                                int t, int c0, int o0, int o1, int C, int OC) {
-        int x0 = dinpOff + t * C + c0, x1 = x0 + C, x2 = x1 + C, x3 = x2 + C;
-        FloatVector c00 = FloatVector.fromArray(S, dinp, x0), c01 = FloatVector.fromArray(S, dinp, x0 + L);
-        FloatVector c02 = FloatVector.fromArray(S, dinp, x0 + 2 * L), c03 = FloatVector.fromArray(S, dinp, x0 + 3 * L);
-        FloatVector c10 = FloatVector.fromArray(S, dinp, x1), c11 = FloatVector.fromArray(S, dinp, x1 + L);
-        FloatVector c12 = FloatVector.fromArray(S, dinp, x1 + 2 * L), c13 = FloatVector.fromArray(S, dinp, x1 + 3 * L);
-        FloatVector c20 = FloatVector.fromArray(S, dinp, x2), c21 = FloatVector.fromArray(S, dinp, x2 + L);
-        FloatVector c22 = FloatVector.fromArray(S, dinp, x2 + 2 * L), c23 = FloatVector.fromArray(S, dinp, x2 + 3 * L);
-        FloatVector c30 = FloatVector.fromArray(S, dinp, x3), c31 = FloatVector.fromArray(S, dinp, x3 + L);
-        FloatVector c32 = FloatVector.fromArray(S, dinp, x3 + 2 * L), c33 = FloatVector.fromArray(S, dinp, x3 + 3 * L);
-        int d0 = doutOff + t * OC, d1 = d0 + OC, d2 = d1 + OC, d3 = d2 + OC;
-        for (int o = o0; o < o1; o++) {
-            int wr = wOff + o * C + c0;
-            FloatVector y0 = FloatVector.fromArray(S, w, wr), y1 = FloatVector.fromArray(S, w, wr + L);
-            FloatVector y2 = FloatVector.fromArray(S, w, wr + 2 * L), y3 = FloatVector.fromArray(S, w, wr + 3 * L);
-            FloatVector g = FloatVector.broadcast(S, dout[d0 + o]);
-            c00 = y0.fma(g, c00); c01 = y1.fma(g, c01); c02 = y2.fma(g, c02); c03 = y3.fma(g, c03);
-            g = FloatVector.broadcast(S, dout[d1 + o]);
-            c10 = y0.fma(g, c10); c11 = y1.fma(g, c11); c12 = y2.fma(g, c12); c13 = y3.fma(g, c13);
-            g = FloatVector.broadcast(S, dout[d2 + o]);
-            c20 = y0.fma(g, c20); c21 = y1.fma(g, c21); c22 = y2.fma(g, c22); c23 = y3.fma(g, c23);
-            g = FloatVector.broadcast(S, dout[d3 + o]);
-            c30 = y0.fma(g, c30); c31 = y1.fma(g, c31); c32 = y2.fma(g, c32); c33 = y3.fma(g, c33);
-        }
-        c00.intoArray(dinp, x0); c01.intoArray(dinp, x0 + L); c02.intoArray(dinp, x0 + 2 * L); c03.intoArray(dinp, x0 + 3 * L);
-        c10.intoArray(dinp, x1); c11.intoArray(dinp, x1 + L); c12.intoArray(dinp, x1 + 2 * L); c13.intoArray(dinp, x1 + 3 * L);
-        c20.intoArray(dinp, x2); c21.intoArray(dinp, x2 + L); c22.intoArray(dinp, x2 + 2 * L); c23.intoArray(dinp, x2 + 3 * L);
-        c30.intoArray(dinp, x3); c31.intoArray(dinp, x3 + L); c32.intoArray(dinp, x3 + 2 * L); c33.intoArray(dinp, x3 + 3 * L);
     }
 
     /**
-     * dw[OC, C] += dout[T, OC]ᵀ · inp[T, C], one task per DW_ROWS rows of dw. A tile of rows whose
-     * dout column is zero at every position is skipped (the rows outside a candidate-label softmax).
+     * dw[OC, C] += dout[T, OC]ᵀ · inp[T, C], one task per band of TILE_C columns: the band of inp is
+     * packed once (T × TILE_C, contiguous) and streamed by every tile of 6 rows of dw (then one of 4,
+     * then single rows). A tile whose dout columns are zero at every position is skipped (the rows
+     * outside a candidate-label softmax); on a dense dout the check stops at its first element.
      */
     private static void weightGradient(float[] dw, int dwOff, float[] dout, int doutOff, float[] inp, int inOff,
                                        int T, int C, int OC) {
-        int tiledC = C - C % TILE_C;
-        Parallel.forEach((OC + DW_ROWS - 1) / DW_ROWS, (long) DW_ROWS * T * C, block -> {
-            int o0 = block * DW_ROWS, o1 = Math.min(OC, o0 + DW_ROWS);
-            // Column band outermost: the band of inp (T × TILE_C) is reused by every group of rows.
-            for (int c = 0; c < tiledC; c += TILE_C) {
-                for (int o = o0; o + DW_TILE <= o1; o += DW_TILE) {
-                    if (!zeroColumns(dout, doutOff, o, DW_TILE, T, OC)) outer6x4(dw, dwOff, dout, doutOff, inp, inOff, o, c, T, C, OC);
-                }
-            }
-            for (int o = o0; o < o1; o += DW_TILE) {
-                int rows = Math.min(DW_TILE, o1 - o), c = rows == DW_TILE ? tiledC : 0;
-                if (c == C || zeroColumns(dout, doutOff, o, rows, T, OC)) continue;
-                for (int r = o; r < o + rows; r++) {
-                    for (int t = 0; t < T; t++) {
-                        axpy(dout[doutOff + t * OC + r], inp, inOff + t * C + c, dw, dwOff + r * C + c, C - c);
-                    }
-                }
+        int tiledC = C - C % TILE_C, tiles = OC / 6;
+        // doutᵀ in tiles of 6 columns, [tile][T][6]: each tile then reads its column block in order.
+        float[] pd = packed(1, tiles * 6 * T);
+        Parallel.forEach(tiles, 6L * T, i -> {
+            for (int t = 0, src = doutOff + 6 * i, dst = i * T * 6; t < T; t++, src += OC, dst += 6) {
+                pd[dst] = dout[src]; pd[dst + 1] = dout[src + 1]; pd[dst + 2] = dout[src + 2];
+                pd[dst + 3] = dout[src + 3]; pd[dst + 4] = dout[src + 4]; pd[dst + 5] = dout[src + 5];
             }
         });
+        Parallel.forEach(tiledC / TILE_C, (long) TILE_C * T * OC, band -> {
+            int c0 = band * TILE_C;
+            float[] pin = packed(0, T * TILE_C);
+            packBand(inp, inOff, 0, T, c0, C, pin);
+            int o = 0;
+            for (; o + 6 <= OC; o += 6) {
+                if (!zeroColumns(dout, doutOff, o, 6, T, OC)) tile6x4(dw, dwOff + o * C + c0, C, pd, o * T, 1, 6, pin, T);
+            }
+            if (OC - o >= 4) {
+                if (!zeroColumns(dout, doutOff, o, 4, T, OC)) tile4x4(dw, dwOff + o * C + c0, C, dout, doutOff + o, 1, OC, pin, T);
+                o += 4;
+            }
+            for (; o < OC; o++) {
+                for (int t = 0; t < T; t++) axpy(dout[doutOff + t * OC + o], pin, t * TILE_C, dw, dwOff + o * C + c0, TILE_C);
+            }
+        });
+        if (tiledC < C) { // columns past the last full band
+            Parallel.forEach(OC, (long) (C - tiledC) * T, o -> {
+                for (int t = 0; t < T; t++) {
+                    axpy(dout[doutOff + t * OC + o], inp, inOff + t * C + tiledC, dw, dwOff + o * C + tiledC, C - tiledC);
+                }
+            });
+        }
     }
 
     private static boolean zeroColumns(float[] dout, int doutOff, int o, int rows, int T, int OC) {
@@ -303,45 +252,96 @@ public final class Matmul {
         return true;
     }
 
-    /** dw[o..o+5, c0..c0+TILE_C) += Σ_t dout[t, o..] · inp[t, c0..]: per position 4 loads and 6 broadcasts feed 24 multiply-adds. */
-    private static void outer6x4(float[] dw, int dwOff, float[] dout, int doutOff, float[] inp, int inOff,
-                                 int o, int c0, int T, int C, int OC) {
-        int g0 = dwOff + o * C + c0, g1 = g0 + C, g2 = g1 + C, g3 = g2 + C, g4 = g3 + C, g5 = g4 + C;
-        FloatVector c00 = FloatVector.fromArray(S, dw, g0), c01 = FloatVector.fromArray(S, dw, g0 + L);
-        FloatVector c02 = FloatVector.fromArray(S, dw, g0 + 2 * L), c03 = FloatVector.fromArray(S, dw, g0 + 3 * L);
-        FloatVector c10 = FloatVector.fromArray(S, dw, g1), c11 = FloatVector.fromArray(S, dw, g1 + L);
-        FloatVector c12 = FloatVector.fromArray(S, dw, g1 + 2 * L), c13 = FloatVector.fromArray(S, dw, g1 + 3 * L);
-        FloatVector c20 = FloatVector.fromArray(S, dw, g2), c21 = FloatVector.fromArray(S, dw, g2 + L);
-        FloatVector c22 = FloatVector.fromArray(S, dw, g2 + 2 * L), c23 = FloatVector.fromArray(S, dw, g2 + 3 * L);
-        FloatVector c30 = FloatVector.fromArray(S, dw, g3), c31 = FloatVector.fromArray(S, dw, g3 + L);
-        FloatVector c32 = FloatVector.fromArray(S, dw, g3 + 2 * L), c33 = FloatVector.fromArray(S, dw, g3 + 3 * L);
-        FloatVector c40 = FloatVector.fromArray(S, dw, g4), c41 = FloatVector.fromArray(S, dw, g4 + L);
-        FloatVector c42 = FloatVector.fromArray(S, dw, g4 + 2 * L), c43 = FloatVector.fromArray(S, dw, g4 + 3 * L);
-        FloatVector c50 = FloatVector.fromArray(S, dw, g5), c51 = FloatVector.fromArray(S, dw, g5 + L);
-        FloatVector c52 = FloatVector.fromArray(S, dw, g5 + 2 * L), c53 = FloatVector.fromArray(S, dw, g5 + 3 * L);
-        for (int t = 0; t < T; t++) {
-            int x = inOff + t * C + c0, d = doutOff + t * OC + o;
-            FloatVector y0 = FloatVector.fromArray(S, inp, x), y1 = FloatVector.fromArray(S, inp, x + L);
-            FloatVector y2 = FloatVector.fromArray(S, inp, x + 2 * L), y3 = FloatVector.fromArray(S, inp, x + 3 * L);
-            FloatVector g = FloatVector.broadcast(S, dout[d]);
+    /** The calling thread's packing buffer `slot` (0: a band, in a task; 1: doutᵀ, for a whole call), of at least n floats. */
+    private static float[] packed(int slot, int n) {
+        float[][] buffer = PACKED.get();
+        if (buffer[slot].length < n) buffer[slot] = new float[n];
+        return buffer[slot];
+    }
+
+    /** Copies columns [c0, c0 + TILE_C) of rows [r0, r1) of a row-major matrix (row stride C) into dst, contiguous. */
+    private static void packBand(float[] src, int off, int r0, int r1, int c0, int C, float[] dst) {
+        for (int r = r0; r < r1; r++) System.arraycopy(src, off + r * C + c0, dst, (r - r0) * TILE_C, TILE_C);
+    }
+
+    /**
+     * Both backward products in one register tile: acc[6 rows, TILE_C] += Σ_{k < K} a(k, row) · b[k, 0..TILE_C),
+     * acc's rows accStride apart, a(k, row) at a[aOff + row·aRow + k·aK], b packed (rows TILE_C apart).
+     * The input gradient runs it with rows = positions and k = outputs (a = dout, b = w); the weight
+     * gradient with rows = outputs and k = positions (a = doutᵀ, b = inp). Per k: 4 loads and 6
+     * broadcasts feed 24 multiply-adds; 24 of AVX-512's 32 vector registers hold acc.
+     */
+    private static void tile6x4(float[] acc, int accOff, int accStride, float[] a, int aOff, int aRow, int aK,
+                                float[] b, int K) {
+        int x0 = accOff, x1 = x0 + accStride, x2 = x1 + accStride, x3 = x2 + accStride, x4 = x3 + accStride, x5 = x4 + accStride;
+        FloatVector c00 = FloatVector.fromArray(S, acc, x0), c01 = FloatVector.fromArray(S, acc, x0 + L);
+        FloatVector c02 = FloatVector.fromArray(S, acc, x0 + 2 * L), c03 = FloatVector.fromArray(S, acc, x0 + 3 * L);
+        FloatVector c10 = FloatVector.fromArray(S, acc, x1), c11 = FloatVector.fromArray(S, acc, x1 + L);
+        FloatVector c12 = FloatVector.fromArray(S, acc, x1 + 2 * L), c13 = FloatVector.fromArray(S, acc, x1 + 3 * L);
+        FloatVector c20 = FloatVector.fromArray(S, acc, x2), c21 = FloatVector.fromArray(S, acc, x2 + L);
+        FloatVector c22 = FloatVector.fromArray(S, acc, x2 + 2 * L), c23 = FloatVector.fromArray(S, acc, x2 + 3 * L);
+        FloatVector c30 = FloatVector.fromArray(S, acc, x3), c31 = FloatVector.fromArray(S, acc, x3 + L);
+        FloatVector c32 = FloatVector.fromArray(S, acc, x3 + 2 * L), c33 = FloatVector.fromArray(S, acc, x3 + 3 * L);
+        FloatVector c40 = FloatVector.fromArray(S, acc, x4), c41 = FloatVector.fromArray(S, acc, x4 + L);
+        FloatVector c42 = FloatVector.fromArray(S, acc, x4 + 2 * L), c43 = FloatVector.fromArray(S, acc, x4 + 3 * L);
+        FloatVector c50 = FloatVector.fromArray(S, acc, x5), c51 = FloatVector.fromArray(S, acc, x5 + L);
+        FloatVector c52 = FloatVector.fromArray(S, acc, x5 + 2 * L), c53 = FloatVector.fromArray(S, acc, x5 + 3 * L);
+        int r1 = aRow, r2 = 2 * aRow, r3 = 3 * aRow, r4 = 4 * aRow, r5 = 5 * aRow;
+        for (int k = 0; k < K; k++) {
+            int br = k * TILE_C, ak = aOff + k * aK;
+            FloatVector y0 = FloatVector.fromArray(S, b, br), y1 = FloatVector.fromArray(S, b, br + L);
+            FloatVector y2 = FloatVector.fromArray(S, b, br + 2 * L), y3 = FloatVector.fromArray(S, b, br + 3 * L);
+            FloatVector g = FloatVector.broadcast(S, a[ak]);
             c00 = y0.fma(g, c00); c01 = y1.fma(g, c01); c02 = y2.fma(g, c02); c03 = y3.fma(g, c03);
-            g = FloatVector.broadcast(S, dout[d + 1]);
+            g = FloatVector.broadcast(S, a[ak + r1]);
             c10 = y0.fma(g, c10); c11 = y1.fma(g, c11); c12 = y2.fma(g, c12); c13 = y3.fma(g, c13);
-            g = FloatVector.broadcast(S, dout[d + 2]);
+            g = FloatVector.broadcast(S, a[ak + r2]);
             c20 = y0.fma(g, c20); c21 = y1.fma(g, c21); c22 = y2.fma(g, c22); c23 = y3.fma(g, c23);
-            g = FloatVector.broadcast(S, dout[d + 3]);
+            g = FloatVector.broadcast(S, a[ak + r3]);
             c30 = y0.fma(g, c30); c31 = y1.fma(g, c31); c32 = y2.fma(g, c32); c33 = y3.fma(g, c33);
-            g = FloatVector.broadcast(S, dout[d + 4]);
+            g = FloatVector.broadcast(S, a[ak + r4]);
             c40 = y0.fma(g, c40); c41 = y1.fma(g, c41); c42 = y2.fma(g, c42); c43 = y3.fma(g, c43);
-            g = FloatVector.broadcast(S, dout[d + 5]);
+            g = FloatVector.broadcast(S, a[ak + r5]);
             c50 = y0.fma(g, c50); c51 = y1.fma(g, c51); c52 = y2.fma(g, c52); c53 = y3.fma(g, c53);
         }
-        c00.intoArray(dw, g0); c01.intoArray(dw, g0 + L); c02.intoArray(dw, g0 + 2 * L); c03.intoArray(dw, g0 + 3 * L);
-        c10.intoArray(dw, g1); c11.intoArray(dw, g1 + L); c12.intoArray(dw, g1 + 2 * L); c13.intoArray(dw, g1 + 3 * L);
-        c20.intoArray(dw, g2); c21.intoArray(dw, g2 + L); c22.intoArray(dw, g2 + 2 * L); c23.intoArray(dw, g2 + 3 * L);
-        c30.intoArray(dw, g3); c31.intoArray(dw, g3 + L); c32.intoArray(dw, g3 + 2 * L); c33.intoArray(dw, g3 + 3 * L);
-        c40.intoArray(dw, g4); c41.intoArray(dw, g4 + L); c42.intoArray(dw, g4 + 2 * L); c43.intoArray(dw, g4 + 3 * L);
-        c50.intoArray(dw, g5); c51.intoArray(dw, g5 + L); c52.intoArray(dw, g5 + 2 * L); c53.intoArray(dw, g5 + 3 * L);
+        c00.intoArray(acc, x0); c01.intoArray(acc, x0 + L); c02.intoArray(acc, x0 + 2 * L); c03.intoArray(acc, x0 + 3 * L);
+        c10.intoArray(acc, x1); c11.intoArray(acc, x1 + L); c12.intoArray(acc, x1 + 2 * L); c13.intoArray(acc, x1 + 3 * L);
+        c20.intoArray(acc, x2); c21.intoArray(acc, x2 + L); c22.intoArray(acc, x2 + 2 * L); c23.intoArray(acc, x2 + 3 * L);
+        c30.intoArray(acc, x3); c31.intoArray(acc, x3 + L); c32.intoArray(acc, x3 + 2 * L); c33.intoArray(acc, x3 + 3 * L);
+        c40.intoArray(acc, x4); c41.intoArray(acc, x4 + L); c42.intoArray(acc, x4 + 2 * L); c43.intoArray(acc, x4 + 3 * L);
+        c50.intoArray(acc, x5); c51.intoArray(acc, x5 + L); c52.intoArray(acc, x5 + 2 * L); c53.intoArray(acc, x5 + 3 * L);
+    }
+
+    /** tile6x4 for 4 rows (what is left of the positions or outputs after the tiles of 6). */
+    private static void tile4x4(float[] acc, int accOff, int accStride, float[] a, int aOff, int aRow, int aK,
+                                float[] b, int K) {
+        int x0 = accOff, x1 = x0 + accStride, x2 = x1 + accStride, x3 = x2 + accStride;
+        FloatVector c00 = FloatVector.fromArray(S, acc, x0), c01 = FloatVector.fromArray(S, acc, x0 + L);
+        FloatVector c02 = FloatVector.fromArray(S, acc, x0 + 2 * L), c03 = FloatVector.fromArray(S, acc, x0 + 3 * L);
+        FloatVector c10 = FloatVector.fromArray(S, acc, x1), c11 = FloatVector.fromArray(S, acc, x1 + L);
+        FloatVector c12 = FloatVector.fromArray(S, acc, x1 + 2 * L), c13 = FloatVector.fromArray(S, acc, x1 + 3 * L);
+        FloatVector c20 = FloatVector.fromArray(S, acc, x2), c21 = FloatVector.fromArray(S, acc, x2 + L);
+        FloatVector c22 = FloatVector.fromArray(S, acc, x2 + 2 * L), c23 = FloatVector.fromArray(S, acc, x2 + 3 * L);
+        FloatVector c30 = FloatVector.fromArray(S, acc, x3), c31 = FloatVector.fromArray(S, acc, x3 + L);
+        FloatVector c32 = FloatVector.fromArray(S, acc, x3 + 2 * L), c33 = FloatVector.fromArray(S, acc, x3 + 3 * L);
+        int r1 = aRow, r2 = 2 * aRow, r3 = 3 * aRow;
+        for (int k = 0; k < K; k++) {
+            int br = k * TILE_C, ak = aOff + k * aK;
+            FloatVector y0 = FloatVector.fromArray(S, b, br), y1 = FloatVector.fromArray(S, b, br + L);
+            FloatVector y2 = FloatVector.fromArray(S, b, br + 2 * L), y3 = FloatVector.fromArray(S, b, br + 3 * L);
+            FloatVector g = FloatVector.broadcast(S, a[ak]);
+            c00 = y0.fma(g, c00); c01 = y1.fma(g, c01); c02 = y2.fma(g, c02); c03 = y3.fma(g, c03);
+            g = FloatVector.broadcast(S, a[ak + r1]);
+            c10 = y0.fma(g, c10); c11 = y1.fma(g, c11); c12 = y2.fma(g, c12); c13 = y3.fma(g, c13);
+            g = FloatVector.broadcast(S, a[ak + r2]);
+            c20 = y0.fma(g, c20); c21 = y1.fma(g, c21); c22 = y2.fma(g, c22); c23 = y3.fma(g, c23);
+            g = FloatVector.broadcast(S, a[ak + r3]);
+            c30 = y0.fma(g, c30); c31 = y1.fma(g, c31); c32 = y2.fma(g, c32); c33 = y3.fma(g, c33);
+        }
+        c00.intoArray(acc, x0); c01.intoArray(acc, x0 + L); c02.intoArray(acc, x0 + 2 * L); c03.intoArray(acc, x0 + 3 * L);
+        c10.intoArray(acc, x1); c11.intoArray(acc, x1 + L); c12.intoArray(acc, x1 + 2 * L); c13.intoArray(acc, x1 + 3 * L);
+        c20.intoArray(acc, x2); c21.intoArray(acc, x2 + L); c22.intoArray(acc, x2 + 2 * L); c23.intoArray(acc, x2 + 3 * L);
+        c30.intoArray(acc, x3); c31.intoArray(acc, x3 + L); c32.intoArray(acc, x3 + 2 * L); c33.intoArray(acc, x3 + 3 * L);
     }
 
     /** dbias[OC] += Σ_t dout[t]: whole rows at a time (T·OC adds, too few to split). */

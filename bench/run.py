@@ -1,19 +1,24 @@
 #!/usr/bin/env python3
 """Builds slim, runs the JMH benchmarks and the PyTorch comparison, and prints the README's tables.
 
-  python3 bench/run.py            # everything (about 15 minutes on 2 cores)
-  python3 bench/run.py --compare  # only the side-by-side with PyTorch (a few minutes)
+  python3 bench/run.py            # everything (35-40 minutes on 2 cores)
+  python3 bench/run.py --compare  # only the side-by-side with PyTorch (about 8 minutes)
   python3 bench/run.py --no-build # reuse bench/target/benchmarks.jar
   python3 bench/run.py --compare --rounds 3  # slim and PyTorch alternate three times, medians
+  python3 bench/run.py --quick --no-build    # smoke test of the whole harness (2-3 minutes, numbers meaningless)
+  python3 bench/run.py --torch bench/.venv/bin/python  # only this PyTorch (repeatable)
 
-Run from the repository root. PyTorch is Debian's python3-torch (/usr/bin/python3) with OpenBLAS
-(libopenblas0-pthread) and jemalloc (libjemalloc2) installed.
+Run from the repository root. PyTorch: each of $SLIM_TORCH_PYTHON, bench/.venv/bin/python
+(python3 -m venv bench/.venv && bench/.venv/bin/pip install torch transformers) and /usr/bin/python3
+(Debian's python3-torch with OpenBLAS, libopenblas0-pthread) that imports torch; jemalloc (libjemalloc2).
 """
 import argparse
+import collections
 import datetime
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -23,22 +28,48 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 JAR = os.path.join(ROOT, "bench", "target", "benchmarks.jar")
 JAVA_HOME = os.environ.get("SLIM_JAVA_HOME", "/usr/lib/jvm/temurin-25-jdk-amd64")
 JAVA = os.path.join(JAVA_HOME, "bin", "java")
-TORCH = ["/usr/bin/python3", os.path.join(ROOT, "bench", "torch_step.py")]
+TORCH_STEP = os.path.join(ROOT, "bench", "torch_step.py")
+# The PyTorch interpreters tried when no --torch is given (those that import torch).
+TORCH_PYTHONS = [os.environ.get("SLIM_TORCH_PYTHON"), os.path.join(ROOT, "bench", ".venv", "bin", "python"),
+                 "/usr/bin/python3"]
 JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
-# Median prompt lengths of the study's lm-prompt prompts with GPT-2's tokenizer (PromptLengths).
-TASKS = {"sst2": 61, "trec": 131, "emocontext": 139, "agnews": 317}
+# Median and 95th-percentile prompt lengths of the study's lm-prompt prompts with GPT-2's tokenizer, as
+# PromptLengths prints them: the full run reads them from its output, --compare (which skips it) uses these.
+TASKS = {"sst2": {"median": 61, "p95": 84}, "trec": {"median": 131, "p95": 140},
+         "emocontext": {"median": 139, "p95": 154}, "agnews": {"median": 317, "p95": 350}}
 # JMH: one warm-up and three measured iterations of at least a second (steps longer than that run once each).
 JMH_TIME = ["-f", "1", "-wi", "1", "-w", "1", "-i", "3", "-r", "1"]
+TORCH_TIME = ["--reps", "3", "--warmup", "1"]
+# --quick: one measured iteration / step each, only to check the harness end to end.
+JMH_QUICK = ["-f", "1", "-wi", "0", "-i", "1", "-r", "1"]
+TORCH_QUICK = ["--reps", "1", "--warmup", "1"]
 # The kept-layer counts benchmarked per shape: training holds 16 bytes per parameter (Footprint),
 # so GPT2-XL trains up to k = 24 and OPT-1.3b up to 12 here; forward holds 4 and runs every depth.
 STEP_K = {"gpt2": "1,6,12", "gpt2-xl": "1,12,24", "opt-1.3b": "1,6,12"}
 FORWARD_K = {"gpt2": "1,6,12", "gpt2-xl": "1,12,48", "opt-1.3b": "1,12,24"}
-COMPARE = [("gpt2", 12, 139), ("gpt2", 6, 317)]
+# The (task, length) pairs each shape runs at: the big shapes' forks take 5-15 s each, so they run a
+# middle task at both lengths and the longest task at its median (its p95 is only 10 % longer).
+BIG = [("emocontext", "median"), ("emocontext", "p95"), ("agnews", "median")]
+MODEL_TASKS = {"gpt2": [(task, which) for task in TASKS for which in ("median", "p95")], "gpt2-xl": BIG, "opt-1.3b": BIG}
+# (shape, k, task): the comparison with PyTorch, at the task's median length.
+COMPARE = [("gpt2", 12, "emocontext"), ("gpt2", 6, "agnews")]
+QUICK_COMPARE = [("gpt2", 1, "emocontext")]
+
+# One PyTorch interpreter: its path, torch and transformers (None if absent) versions, the --adamw variants it runs.
+Torch = collections.namedtuple("Torch", "python torch transformers adamw")
+
+
+def minor(version):
+    """'2.13.0+cpu' -> '2.13': what the tables name."""
+    return ".".join(version.split(".")[:2])
 
 
 def sh(cmd, env=None):
     print("+ " + " ".join(cmd), file=sys.stderr, flush=True)
-    return subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout
+    r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    if r.returncode:  # show the tool's own error (JMH writes it to stdout)
+        sys.exit(f"{cmd[0]} exited with {r.returncode}:\n{(r.stdout + r.stderr)[-4000:]}")
+    return r.stdout
 
 
 def jmh(pattern, params):
@@ -59,28 +90,56 @@ def jmh(pattern, params):
     return results
 
 
-def torch_ms(best, **kw):
-    """Median ms of torch_step.py; best: jemalloc keeping its pages, OpenBLAS variables unset."""
-    env = dict(os.environ)
+def interpreters(chosen):
+    """The --torch interpreters (each must import torch), else every one of TORCH_PYTHONS that does,
+    each probed once for its versions and AdamW variants."""
+    found = []
+    for python in dict.fromkeys(p for p in chosen or TORCH_PYTHONS if p):
+        exe = shutil.which(python)
+        probe = exe and subprocess.run([exe, TORCH_STEP, "--probe"], capture_output=True, text=True)
+        if probe and probe.returncode == 0:
+            info = json.loads(probe.stdout.splitlines()[-1])
+            found.append(Torch(os.path.abspath(exe), info["torch"], info["transformers"], tuple(info["adamw"])))
+        elif chosen:
+            sys.exit(f"--torch {python}: " + (probe.stderr[-2000:] if probe else "not found"))
+    if not found:
+        sys.exit("no interpreter imports torch: create bench/.venv (bench/README.md), install python3-torch or pass --torch")
+    return found
+
+
+def torch_ms(py, best, **kw):
+    """Median ms of torch_step.py run by py; best: jemalloc keeping its pages and the OpenBLAS variables
+    unset for this command, else the environment as it is."""
+    env = None
     if best:
-        env["LD_PRELOAD"] = JEMALLOC
-        env["MALLOC_CONF"] = "retain:true,dirty_decay_ms:-1,muzzy_decay_ms:-1"
+        env = dict(os.environ, LD_PRELOAD=JEMALLOC, MALLOC_CONF="retain:true,dirty_decay_ms:-1,muzzy_decay_ms:-1")
         env.pop("OPENBLAS_CORETYPE", None)
         env.pop("OPENBLAS_L2_SIZE", None)
-    args = []
+    args = [py.python, TORCH_STEP, *TORCH_TIME]
     for k, v in kw.items():
         args += [f"--{k}", str(v)]
-    return json.loads(sh(TORCH + args, env).strip().splitlines()[-1])["median_ms"]
+    return json.loads(sh(args, env).strip().splitlines()[-1])["median_ms"]
 
 
-def machine():
+def machine(pythons):
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     mem = int(next(l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal"))) / 2**20
     java = subprocess.run([JAVA, "-version"], capture_output=True, text=True).stderr.splitlines()[0]
-    torch = subprocess.run(TORCH[:1] + ["-c", "import torch; print(torch.__version__)"], capture_output=True,
-                           text=True).stdout.strip()
+    torch = ", ".join(f"{py.torch}{' + transformers ' + py.transformers if py.transformers else ''} "
+                      f"({os.path.relpath(py.python, ROOT) if py.python.startswith(ROOT + os.sep) else py.python})"
+                      for py in pythons)
     return (f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB; {platform.system()} {platform.release()}; "
             f"{java}; PyTorch {torch}; {datetime.date.today().isoformat()}")
+
+
+def prompt_lengths(text):
+    """{task: {"median": tokens, "p95": tokens}} from PromptLengths' table (| task | prompts | median | p95 | max |)."""
+    lengths = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[2].isdigit():
+            lengths[cells[0]] = {"median": int(cells[2]), "p95": int(cells[3])}
+    return lengths
 
 
 def table(header, rows):
@@ -110,70 +169,97 @@ def kernels():
           [[f"{n / 1e6:.1f} M", f"{ms:.0f}", f"{ms * 1e6 / n:.2f}", f"{28 * n / ms / 1e6:.1f}"]])
 
 
-def models():
-    print("### Forward latency and training step against k (ms, median prompt length of each task)\n")
-    for shape in ["gpt2", "gpt2-xl", "opt-1.3b"]:
-        tokens = ",".join(str(t) for t in TASKS.values()) if shape == "gpt2" else str(TASKS["emocontext"])
-        fwd = jmh("slim.bench.ForwardBenchmark", {"shape": shape, "k": FORWARD_K[shape], "tokens": tokens})
-        step = jmh("slim.bench.StepBenchmark", {"shape": shape, "k": STEP_K[shape], "tokens": tokens})
+def models(lengths, quick):
+    print("### Forward latency and training step against k (ms, median and 95th-percentile prompt length of each task)\n")
+    plan = {"gpt2": ([("emocontext", "median"), ("emocontext", "p95")], "1", "1")} if quick else {
+        shape: (pairs, FORWARD_K[shape], STEP_K[shape]) for shape, pairs in MODEL_TASKS.items()}
+    for shape, (pairs, forward_k, step_k) in plan.items():
+        runs = [(task, which, lengths[task][which]) for task, which in pairs]
+        tokens = ",".join(str(t) for t in sorted({t for _, _, t in runs}))
+        fwd = jmh("slim.bench.ForwardBenchmark", {"shape": shape, "k": forward_k, "tokens": tokens})
+        step = jmh("slim.bench.StepBenchmark", {"shape": shape, "k": step_k, "tokens": tokens})
         ks = sorted({int(dict(key[1:])["k"]) for key in list(fwd) + list(step)})
         rows = []
-        for task, t in TASKS.items():
-            if str(t) not in tokens.split(","):
-                continue
+        for task, which, t in runs:
             for k in ks:
                 f = fwd.get(("forward", ("k", str(k)), ("shape", shape), ("tokens", str(t))))
                 s = step.get(("trainStep", ("head", "last"), ("k", str(k)), ("shape", shape), ("tokens", str(t))))
-                rows.append([shape, task, t, k, "-" if f is None else f"{f:.0f}",
+                rows.append([shape, task, which, t, k, "-" if f is None else f"{f:.0f}",
                              "does not fit" if s is None else f"{s:.0f}"])
-        table(["model", "task", "tokens", "k", "forward ms", "train step ms"], rows)
+        table(["model", "task", "length", "tokens", "k", "forward ms", "train step ms"], rows)
 
 
-def compare(rounds):
-    """slim and PyTorch alternate for `rounds` rounds; each cell is the median over rounds (a shared machine's load drifts)."""
+def compare(rounds, lengths, pythons, quick):
+    """slim and PyTorch alternate for `rounds` rounds; each cell is the median over rounds (a shared machine's load drifts).
+
+    PyTorch at its best: the fastest of every interpreter x 1 or 2 threads, each with its fastest AdamW
+    (fused where the torch has it, else foreach: one kernel over all parameters beats one per tensor), jemalloc preloaded.
+    PyTorch as most run it: transformers' model in the first interpreter that has it (else the hand-written
+    decoder computing the same logits), environment, allocator and threads as they are."""
     print("### slim against PyTorch, same machine, same step (GPT-2 small shape, random weights)\n")
+    best = [(py, threads, py.adamw[-1]) for py in pythons for threads in (1, 2)]
+    usual = next((py for py in pythons if py.transformers), pythons[0])
+    usual_label = (f"torch {minor(usual.torch)} + transformers {minor(usual.transformers)}" if usual.transformers
+                   else f"torch {minor(usual.torch)}, hand-written decoder, no transformers")
     rows = []
-    for shape, k, t in COMPARE:
-        slim = {"last": [], "all": []}
-        torch = {("last", 1): [], ("last", 2): [], ("all", 1): [], ("all", 2): [], "default": []}
+    for shape, k, task in QUICK_COMPARE if quick else COMPARE:
+        t = lengths[task]["median"]
+        ms = collections.defaultdict(list)  # what ran -> its ms in each round
         for _ in range(rounds):
             s = jmh("slim.bench.StepBenchmark", {"shape": shape, "k": str(k), "tokens": str(t), "head": "last,all"})
-            for h in slim:
-                slim[h].append(s[("trainStep", ("head", h), ("k", str(k)), ("shape", shape), ("tokens", str(t)))])
-            for h, th in [key for key in torch if key != "default"]:
-                torch[(h, th)].append(torch_ms(True, shape=shape, k=k, tokens=t, head=h, threads=th, reps=3, warmup=1))
-            torch["default"].append(torch_ms(False, shape=shape, k=k, tokens=t, head="hf", reps=3, warmup=1))
-        med = {key: statistics.median(v) for key, v in list(slim.items()) + list(torch.items())}
+            for head in ("last", "all"):
+                ms["slim", head].append(s[("trainStep", ("head", head), ("k", str(k)), ("shape", shape), ("tokens", str(t)))])
+                for py, threads, adamw in best:
+                    ms[head, py, threads, adamw].append(
+                        torch_ms(py, True, shape=shape, k=k, tokens=t, head=head, threads=threads, adamw=adamw))
+            ms["usual"].append(torch_ms(usual, False, shape=shape, k=k, tokens=t, head="hf",
+                                        impl="hf" if usual.transformers else "hand"))
+        med = {key: statistics.median(v) for key, v in ms.items()}
         for head, what in (("last", "study's step (head at the last position)"),
                            ("all", "causal-LM step (head at every position)")):
-            th = min((1, 2), key=lambda n: med[(head, n)])
-            rows.append([what, k, t, f"{med[head]:.0f}", f"{med[(head, th)]:.0f} ({th} thread{'s' if th > 1 else ''})",
-                         f"{med[(head, th)] / med[head]:.2f}x"])
-        rows.append(["study's step vs PyTorch as most run it (default allocator and threads, logits at every position)",
-                     k, t, f"{med['last']:.0f}", f"{med['default']:.0f}", f"{med['default'] / med['last']:.2f}x"])
+            py, threads, adamw = min(best, key=lambda run: med[(head, *run)])
+            torch, slim = med[head, py, threads, adamw], med["slim", head]
+            rows.append([what, k, t, f"{slim:.0f}",
+                         f"{torch:.0f} (torch {minor(py.torch)}, {threads} thread{'s' if threads > 1 else ''}, {adamw} AdamW)",
+                         f"{torch / slim:.2f}x"])
+        rows.append(["study's step vs PyTorch as most run it (logits at every position)", k, t, f"{med['slim', 'last']:.0f}",
+                     f"{med['usual']:.0f} ({usual_label}, default allocator and threads)",
+                     f"{med['usual'] / med['slim', 'last']:.2f}x"])
     table(["step", "k", "tokens", "slim ms", "PyTorch ms", "PyTorch / slim"], rows)
 
 
 def main():
+    global JMH_TIME, TORCH_TIME
     ap = argparse.ArgumentParser()
     ap.add_argument("--compare", action="store_true", help="only the PyTorch comparison")
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--rounds", type=int, default=1, help="alternate slim and PyTorch this many times (medians)")
+    ap.add_argument("--torch", action="append", metavar="PYTHON",
+                    help="a PyTorch interpreter to try (repeatable); default: each of " +
+                         ", ".join(p for p in TORCH_PYTHONS if p) + " that imports torch")
+    ap.add_argument("--quick", action="store_true",
+                    help="smoke test: one JMH iteration and one PyTorch step per run, GPT-2 k = 1 on one task")
     a = ap.parse_args()
+    if a.quick:
+        JMH_TIME, TORCH_TIME = JMH_QUICK, TORCH_QUICK
+    pythons = interpreters(a.torch)
     if not a.no_build:
         env = dict(os.environ, JAVA_HOME=JAVA_HOME, PATH=os.path.join(JAVA_HOME, "bin") + ":" + os.environ["PATH"])
         sh(["mvn", "-q", "-pl", "nn,data", "install", "-DskipTests"], env)
         sh(["mvn", "-q", "-pl", "bench", "package"], env)
-    print("Machine: " + machine() + "\n")
+    print("Machine: " + machine(pythons) + "\n")
+    lengths = TASKS
     if not a.compare:
         print("### Prompt lengths (tokens, GPT-2 tokenizer, lm-prompt, seed 0's train + validation + test)\n")
-        print(sh([JAVA, "-Dai.djl.offline=true", "-cp", JAR, "slim.bench.PromptLengths",
-                  os.path.join(os.path.dirname(ROOT), "shared")]))
+        out = sh([JAVA, "-Dai.djl.offline=true", "-cp", JAR, "slim.bench.PromptLengths",
+                  os.path.join(os.path.dirname(ROOT), "shared")])
+        print(out)
+        lengths = prompt_lengths(out)
         print("### Bytes held for fine-tuning with AdamW (fp32)\n")
         print(sh([JAVA, "-cp", JAR, "slim.bench.Footprint"]))
         kernels()
-        models()
-    compare(a.rounds)
+        models(lengths, a.quick)
+    compare(a.rounds, lengths, pythons, a.quick)
 
 
 if __name__ == "__main__":

@@ -1,19 +1,25 @@
 #!/usr/bin/python3
 """The same step as slim's StepBenchmark / ForwardBenchmark, in PyTorch, for the side-by-side comparison.
 
-A hand-written GPT-2 / OPT decoder (pre-norm blocks, fused qkv, causal attention, tanh-GELU or ReLU MLP,
-final norm, LM head tied to the token embedding) with random weights, one sequence (no batch), fp32.
+--impl hand: a hand-written GPT-2 / OPT decoder (pre-norm blocks, fused qkv, causal attention, tanh-GELU
+or ReLU MLP, final norm, LM head tied to the token embedding) with random weights, one sequence (no
+batch), fp32. --impl hf: transformers' GPT2LMHeadModel / OPTForCausalLM built from a config of the same
+sizes (random weights, nothing downloaded), the sequence as a batch of one: PyTorch as most users run it.
 Prints one JSON line: the median milliseconds of the measured repetitions.
 
-  /usr/bin/python3 bench/torch_step.py --shape gpt2 --k 12 --tokens 139 --head last --threads 2
+  python3 bench/torch_step.py --shape gpt2 --k 12 --tokens 139 --head last --threads 2 --adamw fused
+  python3 bench/torch_step.py --shape gpt2 --k 12 --tokens 139 --impl hf --head hf
+  python3 bench/torch_step.py --probe   # versions and the --adamw variants this torch supports
 
 --head last: head and loss at the last position (the study's step); all: head and loss at every
 position (a causal-LM step); hf: head at every position, loss at the last (what a Hugging Face
-causal-LM model computes when the label is read at the last position).
+causal-LM model computes when the label is read at the last position; the only head of --impl hf).
 """
 import argparse
+import importlib.metadata
 import json
 import math
+import os
 import statistics
 import time
 
@@ -26,6 +32,21 @@ SHAPES = {  # vocab, hidden, layers, heads, mlp, activation, positions
     "gpt2-xl": (50257, 1600, 48, 25, 6400, "gelu", 1024),
     "opt-1.3b": (50272, 2048, 24, 32, 8192, "relu", 2050),
 }
+# AdamW(fused=True) runs on the CPU from torch 2.4 on (CUDA only before).
+FUSED_SINCE = (2, 4)
+
+
+def adamw_variants():
+    """The --adamw values this torch supports, slowest first (foreach=True exists in every torch this script runs on)."""
+    version = tuple(int(x) for x in torch.__version__.split(".")[:2])
+    return ["default", "foreach"] + (["fused"] if version >= FUSED_SINCE else [])
+
+
+def transformers_version():
+    try:
+        return importlib.metadata.version("transformers")
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 class Block(nn.Module):
@@ -72,6 +93,30 @@ class Decoder(nn.Module):
         return x @ self.wte.weight.t()
 
 
+class HfDecoder(nn.Module):
+    """transformers' causal LM of the shape with k layers, called as users call it: logits at every position."""
+
+    def __init__(self, shape, k):
+        super().__init__()
+        os.environ["HF_HUB_OFFLINE"] = "1"  # random weights from a config: nothing to fetch, and no network here
+        import transformers
+        vocab, c, _, heads, mlp, act, positions = SHAPES[shape]
+        if shape.startswith("gpt2"):
+            config = transformers.GPT2Config(vocab_size=vocab, n_positions=positions, n_embd=c, n_layer=k, n_head=heads,
+                                             n_inner=mlp, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,
+                                             tie_word_embeddings=True)
+            self.lm = transformers.GPT2LMHeadModel(config)
+        else:
+            # OPT's learned positions hold 2 rows more than max_position_embeddings (its offset).
+            config = transformers.OPTConfig(vocab_size=vocab, hidden_size=c, num_hidden_layers=k, num_attention_heads=heads,
+                                            ffn_dim=mlp, max_position_embeddings=positions - 2, activation_function=act,
+                                            dropout=0.0, attention_dropout=0.0, tie_word_embeddings=True)
+            self.lm = transformers.OPTForCausalLM(config)
+
+    def forward(self, ids, last_only):
+        return self.lm(ids.unsqueeze(0)).logits[0]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--shape", default="gpt2", choices=SHAPES)
@@ -80,14 +125,24 @@ def main():
     ap.add_argument("--head", default="last", choices=["last", "all", "hf"])
     ap.add_argument("--mode", default="step", choices=["step", "forward"])
     ap.add_argument("--threads", type=int, default=0, help="torch.set_num_threads; 0 keeps the default")
-    ap.add_argument("--foreach", action="store_true", help="AdamW(foreach=True)")
+    ap.add_argument("--impl", default="hand", choices=["hand", "hf"], help="hand-written decoder or transformers' model")
+    ap.add_argument("--adamw", default="default", choices=["default", "foreach", "fused"],
+                    help="torch.optim.AdamW as is, with foreach=True or with fused=True")
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--probe", action="store_true", help="print torch's and transformers' versions and the --adamw variants")
     a = ap.parse_args()
+    if a.probe:
+        print(json.dumps({"torch": torch.__version__, "transformers": transformers_version(), "adamw": adamw_variants()}))
+        return
+    if a.adamw not in adamw_variants():
+        ap.error(f"--adamw {a.adamw} needs torch >= {'.'.join(map(str, FUSED_SINCE))} on the CPU, this is {torch.__version__}")
+    if a.impl == "hf" and a.head != "hf":
+        ap.error("--impl hf computes the logits at every position and the loss at the last: use --head hf")
     if a.threads:
         torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    model = Decoder(a.shape, a.k, a.tokens)
+    model = Decoder(a.shape, a.k, a.tokens) if a.impl == "hand" else HfDecoder(a.shape, a.k)
     vocab = SHAPES[a.shape][0]
     ids = torch.randint(vocab, (a.tokens + 1,))
     inp = ids[:-1]
@@ -100,7 +155,8 @@ def main():
                 model(inp, True)
                 times.append(time.perf_counter() - start)
     else:
-        opt = torch.optim.AdamW(model.parameters(), lr=1e-5, weight_decay=0.01, foreach=a.foreach)
+        variant = {"default": {}, "foreach": {"foreach": True}, "fused": {"fused": True}}[a.adamw]
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-5, weight_decay=0.01, **variant)
         targets = ids[1:] if a.head == "all" else ids[-1:]
         for i in range(a.warmup + a.reps):
             start = time.perf_counter()
@@ -113,9 +169,10 @@ def main():
             opt.zero_grad(set_to_none=True)
             times.append(time.perf_counter() - start)
     ms = [1000 * t for t in times[a.warmup:]]
-    print(json.dumps({"shape": a.shape, "k": a.k, "tokens": a.tokens, "head": a.head, "mode": a.mode,
-                      "threads": torch.get_num_threads(), "foreach": a.foreach, "median_ms": statistics.median(ms),
-                      "ms": [round(m, 2) for m in ms]}))
+    print(json.dumps({"shape": a.shape, "k": a.k, "tokens": a.tokens, "head": a.head, "mode": a.mode, "impl": a.impl,
+                      "threads": torch.get_num_threads(), "adamw": a.adamw, "torch": torch.__version__,
+                      "transformers": transformers_version() if a.impl == "hf" else None,
+                      "median_ms": statistics.median(ms), "ms": [round(m, 2) for m in ms]}))
 
 
 if __name__ == "__main__":

@@ -623,6 +623,7 @@ final class DeviceKernels {
         if (i < ints[i0]) {
             float beta1 = fl[f0 + 1], beta2 = fl[f0 + 2];
             float grad = g[ints[i0 + 2] + i];
+            g[ints[i0 + 2] + i] = 0f;
             int mo = ints[i0 + 3] + i, vo = ints[i0 + 4] + i, po = ints[i0 + 1] + i;
             float mi = beta1 * m[mo] + (1f - beta1) * grad;
             float vi = beta2 * v[vo] + (1f - beta2) * grad * grad;

@@ -523,6 +523,7 @@ public final class CpuKernels implements Kernels {
         float stepSize = lr / correction1, decay = 1f - lr * weightDecay;
         float keep1 = 1 - beta1, keep2 = 1 - beta2;
         int chunk = 1 << 14;
+        FloatVector zero = FloatVector.zero(F);
         Parallel.forEach((N + chunk - 1) / chunk, 8L * chunk, c -> {
             int i = c * chunk, end = Math.min(N, i + chunk);
             // The same operations in the same order as the scalar tail (no fused multiply-add), so a
@@ -530,6 +531,7 @@ public final class CpuKernels implements Kernels {
             // parameter to what memory traffic allows.
             for (int bound = i + F.loopBound(end - i); i < bound; i += F.length()) {
                 FloatVector grad = FloatVector.fromArray(F, g, go + i);
+                zero.intoArray(g, go + i);
                 FloatVector mi = FloatVector.fromArray(F, md, mo + i).mul(beta1).add(grad.mul(keep1));
                 FloatVector vi = FloatVector.fromArray(F, vd, vo + i).mul(beta2).add(grad.mul(keep2).mul(grad));
                 mi.intoArray(md, mo + i);
@@ -539,6 +541,7 @@ public final class CpuKernels implements Kernels {
             }
             for (; i < end; i++) {
                 float grad = g[go + i];
+                g[go + i] = 0f;
                 float mi = beta1 * md[mo + i] + keep1 * grad;
                 float vi = beta2 * vd[vo + i] + keep2 * grad * grad;
                 md[mo + i] = mi;

@@ -107,7 +107,11 @@ public interface Kernels {
     /** dlogits = (probs - onehot(target)) / n, overwritten. */
     void crossEntropyBackward(Slice dlogits, Slice probs, int[] targets, int[] candidates, int n, int V);
 
-    /** One AdamW step (PyTorch semantics: decoupled weight decay, bias correction); step counts from 1. */
+    /**
+     * One AdamW step (PyTorch semantics: decoupled weight decay, bias correction); step counts from 1.
+     * It consumes the gradient: grads is left zero, so the next backward needs no zeroing pass of its
+     * own (what torch's zero_grad(set_to_none=True) saves).
+     */
     void adamw(Slice params, Slice grads, Slice m, Slice v, int N, float lr, float beta1, float beta2, float eps,
                float weightDecay, int step);
 }

@@ -25,6 +25,8 @@ public final class Model {
     private final Slice ropeCos, ropeSin;
 
     private boolean training;
+    /** Nothing has written the gradients since they were last zeroed (allocation, zeroGrad, or AdamW consuming them). */
+    private boolean gradsZero = true;
     private long dropoutSeed, dropoutCalls;
 
     // What the last forward pass computed, for the head, the loss and backward.
@@ -277,6 +279,7 @@ public final class Model {
     public void backward() {
         if (grads == null) throw new IllegalStateException("model was loaded without gradients");
         if (lossTargets == null) throw new IllegalStateException("backward needs a loss first");
+        gradsZero = false;
         int C = config.hidden(), P = config.embedDim();
         Slice dFinal = a.dOut;
         k.zero(dFinal, T * P);
@@ -406,8 +409,16 @@ public final class Model {
         }
     }
 
+    /** Zeroes the gradients, unless they are zero already (an AdamW step consumes them). */
     public void zeroGrad() {
+        if (gradsZero) return;
         k.zero(grads.all, grads.all.length());
+        gradsZero = true;
+    }
+
+    /** Tells the model that its gradients were zeroed outside zeroGrad (by the optimiser's kernel). */
+    public void gradientsZeroed() {
+        gradsZero = true;
     }
 
     /** Number of parameters held (the first-k model plus any classification head). */

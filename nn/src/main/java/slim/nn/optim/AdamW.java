@@ -39,6 +39,9 @@ public final class AdamW {
         int n = p.length() - frozen;
         model.kernels().adamw(p.sub(frozen, n), g.sub(frozen, n), m.sub(frozen, n), v.sub(frozen, n), n, lr, beta1,
                 beta2, eps, weightDecay, step);
+        // The kernel zeroed the gradients it consumed; the frozen ones were computed all the same.
+        if (frozen > 0) model.kernels().zero(g, frozen);
+        model.gradientsZeroed();
     }
 
     /**

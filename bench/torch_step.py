@@ -10,6 +10,7 @@ Prints one JSON line: the median milliseconds of the measured repetitions.
   python3 bench/torch_step.py --shape gpt2 --k 12 --tokens 139 --head last --threads 2 --adamw fused
   python3 bench/torch_step.py --shape gpt2 --k 12 --tokens 139 --impl hf --head hf
   python3 bench/torch_step.py --probe   # versions and the --adamw variants this torch supports
+  python3 bench/torch_step.py --k 12 --tokens 139 --threads 2 --adamw fused --profile   # + where the time goes
 
 --head last: head and loss at the last position (the study's step); all: head and loss at every
 position (a causal-LM step); hf: head at every position, loss at the last (what a Hugging Face
@@ -21,6 +22,7 @@ import json
 import math
 import os
 import statistics
+import sys
 import time
 
 import torch
@@ -130,6 +132,7 @@ def main():
                     help="torch.optim.AdamW as is, with foreach=True or with fused=True")
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--profile", action="store_true", help="after timing, profile --reps more steps and print the top operators (stderr)")
     ap.add_argument("--probe", action="store_true", help="print torch's and transformers' versions and the --adamw variants")
     a = ap.parse_args()
     if a.probe:
@@ -158,16 +161,25 @@ def main():
         variant = {"default": {}, "foreach": {"foreach": True}, "fused": {"fused": True}}[a.adamw]
         opt = torch.optim.AdamW(model.parameters(), lr=1e-5, weight_decay=0.01, **variant)
         targets = ids[1:] if a.head == "all" else ids[-1:]
-        for i in range(a.warmup + a.reps):
-            start = time.perf_counter()
+
+        def step():
             logits = model(inp, a.head == "last")
             if a.head == "hf":
                 logits = logits[-1:]
-            loss = F.cross_entropy(logits, targets)
-            loss.backward()
+            F.cross_entropy(logits, targets).backward()
             opt.step()
             opt.zero_grad(set_to_none=True)
+
+        for i in range(a.warmup + a.reps):
+            start = time.perf_counter()
+            step()
             times.append(time.perf_counter() - start)
+        if a.profile:  # where the time goes, beside slim.bench.StepProfile's table (not part of the timing)
+            with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+                for i in range(a.reps):
+                    step()
+            print(f"per-operator CPU time over {a.reps} steps:", file=sys.stderr)
+            print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15), file=sys.stderr)
     ms = [1000 * t for t in times[a.warmup:]]
     print(json.dumps({"shape": a.shape, "k": a.k, "tokens": a.tokens, "head": a.head, "mode": a.mode, "impl": a.impl,
                       "threads": torch.get_num_threads(), "adamw": a.adamw, "torch": torch.__version__,

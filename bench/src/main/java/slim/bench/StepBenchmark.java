@@ -19,7 +19,8 @@ import slim.nn.optim.AdamW;
 /**
  * One training step of a first-k model, as fine-tuning runs it: forward over a prompt of `tokens`
  * tokens, the LM head and cross-entropy over the whole vocabulary, backward, AdamW over every
- * parameter (embeddings included), and zeroing the gradients for the next step.
+ * parameter (embeddings included), which leaves the gradients zero for the next step (zeroGrad
+ * then has nothing to do, as in the Trainer).
  *
  * <p>head=last is the study's step (the label is read at the last position only); head=all is a
  * causal-LM step (the head and loss at every position), the work PyTorch/Hugging Face do by default.

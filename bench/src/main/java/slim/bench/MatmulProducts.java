@@ -11,9 +11,13 @@ import slim.nn.kernels.Matmul;
  * interleaved, so load on a shared machine falls on all of them alike; medians of `reps` calls.
  *
  * <p>{@code java --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar slim.bench.MatmulProducts 128 768 3072 40}
- * (T, C, OC, reps); -Dslim.threads=1 measures one core.
+ * (T, C, OC, reps); -Dslim.threads=1 measures one core; -Dslim.coldCaches=true makes every product
+ * fetch its operands from memory, as the layers' products do inside a training step.
  */
 public final class MatmulProducts {
+    /** -Dslim.coldCaches=true: 64 MiB overwritten before every product (this machine's L3 is 32 MiB). */
+    private static final float[] EVICT = Boolean.getBoolean("slim.coldCaches") ? new float[16 << 20] : null;
+
     public static void main(String[] args) {
         int T = Integer.parseInt(args[0]), C = Integer.parseInt(args[1]), OC = Integer.parseInt(args[2]);
         int reps = Integer.parseInt(args[3]);
@@ -22,24 +26,34 @@ public final class MatmulProducts {
         float[] out = new float[T * OC], dinp = new float[T * C], dw = new float[OC * C];
         long[] forward = new long[reps], weight = new long[reps], input = new long[reps];
         for (int i = 0; i < reps; i++) {
+            evict(i);
             long t0 = System.nanoTime();
             Matmul.forward(out, 0, inp, 0, w, 0, null, 0, T, C, OC);
             long t1 = System.nanoTime();
-            Matmul.backward(null, 0, dw, 0, null, 0, dout, 0, inp, 0, w, 0, T, C, OC);
+            evict(i);
             long t2 = System.nanoTime();
-            Matmul.backward(dinp, 0, dw, 0, null, 0, dout, 0, inp, 0, w, 0, T, C, OC);
+            Matmul.backward(null, 0, dw, 0, null, 0, dout, 0, inp, 0, w, 0, T, C, OC);
             long t3 = System.nanoTime();
+            evict(i);
+            long t4 = System.nanoTime();
+            Matmul.backward(dinp, 0, dw, 0, null, 0, dout, 0, inp, 0, w, 0, T, C, OC);
+            long t5 = System.nanoTime();
             forward[i] = t1 - t0;
-            weight[i] = t2 - t1;
-            input[i] = (t3 - t2) - (t2 - t1);
+            weight[i] = t3 - t2;
+            input[i] = (t5 - t4) - (t3 - t2);
             if (i % 10 == 9) { // keep the accumulated gradients from growing without bound
                 Arrays.fill(dw, 0f);
                 Arrays.fill(dinp, 0f);
             }
         }
         double flop = 2.0 * T * C * OC;
-        System.out.printf("T=%d %dx%d: forward %.0f, input gradient %.0f, weight gradient %.0f GFLOP/s%n",
-                T, C, OC, flop / median(forward), flop / median(input), flop / median(weight));
+        System.out.printf("T=%d %dx%d%s: forward %.0f, input gradient %.0f, weight gradient %.0f GFLOP/s%n",
+                T, C, OC, EVICT == null ? "" : " (cold caches)", flop / median(forward), flop / median(input), flop / median(weight));
+    }
+
+    /** Writes over twice the L3 before each product, so its operands come from memory as inside a step. */
+    private static void evict(int value) {
+        if (EVICT != null) Arrays.fill(EVICT, value);
     }
 
     private static double median(long[] x) {

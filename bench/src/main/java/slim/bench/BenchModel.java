@@ -1,5 +1,6 @@
 package slim.bench;
 
+import slim.nn.kernels.Kernels;
 import slim.nn.model.Model;
 
 /**
@@ -18,9 +19,9 @@ final class BenchModel {
         this.tokens = tokens;
     }
 
-    /** headRows: positions the LM head runs at; trainable: whether gradients and activations for backward are held. */
-    static BenchModel of(String shape, int k, int tokens, int headRows, boolean trainable) {
+    /** headRows: positions the LM head runs at; trainable: whether gradients and activations for backward are held; kernels: what runs it. */
+    static BenchModel of(String shape, int k, int tokens, int headRows, boolean trainable, Kernels kernels) {
         Shapes s = Shapes.parse(shape);
-        return new BenchModel(s.model(k, tokens, headRows, trainable), s.tokens(tokens + 1, 7), tokens);
+        return new BenchModel(s.model(k, tokens, headRows, trainable, kernels), s.tokens(tokens + 1, 7), tokens);
     }
 }

@@ -13,6 +13,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
+import slim.nn.kernels.CpuKernels;
 
 /**
  * Forward latency of a first-k model (no gradients held) over a prompt of `tokens` tokens, with the
@@ -40,7 +41,7 @@ public class ForwardBenchmark {
 
     @Setup(Level.Trial)
     public void setup() {
-        bench = BenchModel.of(shape, k, tokens, 1, false);
+        bench = BenchModel.of(shape, k, tokens, 1, false, new CpuKernels());
         last = new int[] {tokens - 1};
     }
 

@@ -5,7 +5,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
-import slim.nn.kernels.CpuKernels;
 import slim.nn.kernels.Kernels;
 import slim.nn.model.Model;
 import slim.nn.model.ModelConfig;
@@ -62,13 +61,8 @@ public enum Shapes {
 
     /**
      * The first k layers with random weights (uniform with the std 0.02 of initialisation; norm
-     * weights at 1), and an LM head evaluated at up to maxHeadRows positions.
+     * weights at 1), and an LM head evaluated at up to maxHeadRows positions, running on the given kernels.
      */
-    public Model model(int k, int maxTokens, int maxHeadRows, boolean trainable) {
-        return model(k, maxTokens, maxHeadRows, trainable, new CpuKernels());
-    }
-
-    /** The same model running on the given kernels (StepProfile wraps them in a timer). */
     public Model model(int k, int maxTokens, int maxHeadRows, boolean trainable, Kernels kernels) {
         ParamLayout layout = new ParamLayout(config(), k, 0, "");
         float[] block = new float[layout.size()];

@@ -13,19 +13,12 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
-import slim.nn.model.Model;
-import slim.nn.optim.AdamW;
+import slim.nn.kernels.CpuKernels;
 
 /**
- * One training step of a first-k model, as fine-tuning runs it: forward over a prompt of `tokens`
- * tokens, the LM head and cross-entropy over the whole vocabulary, backward, AdamW over every
- * parameter (embeddings included), which leaves the gradients zero for the next step (zeroGrad
- * then has nothing to do, as in the Trainer).
- *
- * <p>head=last is the study's step (the label is read at the last position only); head=all is a
- * causal-LM step (the head and loss at every position), the work PyTorch/Hugging Face do by default.
- * The default tokens are the median prompt lengths of the four tasks (PromptLengths): sst2 61,
- * trec 131, emocontext 139, agnews 317.
+ * The training step of {@link TrainingStep} against kept layers k, prompt length and head (last: the
+ * study's step; all: a causal-LM step). The default tokens are the median prompt lengths of the four
+ * tasks (PromptLengths): sst2 61, trec 131, emocontext 139, agnews 317.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -47,38 +40,15 @@ public class StepBenchmark {
     @Param({"last"})
     public String head;
 
-    private Model model;
-    private AdamW optimizer;
-    private int[] ids, rows, targets;
+    private TrainingStep step;
 
     @Setup(Level.Trial)
     public void setup() {
-        boolean all = switch (head) {
-            case "last" -> false;
-            case "all" -> true;
-            default -> throw new IllegalArgumentException("head must be last or all, not " + head);
-        };
-        int n = all ? tokens : 1;
-        BenchModel bench = BenchModel.of(shape, k, tokens, n, true);
-        model = bench.model;
-        ids = bench.ids;
-        optimizer = AdamW.withDefaults(model, 1e-5f);
-        rows = new int[n];
-        targets = new int[n];
-        for (int i = 0; i < n; i++) {
-            rows[i] = all ? i : tokens - 1;
-            targets[i] = ids[rows[i] + 1];
-        }
+        step = new TrainingStep(shape, k, tokens, head, new CpuKernels());
     }
 
     @Benchmark
     public float trainStep() {
-        model.forward(ids, tokens);
-        model.lmLogits(rows, rows.length);
-        float loss = model.loss(targets, null);
-        model.backward();
-        optimizer.step();
-        model.zeroGrad();
-        return loss;
+        return step.run();
     }
 }

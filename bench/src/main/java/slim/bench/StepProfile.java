@@ -6,11 +6,9 @@ import java.util.Map;
 import java.util.TreeMap;
 import slim.nn.kernels.CpuKernels;
 import slim.nn.kernels.Kernels;
-import slim.nn.model.Model;
-import slim.nn.optim.AdamW;
 
 /**
- * Where a training step spends its time: the StepBenchmark step with every kernel call timed
+ * Where a training step spends its time: the TrainingStep that StepBenchmark times, with every kernel call timed
  * (wall time, summed per kernel over a step; matrix products apart per shape, since the layers'
  * products and the LM head behave differently). Prints milliseconds per step and shares.
  *
@@ -21,7 +19,6 @@ public final class StepProfile {
     public static void main(String[] args) {
         Shapes shape = Shapes.parse(args[0]);
         int k = Integer.parseInt(args[1]), tokens = Integer.parseInt(args[2]);
-        boolean all = args[3].equals("all");
         int steps = Integer.parseInt(args[4]);
         Map<String, long[]> nanos = new TreeMap<>();
         Kernels cpu = new CpuKernels();
@@ -39,24 +36,12 @@ public final class StepProfile {
                     nanos.computeIfAbsent(key, x -> new long[1])[0] += System.nanoTime() - start;
                     return result;
                 });
-        int n = all ? tokens : 1;
-        Model model = shape.model(k, tokens, n, true, timed);
-        int[] ids = shape.tokens(tokens + 1, 7), rows = new int[n], targets = new int[n];
-        for (int i = 0; i < n; i++) {
-            rows[i] = all ? i : tokens - 1;
-            targets[i] = ids[rows[i] + 1];
-        }
-        AdamW optimizer = AdamW.withDefaults(model, 1e-5f);
+        TrainingStep step = new TrainingStep(args[0], k, tokens, args[3], timed);
         long total = 0;
         for (int s = -2; s < steps; s++) {
             if (s == 0) nanos.clear();
             long start = System.nanoTime();
-            model.forward(ids, tokens);
-            model.lmLogits(rows, n);
-            model.loss(targets, null);
-            model.backward();
-            optimizer.step();
-            model.zeroGrad();
+            step.run();
             if (s >= 0) total += System.nanoTime() - start;
         }
         long stepNanos = total;

@@ -1,0 +1,52 @@
+package slim.bench;
+
+import slim.nn.kernels.Kernels;
+import slim.nn.model.Model;
+import slim.nn.optim.AdamW;
+
+/**
+ * One training step of a first-k model, as fine-tuning runs it: forward over a prompt of `tokens`
+ * tokens, the LM head and cross-entropy over the whole vocabulary, backward, AdamW over every
+ * parameter (embeddings included), which leaves the gradients zero for the next step (zeroGrad
+ * then has nothing to do, as in the Trainer). What StepBenchmark times and StepProfile dissects.
+ *
+ * <p>head "last" is the study's step (the label is read at the last position only); "all" is a
+ * causal-LM step (the head and loss at every position), the work PyTorch/Hugging Face do by default.
+ */
+final class TrainingStep {
+    private final Model model;
+    private final AdamW optimizer;
+    private final int[] ids, rows, targets;
+    private final int tokens;
+
+    TrainingStep(String shape, int k, int tokens, String head, Kernels kernels) {
+        boolean all = switch (head) {
+            case "last" -> false;
+            case "all" -> true;
+            default -> throw new IllegalArgumentException("head must be last or all, not " + head);
+        };
+        int n = all ? tokens : 1;
+        BenchModel bench = BenchModel.of(shape, k, tokens, n, true, kernels);
+        this.model = bench.model;
+        this.ids = bench.ids;
+        this.tokens = tokens;
+        this.optimizer = AdamW.withDefaults(model, 1e-5f);
+        this.rows = new int[n];
+        this.targets = new int[n];
+        for (int i = 0; i < n; i++) {
+            rows[i] = all ? i : tokens - 1;
+            targets[i] = ids[rows[i] + 1];
+        }
+    }
+
+    /** Runs the step; returns its loss. */
+    float run() {
+        model.forward(ids, tokens);
+        model.lmLogits(rows, rows.length);
+        float loss = model.loss(targets, null);
+        model.backward();
+        optimizer.step();
+        model.zeroGrad();
+        return loss;
+    }
+}

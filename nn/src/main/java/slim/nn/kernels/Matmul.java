@@ -11,11 +11,12 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Each product runs as register tiles (4×4 vectors forward, 6×4 for the two backward products):
  * 16 or 24 accumulators live in registers while the loop streams the shared dimension, so every
  * vector loaded feeds four to six multiply-adds. The 6×4 tiles are sized for AVX-512's 32 vector
- * registers (with AVX2's 16 they would spill). Tiles are grouped so that what they reuse stays in
- * cache (a few weight rows in L1, a band of input rows in L2). Forward takes dot products of rows
- * (inp and w are both contiguous along C); the two
- * backward products broadcast a scalar of dout against contiguous rows, so nothing is transposed.
- * Rows and columns that do not fill a tile go through the plain dot/axpy loops.
+ * registers (with AVX2's 16 they would spill). Forward takes dot products of rows (inp and w are
+ * both contiguous along C), grouped so that a few weight rows stay in L1 and a band of input rows
+ * in L2. The two backward products share one tile that broadcasts a scalar of dout against a row
+ * of a packed band (w for the input gradient, inp for the weight gradient, copied contiguous per
+ * task; the weight gradient also reads dout transposed per tile of 6 columns). Rows and columns
+ * that do not fill a tile go through the plain dot/axpy loops.
  */
 public final class Matmul {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;

@@ -17,7 +17,7 @@ public final class Model {
 
     private final ModelConfig config;
     private final ParamLayout layout;
-    private final Kernels k;
+    private final Kernels kernels;
     private final Weights params, grads;
     private final Activations a;
     private final Pooling pooling;
@@ -46,7 +46,7 @@ public final class Model {
                  Pooling pooling, boolean trainable) {
         this.config = layout.config();
         this.layout = layout;
-        this.k = kernels;
+        this.kernels = kernels;
         this.pooling = pooling;
         int limit = config.maxPositions();
         if (maxTokens < 1 || maxTokens > limit) {
@@ -94,7 +94,7 @@ public final class Model {
     }
 
     public Kernels kernels() {
-        return k;
+        return kernels;
     }
 
     public int maxTokens() {
@@ -124,16 +124,16 @@ public final class Model {
         this.T = T;
         int C = config.hidden(), P = config.embedDim();
         if (config.projects()) {
-            k.embeddingForward(a.tokenEmb, params.wte, ids, T, P, false);
-            k.matmulForward(a.x0, a.tokenEmb, params.projectIn, null, T, P, C);
+            kernels.embeddingForward(a.tokenEmb, params.wte, ids, T, P, false);
+            kernels.matmulForward(a.x0, a.tokenEmb, params.projectIn, null, T, P, C);
         } else {
-            k.embeddingForward(a.x0, params.wte, ids, T, C, false);
+            kernels.embeddingForward(a.x0, params.wte, ids, T, C, false);
         }
-        if (params.wpe != null) k.embeddingForward(a.x0, params.wpe, positions, T, C, true);
-        if (params.wtt != null) k.embeddingForward(a.x0, params.wtt, tokenTypes, T, C, true);
+        if (params.wpe != null) kernels.embeddingForward(a.x0, params.wpe, positions, T, C, true);
+        if (params.wtt != null) kernels.embeddingForward(a.x0, params.wtt, tokenTypes, T, C, true);
         Slice h = a.x0;
         if (a.embNorm != null) {
-            k.layerNormForward(a.embNorm, a.embMean, a.embRstd, a.x0, params.embNormW, params.embNormB, T, C,
+            kernels.layerNormForward(a.embNorm, a.embMean, a.embRstd, a.x0, params.embNormW, params.embNormB, T, C,
                     config.normEps());
             h = a.embNorm;
         }
@@ -144,7 +144,7 @@ public final class Model {
             h = a.finalNorm;
         }
         if (config.projects()) {
-            k.matmulForward(a.out, h, params.projectOut, null, T, C, P);
+            kernels.matmulForward(a.out, h, params.projectOut, null, T, C, P);
         }
         headRows = null;
     }
@@ -159,14 +159,14 @@ public final class Model {
             norm(s.norm1, s.mean1, s.rstd1, in, p.norm1W(), p.norm1B());
             attnIn = s.norm1;
         }
-        k.matmulForward(s.qkv, attnIn, p.qkvW(), p.qkvB(), T, C, config.qkvDim());
-        if (ropeCos != null) k.ropeForward(s.qkv, ropeCos, ropeSin, T, H, KV, D);
+        kernels.matmulForward(s.qkv, attnIn, p.qkvW(), p.qkvB(), T, C, config.qkvDim());
+        if (ropeCos != null) kernels.ropeForward(s.qkv, ropeCos, ropeSin, T, H, KV, D);
         Slice attDrop = training ? s.attDrop : null;
-        if (attDrop != null) k.dropoutMask(attDrop, H * T * T, config.attentionDropout(), nextDropoutSeed());
-        k.attentionForward(s.attY, s.att, s.qkv, attDrop, T, H, KV, D, config.family().isDecoder());
-        k.matmulForward(s.attnProj, s.attY, p.attnOutW(), p.attnOutB(), T, config.attentionDim(), C);
+        if (attDrop != null) kernels.dropoutMask(attDrop, H * T * T, config.attentionDropout(), nextDropoutSeed());
+        kernels.attentionForward(s.attY, s.att, s.qkv, attDrop, T, H, KV, D, config.family().isDecoder());
+        kernels.matmulForward(s.attnProj, s.attY, p.attnOutW(), p.attnOutB(), T, config.attentionDim(), C);
         dropout(s.attnProj, s.attnDrop, config.residualDropout(), T * C);
-        k.add(s.res1, in, s.attnProj, T * C);
+        kernels.add(s.res1, in, s.attnProj, T * C);
         Slice mlpIn;
         if (pre) {
             norm(s.norm2, s.mean2, s.rstd2, s.res1, p.norm2W(), p.norm2B());
@@ -175,15 +175,15 @@ public final class Model {
             norm(s.norm1, s.mean1, s.rstd1, s.res1, p.norm1W(), p.norm1B());
             mlpIn = s.norm1;
         }
-        k.matmulForward(s.fc, mlpIn, p.fcW(), p.fcB(), T, C, config.mlpInDim());
+        kernels.matmulForward(s.fc, mlpIn, p.fcW(), p.fcB(), T, C, config.mlpInDim());
         if (config.gatedMlp()) {
-            k.swigluForward(s.act, s.fc, T, config.intermediate());
+            kernels.swigluForward(s.act, s.fc, T, config.intermediate());
         } else {
-            k.activationForward(config.activation(), s.act, s.fc, T * config.intermediate());
+            kernels.activationForward(config.activation(), s.act, s.fc, T * config.intermediate());
         }
-        k.matmulForward(s.mlpProj, s.act, p.projW(), p.projB(), T, config.intermediate(), C);
+        kernels.matmulForward(s.mlpProj, s.act, p.projW(), p.projB(), T, config.intermediate(), C);
         dropout(s.mlpProj, s.mlpDrop, config.residualDropout(), T * C);
-        k.add(s.res2, pre ? s.res1 : s.norm1, s.mlpProj, T * C);
+        kernels.add(s.res2, pre ? s.res1 : s.norm1, s.mlpProj, T * C);
         if (pre) return s.res2;
         norm(s.norm2, s.mean2, s.rstd2, s.res2, p.norm2W(), p.norm2B());
         return s.norm2;
@@ -191,16 +191,16 @@ public final class Model {
 
     private void norm(Slice out, Slice mean, Slice rstd, Slice in, Slice w, Slice b) {
         if (config.rmsNorm()) {
-            k.rmsNormForward(out, rstd, in, w, T, config.hidden(), config.normEps());
+            kernels.rmsNormForward(out, rstd, in, w, T, config.hidden(), config.normEps());
         } else {
-            k.layerNormForward(out, mean, rstd, in, w, b, T, config.hidden(), config.normEps());
+            kernels.layerNormForward(out, mean, rstd, in, w, b, T, config.hidden(), config.normEps());
         }
     }
 
     private void dropout(Slice x, Slice mask, float p, int n) {
         if (training && mask != null) {
-            k.dropoutMask(mask, n, p, nextDropoutSeed());
-            k.multiply(x, mask, n);
+            kernels.dropoutMask(mask, n, p, nextDropoutSeed());
+            kernels.multiply(x, mask, n);
         }
     }
 
@@ -233,12 +233,12 @@ public final class Model {
         for (int i = 0; i < n; i++) {
             if (rows[i] < 0 || rows[i] >= T) throw new IllegalArgumentException("head position " + rows[i] + " outside 0.." + (T - 1));
         }
-        k.gatherRows(a.headIn, hidden(), rows, n, P);
-        k.matmulForward(a.logits, a.headIn, params.lmHead, null, n, P, V);
+        kernels.gatherRows(a.headIn, hidden(), rows, n, P);
+        kernels.matmulForward(a.logits, a.headIn, params.lmHead, null, n, P, V);
         headRows = rows;
         headCount = n;
         classHead = false;
-        k.read(a.logits);
+        kernels.read(a.logits);
         return a.logits;
     }
 
@@ -247,15 +247,15 @@ public final class Model {
         int L = layout.numLabels(), P = config.embedDim();
         if (L == 0) throw new IllegalStateException("model was loaded without a classification head");
         switch (pooling) {
-            case LAST -> k.copy(a.pooled, hidden().sub((T - 1) * P, P), P);
-            case FIRST -> k.copy(a.pooled, hidden(), P);
-            case MEAN -> k.meanRowsForward(a.pooled, hidden(), T, P);
+            case LAST -> kernels.copy(a.pooled, hidden().sub((T - 1) * P, P), P);
+            case FIRST -> kernels.copy(a.pooled, hidden(), P);
+            case MEAN -> kernels.meanRowsForward(a.pooled, hidden(), T, P);
         }
-        k.matmulForward(a.classLogits, a.pooled, params.score, null, 1, P, L);
+        kernels.matmulForward(a.classLogits, a.pooled, params.score, null, 1, P, L);
         classHead = true;
         headCount = 1;
         headRows = null;
-        k.read(a.classLogits);
+        kernels.read(a.classLogits);
         return a.classLogits;
     }
 
@@ -267,10 +267,10 @@ public final class Model {
         lossTargets = targets;
         lossCandidates = candidates;
         if (classHead) {
-            return k.crossEntropyForward(a.classProbs, a.classLogits, targets, candidates, 1, layout.numLabels());
+            return kernels.crossEntropyForward(a.classProbs, a.classLogits, targets, candidates, 1, layout.numLabels());
         }
         if (headRows == null) throw new IllegalStateException("no head was computed since the last forward pass");
-        return k.crossEntropyForward(a.probs, a.logits, targets, candidates, headCount, config.vocab());
+        return kernels.crossEntropyForward(a.probs, a.logits, targets, candidates, headCount, config.vocab());
     }
 
     // ------------------------------------------------------------------ backward
@@ -282,58 +282,58 @@ public final class Model {
         gradsZero = false;
         int C = config.hidden(), P = config.embedDim();
         Slice dFinal = a.dOut;
-        k.zero(dFinal, T * P);
+        kernels.zero(dFinal, T * P);
         if (classHead) {
             int L = layout.numLabels();
-            k.crossEntropyBackward(a.dClassLogits, a.classProbs, lossTargets, lossCandidates, 1, L);
-            k.zero(a.dPooled, P);
-            k.matmulBackward(a.dPooled, grads.score, null, a.dClassLogits, a.pooled, params.score, 1, P, L);
+            kernels.crossEntropyBackward(a.dClassLogits, a.classProbs, lossTargets, lossCandidates, 1, L);
+            kernels.zero(a.dPooled, P);
+            kernels.matmulBackward(a.dPooled, grads.score, null, a.dClassLogits, a.pooled, params.score, 1, P, L);
             switch (pooling) {
-                case LAST -> k.copy(dFinal.sub((T - 1) * P, P), a.dPooled, P);
-                case FIRST -> k.copy(dFinal, a.dPooled, P);
-                case MEAN -> k.meanRowsBackward(dFinal, a.dPooled, T, P);
+                case LAST -> kernels.copy(dFinal.sub((T - 1) * P, P), a.dPooled, P);
+                case FIRST -> kernels.copy(dFinal, a.dPooled, P);
+                case MEAN -> kernels.meanRowsBackward(dFinal, a.dPooled, T, P);
             }
         } else {
             int V = config.vocab();
-            k.crossEntropyBackward(a.dLogits, a.probs, lossTargets, lossCandidates, headCount, V);
-            k.zero(a.dHeadIn, headCount * P);
-            k.matmulBackward(a.dHeadIn, grads.lmHead, null, a.dLogits, a.headIn, params.lmHead, headCount, P, V);
-            k.scatterAddRows(dFinal, a.dHeadIn, headRows, headCount, P);
+            kernels.crossEntropyBackward(a.dLogits, a.probs, lossTargets, lossCandidates, headCount, V);
+            kernels.zero(a.dHeadIn, headCount * P);
+            kernels.matmulBackward(a.dHeadIn, grads.lmHead, null, a.dLogits, a.headIn, params.lmHead, headCount, P, V);
+            kernels.scatterAddRows(dFinal, a.dHeadIn, headRows, headCount, P);
         }
         // final projection and norm
         Slice dNormOut = dFinal;
         if (config.projects()) {
             dNormOut = a.dFinalNorm;
-            k.zero(dNormOut, T * C);
-            k.matmulBackward(dNormOut, grads.projectOut, null, dFinal, a.finalNorm != null ? a.finalNorm : outputOfBlocks(),
+            kernels.zero(dNormOut, T * C);
+            kernels.matmulBackward(dNormOut, grads.projectOut, null, dFinal, a.finalNorm != null ? a.finalNorm : outputOfBlocks(),
                     params.projectOut, T, C, P);
         }
         Slice dh = a.dHidden;
         if (a.finalNorm != null) {
-            k.zero(dh, T * C);
+            kernels.zero(dh, T * C);
             normBackward(dh, grads.finalNormW, grads.finalNormB, dNormOut, outputOfBlocks(), params.finalNormW,
                     a.finalMean, a.finalRstd);
         } else {
-            k.copy(dh, dNormOut, T * C);
+            kernels.copy(dh, dNormOut, T * C);
         }
         for (int l = a.layers.length - 1; l >= 0; l--) blockBackward(l, dh);
         // embeddings
-        if (a.x0Drop != null && training) k.multiply(dh, a.x0Drop, T * C);
+        if (a.x0Drop != null && training) kernels.multiply(dh, a.x0Drop, T * C);
         Slice dx0 = dh;
         if (a.embNorm != null) {
             dx0 = a.dRes;
-            k.zero(dx0, T * C);
-            k.layerNormBackward(dx0, grads.embNormW, grads.embNormB, dh, a.x0, params.embNormW, a.embMean,
+            kernels.zero(dx0, T * C);
+            kernels.layerNormBackward(dx0, grads.embNormW, grads.embNormB, dh, a.x0, params.embNormW, a.embMean,
                     a.embRstd, T, C);
         }
-        if (params.wpe != null) k.embeddingBackward(grads.wpe, dx0, positions, T, C);
-        if (params.wtt != null) k.embeddingBackward(grads.wtt, dx0, tokenTypes, T, C);
+        if (params.wpe != null) kernels.embeddingBackward(grads.wpe, dx0, positions, T, C);
+        if (params.wtt != null) kernels.embeddingBackward(grads.wtt, dx0, tokenTypes, T, C);
         if (config.projects()) {
-            k.zero(a.dTokenEmb, T * P);
-            k.matmulBackward(a.dTokenEmb, grads.projectIn, null, dx0, a.tokenEmb, params.projectIn, T, P, C);
-            k.embeddingBackward(grads.wte, a.dTokenEmb, tokens, T, P);
+            kernels.zero(a.dTokenEmb, T * P);
+            kernels.matmulBackward(a.dTokenEmb, grads.projectIn, null, dx0, a.tokenEmb, params.projectIn, T, P, C);
+            kernels.embeddingBackward(grads.wte, a.dTokenEmb, tokens, T, P);
         } else {
-            k.embeddingBackward(grads.wte, dx0, tokens, T, C);
+            kernels.embeddingBackward(grads.wte, dx0, tokens, T, C);
         }
     }
 
@@ -351,48 +351,48 @@ public final class Model {
             dRes2 = dh;
         } else {
             dRes2 = a.dRes;
-            k.zero(dRes2, TC);
+            kernels.zero(dRes2, TC);
             normBackward(dRes2, g.norm2W(), g.norm2B(), dh, s.res2, p.norm2W(), s.mean2, s.rstd2);
         }
         // MLP
         Slice mlpIn = pre ? s.norm2 : s.norm1;
         Slice dMlpBase = pre ? a.dRes : a.dNorm; // gradient of res1 (pre) or norm1 (post)
-        k.copy(dMlpBase, dRes2, TC);
-        k.copy(a.dProj, dRes2, TC);
-        if (s.mlpDrop != null && training) k.multiply(a.dProj, s.mlpDrop, TC);
-        k.zero(a.dAct, T * I);
-        k.matmulBackward(a.dAct, g.projW(), g.projB(), a.dProj, s.act, p.projW(), T, I, C);
+        kernels.copy(dMlpBase, dRes2, TC);
+        kernels.copy(a.dProj, dRes2, TC);
+        if (s.mlpDrop != null && training) kernels.multiply(a.dProj, s.mlpDrop, TC);
+        kernels.zero(a.dAct, T * I);
+        kernels.matmulBackward(a.dAct, g.projW(), g.projB(), a.dProj, s.act, p.projW(), T, I, C);
         if (config.gatedMlp()) {
-            k.swigluBackward(a.dFc, s.fc, a.dAct, T, I);
+            kernels.swigluBackward(a.dFc, s.fc, a.dAct, T, I);
         } else {
-            k.zero(a.dFc, T * I);
-            k.activationBackward(config.activation(), a.dFc, s.fc, a.dAct, T * I);
+            kernels.zero(a.dFc, T * I);
+            kernels.activationBackward(config.activation(), a.dFc, s.fc, a.dAct, T * I);
         }
         if (pre) {
-            k.zero(a.dNorm, TC);
-            k.matmulBackward(a.dNorm, g.fcW(), g.fcB(), a.dFc, mlpIn, p.fcW(), T, C, config.mlpInDim());
+            kernels.zero(a.dNorm, TC);
+            kernels.matmulBackward(a.dNorm, g.fcW(), g.fcB(), a.dFc, mlpIn, p.fcW(), T, C, config.mlpInDim());
             normBackward(a.dRes, g.norm2W(), g.norm2B(), a.dNorm, s.res1, p.norm2W(), s.mean2, s.rstd2);
         } else {
-            k.matmulBackward(a.dNorm, g.fcW(), g.fcB(), a.dFc, mlpIn, p.fcW(), T, C, config.mlpInDim());
-            k.zero(a.dRes, TC);
+            kernels.matmulBackward(a.dNorm, g.fcW(), g.fcB(), a.dFc, mlpIn, p.fcW(), T, C, config.mlpInDim());
+            kernels.zero(a.dRes, TC);
             normBackward(a.dRes, g.norm1W(), g.norm1B(), a.dNorm, s.res1, p.norm1W(), s.mean1, s.rstd1);
         }
         // a.dRes now holds d(res1); attention
-        k.copy(a.dProj, a.dRes, TC);
-        if (s.attnDrop != null && training) k.multiply(a.dProj, s.attnDrop, TC);
-        k.zero(a.dAttY, T * config.attentionDim());
-        k.matmulBackward(a.dAttY, g.attnOutW(), g.attnOutB(), a.dProj, s.attY, p.attnOutW(), T, config.attentionDim(), C);
-        k.attentionBackward(a.dQkv, a.dAtt, a.dAttY, s.qkv, s.att, training ? s.attDrop : null, T, H, KV, D,
+        kernels.copy(a.dProj, a.dRes, TC);
+        if (s.attnDrop != null && training) kernels.multiply(a.dProj, s.attnDrop, TC);
+        kernels.zero(a.dAttY, T * config.attentionDim());
+        kernels.matmulBackward(a.dAttY, g.attnOutW(), g.attnOutB(), a.dProj, s.attY, p.attnOutW(), T, config.attentionDim(), C);
+        kernels.attentionBackward(a.dQkv, a.dAtt, a.dAttY, s.qkv, s.att, training ? s.attDrop : null, T, H, KV, D,
                 config.family().isDecoder());
-        if (ropeCos != null) k.ropeBackward(a.dQkv, ropeCos, ropeSin, T, H, KV, D);
+        if (ropeCos != null) kernels.ropeBackward(a.dQkv, ropeCos, ropeSin, T, H, KV, D);
         // d(input) = d(res1) through the residual, plus the attention branch
-        k.copy(dh, a.dRes, TC);
+        kernels.copy(dh, a.dRes, TC);
         if (pre) {
-            k.zero(a.dNorm, TC);
-            k.matmulBackward(a.dNorm, g.qkvW(), g.qkvB(), a.dQkv, s.norm1, p.qkvW(), T, C, config.qkvDim());
+            kernels.zero(a.dNorm, TC);
+            kernels.matmulBackward(a.dNorm, g.qkvW(), g.qkvB(), a.dQkv, s.norm1, p.qkvW(), T, C, config.qkvDim());
             normBackward(dh, g.norm1W(), g.norm1B(), a.dNorm, in, p.norm1W(), s.mean1, s.rstd1);
         } else {
-            k.matmulBackward(dh, g.qkvW(), g.qkvB(), a.dQkv, in, p.qkvW(), T, C, config.qkvDim());
+            kernels.matmulBackward(dh, g.qkvW(), g.qkvB(), a.dQkv, in, p.qkvW(), T, C, config.qkvDim());
         }
     }
 
@@ -403,16 +403,16 @@ public final class Model {
 
     private void normBackward(Slice dinp, Slice dw, Slice db, Slice dout, Slice inp, Slice w, Slice mean, Slice rstd) {
         if (config.rmsNorm()) {
-            k.rmsNormBackward(dinp, dw, dout, inp, w, rstd, T, config.hidden());
+            kernels.rmsNormBackward(dinp, dw, dout, inp, w, rstd, T, config.hidden());
         } else {
-            k.layerNormBackward(dinp, dw, db, dout, inp, w, mean, rstd, T, config.hidden());
+            kernels.layerNormBackward(dinp, dw, db, dout, inp, w, mean, rstd, T, config.hidden());
         }
     }
 
     /** Zeroes the gradients, unless they are zero already (an AdamW step consumes them). */
     public void zeroGrad() {
         if (gradsZero) return;
-        k.zero(grads.all, grads.all.length());
+        kernels.zero(grads.all, grads.all.length());
         gradsZero = true;
     }
 

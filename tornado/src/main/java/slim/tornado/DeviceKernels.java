@@ -375,7 +375,7 @@ final class DeviceKernels {
         return xf >= 0f ? e : -e;
     }
 
-    /** ints: N, kind (Activation ordinal: 0 gelu-tanh, 1 gelu-erf, 2 relu), out, inp offsets. */
+    /** ints: N, kind (Nonlinearity ordinal: 0 gelu-tanh, 1 gelu-erf, 2 relu), out, inp offsets. */
     static void activationForward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] out = mem, inp = mem;
         int i = ctx.globalIdx;

@@ -5,7 +5,7 @@ import java.util.IdentityHashMap;
 import java.util.Map;
 import slim.nn.SlimException;
 import slim.nn.Slice;
-import slim.nn.kernels.Activation;
+import slim.nn.kernels.Nonlinearity;
 import slim.nn.kernels.Kernels;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
@@ -269,12 +269,12 @@ public final class TornadoKernels implements Kernels, AutoCloseable {
     }
 
     @Override
-    public void activationForward(Activation act, Slice out, Slice inp, int N) {
+    public void activationForward(Nonlinearity act, Slice out, Slice inp, int N) {
         run(Op.ACTIVATION_FORWARD, N, LOCAL, ints(v(N, act.ordinal(), at(out), at(inp))));
     }
 
     @Override
-    public void activationBackward(Activation act, Slice dinp, Slice inp, Slice dout, int N) {
+    public void activationBackward(Nonlinearity act, Slice dinp, Slice inp, Slice dout, int N) {
         run(Op.ACTIVATION_BACKWARD, N, LOCAL,
                 ints(v(N, act.ordinal(), at(dinp), at(inp), at(dout))));
     }

@@ -151,8 +151,8 @@ public final class CpuKernels implements Kernels {
     @Override
     public void attentionForward(Slice out, Slice att, Slice qkv, Slice dropMask, int T, int H, int KV, int D,
                                  boolean causal) {
-        if (Attention.narrow(D)) {
-            Attention.forward(out.data(), out.offset(), att.data(), att.offset(), qkv.data(), qkv.offset(),
+        if (NarrowHeadAttention.narrow(D)) {
+            NarrowHeadAttention.forward(out.data(), out.offset(), att.data(), att.offset(), qkv.data(), qkv.offset(),
                     dropMask == null ? null : dropMask.data(), dropMask == null ? 0 : dropMask.offset(), T, H, KV, D, causal);
             return;
         }
@@ -215,8 +215,8 @@ public final class CpuKernels implements Kernels {
     @Override
     public void attentionBackward(Slice dqkv, Slice datt, Slice dout, Slice qkv, Slice att, Slice dropMask, int T,
                                   int H, int KV, int D, boolean causal) {
-        if (Attention.narrow(D)) {
-            Attention.backward(dqkv.data(), dqkv.offset(), datt.data(), datt.offset(), dout.data(), dout.offset(),
+        if (NarrowHeadAttention.narrow(D)) {
+            NarrowHeadAttention.backward(dqkv.data(), dqkv.offset(), datt.data(), datt.offset(), dout.data(), dout.offset(),
                     qkv.data(), qkv.offset(), att.data(), att.offset(), dropMask == null ? null : dropMask.data(),
                     dropMask == null ? 0 : dropMask.offset(), T, H, KV, D, causal);
             return;
@@ -291,10 +291,10 @@ public final class CpuKernels implements Kernels {
     private static final float INV_SQRT_2PI = (float) (1.0 / Math.sqrt(2.0 * Math.PI));
 
     @Override
-    public void activationForward(Activation act, Slice out, Slice inp, int N) {
+    public void activationForward(Nonlinearity act, Slice out, Slice inp, int N) {
         float[] o = out.data(), x = inp.data();
         int oo = out.offset(), xo = inp.offset();
-        if (act == Activation.GELU_TANH) {
+        if (act == Nonlinearity.GELU_TANH) {
             Parallel.forRanges(N, 20, (from, to) -> geluTanh(o, oo, x, xo, from, to));
             return;
         }
@@ -309,10 +309,10 @@ public final class CpuKernels implements Kernels {
     }
 
     @Override
-    public void activationBackward(Activation act, Slice dinp, Slice inp, Slice dout, int N) {
+    public void activationBackward(Nonlinearity act, Slice dinp, Slice inp, Slice dout, int N) {
         float[] dx = dinp.data(), x = inp.data(), d = dout.data();
         int dxo = dinp.offset(), xo = inp.offset(), dOff = dout.offset();
-        if (act == Activation.GELU_TANH) {
+        if (act == Nonlinearity.GELU_TANH) {
             Parallel.forRanges(N, 20, (from, to) -> geluTanhBackward(dx, dxo, x, xo, d, dOff, from, to));
             return;
         }

@@ -62,10 +62,10 @@ public interface Kernels {
     /** The transposed rotation, applied in place to dqkv. */
     void ropeBackward(Slice dqkv, Slice cos, Slice sin, int T, int H, int KV, int D);
 
-    void activationForward(Activation act, Slice out, Slice inp, int N);
+    void activationForward(Nonlinearity act, Slice out, Slice inp, int N);
 
     /** dinp += act'(inp) · dout. */
-    void activationBackward(Activation act, Slice dinp, Slice inp, Slice dout, int N);
+    void activationBackward(Nonlinearity act, Slice dinp, Slice inp, Slice dout, int N);
 
     /** out[T, I] = silu(gate) · up, with gateUp [T, 2I] holding gate then up in each row. */
     void swigluForward(Slice out, Slice gateUp, int T, int I);

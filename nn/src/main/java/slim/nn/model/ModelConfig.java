@@ -7,7 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import slim.nn.SlimException;
-import slim.nn.kernels.Activation;
+import slim.nn.kernels.Nonlinearity;
 
 /**
  * The shape and wiring choices of a model, read from a Hugging Face config.json. Every family is
@@ -25,7 +25,7 @@ public record ModelConfig(
         Family family, Path file, ObjectNode json,
         int vocab, int hidden, int embedDim, int layers, int heads, int kvHeads, int headDim,
         int intermediate, int maxPositions, int positionOffset, int typeVocab,
-        float normEps, boolean rmsNorm, Activation activation, boolean preNorm, boolean finalNorm,
+        float normEps, boolean rmsNorm, Nonlinearity activation, boolean preNorm, boolean finalNorm,
         boolean embeddingNorm, boolean linearBias, boolean ropeEnabled, float ropeTheta, boolean tiedHead,
         float embeddingDropout, float residualDropout, float attentionDropout, float initializerRange) {
 
@@ -130,9 +130,9 @@ public record ModelConfig(
         return hidden / heads;
     }
 
-    private static Activation activation(Path file, String name) {
+    private static Nonlinearity activation(Path file, String name) {
         try {
-            return Activation.fromConfig(name);
+            return Nonlinearity.fromConfig(name);
         } catch (IllegalArgumentException e) {
             throw new SlimException(file + ": " + e.getMessage());
         }

@@ -237,8 +237,8 @@ class KernelGradientCheckTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Activation.class)
-    void activation(Activation act) {
+    @EnumSource(Nonlinearity.class)
+    void activation(Nonlinearity act) {
         int N = 40;
         float[] inp = randn(N, 2), out = new float[N], r = randn(N);
         // ReLU has no derivative at 0: keep every input a few steps away from it.

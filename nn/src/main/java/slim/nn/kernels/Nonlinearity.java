@@ -1,7 +1,7 @@
 package slim.nn.kernels;
 
 /** The element-wise non-linearities of the families' MLPs (the gated SiLU has its own kernel). */
-public enum Activation {
+public enum Nonlinearity {
     /** GPT-2's `gelu_new`: the tanh approximation. */
     GELU_TANH,
     /** BERT's `gelu`: the exact form with erf. */
@@ -9,7 +9,7 @@ public enum Activation {
     RELU;
 
     /** Maps a Hugging Face `activation_function` / `hidden_act` string. */
-    public static Activation fromConfig(String name) {
+    public static Nonlinearity fromConfig(String name) {
         return switch (name) {
             case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> GELU_TANH;
             case "gelu" -> GELU_ERF;

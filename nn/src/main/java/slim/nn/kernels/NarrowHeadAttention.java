@@ -10,13 +10,13 @@ import jdk.incubator.vector.VectorSpecies;
  * AVX-512 vector: 2.7x faster than dot products along D there). Wide heads keep CpuKernels' loops
  * along D, which win once a head fills two vectors (GPT-2's 64: 3.4 vs 6.9 ms at T = 139).
  */
-final class Attention {
+final class NarrowHeadAttention {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
     /** Per-thread scratch: transposed k and v, their gradients, and one row of scores. */
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[5][0]);
 
-    private Attention() {}
+    private NarrowHeadAttention() {}
 
     /** Heads narrower than two vectors run here. */
     static boolean narrow(int D) {

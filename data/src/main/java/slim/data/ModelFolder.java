@@ -6,14 +6,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import slim.nn.SlimException;
+import slim.nn.model.Family;
 
 /**
  * What the data side needs to know about a model folder: its family (config.json's model_type, or for
  * a tokenizer-only folder tokenizer_config.json's tokenizer_class), its context window and BOS id.
  */
 public record ModelFolder(Path dir, Family family, int maxPositions, int bosTokenId) {
-
-    public enum Family { GPT2, OPT, LLAMA, BERT }
 
     /** No context window or BOS id is known. */
     public static final int UNKNOWN = -1;
@@ -24,13 +23,10 @@ public record ModelFolder(Path dir, Family family, int maxPositions, int bosToke
         if (Files.isRegularFile(config)) {
             JsonNode c = json(config);
             String type = c.path("model_type").asText("");
-            Family family = switch (type) {
-                case "gpt2" -> Family.GPT2;
-                case "opt" -> Family.OPT;
-                case "llama" -> Family.LLAMA;
-                case "bert" -> Family.BERT;
-                default -> throw new SlimException(config + ": model_type '" + type + "' is not one of gpt2, opt, llama, bert");
-            };
+            Family family = Family.fromModelType(type);
+            if (family == null) {
+                throw new SlimException(config + ": model_type '" + type + "' is not one of gpt2, opt, llama, bert");
+            }
             int positions = c.has("n_positions") ? c.get("n_positions").asInt()
                     : c.path("max_position_embeddings").asInt(UNKNOWN);
             return new ModelFolder(dir, family, positions, c.path("bos_token_id").asInt(UNKNOWN));

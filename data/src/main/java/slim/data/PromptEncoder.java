@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import slim.nn.SlimException;
+import slim.nn.model.Family;
 
 /**
  * Turns examples into model input for one task, setting and tokenizer. The prompt is the
@@ -26,7 +27,7 @@ public final class PromptEncoder {
     private int shortened;
 
     public PromptEncoder(Task task, Setting setting, Tokenizer tokenizer, List<Example> demonstrations, int maxLength) {
-        if (setting == Setting.LM_PROMPT && tokenizer.family() == ModelFolder.Family.BERT) {
+        if (setting == Setting.LM_PROMPT && tokenizer.family() == Family.BERT) {
             throw new SlimException("lm-prompt needs a decoder model with an LM head; " + tokenizer.model().dir() + " is a BERT encoder");
         }
         if (maxLength <= 0) throw new SlimException("the maximum prompt length must be positive, not " + maxLength);

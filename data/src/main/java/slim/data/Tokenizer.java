@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import slim.nn.SlimException;
+import slim.nn.model.Family;
 
 /**
  * A model folder's tokenizer.json through DJL's binding of Hugging Face tokenizers, offline, with no
@@ -63,7 +64,7 @@ public final class Tokenizer implements AutoCloseable {
         return model;
     }
 
-    public ModelFolder.Family family() {
+    public Family family() {
         return model.family();
     }
 
@@ -79,7 +80,7 @@ public final class Tokenizer implements AutoCloseable {
 
     /** The text as a whole model input: BOS as the family expects, or BERT's [CLS] ... [SEP]. */
     public int[] encodeInput(String text) {
-        if (model.family() == ModelFolder.Family.BERT) return toInts(hf.encode(text, true, false).getIds());
+        if (model.family() == Family.BERT) return toInts(hf.encode(text, true, false).getIds());
         int[] ids = encode(text);
         int[] out = new int[bos.length + ids.length];
         System.arraycopy(bos, 0, out, 0, bos.length);

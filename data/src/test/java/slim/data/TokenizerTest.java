@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import slim.nn.SlimException;
+import slim.nn.model.Family;
 
 class TokenizerTest {
     @TempDir
@@ -19,7 +20,7 @@ class TokenizerTest {
     @Test
     void gpt2HasNoBos() {
         try (Tokenizer t = Tokenizer.load(Shared.gpt2())) {
-            assertEquals(ModelFolder.Family.GPT2, t.family());
+            assertEquals(Family.GPT2, t.family());
             assertArrayEquals(new int[] {15496, 995}, t.encode("Hello world"));
             assertArrayEquals(new int[] {15496, 995}, t.encodeInput("Hello world"));
             assertEquals(1024, t.model().maxPositions());
@@ -30,7 +31,7 @@ class TokenizerTest {
     @Test
     void llamaStartsWithBos() {
         try (Tokenizer t = Tokenizer.load(Shared.stories())) {
-            assertEquals(ModelFolder.Family.LLAMA, t.family());
+            assertEquals(Family.LLAMA, t.family());
             assertEquals(512, t.model().maxPositions());
             int[] ids = t.encode("Once upon a time");
             int[] input = t.encodeInput("Once upon a time");
@@ -44,7 +45,7 @@ class TokenizerTest {
         Files.copy(Shared.gpt2().resolve("tokenizer.json"), tmp.resolve("tokenizer.json"));
         Files.writeString(tmp.resolve("config.json"), "{\"model_type\":\"opt\",\"max_position_embeddings\":2048,\"bos_token_id\":2}");
         try (Tokenizer t = Tokenizer.load(tmp)) {
-            assertEquals(ModelFolder.Family.OPT, t.family());
+            assertEquals(Family.OPT, t.family());
             assertEquals(2048, t.model().maxPositions());
             assertArrayEquals(new int[] {2, 15496, 995}, t.encodeInput("Hello world"));
         }
@@ -53,7 +54,7 @@ class TokenizerTest {
     @Test
     void bertUsesItsPostProcessorAndNeverTruncates() {
         try (Tokenizer t = Tokenizer.load(Shared.minilm())) {
-            assertEquals(ModelFolder.Family.BERT, t.family());
+            assertEquals(Family.BERT, t.family());
             String longText = "word ".repeat(300);
             assertEquals(300, t.encode(longText).length, "MiniLM's tokenizer.json truncates at 128 unless told not to");
             int[] input = t.encodeInput(longText);

@@ -116,15 +116,11 @@ public final class Experiment {
 
         long headParams = lm ? 0 : (long) cell.task().numLabels() * config.embedDim();
         double wall = (System.nanoTime() - start) / 1e9;
-        return new Result(cell.model().toString(), cell.modelName(), config.family().modelType(), config.layers(),
-                config.hidden(), cell.keep(), cell.task().id(), cell.setting().id(), cell.seed(),
-                lm ? null : cell.pooling().name().toLowerCase(java.util.Locale.ROOT), protocol,
-                o.failed() ? Result.FAILED : Result.OK, o.failure(), p.split().rows(), p.labelTokens(), p.appended(),
-                p.longest(), p.shortened(), o.valAccuracy(), o.trainLoss(), o.bestEpoch(), o.bestValAccuracy(),
-                o.stoppedEarly(), o.failed() ? null : o.testAccuracy(), majority(p.test(), cell.task().numLabels()),
-                model.parameterCount(), headParams, wall, o.trainSeconds(), o.evalSeconds(),
-                o.trainSeconds() > 0 ? o.trainTokens() / o.trainSeconds() : 0, Memory.peakHeapBytes(),
-                Memory.peakRssBytes());
+        var prompts = new Result.Prompts(p.split().rows(), p.labelTokens(), p.appended(), p.longest(), p.shortened());
+        var curves = Result.Curves.of(o, majority(p.test(), cell.task().numLabels()));
+        var costs = Result.Costs.measured(model.parameterCount(), headParams, wall, o);
+        return new Result(Result.CellInfo.of(cell, config), protocol, o.failed() ? Result.FAILED : Result.OK,
+                o.failure(), prompts, curves, costs);
     }
 
     /** How many leading parameters the word-embedding table takes (it is first in every family's layout). */

@@ -103,7 +103,7 @@ public final class Grid {
             try {
                 result = runner.run(cell, progress);
             } catch (SlimException e) {
-                result = failure(cell, protocol, e.getMessage());
+                result = Result.failure(cell, protocol, e.getMessage());
             }
             ResultFiles.write(ResultFiles.file(outDir, cell), result);
             if (!result.ok()) failed++;
@@ -116,14 +116,8 @@ public final class Grid {
     static String describe(Result r) {
         if (!r.ok()) return "FAILED: " + r.error();
         return String.format("test accuracy %.3f (majority %.3f), best epoch %d of %d, %s, %.0f tokens/s",
-                r.testAccuracy(), r.majorityAccuracy(), r.bestEpoch(), r.valAccuracy().length,
-                ProgressBar.duration(r.wallSeconds()), r.tokensPerSecond());
-    }
-
-    /** The result of a cell that could not run: its configuration and why. */
-    static Result failure(Cell cell, Protocol protocol, String error) {
-        return new Result(cell.model().toString(), cell.modelName(), null, 0, 0, cell.keep(), cell.task().id(),
-                cell.setting().id(), cell.seed(), null, protocol, Result.FAILED, error, null, null, null, 0, 0,
-                new double[0], new double[0], 0, 0, false, null, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+                r.curves().testAccuracy(), r.curves().majorityAccuracy(), r.curves().bestEpoch(),
+                r.curves().valAccuracy().length, ProgressBar.duration(r.costs().wallSeconds()),
+                r.costs().tokensPerSecond());
     }
 }

@@ -79,7 +79,7 @@ public final class Report {
         List<Result> ok = results.stream().filter(Result::ok).toList();
         List<Result> failed = results.stream().filter(r -> !r.ok()).toList();
         Map<String, List<Double>> majorities = new TreeMap<>();
-        for (Result r : ok) majorities.computeIfAbsent(r.task(), t -> new ArrayList<>()).add(100 * r.majorityAccuracy());
+        for (Result r : ok) majorities.computeIfAbsent(r.cell().task(), t -> new ArrayList<>()).add(100 * r.curves().majorityAccuracy());
         Map<String, Double> majority = new LinkedHashMap<>();
         majorities.forEach((t, v) -> majority.put(t, Stat.of(v).mean()));
 
@@ -87,17 +87,17 @@ public final class Report {
         int maxSeeds = 0;
         for (String setting : SETTINGS) {
             Map<String, List<Result>> byModel = new TreeMap<>();
-            for (Result r : ok) if (r.setting().equals(setting)) byModel.computeIfAbsent(label(r), m -> new ArrayList<>()).add(r);
+            for (Result r : ok) if (r.cell().setting().equals(setting)) byModel.computeIfAbsent(label(r), m -> new ArrayList<>()).add(r);
             for (var model : byModel.entrySet()) {
                 Map<Integer, List<Result>> byKeep = new TreeMap<>(Comparator.reverseOrder());
-                for (Result r : model.getValue()) byKeep.computeIfAbsent(r.keep(), k -> new ArrayList<>()).add(r);
+                for (Result r : model.getValue()) byKeep.computeIfAbsent(r.cell().keep(), k -> new ArrayList<>()).add(r);
                 for (var keep : byKeep.entrySet()) {
                     Line line = line(setting, model.getKey(), keep.getKey(), keep.getValue());
                     lines.add(line);
                     maxSeeds = Math.max(maxSeeds, line.average().n());
                 }
                 Result any = model.getValue().getFirst();
-                String paperModel = PaperTables.paperModel(any.modelType(), any.modelLayers(), any.hidden());
+                String paperModel = PaperTables.paperModel(any.cell().modelType(), any.cell().modelLayers(), any.cell().hidden());
                 if (paper != null && paperModel != null) {
                     for (PaperTables.Row p : paper.of(setting, paperModel)) {
                         Stat[] tasks = new Stat[TASKS.size()];
@@ -113,8 +113,8 @@ public final class Report {
 
     /** Groups a model's results: its folder name, and for encoders the pooling, which changes the model. */
     static String label(Result r) {
-        boolean encoder = "bert".equals(r.modelType());
-        return encoder && r.pooling() != null ? r.modelName() + " (" + r.pooling() + " pooling)" : r.modelName();
+        boolean encoder = "bert".equals(r.cell().modelType());
+        return encoder && r.cell().pooling() != null ? r.cell().modelName() + " (" + r.cell().pooling() + " pooling)" : r.cell().modelName();
     }
 
     private static Line line(String setting, String model, int keep, List<Result> results) {
@@ -125,9 +125,9 @@ public final class Report {
             String task = TASKS.get(t);
             List<Double> acc = new ArrayList<>();
             for (Result r : results) {
-                if (!r.task().equals(task)) continue;
-                acc.add(100 * r.testAccuracy());
-                bySeed.computeIfAbsent(r.seed(), s -> new LinkedHashMap<>()).put(task, 100 * r.testAccuracy());
+                if (!r.cell().task().equals(task)) continue;
+                acc.add(100 * r.curves().testAccuracy());
+                bySeed.computeIfAbsent(r.cell().seed(), s -> new LinkedHashMap<>()).put(task, 100 * r.curves().testAccuracy());
             }
             tasks[t] = Stat.of(acc);
             if (tasks[t].n() > 0) taskMeans.add(tasks[t].mean());
@@ -186,7 +186,7 @@ public final class Report {
         if (!failed.isEmpty()) {
             b.append("\n").append(failed.size()).append(" cell(s) failed and are not counted:\n");
             for (Result r : failed) {
-                b.append(String.format("- %s k=%d %s %s seed %d: %s%n", r.modelName(), r.keep(), r.task(), r.setting(), r.seed(), r.error()));
+                b.append(String.format("- %s k=%d %s %s seed %d: %s%n", r.cell().modelName(), r.cell().keep(), r.cell().task(), r.cell().setting(), r.cell().seed(), r.error()));
             }
         }
         return b.toString();

@@ -37,35 +37,35 @@ class ExperimentTest {
         ResultFiles.write(file, r);
 
         JsonNode j = ResultFiles.JSON.readTree(file.toFile());
-        assertEquals("stories260K", j.get("model_name").asText());
-        assertEquals("llama", j.get("model_type").asText());
-        assertEquals(5, j.get("model_layers").asInt());
-        assertEquals(2, j.get("keep").asInt());
-        assertEquals("trec", j.get("task").asText());
-        assertEquals("lm-prompt", j.get("setting").asText());
-        assertEquals(42, j.get("seed").asInt());
+        assertEquals("stories260K", j.get("cell").get("model_name").asText());
+        assertEquals("llama", j.get("cell").get("model_type").asText());
+        assertEquals(5, j.get("cell").get("model_layers").asInt());
+        assertEquals(2, j.get("cell").get("keep").asInt());
+        assertEquals("trec", j.get("cell").get("task").asText());
+        assertEquals("lm-prompt", j.get("cell").get("setting").asText());
+        assertEquals(42, j.get("cell").get("seed").asInt());
         assertEquals("ok", j.get("status").asText());
         assertEquals(5e-5, j.get("protocol").get("lr").asDouble(), 1e-9);
         assertEquals(8, j.get("protocol").get("train_examples").asInt());
-        assertEquals(6, j.get("split").get("demonstrations").size(), "one demonstration per TREC class");
-        assertEquals(8, j.get("split").get("train").size());
-        assertEquals(6, j.get("split").get("val").size());
-        assertEquals(10, j.get("split").get("test").size());
-        assertEquals(6, j.get("label_tokens").size());
-        assertEquals(2, j.get("val_accuracy").size());
-        assertTrue(j.get("best_epoch").asInt() >= 1);
-        double test = j.get("test_accuracy").asDouble();
+        assertEquals(6, j.get("prompts").get("split").get("demonstrations").size(), "one demonstration per TREC class");
+        assertEquals(8, j.get("prompts").get("split").get("train").size());
+        assertEquals(6, j.get("prompts").get("split").get("val").size());
+        assertEquals(10, j.get("prompts").get("split").get("test").size());
+        assertEquals(6, j.get("prompts").get("label_tokens").size());
+        assertEquals(2, j.get("curves").get("val_accuracy").size());
+        assertTrue(j.get("curves").get("best_epoch").asInt() >= 1);
+        double test = j.get("curves").get("test_accuracy").asDouble();
         assertTrue(test >= 0 && test <= 1);
-        assertTrue(j.get("longest_prompt").asInt() <= 256);
-        assertTrue(j.get("params_kept").asLong() > 0 && j.get("params_kept").asLong() < 260_032, "two of five layers");
-        assertEquals(0, j.get("head_params").asLong());
-        assertTrue(j.get("wall_seconds").asDouble() > 0);
-        assertTrue(j.get("tokens_per_second").asDouble() > 0);
-        assertTrue(j.get("peak_heap_bytes").asLong() > 0);
+        assertTrue(j.get("prompts").get("longest_prompt").asInt() <= 256);
+        assertTrue(j.get("costs").get("params_kept").asLong() > 0 && j.get("costs").get("params_kept").asLong() < 260_032, "two of five layers");
+        assertEquals(0, j.get("costs").get("head_params").asLong());
+        assertTrue(j.get("costs").get("wall_seconds").asDouble() > 0);
+        assertTrue(j.get("costs").get("tokens_per_second").asDouble() > 0);
+        assertTrue(j.get("costs").get("peak_heap_bytes").asLong() > 0);
 
         Result back = ResultFiles.read(file);
-        assertEquals(r.testAccuracy(), back.testAccuracy());
-        assertArrayEquals(r.split().get("train"), back.split().get("train"));
+        assertEquals(r.curves().testAccuracy(), back.curves().testAccuracy());
+        assertArrayEquals(r.prompts().split().get("train"), back.prompts().split().get("train"));
         assertEquals(TINY, back.protocol());
         assertFalse(Files.list(tmp).anyMatch(f -> f.getFileName().toString().startsWith(".")), "no temporary file left");
     }
@@ -76,11 +76,11 @@ class ExperimentTest {
         Protocol p = TINY.withEpochs(1, 1);
         Result a = new Experiment(DATA, p).run(cell, Trainer.Listener.NONE, null);
         Result b = new Experiment(DATA, p).run(cell, Trainer.Listener.NONE, null);
-        assertArrayEquals(a.split().get("val"), b.split().get("val"));
-        assertArrayEquals(a.valAccuracy(), b.valAccuracy());
-        assertEquals(a.testAccuracy(), b.testAccuracy());
-        assertEquals("last", a.pooling());
-        assertEquals(6L * 64, a.headParams(), "score head: 6 TREC classes x hidden 64");
+        assertArrayEquals(a.prompts().split().get("val"), b.prompts().split().get("val"));
+        assertArrayEquals(a.curves().valAccuracy(), b.curves().valAccuracy());
+        assertEquals(a.curves().testAccuracy(), b.curves().testAccuracy());
+        assertEquals("last", a.cell().pooling());
+        assertEquals(6L * 64, a.costs().headParams(), "score head: 6 TREC classes x hidden 64");
     }
 
     @Test
@@ -88,7 +88,7 @@ class ExperimentTest {
         Cell cell = Cell.of(STORIES, 1, Task.TREC, Setting.CLS_PLAIN, 0, null);
         Result r = new Experiment(DATA, TINY.withLr(1e30f)).run(cell, Trainer.Listener.NONE, null);
         assertEquals(Result.FAILED, r.status());
-        assertNull(r.testAccuracy());
+        assertNull(r.curves().testAccuracy());
         assertTrue(r.error().contains("--lr"), r.error());
     }
 

@@ -35,7 +35,7 @@ class ReportTest {
     @Test
     void tablesShowMeanAndSpreadOverSeedsPerSettingModelAndKeptLayers() throws Exception {
         List<Result> rs = results();
-        for (Result r : rs) ResultFiles.write(dir.resolve(r.modelName() + r.keep() + r.task() + r.setting() + r.seed() + ".json"), r);
+        for (Result r : rs) ResultFiles.write(dir.resolve(r.cell().modelName() + r.cell().keep() + r.cell().task() + r.cell().setting() + r.cell().seed() + ".json"), r);
         Report report = Report.of(ResultFiles.readAll(dir), null);
         String md = report.markdown();
         assertTrue(md.contains("### Table 1: lm-prompt"), md);
@@ -77,7 +77,7 @@ class ReportTest {
     void failedCellsAreListedNotCounted() {
         List<Result> rs = new ArrayList<>(results());
         Cell cell = new Cell(Path.of("tiny"), 1, slim.data.Task.SST2, slim.data.Setting.CLS_PROMPT, 0, slim.nn.model.Pooling.LAST);
-        rs.add(Grid.failure(cell, Protocol.study(), "the training loss became NaN at epoch 1, step 3"));
+        rs.add(Result.failure(cell, Protocol.study(), "the training loss became NaN at epoch 1, step 3"));
         Report report = Report.of(rs, null);
         assertTrue(report.markdown().contains("1 cell(s) failed and are not counted"), report.markdown());
         assertTrue(report.markdown().contains("loss became NaN"));

@@ -35,32 +35,105 @@ public record Protocol(float lr, float weightDecay, int epochs, int patience, in
 
     /** The study's protocol: lr 5e-5, 50 epochs, patience 15, 200 / 1000 / 1000 examples. */
     public static Protocol study() {
-        return new Protocol(5e-5f, 0.01f, 50, 15, Split.STUDY_TRAIN, Split.STUDY_VAL, Split.STUDY_TEST, 0,
-                false, false, true);
+        return new Builder().build();
     }
 
-    public Protocol withEpochs(int epochs, int patience) {
-        return new Protocol(lr, weightDecay, epochs, patience, trainExamples, valExamples, testExamples, maxPromptTokens,
-                labelWordsLoss, freezeEmbeddings, dropout);
+    /** A builder starting from the study's protocol. */
+    public static Builder builder() {
+        return new Builder();
     }
 
-    public Protocol withExamples(int train, int val, int test) {
-        return new Protocol(lr, weightDecay, epochs, patience, train, val, test, maxPromptTokens, labelWordsLoss,
-                freezeEmbeddings, dropout);
+    /** A builder holding this protocol's values, to change some of them by name. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.lr = lr;
+        b.weightDecay = weightDecay;
+        b.epochs = epochs;
+        b.patience = patience;
+        b.trainExamples = trainExamples;
+        b.valExamples = valExamples;
+        b.testExamples = testExamples;
+        b.maxPromptTokens = maxPromptTokens;
+        b.labelWordsLoss = labelWordsLoss;
+        b.freezeEmbeddings = freezeEmbeddings;
+        b.dropout = dropout;
+        return b;
     }
 
-    public Protocol withMaxPromptTokens(int tokens) {
-        return new Protocol(lr, weightDecay, epochs, patience, trainExamples, valExamples, testExamples, tokens,
-                labelWordsLoss, freezeEmbeddings, dropout);
-    }
+    /** Protocol values by name, starting from the study's; {@link #build()} validates them. */
+    public static final class Builder {
+        private float lr = 5e-5f, weightDecay = 0.01f;
+        private int epochs = 50, patience = 15;
+        private int trainExamples = Split.STUDY_TRAIN, valExamples = Split.STUDY_VAL, testExamples = Split.STUDY_TEST;
+        private int maxPromptTokens;
+        private boolean labelWordsLoss, freezeEmbeddings, dropout = true;
 
-    public Protocol withLr(float lr) {
-        return new Protocol(lr, weightDecay, epochs, patience, trainExamples, valExamples, testExamples, maxPromptTokens,
-                labelWordsLoss, freezeEmbeddings, dropout);
-    }
+        public Builder lr(float v) {
+            lr = v;
+            return this;
+        }
 
-    public Protocol withFreezeEmbeddings(boolean freeze) {
-        return new Protocol(lr, weightDecay, epochs, patience, trainExamples, valExamples, testExamples, maxPromptTokens,
-                labelWordsLoss, freeze, dropout);
+        public Builder weightDecay(float v) {
+            weightDecay = v;
+            return this;
+        }
+
+        public Builder epochs(int v) {
+            epochs = v;
+            return this;
+        }
+
+        public Builder patience(int v) {
+            patience = v;
+            return this;
+        }
+
+        /** Training, validation and test examples per seed. */
+        public Builder examples(int train, int val, int test) {
+            trainExamples = train;
+            valExamples = val;
+            testExamples = test;
+            return this;
+        }
+
+        public Builder trainExamples(int v) {
+            trainExamples = v;
+            return this;
+        }
+
+        public Builder valExamples(int v) {
+            valExamples = v;
+            return this;
+        }
+
+        public Builder testExamples(int v) {
+            testExamples = v;
+            return this;
+        }
+
+        public Builder maxPromptTokens(int v) {
+            maxPromptTokens = v;
+            return this;
+        }
+
+        public Builder labelWordsLoss(boolean v) {
+            labelWordsLoss = v;
+            return this;
+        }
+
+        public Builder freezeEmbeddings(boolean v) {
+            freezeEmbeddings = v;
+            return this;
+        }
+
+        public Builder dropout(boolean v) {
+            dropout = v;
+            return this;
+        }
+
+        public Protocol build() {
+            return new Protocol(lr, weightDecay, epochs, patience, trainExamples, valExamples, testExamples,
+                    maxPromptTokens, labelWordsLoss, freezeEmbeddings, dropout);
+        }
     }
 }

@@ -24,7 +24,7 @@ class ExperimentTest {
     static final Path STORIES = Shared.resolve("models", "stories260K");
     static final Path MINILM = Shared.resolve("models", "all-MiniLM-L6-v2");
     static final Path DATA = Shared.resolve("datasets");
-    static final Protocol TINY = Protocol.study().withExamples(8, 6, 10).withEpochs(2, 2).withMaxPromptTokens(256);
+    static final Protocol TINY = Protocol.builder().examples(8, 6, 10).epochs(2).patience(2).maxPromptTokens(256).build();
 
     @TempDir
     Path tmp;
@@ -73,7 +73,7 @@ class ExperimentTest {
     @Test
     void theSameSeedDrawsTheSameSplitAndResult() {
         Cell cell = Cell.of(STORIES, 1, Task.TREC, Setting.CLS_PLAIN, 0, null);
-        Protocol p = TINY.withEpochs(1, 1);
+        Protocol p = TINY.toBuilder().epochs(1).patience(1).build();
         Result a = new Experiment(DATA, p).run(cell, Trainer.Listener.NONE, null);
         Result b = new Experiment(DATA, p).run(cell, Trainer.Listener.NONE, null);
         assertArrayEquals(a.prompts().split().get("val"), b.prompts().split().get("val"));
@@ -86,7 +86,7 @@ class ExperimentTest {
     @Test
     void aDivergingCellIsRecordedAsFailedWithoutAnAccuracy() {
         Cell cell = Cell.of(STORIES, 1, Task.TREC, Setting.CLS_PLAIN, 0, null);
-        Result r = new Experiment(DATA, TINY.withLr(1e30f)).run(cell, Trainer.Listener.NONE, null);
+        Result r = new Experiment(DATA, TINY.toBuilder().lr(1e30f).build()).run(cell, Trainer.Listener.NONE, null);
         assertEquals(Result.FAILED, r.status());
         assertNull(r.curves().testAccuracy());
         assertTrue(r.error().contains("--lr"), r.error());

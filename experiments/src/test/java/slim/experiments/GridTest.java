@@ -135,7 +135,7 @@ class GridTest {
         List<Cell> cells = cells().subList(0, 2);
         new Grid(out, ProgressBar.none(), false).run(cells, Grid.Shard.ALL, P, new Recorder(-1));
         SlimException e = assertThrows(SlimException.class, () -> new Grid(out, ProgressBar.none(), false)
-                .run(cells, Grid.Shard.ALL, P.withEpochs(3, 3), new Recorder(-1)));
+                .run(cells, Grid.Shard.ALL, P.toBuilder().epochs(3).patience(3).build(), new Recorder(-1)));
         assertTrue(e.getMessage().contains("another protocol"), e.getMessage());
     }
 }

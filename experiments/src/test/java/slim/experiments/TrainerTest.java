@@ -46,7 +46,7 @@ class TrainerTest {
     }
 
     static Protocol toyProtocol(float lr) {
-        return Protocol.study().withLr(lr).withEpochs(8, 8).withExamples(48, 32, 64);
+        return Protocol.builder().lr(lr).epochs(8).patience(8).examples(48, 32, 64).build();
     }
 
     private static void learns(Model model, int[] labelTokens) {
@@ -80,7 +80,7 @@ class TrainerTest {
     @Test
     void theBestValidationEpochsWeightsAreTheOnesTested() {
         Model model = load(2);
-        Protocol p = toyProtocol(3e-3f).withEpochs(4, 4);
+        Protocol p = toyProtocol(3e-3f).toBuilder().epochs(4).patience(4).build();
         Classifier classifier = new Classifier(model, null, false);
         Trainer trainer = new Trainer(model, classifier, AdamW.withDefaults(model, p.lr()), p);
         List<EncodedExample> val = toyTask(32, 2);
@@ -92,7 +92,7 @@ class TrainerTest {
     @Test
     void earlyStoppingEndsAfterPatienceEpochsWithoutGain() {
         Model model = load(2);
-        Protocol p = toyProtocol(1e-9f).withEpochs(20, 2);   // too small a rate to change any prediction
+        Protocol p = toyProtocol(1e-9f).toBuilder().epochs(20).patience(2).build();   // too small a rate to change any prediction
         Trainer trainer = new Trainer(model, new Classifier(model, null, false), AdamW.withDefaults(model, p.lr()), p);
         Trainer.Outcome o = trainer.fit(toyTask(16, 1), toyTask(16, 2), toyTask(16, 3), 0, Trainer.Listener.NONE);
         assertEquals(3, o.epochsRun(), "epoch 1 is best; epochs 2 and 3 bring no gain");

@@ -34,14 +34,13 @@ import slim.nn.SlimException;
 final class DemoCommand implements Callable<Integer> {
 
     /** stories260K: tiny, so it affords more examples; prompts capped where the 512-piece vocabulary makes them long. */
-    static final Protocol DECODER_DEMO = Protocol.study().withExamples(64, 64, 200).withEpochs(4, 4).withMaxPromptTokens(256);
+    static final Protocol DECODER_DEMO = Protocol.builder().examples(64, 64, 200).epochs(4).patience(4).maxPromptTokens(256).build();
     /**
      * all-MiniLM-L6-v2: 22M parameters, most of them the 30522-word embedding table, whose dense AdamW update
      * would cost five times the rest of a step at these prompt lengths; it is frozen (accuracy is the same
      * on SST-2, see the README), and prompts are capped shorter.
      */
-    static final Protocol ENCODER_DEMO = Protocol.study().withExamples(48, 48, 200).withEpochs(3, 3).withMaxPromptTokens(96)
-            .withFreezeEmbeddings(true);
+    static final Protocol ENCODER_DEMO = Protocol.builder().examples(48, 48, 200).epochs(3).patience(3).maxPromptTokens(96).freezeEmbeddings(true).build();
 
     @Option(names = "--full", description = "the study's protocol: 200/1000/1000 examples, 50 epochs, patience 15, five seeds")
     boolean full;

@@ -43,17 +43,18 @@ final class ProtocolOptions {
 
     /** The base protocol with every flag that was given applied. */
     Protocol apply(Protocol base) {
-        return new Protocol(
-                lr != null ? lr : base.lr(),
-                weightDecay != null ? weightDecay : base.weightDecay(),
-                epochs != null ? epochs : base.epochs(),
-                patience != null ? patience : base.patience(),
-                train != null ? train : base.trainExamples(),
-                val != null ? val : base.valExamples(),
-                test != null ? test : base.testExamples(),
-                maxPromptTokens != null ? maxPromptTokens : base.maxPromptTokens(),
-                labelWordsLoss != null ? labelWordsLoss : base.labelWordsLoss(),
-                freezeEmbeddings != null ? freezeEmbeddings : base.freezeEmbeddings(),
-                dropout != null ? dropout : base.dropout());
+        Protocol.Builder b = base.toBuilder();
+        if (lr != null) b.lr(lr);
+        if (weightDecay != null) b.weightDecay(weightDecay);
+        if (epochs != null) b.epochs(epochs);
+        if (patience != null) b.patience(patience);
+        if (train != null) b.trainExamples(train);
+        if (val != null) b.valExamples(val);
+        if (test != null) b.testExamples(test);
+        if (maxPromptTokens != null) b.maxPromptTokens(maxPromptTokens);
+        if (labelWordsLoss != null) b.labelWordsLoss(labelWordsLoss);
+        if (freezeEmbeddings != null) b.freezeEmbeddings(freezeEmbeddings);
+        if (dropout != null) b.dropout(dropout);
+        return b.build();
     }
 }

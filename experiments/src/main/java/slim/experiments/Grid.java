@@ -107,7 +107,10 @@ public final class Grid {
             }
             ResultFiles.write(ResultFiles.file(outDir, cell), result);
             if (!result.ok()) failed++;
-            bar.log(String.format("[%d/%d] %s: %s", i + 1, todo.size(), cell, describe(result)));
+            double perCell = (System.nanoTime() - start) / 1e9 / (i + 1);
+            String eta = i + 1 < todo.size() ? "; grid ETA " + ProgressBar.duration(perCell * (todo.size() - i - 1))
+                    : "";
+            bar.log(String.format("[%d/%d] %s: %s%s", i + 1, todo.size(), cell, describe(result), eta));
         }
         bar.clear();
         return new Summary(cells.size(), mine.size(), mine.size() - todo.size(), todo.size(), failed);

@@ -1,28 +1,44 @@
 package slim.experiments;
 
 import java.io.PrintStream;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 
 /**
- * One updating line on stderr: rewritten in place (carriage return) on a terminal at most a few
- * times a second; where stderr is a file or pipe only {@link #log} lines are written, so logs stay
- * readable.
+ * Progress on stderr, in the form the reader can use. On a terminal: one line rewritten in place
+ * (carriage return) at most five times a second. Elsewhere (a log file, a pipe, a scheduler's
+ * output): the same line written out in full every 30 seconds, so that a log shows how far a run is
+ * without filling up with frames; {@link #log} lines are written in both.
  */
 public final class ProgressBar {
+    /** Set to 1 or 0 by the launcher (experiments/src/main/sh/slim-java), which sees the real stderr. */
+    public static final String TTY_ENV = "SLIM_STDERR_TTY";
     private static final long REDRAW_NANOS = 200_000_000L;
+    static final long LOG_NANOS = 30_000_000_000L;
+
     private final PrintStream out;
     private final boolean terminal;
+    private final long interval;
     private long lastDraw;
     private int lastLength;
 
-    public ProgressBar(PrintStream out, boolean terminal) {
+    /** @param interval nanoseconds between progress lines when not on a terminal */
+    ProgressBar(PrintStream out, boolean terminal, long interval) {
         this.out = out;
         this.terminal = terminal;
+        this.interval = interval;
+        this.lastDraw = terminal ? 0 : System.nanoTime();
     }
 
-    /** On stderr, redrawn in place when the JVM runs in a terminal. */
+    public ProgressBar(PrintStream out, boolean terminal) {
+        this(out, terminal, LOG_NANOS);
+    }
+
+    /** On stderr: a live line when stderr is a terminal, periodic lines otherwise. */
     public static ProgressBar stderr() {
-        var console = System.console();
-        return new ProgressBar(System.err, console != null && console.isTerminal());
+        return new ProgressBar(System.err, stderrIsTerminal());
     }
 
     /** Quiet: for tests and library use. */
@@ -30,20 +46,47 @@ public final class ProgressBar {
         return new ProgressBar(new PrintStream(PrintStream.nullOutputStream()), false);
     }
 
-    /** Whether the line is redrawn in place; elsewhere only log lines are written. */
+    /**
+     * Whether stderr is a terminal that understands a carriage return: what the launcher saw, else
+     * isatty(2) (a JVM started directly); never for TERM=dumb (an editor's shell buffer, say).
+     */
+    public static boolean stderrIsTerminal() {
+        if ("dumb".equals(System.getenv("TERM"))) return false;
+        String launcher = System.getenv(TTY_ENV);
+        if (launcher != null) return launcher.equals("1");
+        try {
+            Linker linker = Linker.nativeLinker();
+            MethodHandle isatty = linker.downcallHandle(linker.defaultLookup().find("isatty").orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+            return (int) isatty.invokeExact(2) == 1;
+        } catch (Throwable e) {
+            return false; // no C library to ask (or native access denied): plain lines are safe anywhere
+        }
+    }
+
+    /** Whether the line is redrawn in place; elsewhere it is written out now and then. */
     public boolean terminal() {
         return terminal;
     }
 
-    /** Whether a {@link #show} now would draw: callers skip building the line when not. */
+    /**
+     * Whether a {@link #show} now would write: callers skip building the line when not. Force draws
+     * at once on a terminal (a bar that reached its end); elsewhere only the interval counts.
+     */
     public boolean due(boolean force) {
-        return terminal && (force || System.nanoTime() - lastDraw >= REDRAW_NANOS);
+        long since = System.nanoTime() - lastDraw;
+        return terminal ? force || since >= REDRAW_NANOS : since >= interval;
     }
 
-    /** Shows the line in place of the previous one (throttled unless force). */
+    /** Shows the line: in place of the previous one on a terminal, as a line of the log elsewhere. */
     public void show(String line, boolean force) {
         if (!due(force)) return;
         lastDraw = System.nanoTime();
+        if (!terminal) {
+            out.println(line);
+            out.flush();
+            return;
+        }
         String padded = line.length() < lastLength ? line + " ".repeat(lastLength - line.length()) : line;
         out.print("\r" + padded);
         out.flush();
@@ -60,6 +103,7 @@ public final class ProgressBar {
     public void clear() {
         if (terminal && lastLength > 0) {
             out.print("\r" + " ".repeat(lastLength) + "\r");
+            out.flush();
             lastLength = 0;
         }
     }

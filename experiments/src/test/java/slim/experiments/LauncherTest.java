@@ -1,0 +1,92 @@
+package slim.experiments;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The launcher's stderr, as ./slim runs the JVM (experiments/src/main/sh/slim-java), on a
+ * pseudo-terminal made by util-linux's script: a progress frame (carriage return, no newline) must
+ * reach the terminal while the JVM still runs, the JDK's incubator warning must not, and the JVM
+ * must learn whether its stderr is a terminal.
+ */
+class LauncherTest {
+    static final Path LAUNCHER = Path.of("src/main/sh/slim-java").toAbsolutePath();
+
+    @TempDir
+    Path tmp;
+
+    /** Prints a frame as ProgressBar does on a terminal, then waits (up to a minute) for the file args[0]. */
+    public static void main(String[] args) throws Exception {
+        System.err.print("\rframe terminal=" + ProgressBar.stderrIsTerminal());
+        System.err.flush();
+        Path go = Path.of(args[0]);
+        for (int i = 0; i < 600 && !Files.exists(go); i++) Thread.sleep(100);
+    }
+
+    /** script -q -e -c "slim-java ... LauncherTest GO [2>redirect]" /dev/null */
+    private Process start(Path go, String redirect) throws IOException {
+        String command = String.join(" ", List.of(LAUNCHER.toString(), "--add-modules", "jdk.incubator.vector",
+                "--enable-native-access=ALL-UNNAMED", "-cp", "target/classes:target/test-classes",
+                LauncherTest.class.getName(), go.toString(), redirect));
+        ProcessBuilder pb = new ProcessBuilder("script", "-q", "-e", "-c", command, "/dev/null")
+                .redirectErrorStream(true);
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        pb.environment().put("TERM", "xterm");
+        pb.environment().remove(ProgressBar.TTY_ENV);
+        return pb.start();
+    }
+
+    @Test
+    void framesReachATerminalAtOnceAndTheIncubatorWarningDoesNot() throws Exception {
+        Path go = tmp.resolve("go");
+        Process p = start(go, "");
+        ByteArrayOutputStream seen = new ByteArrayOutputStream();
+        InputStream in = p.getInputStream();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        byte[] buf = new byte[4096];
+        // the JVM waits for go, so the frame can only have come through while it runs
+        while (!seen.toString(StandardCharsets.UTF_8).contains("frame terminal=true") && System.nanoTime() < deadline) {
+            if (in.available() > 0) {
+                seen.write(buf, 0, in.read(buf));
+            } else if (p.isAlive()) {
+                Thread.sleep(20);
+            } else {
+                seen.write(in.readAllBytes());
+                break;
+            }
+        }
+        String early = seen.toString(StandardCharsets.UTF_8);
+        Files.createFile(go);
+        seen.write(in.readAllBytes());
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertTrue(early.contains("\rframe terminal=true"), "the frame did not arrive while the JVM ran: " + early);
+        assertFalse(seen.toString(StandardCharsets.UTF_8).contains("incubator"), seen.toString(StandardCharsets.UTF_8));
+        assertEquals(0, p.exitValue());
+    }
+
+    @Test
+    void stderrToAFileIsNotATerminalEvenFromOne() throws Exception {
+        Path go = tmp.resolve("go"), log = tmp.resolve("log");
+        Files.createFile(go);
+        Process p = start(go, "2>" + log);
+        p.getInputStream().transferTo(OutputStream.nullOutputStream());
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue());
+        String text = Files.readString(log);
+        assertTrue(text.contains("frame terminal=false"), text);
+        assertFalse(text.contains("incubator"), text);
+    }
+}

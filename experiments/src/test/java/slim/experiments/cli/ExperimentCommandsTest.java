@@ -4,8 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -72,6 +77,43 @@ class ExperimentCommandsTest {
             double prob = Double.parseDouble(f[1]);
             assertTrue(prob >= 1.0 / 6 && prob <= 1, "the arg-max label's probability: " + line);
         }
+        // every label's probability, as text and as JSON Lines, for texts from a file and from stdin
+        Path texts = tmp.resolve("texts.txt");
+        Files.writeString(texts, "Who wrote Hamlet?\nWhere is Aspen?\n");
+        InfoPruneCommandTest.Run each = run("predict", save.toString(), "--all", "--input", texts.toString());
+        assertEquals(0, each.code(), each.err());
+        List<String> eachLines = each.out().lines().toList();
+        assertEquals(2, eachLines.size(), each.out());
+        String[] fields = eachLines.getFirst().split("\t"), before = lines[1].split("\t");
+        assertEquals(List.of(before[0], before[1], "Who wrote Hamlet?"), List.of(fields[0], fields[1], fields[3]),
+                "the same label and probability as from the command line");
+        String[] probs = fields[2].split(" ");
+        assertEquals(6, probs.length, eachLines.getFirst());
+        double sum = 0;
+        for (String kv : probs) sum += Double.parseDouble(kv.substring(kv.indexOf('=') + 1));
+        assertEquals(1, sum, 1e-3, eachLines.getFirst());
+
+        InputStream stdin = System.in;
+        try {
+            System.setIn(new ByteArrayInputStream(Files.readAllBytes(texts)));
+            InfoPruneCommandTest.Run json = run("predict", save.toString(), "--json", "-i", "-");
+            assertEquals(0, json.code(), json.err());
+            List<String> jsonLines = json.out().lines().toList();
+            assertEquals(2, jsonLines.size(), json.out());
+            JsonNode first = new ObjectMapper().readTree(jsonLines.getFirst());
+            assertEquals("Who wrote Hamlet?", first.get("text").asText());
+            assertEquals(lines[1].split("\t")[0], first.get("label").asText());
+            assertEquals(Double.parseDouble(lines[1].split("\t")[1]), first.get("probability").asDouble(), 1e-4);
+            assertEquals(6, first.get("probabilities").size());
+            assertEquals(first.get("probability").asDouble(), first.get("probabilities").get(first.get("label").asText())
+                    .asDouble());
+        } finally {
+            System.setIn(stdin);
+        }
+        InfoPruneCommandTest.Run none = run("predict", save.toString());
+        assertEquals(2, none.code());
+        assertTrue(none.err().contains("nothing to classify"), none.err());
+
         InfoPruneCommandTest.Run wrong = run("predict", save.toString(), "--task", "sst2", "great");
         assertEquals(2, wrong.code());
         assertTrue(wrong.err().contains("fine-tuned for trec"), wrong.err());

@@ -49,66 +49,77 @@ public record ModelConfig(
         if (family == null) {
             throw new SlimException(file + ": unsupported model_type '" + type + "' (slim knows gpt2, opt, llama, bert)");
         }
-        ModelConfig config = switch (family) {
+        Builder b = new Builder(family, file, json).vocab(r.integer("vocab_size"));
+        switch (family) {
             case GPT2 -> {
                 int c = r.integer("n_embd");
-                int inner = r.json.hasNonNull("n_inner") ? r.integer("n_inner") : 4 * c;
                 int heads = r.integer("n_head");
                 float pdrop = r.number("resid_pdrop", 0.1);
-                yield new ModelConfig(family, file, json, r.integer("vocab_size"), c, c, r.integer("n_layer"),
-                        heads, heads, divide(file, c, heads), inner, r.integer("n_positions"), 0, 0,
-                        r.number("layer_norm_epsilon", 1e-5), false,
-                        activation(file, r.string("activation_function", "gelu_new")), true, true, false, true,
-                        false, 0f, r.bool("tie_word_embeddings", true), r.number("embd_pdrop", 0.1), pdrop,
-                        r.number("attn_pdrop", 0.1), r.number("initializer_range", 0.02));
+                b.hidden(c).layers(r.integer("n_layer")).heads(heads, heads, divide(file, c, heads))
+                        .intermediate(r.integer("n_inner", 4 * c)).maxPositions(r.integer("n_positions"))
+                        .normEps(r.number("layer_norm_epsilon", 1e-5))
+                        .activation(activation(file, r.string("activation_function", "gelu_new")))
+                        .preNorm(true).finalNorm(true).linearBias(true).tiedHead(r.bool("tie_word_embeddings", true))
+                        .dropout(r.number("embd_pdrop", 0.1), pdrop, r.number("attn_pdrop", 0.1))
+                        .initializerRange(r.number("initializer_range", 0.02));
             }
             case OPT -> {
                 int c = r.integer("hidden_size");
                 int heads = r.integer("num_attention_heads");
                 boolean pre = r.bool("do_layer_norm_before", true);
-                yield new ModelConfig(family, file, json, r.integer("vocab_size"), c,
-                        r.integer("word_embed_proj_dim", c), r.integer("num_hidden_layers"), heads, heads,
-                        divide(file, c, heads), r.integer("ffn_dim"), r.integer("max_position_embeddings"), 2, 0,
-                        1e-5f, false, activation(file, r.string("activation_function", "relu")), pre,
-                        pre && !r.bool("_remove_final_layer_norm", false), false, r.bool("enable_bias", true),
-                        false, 0f, r.bool("tie_word_embeddings", true), r.number("dropout", 0.1),
-                        r.number("dropout", 0.1), r.number("attention_dropout", 0.0), r.number("init_std", 0.02));
+                float pdrop = r.number("dropout", 0.1);
+                b.hidden(c).embedDim(r.integer("word_embed_proj_dim", c)).layers(r.integer("num_hidden_layers"))
+                        .heads(heads, heads, divide(file, c, heads)).intermediate(r.integer("ffn_dim"))
+                        .maxPositions(r.integer("max_position_embeddings")).positionOffset(2).normEps(1e-5f)
+                        .activation(activation(file, r.string("activation_function", "relu"))).preNorm(pre)
+                        .finalNorm(pre && !r.bool("_remove_final_layer_norm", false))
+                        .linearBias(r.bool("enable_bias", true)).tiedHead(r.bool("tie_word_embeddings", true))
+                        .dropout(pdrop, pdrop, r.number("attention_dropout", 0.0))
+                        .initializerRange(r.number("init_std", 0.02));
             }
             case LLAMA -> {
                 int c = r.integer("hidden_size");
                 int heads = r.integer("num_attention_heads");
                 int kv = r.integer("num_key_value_heads", heads);
                 if (kv <= 0 || heads % kv != 0) {
-                    throw new SlimException(file + ": num_attention_heads " + heads + " is not a multiple of num_key_value_heads " + kv);
+                    throw new SlimException(file + ": num_attention_heads " + heads
+                            + " is not a multiple of num_key_value_heads " + kv);
                 }
                 if (r.json.hasNonNull("rope_scaling")) {
                     throw new SlimException(file + ": rope_scaling is not supported");
                 }
                 String act = r.string("hidden_act", "silu");
-                if (!act.equals("silu")) throw new SlimException(file + ": hidden_act '" + act + "' is not supported for llama (only silu)");
+                if (!act.equals("silu")) {
+                    throw new SlimException(file + ": hidden_act '" + act + "' is not supported for llama (only silu)");
+                }
                 int headDim = r.json.hasNonNull("head_dim") ? r.integer("head_dim") : divide(file, c, heads);
-                yield new ModelConfig(family, file, json, r.integer("vocab_size"), c, c,
-                        r.integer("num_hidden_layers"), heads, kv, headDim, r.integer("intermediate_size"),
-                        r.integer("max_position_embeddings"), 0, 0, r.number("rms_norm_eps", 1e-6), true, null,
-                        true, true, false, r.bool("attention_bias", false), true, r.number("rope_theta", 10000.0),
-                        r.bool("tie_word_embeddings", false), 0f, 0f, r.number("attention_dropout", 0.0),
-                        r.number("initializer_range", 0.02));
+                b.hidden(c).layers(r.integer("num_hidden_layers")).heads(heads, kv, headDim)
+                        .intermediate(r.integer("intermediate_size"))
+                        .maxPositions(r.integer("max_position_embeddings")).normEps(r.number("rms_norm_eps", 1e-6))
+                        .rmsNorm(true).activation(null).preNorm(true).finalNorm(true)
+                        .linearBias(r.bool("attention_bias", false)).rope(r.number("rope_theta", 10000.0))
+                        .tiedHead(r.bool("tie_word_embeddings", false))
+                        .dropout(0f, 0f, r.number("attention_dropout", 0.0))
+                        .initializerRange(r.number("initializer_range", 0.02));
             }
             case BERT -> {
                 int c = r.integer("hidden_size");
                 int heads = r.integer("num_attention_heads");
                 String pos = r.string("position_embedding_type", "absolute");
-                if (!pos.equals("absolute")) throw new SlimException(file + ": position_embedding_type '" + pos + "' is not supported");
+                if (!pos.equals("absolute")) {
+                    throw new SlimException(file + ": position_embedding_type '" + pos + "' is not supported");
+                }
                 float pdrop = r.number("hidden_dropout_prob", 0.1);
-                yield new ModelConfig(family, file, json, r.integer("vocab_size"), c, c,
-                        r.integer("num_hidden_layers"), heads, heads, divide(file, c, heads),
-                        r.integer("intermediate_size"), r.integer("max_position_embeddings"), 0,
-                        r.integer("type_vocab_size", 2), r.number("layer_norm_eps", 1e-12), false,
-                        activation(file, r.string("hidden_act", "gelu")), false, false, true, true, false, 0f,
-                        false, pdrop, pdrop, r.number("attention_probs_dropout_prob", 0.1),
-                        r.number("initializer_range", 0.02));
+                b.hidden(c).layers(r.integer("num_hidden_layers")).heads(heads, heads, divide(file, c, heads))
+                        .intermediate(r.integer("intermediate_size"))
+                        .maxPositions(r.integer("max_position_embeddings"))
+                        .typeVocab(r.integer("type_vocab_size", 2)).normEps(r.number("layer_norm_eps", 1e-12))
+                        .activation(activation(file, r.string("hidden_act", "gelu"))).embeddingNorm(true)
+                        .linearBias(true).dropout(pdrop, pdrop, r.number("attention_probs_dropout_prob", 0.1))
+                        .initializerRange(r.number("initializer_range", 0.02));
             }
-        };
+        }
+        ModelConfig config = b.build();
         config.validate();
         return config;
     }
@@ -176,6 +187,143 @@ public record ModelConfig(
         ObjectNode copy = json.deepCopy();
         copy.put(family.layersKey, keep);
         return copy;
+    }
+
+    /**
+     * The fields by name, for {@link #read}: each family sets what its config.json says and leaves the
+     * rest at the defaults (embedDim = hidden, no position offset, no token types, LayerNorm after
+     * nothing, no bias, no rotary positions, untied head, no dropout).
+     */
+    private static final class Builder {
+        private final Family family;
+        private final Path file;
+        private final ObjectNode json;
+        private int vocab, hidden, embedDim, layers, heads, kvHeads, headDim, intermediate, maxPositions;
+        private int positionOffset, typeVocab;
+        private float normEps, ropeTheta, embeddingDropout, residualDropout, attentionDropout, initializerRange;
+        private boolean rmsNorm, preNorm, finalNorm, embeddingNorm, linearBias, ropeEnabled, tiedHead;
+        private Nonlinearity activation;
+
+        Builder(Family family, Path file, ObjectNode json) {
+            this.family = family;
+            this.file = file;
+            this.json = json;
+        }
+
+        Builder vocab(int v) {
+            vocab = v;
+            return this;
+        }
+
+        Builder hidden(int c) {
+            hidden = c;
+            return this;
+        }
+
+        Builder embedDim(int p) {
+            embedDim = p;
+            return this;
+        }
+
+        Builder layers(int n) {
+            layers = n;
+            return this;
+        }
+
+        /** Query heads, key/value heads and the width of each. */
+        Builder heads(int h, int kv, int d) {
+            heads = h;
+            kvHeads = kv;
+            headDim = d;
+            return this;
+        }
+
+        Builder intermediate(int i) {
+            intermediate = i;
+            return this;
+        }
+
+        Builder maxPositions(int n) {
+            maxPositions = n;
+            return this;
+        }
+
+        Builder positionOffset(int n) {
+            positionOffset = n;
+            return this;
+        }
+
+        Builder typeVocab(int n) {
+            typeVocab = n;
+            return this;
+        }
+
+        Builder normEps(float eps) {
+            normEps = eps;
+            return this;
+        }
+
+        Builder rmsNorm(boolean on) {
+            rmsNorm = on;
+            return this;
+        }
+
+        /** The MLP's non-linearity; null for the SiLU-gated MLP. */
+        Builder activation(Nonlinearity a) {
+            activation = a;
+            return this;
+        }
+
+        Builder preNorm(boolean on) {
+            preNorm = on;
+            return this;
+        }
+
+        Builder finalNorm(boolean on) {
+            finalNorm = on;
+            return this;
+        }
+
+        Builder embeddingNorm(boolean on) {
+            embeddingNorm = on;
+            return this;
+        }
+
+        Builder linearBias(boolean on) {
+            linearBias = on;
+            return this;
+        }
+
+        /** Rotary positions with this base. */
+        Builder rope(float theta) {
+            ropeEnabled = true;
+            ropeTheta = theta;
+            return this;
+        }
+
+        Builder tiedHead(boolean on) {
+            tiedHead = on;
+            return this;
+        }
+
+        Builder dropout(float embedding, float residual, float attention) {
+            embeddingDropout = embedding;
+            residualDropout = residual;
+            attentionDropout = attention;
+            return this;
+        }
+
+        Builder initializerRange(float std) {
+            initializerRange = std;
+            return this;
+        }
+
+        ModelConfig build() {
+            return new ModelConfig(family, file, json, vocab, hidden, embedDim > 0 ? embedDim : hidden, layers, heads,
+                    kvHeads, headDim, intermediate, maxPositions, positionOffset, typeVocab, normEps, rmsNorm,
+                    activation, preNorm, finalNorm, embeddingNorm, linearBias, ropeEnabled, ropeTheta, tiedHead,
+                    embeddingDropout, residualDropout, attentionDropout, initializerRange);
+        }
     }
 
     /** Typed access to config.json with errors that name the file and key. */

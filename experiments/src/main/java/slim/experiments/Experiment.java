@@ -104,8 +104,7 @@ public final class Experiment {
             p = prepare(cell, tokenizer, maxPrompt);
         }
         Memory.resetPeaks();
-        ModelFiles.Options options = ModelFiles.Options.inference().training().withMaxTokens(p.longest()).withHeadRows(1)
-                .withLabels(lm ? 0 : cell.task().numLabels(), cell.pooling(), cell.seed()).withKernels(kernels.get());
+        ModelFiles.Options options = ModelFiles.Options.builder().trainable().maxTokens(p.longest()).headRows(1).labels(lm ? 0 : cell.task().numLabels(), cell.pooling(), cell.seed()).kernels(kernels.get()).build();
         Model model = ModelFiles.load(cell.model(), cell.keep(), options);
         AdamW optimizer = new AdamW(model, protocol.lr(), 0.9f, 0.999f, 1e-8f, protocol.weightDecay());
         if (protocol.freezeEmbeddings()) optimizer.freezeLeading(wordEmbeddings(model.layout()));

@@ -75,8 +75,7 @@ public final class SavedModel implements AutoCloseable {
         PromptEncoder encoder = new PromptEncoder(trained, setting, tokenizer, demos, info.maxPromptTokens());
         ModelConfig config = ModelConfig.read(dir);
         boolean lm = setting == Setting.LM_PROMPT;
-        ModelFiles.Options options = ModelFiles.Options.inference().withMaxTokens(Math.min(info.maxPromptTokens(), config.maxPositions()))
-                .withLabels(lm ? 0 : -1, Pooling.parse(info.pooling()), 0);
+        ModelFiles.Options options = ModelFiles.Options.builder().maxTokens(Math.min(info.maxPromptTokens(), config.maxPositions())).labels(lm ? 0 : -1, Pooling.parse(info.pooling()), 0).build();
         Model model = ModelFiles.load(dir, config.layers(), options);
         if (!lm && model.layout().numLabels() != trained.numLabels()) {
             throw new SlimException(dir + ": the score head has " + model.layout().numLabels() + " rows; "

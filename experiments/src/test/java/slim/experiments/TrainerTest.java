@@ -41,8 +41,7 @@ class TrainerTest {
     }
 
     static Model load(int labels) {
-        return ModelFiles.load(LLAMA, 3, ModelFiles.Options.inference().training().withMaxTokens(16).withHeadRows(1)
-                .withLabels(labels, Pooling.LAST, 7));
+        return ModelFiles.load(LLAMA, 3, ModelFiles.Options.builder().trainable().maxTokens(16).headRows(1).labels(labels, Pooling.LAST, 7).build());
     }
 
     static Protocol toyProtocol(float lr) {

@@ -61,8 +61,7 @@ public class TrainingStepBenchmark {
         } else {
             kernels = new CpuKernels();
         }
-        model = ModelFiles.load(Shared.resolve("models", "stories260K"), keep, ModelFiles.Options.inference()
-                .training().withMaxTokens(tokens).withHeadRows(1).withLabels(0, Pooling.LAST, 0).withKernels(kernels));
+        model = ModelFiles.load(Shared.resolve("models", "stories260K"), keep, ModelFiles.Options.builder().trainable().maxTokens(tokens).headRows(1).labels(0, Pooling.LAST, 0).kernels(kernels).build());
         optimizer = AdamW.withDefaults(model, 1e-4f);
         ids = new int[tokens];
         for (int t = 0; t < tokens; t++) ids[t] = 1 + (t * 7919) % (model.config().vocab() - 1);

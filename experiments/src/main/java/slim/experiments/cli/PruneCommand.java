@@ -7,6 +7,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import slim.nn.model.Model;
 import slim.nn.model.ModelFiles;
+import slim.nn.model.Pooling;
 
 /** `slim prune DIR --keep k --out OUT`: a Hugging Face checkpoint of the first k layers. */
 @Command(name = "prune", mixinStandardHelpOptions = true,
@@ -25,7 +26,7 @@ final class PruneCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         // Only the kept layers are read: the model is loaded as it will be written.
-        Model model = ModelFiles.load(dir, keep, ModelFiles.Options.inference().withMaxTokens(1).withLabels(-1, slim.nn.model.Pooling.LAST, 0));
+        Model model = ModelFiles.load(dir, keep, ModelFiles.Options.builder().maxTokens(1).labels(-1, Pooling.LAST, 0).build());
         ModelFiles.save(model, dir, out);
         System.out.printf("wrote %s: %d of %d layers, %,d parameters%n", out, keep, model.config().layers(),
                 model.parameterCount());

@@ -29,28 +29,57 @@ public final class ModelFiles {
      */
     public record Options(int maxTokens, int maxHeadRows, int numLabels, Pooling pooling, boolean trainable,
                           long headSeed, Kernels kernels) {
+
+        /** For inference on the CPU: the model's context, the LM head at one row, the checkpoint's own head. */
         public static Options inference() {
-            return new Options(0, 1, -1, Pooling.LAST, false, 0, new CpuKernels());
+            return builder().build();
         }
 
-        public Options withMaxTokens(int t) {
-            return new Options(t, maxHeadRows, numLabels, pooling, trainable, headSeed, kernels);
+        public static Builder builder() {
+            return new Builder();
         }
 
-        public Options withHeadRows(int rows) {
-            return new Options(maxTokens, rows, numLabels, pooling, trainable, headSeed, kernels);
-        }
+        /** Options by name, starting from {@link #inference()}'s. */
+        public static final class Builder {
+            private int maxTokens, maxHeadRows = 1, numLabels = -1;
+            private Pooling pooling = Pooling.LAST;
+            private boolean trainable;
+            private long headSeed;
+            private Kernels kernels;
 
-        public Options withLabels(int labels, Pooling p, long seed) {
-            return new Options(maxTokens, maxHeadRows, labels, p, trainable, seed, kernels);
-        }
+            public Builder maxTokens(int t) {
+                maxTokens = t;
+                return this;
+            }
 
-        public Options training() {
-            return new Options(maxTokens, maxHeadRows, numLabels, pooling, true, headSeed, kernels);
-        }
+            public Builder headRows(int rows) {
+                maxHeadRows = rows;
+                return this;
+            }
 
-        public Options withKernels(Kernels k) {
-            return new Options(maxTokens, maxHeadRows, numLabels, pooling, trainable, headSeed, k);
+            /** A `score` head of this many labels (0 none, -1 the checkpoint's) reading pooling, seeded if new. */
+            public Builder labels(int labels, Pooling p, long seed) {
+                numLabels = labels;
+                pooling = p;
+                headSeed = seed;
+                return this;
+            }
+
+            /** Allocate gradients and backward scratch. */
+            public Builder trainable() {
+                trainable = true;
+                return this;
+            }
+
+            public Builder kernels(Kernels k) {
+                kernels = k;
+                return this;
+            }
+
+            public Options build() {
+                return new Options(maxTokens, maxHeadRows, numLabels, pooling, trainable, headSeed,
+                        kernels != null ? kernels : new CpuKernels());
+            }
         }
     }
 

@@ -68,8 +68,7 @@ public class EncoderGoldenTest {
     }
 
     private static float[] hiddenStates(Path dir, int keep, int[] ids, Supplier<Kernels> kernels) {
-        Model m = ModelFiles.load(dir, keep, ModelFiles.Options.inference().withLabels(0, Pooling.FIRST, 0)
-                .withMaxTokens(ids.length).withKernels(kernels.get()));
+        Model m = ModelFiles.load(dir, keep, ModelFiles.Options.builder().labels(0, Pooling.FIRST, 0).maxTokens(ids.length).kernels(kernels.get()).build());
         m.forward(ids, ids.length);
         return hidden(m, ids.length);
     }
@@ -86,8 +85,7 @@ public class EncoderGoldenTest {
     private static void classification(Path dir, JsonNode g, JsonNode c, Pooling pooling, Supplier<Kernels> kernels) {
         assertEquals(pooling, Pooling.parse(c.get("pooling").asText()), "pooling of the golden head");
         int[] ids = ids(g);
-        Model m = ModelFiles.load(dir, c.get("k").intValue(), ModelFiles.Options.inference().training()
-                .withLabels(c.get("num_labels").intValue(), pooling, 0).withMaxTokens(ids.length).withKernels(kernels.get()));
+        Model m = ModelFiles.load(dir, c.get("k").intValue(), ModelFiles.Options.builder().trainable().labels(c.get("num_labels").intValue(), pooling, 0).maxTokens(ids.length).kernels(kernels.get()).build());
         float[] score = floats(c.get("score.weight"));
         assertEquals(m.params().score.length(), score.length, "score.weight size");
         System.arraycopy(score, 0, m.params().score.data(), m.params().score.offset(), score.length);

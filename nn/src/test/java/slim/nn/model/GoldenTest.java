@@ -52,8 +52,7 @@ public class GoldenTest {
     }
 
     static Model load(Path dir, int keep, int labels, int headRows, Supplier<Kernels> kernels) {
-        ModelFiles.Options o = ModelFiles.Options.inference().training().withHeadRows(headRows).withLabels(labels, Pooling.LAST, 0)
-                .withKernels(kernels.get());
+        ModelFiles.Options o = ModelFiles.Options.builder().trainable().headRows(headRows).labels(labels, Pooling.LAST, 0).kernels(kernels.get()).build();
         return ModelFiles.load(dir, keep, o);
     }
 

@@ -58,8 +58,7 @@ class MiniLmReferenceTest {
     }
 
     private static Model load(int keep, int maxTokens) {
-        return ModelFiles.load(MODEL, keep, ModelFiles.Options.inference().withLabels(0, Pooling.MEAN, 0)
-                .withMaxTokens(maxTokens));
+        return ModelFiles.load(MODEL, keep, ModelFiles.Options.builder().labels(0, Pooling.MEAN, 0).maxTokens(maxTokens).build());
     }
 
     /** Final hidden states [T, C] of one sentence (token types all 0, no padding). */

@@ -37,10 +37,10 @@ class ModelFilesTest {
     void prunedCheckpointGivesTheOutputsOfTheFirstKLayers(String folder) {
         Path dir = Shared.resolve(folder);
         int[] ids = {1, 5, 9, 2, 7, 3};
-        Model kept = ModelFiles.load(dir, 1, ModelFiles.Options.inference().withMaxTokens(8));
+        Model kept = ModelFiles.load(dir, 1, ModelFiles.Options.builder().maxTokens(8).build());
         Path out = tmp.resolve("pruned");
         ModelFiles.save(kept, dir, out);
-        Model reloaded = ModelFiles.load(out, 1, ModelFiles.Options.inference().withMaxTokens(8));
+        Model reloaded = ModelFiles.load(out, 1, ModelFiles.Options.builder().maxTokens(8).build());
         assertEquals(1, reloaded.config().layers());
         assertArrayEquals(kept.params().block, reloaded.params().block, 0f, "the same weights, bit for bit");
         // Outputs agree to rounding: HotSpot may round a vector reduction differently once it compiles it.

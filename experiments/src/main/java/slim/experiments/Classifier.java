@@ -2,6 +2,7 @@ package slim.experiments;
 
 import slim.nn.Slice;
 import slim.nn.model.Model;
+import slim.nn.model.Rows;
 
 /**
  * Reads a class off a model, in either way the study does: the LM head's logits of the label tokens
@@ -14,6 +15,8 @@ public final class Classifier {
     private final int[] labelTokens;
     /** The columns the LM loss's softmax runs over: null for the whole vocabulary. */
     private final int[] lossColumns;
+    /** The last block computes only the rows the head reads (false: every row, the full computation). */
+    private final boolean headRowsOnly;
     private final int[] row = new int[1], target = new int[1];
 
     /**
@@ -21,9 +24,23 @@ public final class Classifier {
      * @param labelWordsLoss lm-prompt: restrict the training loss to the label tokens
      */
     public Classifier(Model model, int[] labelTokens, boolean labelWordsLoss) {
+        this(model, labelTokens, labelWordsLoss ? labelTokens : null, true);
+    }
+
+    private Classifier(Model model, int[] labelTokens, int[] lossColumns, boolean headRowsOnly) {
         this.model = model;
         this.labelTokens = labelTokens == null ? null : labelTokens.clone();
-        this.lossColumns = labelTokens != null && labelWordsLoss ? labelTokens.clone() : null;
+        this.lossColumns = labelTokens != null && lossColumns != null ? lossColumns.clone() : null;
+        this.headRowsOnly = headRowsOnly;
+    }
+
+    /** The same classifier computing every row of every block: the full computation its results must equal. */
+    public Classifier everyRow() {
+        return new Classifier(model, labelTokens, lossColumns, false);
+    }
+
+    public Model model() {
+        return model;
     }
 
     public int numLabels() {
@@ -32,7 +49,7 @@ public final class Classifier {
 
     /** Forward pass and the cross-entropy for the example's class; call model.backward() after it for gradients. */
     public float loss(int[] ids, int label) {
-        model.forward(ids, ids.length);
+        model.forward(ids, rows(ids.length));
         if (labelTokens != null) {
             row[0] = ids.length - 1;
             model.lmLogits(row, 1);
@@ -46,7 +63,12 @@ public final class Classifier {
 
     /** The predicted class: the arg-max over the label tokens' logits, or over the head's. */
     public int predict(int[] ids) {
-        Slice logits = logits(ids);
+        return predict(ids, 0);
+    }
+
+    /** As {@link #predict(int[])}, the first cached tokens of ids taken from the model's cached prefix. */
+    public int predict(int[] ids, int cached) {
+        Slice logits = logits(ids, cached);
         int best = 0;
         for (int c = 1; c < numLabels(); c++) if (logit(logits, c) > logit(logits, best)) best = c;
         return best;
@@ -54,7 +76,7 @@ public final class Classifier {
 
     /** The softmax over the classes' logits (only the label tokens' in lm-prompt), into out. */
     public void probabilities(int[] ids, float[] out) {
-        Slice logits = logits(ids);
+        Slice logits = logits(ids, 0);
         int n = numLabels();
         double max = Double.NEGATIVE_INFINITY, sum = 0;
         for (int c = 0; c < n; c++) max = Math.max(max, logit(logits, c));
@@ -62,11 +84,17 @@ public final class Classifier {
         for (int c = 0; c < n; c++) out[c] = (float) (Math.exp(logit(logits, c) - max) / sum);
     }
 
-    private Slice logits(int[] ids) {
-        model.forward(ids, ids.length);
+    private Slice logits(int[] ids, int cached) {
+        model.forward(ids, rows(ids.length).afterPrefix(cached));
         if (labelTokens == null) return model.classLogits();
         row[0] = ids.length - 1;
         return model.lmLogits(row, 1);
+    }
+
+    /** The rows a pass computes: the head's only, or every one. */
+    private Rows rows(int T) {
+        if (!headRowsOnly) return Rows.all(T);
+        return labelTokens != null ? Rows.all(T).lastRow() : model.pooling().rows(T);
     }
 
     private float logit(Slice logits, int c) {

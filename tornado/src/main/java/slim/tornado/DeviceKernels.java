@@ -234,17 +234,19 @@ final class DeviceKernels {
     }
 
     /**
-     * ints: T, H, KV, D, causal, hasMask, out, att, qkv, mask offsets. One work-item per (head, query
-     * position): scores, softmax into att (zero beyond the causal limit), then the weighted sum of v.
+     * ints: T, H, KV, D, causal, hasMask, out, att, qkv, mask offsets, q0, Tq. One work-item per (head, query
+     * row t in [q0, q0 + Tq)): scores against the T keys, softmax into att (zero beyond the causal limit), then
+     * the weighted sum of v. Buffers are indexed by absolute row, as the CPU kernels' are.
      */
     static void attentionForward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] out = mem, att = mem, qkv = mem, mask = mem;
         int T = ints[i0], H = ints[i0 + 1], KV = ints[i0 + 2], D = ints[i0 + 3];
+        int first = ints[i0 + 10], Tq = ints[i0 + 11];
         int gid = ctx.globalIdx;
-        if (gid < H * T) {
-            int h = gid / T, t = gid - h * T, g = h / (H / KV), row = (H + 2 * KV) * D;
-            int q0 = ints[i0 + 8];
-            int qo = q0 + t * row + h * D, ko = q0 + H * D + g * D, vo = q0 + (H + KV) * D + g * D;
+        if (gid < H * Tq) {
+            int h = gid / Tq, t = first + gid - h * Tq, g = h / (H / KV), row = (H + 2 * KV) * D;
+            int base = ints[i0 + 8];
+            int qo = base + t * row + h * D, ko = base + H * D + g * D, vo = base + (H + KV) * D + g * D;
             int ao = ints[i0 + 7] + (h * T + t) * T, mo = ints[i0 + 9] + (h * T + t) * T;
             int len = ints[i0 + 4] != 0 ? t + 1 : T;
             float scale = 1f / TornadoMath.sqrt(D);
@@ -279,14 +281,16 @@ final class DeviceKernels {
 
     /**
      * Attention backward, step 1 of 3. ints: T, H, KV, D, causal, hasMask, datt, dout, qkv, att, mask
-     * offsets. Per (head, query): datt ← d(scores) = att·(dp − Σ dp·att)·scale, dp = dout·v (masked); 0 past the causal limit.
+     * offsets, q0, Tq. Per (head, query row in [q0, q0 + Tq)): datt ← d(scores) = att·(dp − Σ dp·att)·scale,
+     * dp = dout·v (masked); 0 past the causal limit.
      */
     static void attentionBackwardScores(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] datt = mem, dout = mem, qkv = mem, att = mem, mask = mem;
         int T = ints[i0], H = ints[i0 + 1], KV = ints[i0 + 2], D = ints[i0 + 3];
+        int first = ints[i0 + 11], Tq = ints[i0 + 12];
         int gid = ctx.globalIdx;
-        if (gid < H * T) {
-            int h = gid / T, t = gid - h * T, g = h / (H / KV), row = (H + 2 * KV) * D;
+        if (gid < H * Tq) {
+            int h = gid / Tq, t = first + gid - h * Tq, g = h / (H / KV), row = (H + 2 * KV) * D;
             int vo = ints[i0 + 8] + (H + KV) * D + g * D, doo = ints[i0 + 7] + t * H * D + h * D;
             int rowOff = (h * T + t) * T;
             int dao = ints[i0 + 6] + rowOff, ao = ints[i0 + 9] + rowOff, mo = ints[i0 + 10] + rowOff;
@@ -305,7 +309,10 @@ final class DeviceKernels {
         }
     }
 
-    /** Step 2: ints as step 1 minus dout/att/mask (T, H, KV, D, dqkv, datt, qkv). dq[t, h] = Σ_s ds[h, t, s]·k[s, g]. */
+    /**
+     * Step 2: ints as step 1 minus dout/att/mask (T, H, KV, D, dqkv, datt, qkv, q0, Tq). dq[t, h] = Σ_s
+     * ds[h, t, s]·k[s, g] for the query rows, zero for the others (their datt rows were not written).
+     */
     static void attentionBackwardQuery(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] dqkv = mem, datt = mem, qkv = mem;
         int T = ints[i0], H = ints[i0 + 1], KV = ints[i0 + 2], D = ints[i0 + 3];
@@ -314,15 +321,18 @@ final class DeviceKernels {
             int t = gid / (H * D), rest = gid - t * H * D, h = rest / D, i = rest - h * D;
             int g = h / (H / KV), row = (H + 2 * KV) * D;
             int ko = ints[i0 + 6] + H * D + g * D + i, dao = ints[i0 + 5] + (h * T + t) * T;
+            int first = ints[i0 + 7], Tq = ints[i0 + 8];
             float acc = 0f;
-            for (int s = 0; s < T; s++) acc += datt[dao + s] * qkv[ko + s * row];
+            if (t >= first && t < first + Tq) {
+                for (int s = 0; s < T; s++) acc += datt[dao + s] * qkv[ko + s * row];
+            }
             dqkv[ints[i0 + 4] + t * row + h * D + i] = acc;
         }
     }
 
     /**
-     * Step 3: ints: T, H, KV, D, hasMask, dqkv, datt, dout, qkv, att, mask offsets. Per (key position s,
-     * kv head g, i): dk = Σ over g's query heads and all t of ds·q, dv = Σ att·mask·dout.
+     * Step 3: ints: T, H, KV, D, hasMask, dqkv, datt, dout, qkv, att, mask offsets, q0, Tq. Per (key position
+     * s, kv head g, i): dk = Σ over g's query heads and the query rows t of ds·q, dv = Σ att·mask·dout.
      */
     static void attentionBackwardKeyValue(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] dqkv = mem, datt = mem, dout = mem, qkv = mem, att = mem, mask = mem;
@@ -333,10 +343,10 @@ final class DeviceKernels {
             int group = H / KV, row = (H + 2 * KV) * D;
             boolean masked = ints[i0 + 4] != 0;
             int q0 = ints[i0 + 8], dq0 = ints[i0 + 5], da0 = ints[i0 + 6], do0 = ints[i0 + 7];
-            int a0 = ints[i0 + 9], m0 = ints[i0 + 10];
+            int a0 = ints[i0 + 9], m0 = ints[i0 + 10], first = ints[i0 + 11], Tq = ints[i0 + 12];
             float dk = 0f, dv = 0f;
             for (int h = g * group; h < (g + 1) * group; h++) {
-                for (int t = 0; t < T; t++) {
+                for (int t = first; t < first + Tq; t++) {
                     int r = (h * T + t) * T + s;
                     dk += datt[da0 + r] * qkv[q0 + t * row + h * D + i];
                     float p = masked ? att[a0 + r] * mask[m0 + r] : att[a0 + r];

@@ -232,25 +232,25 @@ public final class TornadoKernels implements Kernels, AutoCloseable {
     }
 
     @Override
-    public void attentionForward(Slice out, Slice att, Slice qkv, Slice dropMask, int T, int H, int KV, int D,
-                                 boolean causal) {
-        run(Op.ATTENTION_FORWARD, (long) H * T, LOCAL,
+    public void attentionForward(Slice out, Slice att, Slice qkv, Slice dropMask, int T, int q0, int Tq, int H, int KV,
+                                 int D, boolean causal) {
+        run(Op.ATTENTION_FORWARD, (long) H * Tq, LOCAL,
                 ints(v(T, H, KV, D, causal ? 1 : 0, dropMask != null ? 1 : 0, at(out), at(att), at(qkv),
-                        at(dropMask))));
+                        at(dropMask), q0, Tq)));
     }
 
     @Override
     public void attentionBackward(Slice dqkv, Slice datt, Slice dout, Slice qkv, Slice att, Slice dropMask, int T,
-                                  int H, int KV, int D, boolean causal) {
+                                  int q0, int Tq, int H, int KV, int D, boolean causal) {
         int masked = dropMask != null ? 1 : 0;
-        run(Op.ATTENTION_BACKWARD_SCORES, (long) H * T, LOCAL,
+        run(Op.ATTENTION_BACKWARD_SCORES, (long) H * Tq, LOCAL,
                 ints(v(T, H, KV, D, causal ? 1 : 0, masked, at(datt), at(dout), at(qkv), at(att),
-                        at(dropMask))));
+                        at(dropMask), q0, Tq)));
         run(Op.ATTENTION_BACKWARD_QUERY, (long) T * H * D, LOCAL,
-                ints(v(T, H, KV, D, at(dqkv), at(datt), at(qkv))));
+                ints(v(T, H, KV, D, at(dqkv), at(datt), at(qkv), q0, Tq)));
         run(Op.ATTENTION_BACKWARD_KEY_VALUE, (long) T * KV * D, LOCAL,
                 ints(v(T, H, KV, D, masked, at(dqkv), at(datt), at(dout), at(qkv), at(att),
-                        at(dropMask))));
+                        at(dropMask), q0, Tq)));
     }
 
     @Override

@@ -149,23 +149,25 @@ public final class CpuKernels implements Kernels {
     }
 
     @Override
-    public void attentionForward(Slice out, Slice att, Slice qkv, Slice dropMask, int T, int H, int KV, int D,
-                                 boolean causal) {
+    public void attentionForward(Slice out, Slice att, Slice qkv, Slice dropMask, int T, int q0, int Tq, int H, int KV,
+                                 int D, boolean causal) {
+        float[] mask = dropMask == null ? null : dropMask.data();
+        int maskOff = dropMask == null ? 0 : dropMask.offset();
         if (NarrowHeadAttention.narrow(D)) {
             NarrowHeadAttention.forward(out.data(), out.offset(), att.data(), att.offset(), qkv.data(), qkv.offset(),
-                    dropMask == null ? null : dropMask.data(), dropMask == null ? 0 : dropMask.offset(), T, H, KV, D, causal);
+                    mask, maskOff, T, q0, Tq, H, KV, D, causal);
             return;
         }
         if (FourVectorAttention.fits(D)) {
             FourVectorAttention.forward(out.data(), out.offset(), att.data(), att.offset(), qkv.data(), qkv.offset(),
-                    dropMask == null ? null : dropMask.data(), dropMask == null ? 0 : dropMask.offset(), T, H, KV, D, causal);
+                    mask, maskOff, T, q0, Tq, H, KV, D, causal);
             return;
         }
         int row = (H + 2 * KV) * D, group = H / KV;
         float scale = (float) (1.0 / Math.sqrt(D));
         float[] q = qkv.data(), a = att.data(), o = out.data();
-        Parallel.forEach(H * T, 2L * T * D, ht -> {
-            int h = ht / T, t = ht % T, g = h / group;
+        Parallel.forEach(H * Tq, 2L * T * D, ht -> {
+            int h = ht / Tq, t = q0 + ht % Tq, g = h / group;
             int qo = qkv.offset() + t * row + h * D;
             int ko = qkv.offset() + H * D + g * D, vo = qkv.offset() + (H + KV) * D + g * D;
             int ao = att.offset() + (h * T + t) * T;
@@ -182,7 +184,7 @@ public final class CpuKernels implements Kernels {
             for (int i = 0; i < D; i++) o[oo + i] = 0f;
             for (int s = 0; s < len; s++) {
                 float p = a[ao + s];
-                if (dropMask != null) p *= dropMask.get((h * T + t) * T + s);
+                if (mask != null) p *= mask[maskOff + (h * T + t) * T + s];
                 Matmul.axpy(p, q, vo + s * row, o, oo, D);
             }
         });
@@ -214,17 +216,19 @@ public final class CpuKernels implements Kernels {
 
     @Override
     public void attentionBackward(Slice dqkv, Slice datt, Slice dout, Slice qkv, Slice att, Slice dropMask, int T,
-                                  int H, int KV, int D, boolean causal) {
+                                  int q0, int Tq, int H, int KV, int D, boolean causal) {
+        float[] mask = dropMask == null ? null : dropMask.data();
+        int maskOff = dropMask == null ? 0 : dropMask.offset();
         if (NarrowHeadAttention.narrow(D)) {
-            NarrowHeadAttention.backward(dqkv.data(), dqkv.offset(), datt.data(), datt.offset(), dout.data(), dout.offset(),
-                    qkv.data(), qkv.offset(), att.data(), att.offset(), dropMask == null ? null : dropMask.data(),
-                    dropMask == null ? 0 : dropMask.offset(), T, H, KV, D, causal);
+            NarrowHeadAttention.backward(dqkv.data(), dqkv.offset(), datt.data(), datt.offset(), dout.data(),
+                    dout.offset(), qkv.data(), qkv.offset(), att.data(), att.offset(), mask, maskOff, T, q0, Tq, H, KV,
+                    D, causal);
             return;
         }
         if (FourVectorAttention.fits(D)) {
-            FourVectorAttention.backward(dqkv.data(), dqkv.offset(), datt.data(), datt.offset(), dout.data(), dout.offset(),
-                    qkv.data(), qkv.offset(), att.data(), att.offset(), dropMask == null ? null : dropMask.data(),
-                    dropMask == null ? 0 : dropMask.offset(), T, H, KV, D, causal);
+            FourVectorAttention.backward(dqkv.data(), dqkv.offset(), datt.data(), datt.offset(), dout.data(),
+                    dout.offset(), qkv.data(), qkv.offset(), att.data(), att.offset(), mask, maskOff, T, q0, Tq, H, KV,
+                    D, causal);
             return;
         }
         int row = (H + 2 * KV) * D, group = H / KV;
@@ -232,20 +236,20 @@ public final class CpuKernels implements Kernels {
         float[] q = qkv.data(), a = att.data(), dq = dqkv.data(), dd = dout.data(), da = datt.data();
         zero(dqkv, T * row);
         // One task per kv head: the k and v gradients of a kv head are summed over its query heads.
-        Parallel.forEach(KV, 4L * group * T * T * D / (causal ? 2 : 1), g -> {
+        Parallel.forEach(KV, 4L * group * Tq * T * D / (causal ? 2 : 1), g -> {
             int ko = qkv.offset() + H * D + g * D, vo = qkv.offset() + (H + KV) * D + g * D;
             int dko = dqkv.offset() + H * D + g * D, dvo = dqkv.offset() + (H + KV) * D + g * D;
             for (int h = g * group; h < (g + 1) * group; h++) {
-                for (int t = 0; t < T; t++) {
+                for (int t = q0; t < q0 + Tq; t++) {
                     int len = causal ? t + 1 : T;
                     int ao = att.offset() + (h * T + t) * T, dao = datt.offset() + (h * T + t) * T;
                     int doo = dout.offset() + t * H * D + h * D;
                     int qo = qkv.offset() + t * row + h * D, dqo = dqkv.offset() + t * row + h * D;
                     float dot = 0f;
                     for (int s = 0; s < len; s++) {
-                        float mask = dropMask == null ? 1f : dropMask.get((h * T + t) * T + s);
-                        float dp = Matmul.dot(dd, doo, q, vo + s * row, D) * mask;
-                        Matmul.axpy(a[ao + s] * mask, dd, doo, dq, dvo + s * row, D);
+                        float m = mask == null ? 1f : mask[maskOff + (h * T + t) * T + s];
+                        float dp = Matmul.dot(dd, doo, q, vo + s * row, D) * m;
+                        Matmul.axpy(a[ao + s] * m, dd, doo, dq, dvo + s * row, D);
                         da[dao + s] = dp;
                         dot += dp * a[ao + s];
                     }

@@ -22,20 +22,20 @@ final class FourVectorAttention {
     }
 
     static void forward(float[] o, int oOff, float[] a, int aOff, float[] q, int qkvOff, float[] mask, int maskOff,
-                        int T, int H, int KV, int D, boolean causal) {
+                        int T, int q0, int Tq, int H, int KV, int D, boolean causal) {
         int row = (H + 2 * KV) * D, group = H / KV;
         float scale = (float) (1.0 / Math.sqrt(D));
-        Parallel.forEach(H * T, 2L * T * D, ht -> {
-            int h = ht / T, t = ht % T, g = h / group;
+        Parallel.forEach(H * Tq, 2L * T * D, ht -> {
+            int h = ht / Tq, t = q0 + ht % Tq, g = h / group;
             int qo = qkvOff + t * row + h * D, ko = qkvOff + H * D + g * D, vo = qkvOff + (H + KV) * D + g * D;
             int ao = aOff + (h * T + t) * T, len = causal ? t + 1 : T;
-            FloatVector q0 = FloatVector.fromArray(S, q, qo), q1 = FloatVector.fromArray(S, q, qo + L);
-            FloatVector q2 = FloatVector.fromArray(S, q, qo + 2 * L), q3 = FloatVector.fromArray(S, q, qo + 3 * L);
+            FloatVector r0 = FloatVector.fromArray(S, q, qo), r1 = FloatVector.fromArray(S, q, qo + L);
+            FloatVector r2 = FloatVector.fromArray(S, q, qo + 2 * L), r3 = FloatVector.fromArray(S, q, qo + 3 * L);
             float max = Float.NEGATIVE_INFINITY;
             for (int s = 0; s < len; s++) {
                 int k = ko + s * row;
-                float sc = q0.mul(FloatVector.fromArray(S, q, k)).add(q1.mul(FloatVector.fromArray(S, q, k + L)))
-                        .add(q2.mul(FloatVector.fromArray(S, q, k + 2 * L))).add(q3.mul(FloatVector.fromArray(S, q, k + 3 * L)))
+                float sc = r0.mul(FloatVector.fromArray(S, q, k)).add(r1.mul(FloatVector.fromArray(S, q, k + L)))
+                        .add(r2.mul(FloatVector.fromArray(S, q, k + 2 * L))).add(r3.mul(FloatVector.fromArray(S, q, k + 3 * L)))
                         .reduceLanes(VectorOperators.ADD) * scale;
                 a[ao + s] = sc;
                 if (sc > max) max = sc;
@@ -58,17 +58,17 @@ final class FourVectorAttention {
     }
 
     static void backward(float[] dq, int dqkvOff, float[] datt, int dattOff, float[] dout, int doutOff, float[] q,
-                         int qkvOff, float[] a, int aOff, float[] mask, int maskOff, int T, int H, int KV, int D,
-                         boolean causal) {
+                         int qkvOff, float[] a, int aOff, float[] mask, int maskOff, int T, int q0, int Tq, int H,
+                         int KV, int D, boolean causal) {
         int row = (H + 2 * KV) * D, group = H / KV;
         float scale = (float) (1.0 / Math.sqrt(D));
         java.util.Arrays.fill(dq, dqkvOff, dqkvOff + T * row, 0f);
         // One task per kv head: its k and v gradients sum over the query heads that share it.
-        Parallel.forEach(KV, 4L * group * T * T * D / (causal ? 2 : 1), g -> {
+        Parallel.forEach(KV, 4L * group * Tq * T * D / (causal ? 2 : 1), g -> {
             int ko = qkvOff + H * D + g * D, vo = qkvOff + (H + KV) * D + g * D;
             int dko = dqkvOff + H * D + g * D, dvo = dqkvOff + (H + KV) * D + g * D;
             for (int h = g * group; h < (g + 1) * group; h++) {
-                for (int t = 0; t < T; t++) {
+                for (int t = q0; t < q0 + Tq; t++) {
                     int len = causal ? t + 1 : T;
                     int ao = aOff + (h * T + t) * T, dao = dattOff + (h * T + t) * T, mo = maskOff + (h * T + t) * T;
                     int doo = doutOff + t * H * D + h * D, qo = qkvOff + t * row + h * D;
@@ -91,8 +91,8 @@ final class FourVectorAttention {
                         sum += dp * a[ao + s];
                     }
                     // dS = P ⊙ (dP - Σ P·dP) · scale; dq = dS · k (in registers); dk += dS ⊗ q
-                    FloatVector q0 = FloatVector.fromArray(S, q, qo), q1 = FloatVector.fromArray(S, q, qo + L);
-                    FloatVector q2 = FloatVector.fromArray(S, q, qo + 2 * L), q3 = FloatVector.fromArray(S, q, qo + 3 * L);
+                    FloatVector r0 = FloatVector.fromArray(S, q, qo), r1 = FloatVector.fromArray(S, q, qo + L);
+                    FloatVector r2 = FloatVector.fromArray(S, q, qo + 2 * L), r3 = FloatVector.fromArray(S, q, qo + 3 * L);
                     FloatVector g0 = FloatVector.zero(S), g1 = g0, g2 = g0, g3 = g0;
                     for (int s = 0; s < len; s++) {
                         float ds = a[ao + s] * (datt[dao + s] - sum) * scale;
@@ -102,10 +102,10 @@ final class FourVectorAttention {
                         g1 = FloatVector.fromArray(S, q, k + L).fma(vds, g1);
                         g2 = FloatVector.fromArray(S, q, k + 2 * L).fma(vds, g2);
                         g3 = FloatVector.fromArray(S, q, k + 3 * L).fma(vds, g3);
-                        q0.fma(vds, FloatVector.fromArray(S, dq, dk)).intoArray(dq, dk);
-                        q1.fma(vds, FloatVector.fromArray(S, dq, dk + L)).intoArray(dq, dk + L);
-                        q2.fma(vds, FloatVector.fromArray(S, dq, dk + 2 * L)).intoArray(dq, dk + 2 * L);
-                        q3.fma(vds, FloatVector.fromArray(S, dq, dk + 3 * L)).intoArray(dq, dk + 3 * L);
+                        r0.fma(vds, FloatVector.fromArray(S, dq, dk)).intoArray(dq, dk);
+                        r1.fma(vds, FloatVector.fromArray(S, dq, dk + L)).intoArray(dq, dk + L);
+                        r2.fma(vds, FloatVector.fromArray(S, dq, dk + 2 * L)).intoArray(dq, dk + 2 * L);
+                        r3.fma(vds, FloatVector.fromArray(S, dq, dk + 3 * L)).intoArray(dq, dk + 3 * L);
                     }
                     int dqo = dqkvOff + t * row + h * D;
                     g0.intoArray(dq, dqo); g1.intoArray(dq, dqo + L); g2.intoArray(dq, dqo + 2 * L); g3.intoArray(dq, dqo + 3 * L);

@@ -39,16 +39,16 @@ final class NarrowHeadAttention {
     }
 
     static void forward(float[] o, int oOff, float[] a, int aOff, float[] q, int qkvOff, float[] mask, int maskOff,
-                        int T, int H, int KV, int D, boolean causal) {
+                        int T, int q0, int Tq, int H, int KV, int D, boolean causal) {
         int row = (H + 2 * KV) * D, group = H / KV;
         float scale = (float) (1.0 / Math.sqrt(D));
-        Parallel.forEach(H, (long) 2 * T * T * D, h -> {
+        Parallel.forEach(H, (long) 2 * Tq * T * D, h -> {
             int g = h / group;
             float[][] s = scratch(D * T, T);
             float[] kt = s[0], vt = s[1];
             transpose(q, qkvOff + H * D + g * D, row, T, D, kt);
             transpose(q, qkvOff + (H + KV) * D + g * D, row, T, D, vt);
-            for (int t = 0; t < T; t++) {
+            for (int t = q0; t < q0 + Tq; t++) {
                 int len = causal ? t + 1 : T;
                 int ao = aOff + (h * T + t) * T, qo = qkvOff + t * row + h * D;
                 java.util.Arrays.fill(a, ao, ao + len, 0f);
@@ -69,13 +69,13 @@ final class NarrowHeadAttention {
     }
 
     static void backward(float[] dq, int dqkvOff, float[] datt, int dattOff, float[] dout, int doutOff, float[] q,
-                         int qkvOff, float[] a, int aOff, float[] mask, int maskOff, int T, int H, int KV, int D,
-                         boolean causal) {
+                         int qkvOff, float[] a, int aOff, float[] mask, int maskOff, int T, int q0, int Tq, int H,
+                         int KV, int D, boolean causal) {
         int row = (H + 2 * KV) * D, group = H / KV;
         float scale = (float) (1.0 / Math.sqrt(D));
         java.util.Arrays.fill(dq, dqkvOff, dqkvOff + T * row, 0f);
         // One task per kv head: its k and v gradients sum over the query heads that share it.
-        Parallel.forEach(KV, 4L * group * T * T * D / (causal ? 2 : 1), g -> {
+        Parallel.forEach(KV, 4L * group * Tq * T * D / (causal ? 2 : 1), g -> {
             float[][] s = scratch(D * T, T);
             float[] kt = s[0], vt = s[1], dkt = s[2], dvt = s[3], p = s[4];
             transpose(q, qkvOff + H * D + g * D, row, T, D, kt);
@@ -83,7 +83,7 @@ final class NarrowHeadAttention {
             java.util.Arrays.fill(dkt, 0, D * T, 0f);
             java.util.Arrays.fill(dvt, 0, D * T, 0f);
             for (int h = g * group; h < (g + 1) * group; h++) {
-                for (int t = 0; t < T; t++) {
+                for (int t = q0; t < q0 + Tq; t++) {
                     int len = causal ? t + 1 : T;
                     int ao = aOff + (h * T + t) * T, dao = dattOff + (h * T + t) * T, mo = maskOff + (h * T + t) * T;
                     int doo = doutOff + t * H * D + h * D, qo = qkvOff + t * row + h * D;

@@ -1,5 +1,6 @@
 package slim.nn.model;
 
+import java.util.Arrays;
 import slim.nn.SlimException;
 import slim.nn.Slice;
 import slim.nn.kernels.Kernels;
@@ -36,6 +37,10 @@ public final class Model {
     private int headCount;
     private boolean classHead;
     private int[] lossTargets, lossCandidates;
+    private Rows rows;
+    /** The tokens whose keys and values rows [0, prefix.length) of every layer hold for evaluation; null when none. */
+    private int[] prefix;
+    private final int[] idScratch, positionScratch;
 
     /**
      * @param maxTokens   the longest sequence this model will see: activations are sized for it
@@ -60,6 +65,8 @@ public final class Model {
         positions = new int[maxTokens];
         for (int t = 0; t < maxTokens; t++) positions[t] = t + config.positionOffset();
         tokenTypes = new int[maxTokens];
+        idScratch = new int[maxTokens];
+        positionScratch = new int[maxTokens];
         if (config.ropeEnabled()) {
             int half = config.headDim() / 2;
             ropeCos = Slice.allocate(maxTokens * half);
@@ -97,6 +104,10 @@ public final class Model {
         return kernels;
     }
 
+    public Pooling pooling() {
+        return pooling;
+    }
+
     public int maxTokens() {
         return a.maxT;
     }
@@ -105,6 +116,7 @@ public final class Model {
     public void train(long seed) {
         if (grads == null) throw new IllegalStateException("model was loaded without gradients");
         training = true;
+        prefix = null;
         dropoutSeed = seed;
         dropoutCalls = 0;
     }
@@ -115,92 +127,170 @@ public final class Model {
 
     // ------------------------------------------------------------------ forward
 
-    /** Runs the embeddings and the kept blocks over ids[0..T). */
+    /** Runs the embeddings and the kept blocks over every row of ids[0..T). */
     public void forward(int[] ids, int T) {
-        if (T < 1 || T > a.maxT) {
+        forward(ids, Rows.all(T));
+    }
+
+    /**
+     * Runs the embeddings and the kept blocks over ids[0..rows.T()), computing what rows says: the rows after a
+     * cached prefix, and in the last block only the rows the head will read.
+     */
+    public void forward(int[] ids, Rows rows) {
+        int T = rows.T(), from = rows.cached(), n = T - from;
+        if (T > a.maxT) {
             throw new SlimException("a sequence of " + T + " tokens does not fit this model (at most " + a.maxT + ")");
         }
+        if (from > 0) checkPrefix(ids, from);
+        // rows [from, T) of every layer's keys and values are overwritten: only [0, from) stays cached
+        if (prefix != null && prefix.length > from) prefix = from == 0 ? null : Arrays.copyOf(prefix, from);
         this.tokens = ids;
         this.T = T;
+        this.rows = rows;
         int C = config.hidden(), P = config.embedDim();
+        int[] rowIds = from == 0 ? ids : tail(ids, from, n, idScratch);
+        Slice x0 = rowsOf(a.x0, from, C);
         if (config.projects()) {
-            kernels.embeddingForward(a.tokenEmb, params.wte, ids, T, P, false);
-            kernels.matmulForward(a.x0, a.tokenEmb, params.projectIn, null, T, P, C);
+            kernels.embeddingForward(rowsOf(a.tokenEmb, from, P), params.wte, rowIds, n, P, false);
+            kernels.matmulForward(x0, rowsOf(a.tokenEmb, from, P), params.projectIn, null, n, P, C);
         } else {
-            kernels.embeddingForward(a.x0, params.wte, ids, T, C, false);
+            kernels.embeddingForward(x0, params.wte, rowIds, n, C, false);
         }
-        if (params.wpe != null) kernels.embeddingForward(a.x0, params.wpe, positions, T, C, true);
-        if (params.wtt != null) kernels.embeddingForward(a.x0, params.wtt, tokenTypes, T, C, true);
+        if (params.wpe != null) {
+            kernels.embeddingForward(x0, params.wpe, tail(positions, from, n, positionScratch), n, C, true);
+        }
+        if (params.wtt != null) kernels.embeddingForward(x0, params.wtt, tokenTypes, n, C, true);
         Slice h = a.x0;
         if (a.embNorm != null) {
-            kernels.layerNormForward(a.embNorm, a.embMean, a.embRstd, a.x0, params.embNormW, params.embNormB, T, C,
-                    config.normEps());
+            kernels.layerNormForward(rowsOf(a.embNorm, from, C), a.embMean.sub(from, n), a.embRstd.sub(from, n), x0,
+                    params.embNormW, params.embNormB, n, C, config.normEps());
             h = a.embNorm;
         }
-        dropout(h, a.x0Drop, config.embeddingDropout(), T * C);
-        for (int l = 0; l < a.layers.length; l++) h = blockForward(l, h);
+        dropout(h, a.x0Drop, config.embeddingDropout(), from, T, C);
+        int last = a.layers.length - 1;
+        for (int l = 0; l < last; l++) h = blockForward(l, h, from, T);
+        if (last >= 0) h = blockForward(last, h, rows.headFrom(), rows.headTo());
+        int h0 = rows.headFrom(), hn = rows.headTo() - h0;
         if (a.finalNorm != null) {
-            norm(a.finalNorm, a.finalMean, a.finalRstd, h, params.finalNormW, params.finalNormB);
+            if (hn > 0) norm(a.finalNorm, a.finalMean, a.finalRstd, h, params.finalNormW, params.finalNormB, h0, hn);
             h = a.finalNorm;
         }
-        if (config.projects()) {
-            kernels.matmulForward(a.out, h, params.projectOut, null, T, C, P);
+        if (config.projects() && hn > 0) {
+            kernels.matmulForward(rowsOf(a.out, h0, P), rowsOf(h, h0, C), params.projectOut, null, hn, C, P);
         }
         headRows = null;
     }
 
-    private Slice blockForward(int l, Slice in) {
+    /**
+     * Runs the kept blocks over the prefix ids[0..P) once and keeps every layer's keys and values, so that later
+     * passes over sequences that start with it ({@link Rows#afterPrefix}) compute only their own rows. Evaluation
+     * only: the cache holds until the next pass over rows it covers, a training pass, or backward (after which the
+     * weights change).
+     */
+    public void cachePrefix(int[] ids, int P) {
+        if (training) throw new IllegalStateException("a cached prefix serves evaluation only (call eval() first)");
+        if (!config.family().isDecoder()) {
+            throw new IllegalStateException(config.file() + ": an encoder attends both ways and cannot reuse a prefix");
+        }
+        forward(ids, new Rows(P, 0, P, P));
+        prefix = Arrays.copyOf(ids, P);
+    }
+
+    /** Tokens whose keys and values are cached (0 when none). */
+    public int cachedPrefix() {
+        return prefix == null ? 0 : prefix.length;
+    }
+
+    private void checkPrefix(int[] ids, int from) {
+        if (training) throw new IllegalStateException("a cached prefix serves evaluation only");
+        if (prefix == null || prefix.length < from || !Arrays.equals(ids, 0, from, prefix, 0, from)) {
+            throw new IllegalStateException("the sequence does not start with the " + from
+                    + " cached tokens (cached: " + cachedPrefix() + "); call cachePrefix first");
+        }
+    }
+
+    /** ids[from..from+n) as an array starting at 0, in scratch. */
+    private static int[] tail(int[] ids, int from, int n, int[] scratch) {
+        System.arraycopy(ids, from, scratch, 0, n);
+        return scratch;
+    }
+
+    /** Rows [from, ...) of a buffer of rows of the given width. */
+    private static Slice rowsOf(Slice buffer, int from, int width) {
+        return buffer.sub(from * width, buffer.length() - from * width);
+    }
+
+    /**
+     * One block: keys and values for rows [rows.cached(), T) (every query may attend to them), its output for rows
+     * [from, to) only. Returns the buffer holding its output.
+     */
+    private Slice blockForward(int l, Slice in, int from, int to) {
         Activations.Layer s = a.layers[l];
         Weights.Layer p = params.layers[l];
         int C = config.hidden(), H = config.heads(), KV = config.kvHeads(), D = config.headDim();
+        int A = config.attentionDim(), I = config.intermediate(), kv0 = rows.cached(), kvn = T - kv0, n = to - from;
         boolean pre = config.preNorm();
         Slice attnIn = in;
         if (pre) {
-            norm(s.norm1, s.mean1, s.rstd1, in, p.norm1W(), p.norm1B());
+            norm(s.norm1, s.mean1, s.rstd1, in, p.norm1W(), p.norm1B(), kv0, kvn);
             attnIn = s.norm1;
         }
-        kernels.matmulForward(s.qkv, attnIn, p.qkvW(), p.qkvB(), T, C, config.qkvDim());
-        if (ropeCos != null) kernels.ropeForward(s.qkv, ropeCos, ropeSin, T, H, KV, D);
+        int row = config.qkvDim();
+        kernels.matmulForward(rowsOf(s.qkv, kv0, row), rowsOf(attnIn, kv0, C), p.qkvW(), p.qkvB(), kvn, C, row);
+        if (ropeCos != null) {
+            int half = D / 2;
+            kernels.ropeForward(rowsOf(s.qkv, kv0, row), rowsOf(ropeCos, kv0, half), rowsOf(ropeSin, kv0, half), kvn,
+                    H, KV, D);
+        }
+        Slice outBuffer = pre ? s.res2 : s.norm2;
+        if (n == 0) return outBuffer;
         Slice attDrop = training ? s.attDrop : null;
         if (attDrop != null) kernels.dropoutMask(attDrop, H * T * T, config.attentionDropout(), nextDropoutSeed());
-        kernels.attentionForward(s.attY, s.att, s.qkv, attDrop, T, H, KV, D, config.family().isDecoder());
-        kernels.matmulForward(s.attnProj, s.attY, p.attnOutW(), p.attnOutB(), T, config.attentionDim(), C);
-        dropout(s.attnProj, s.attnDrop, config.residualDropout(), T * C);
-        kernels.add(s.res1, in, s.attnProj, T * C);
+        kernels.attentionForward(s.attY, s.att, s.qkv, attDrop, T, from, n, H, KV, D, config.family().isDecoder());
+        kernels.matmulForward(rowsOf(s.attnProj, from, C), rowsOf(s.attY, from, A), p.attnOutW(), p.attnOutB(), n, A,
+                C);
+        dropout(s.attnProj, s.attnDrop, config.residualDropout(), from, to, C);
+        kernels.add(rowsOf(s.res1, from, C), rowsOf(in, from, C), rowsOf(s.attnProj, from, C), n * C);
         Slice mlpIn;
         if (pre) {
-            norm(s.norm2, s.mean2, s.rstd2, s.res1, p.norm2W(), p.norm2B());
+            norm(s.norm2, s.mean2, s.rstd2, s.res1, p.norm2W(), p.norm2B(), from, n);
             mlpIn = s.norm2;
         } else {
-            norm(s.norm1, s.mean1, s.rstd1, s.res1, p.norm1W(), p.norm1B());
+            norm(s.norm1, s.mean1, s.rstd1, s.res1, p.norm1W(), p.norm1B(), from, n);
             mlpIn = s.norm1;
         }
-        kernels.matmulForward(s.fc, mlpIn, p.fcW(), p.fcB(), T, C, config.mlpInDim());
+        Slice fc = rowsOf(s.fc, from, config.mlpInDim()), act = rowsOf(s.act, from, I);
+        kernels.matmulForward(fc, rowsOf(mlpIn, from, C), p.fcW(), p.fcB(), n, C, config.mlpInDim());
         if (config.gatedMlp()) {
-            kernels.swigluForward(s.act, s.fc, T, config.intermediate());
+            kernels.swigluForward(act, fc, n, I);
         } else {
-            kernels.activationForward(config.activation(), s.act, s.fc, T * config.intermediate());
+            kernels.activationForward(config.activation(), act, fc, n * I);
         }
-        kernels.matmulForward(s.mlpProj, s.act, p.projW(), p.projB(), T, config.intermediate(), C);
-        dropout(s.mlpProj, s.mlpDrop, config.residualDropout(), T * C);
-        kernels.add(s.res2, pre ? s.res1 : s.norm1, s.mlpProj, T * C);
-        if (pre) return s.res2;
-        norm(s.norm2, s.mean2, s.rstd2, s.res2, p.norm2W(), p.norm2B());
-        return s.norm2;
+        kernels.matmulForward(rowsOf(s.mlpProj, from, C), act, p.projW(), p.projB(), n, I, C);
+        dropout(s.mlpProj, s.mlpDrop, config.residualDropout(), from, to, C);
+        Slice residual = rowsOf(pre ? s.res1 : s.norm1, from, C);
+        kernels.add(rowsOf(s.res2, from, C), residual, rowsOf(s.mlpProj, from, C), n * C);
+        if (!pre) norm(s.norm2, s.mean2, s.rstd2, s.res2, p.norm2W(), p.norm2B(), from, n);
+        return outBuffer;
     }
 
-    private void norm(Slice out, Slice mean, Slice rstd, Slice in, Slice w, Slice b) {
+    /** The block's norm over rows [from, from + n). */
+    private void norm(Slice out, Slice mean, Slice rstd, Slice in, Slice w, Slice b, int from, int n) {
+        int C = config.hidden();
         if (config.rmsNorm()) {
-            kernels.rmsNormForward(out, rstd, in, w, T, config.hidden(), config.normEps());
+            kernels.rmsNormForward(rowsOf(out, from, C), rstd.sub(from, n), rowsOf(in, from, C), w, n, C,
+                    config.normEps());
         } else {
-            kernels.layerNormForward(out, mean, rstd, in, w, b, T, config.hidden(), config.normEps());
+            kernels.layerNormForward(rowsOf(out, from, C), mean.sub(from, n), rstd.sub(from, n), rowsOf(in, from, C),
+                    w, b, n, C, config.normEps());
         }
     }
 
-    private void dropout(Slice x, Slice mask, float p, int n) {
+    /** Dropout on rows [from, to) of x [T, width]; the mask is drawn for all T rows, as the full pass draws it. */
+    private void dropout(Slice x, Slice mask, float p, int from, int to, int width) {
         if (training && mask != null) {
-            kernels.dropoutMask(mask, n, p, nextDropoutSeed());
-            kernels.multiply(x, mask, n);
+            kernels.dropoutMask(mask, T * width, p, nextDropoutSeed());
+            kernels.multiply(rowsOf(x, from, width), rowsOf(mask, from, width), (to - from) * width);
         }
     }
 
@@ -226,16 +316,19 @@ public final class Model {
     // ------------------------------------------------------------------ heads
 
     /** LM-head logits [n, vocab] at the given positions of the last forward pass. */
-    public Slice lmLogits(int[] rows, int n) {
+    public Slice lmLogits(int[] positions, int n) {
         if (a.logits == null) throw new SlimException(config.file() + ": a " + config.family().modelType() + " model has no LM head");
         if (n > a.headIn.length() / config.embedDim()) throw new IllegalArgumentException("head rows " + n + " exceed the model's maxHeadRows");
         int P = config.embedDim(), V = config.vocab();
         for (int i = 0; i < n; i++) {
-            if (rows[i] < 0 || rows[i] >= T) throw new IllegalArgumentException("head position " + rows[i] + " outside 0.." + (T - 1));
+            if (!rows.computes(positions[i], positions[i] + 1)) {
+                throw new IllegalArgumentException("head position " + positions[i]
+                        + " outside the rows the pass computed [" + rows.headFrom() + ", " + rows.headTo() + ")");
+            }
         }
-        kernels.gatherRows(a.headIn, hidden(), rows, n, P);
+        kernels.gatherRows(a.headIn, hidden(), positions, n, P);
         kernels.matmulForward(a.logits, a.headIn, params.lmHead, null, n, P, V);
-        headRows = rows;
+        headRows = positions;
         headCount = n;
         classHead = false;
         kernels.read(a.logits);
@@ -246,6 +339,11 @@ public final class Model {
     public Slice classLogits() {
         int L = layout.numLabels(), P = config.embedDim();
         if (L == 0) throw new IllegalStateException("model was loaded without a classification head");
+        Rows read = pooling.rows(T);
+        if (!rows.computes(read.headFrom(), read.headTo())) {
+            throw new IllegalArgumentException(pooling + " pooling reads rows [" + read.headFrom() + ", "
+                    + read.headTo() + ") but the pass computed [" + rows.headFrom() + ", " + rows.headTo() + ")");
+        }
         switch (pooling) {
             case LAST -> kernels.copy(a.pooled, hidden().sub((T - 1) * P, P), P);
             case FIRST -> kernels.copy(a.pooled, hidden(), P);
@@ -279,10 +377,13 @@ public final class Model {
     public void backward() {
         if (grads == null) throw new IllegalStateException("model was loaded without gradients");
         if (lossTargets == null) throw new IllegalStateException("backward needs a loss first");
+        if (rows.cached() > 0) throw new IllegalStateException("backward needs a pass without a cached prefix");
         gradsZero = false;
-        int C = config.hidden(), P = config.embedDim();
+        prefix = null;   // the weights are about to change
+        int C = config.hidden(), P = config.embedDim(), h0 = rows.headFrom(), hn = rows.headTo() - h0;
+        // Only the head rows [h0, h0 + hn) of the final hidden states have a gradient.
         Slice dFinal = a.dOut;
-        kernels.zero(dFinal, T * P);
+        kernels.zero(rowsOf(dFinal, h0, P), hn * P);
         if (classHead) {
             int L = layout.numLabels();
             kernels.crossEntropyBackward(a.dClassLogits, a.classProbs, lossTargets, lossCandidates, 1, L);
@@ -304,19 +405,22 @@ public final class Model {
         Slice dNormOut = dFinal;
         if (config.projects()) {
             dNormOut = a.dFinalNorm;
-            kernels.zero(dNormOut, T * C);
-            kernels.matmulBackward(dNormOut, grads.projectOut, null, dFinal, a.finalNorm != null ? a.finalNorm : outputOfBlocks(),
-                    params.projectOut, T, C, P);
+            kernels.zero(rowsOf(dNormOut, h0, C), hn * C);
+            kernels.matmulBackward(rowsOf(dNormOut, h0, C), grads.projectOut, null, rowsOf(dFinal, h0, P),
+                    rowsOf(a.finalNorm != null ? a.finalNorm : outputOfBlocks(), h0, C), params.projectOut, hn, C, P);
         }
         Slice dh = a.dHidden;
         if (a.finalNorm != null) {
-            kernels.zero(dh, T * C);
+            kernels.zero(rowsOf(dh, h0, C), hn * C);
             normBackward(dh, grads.finalNormW, grads.finalNormB, dNormOut, outputOfBlocks(), params.finalNormW,
-                    a.finalMean, a.finalRstd);
+                    a.finalMean, a.finalRstd, h0, hn);
         } else {
-            kernels.copy(dh, dNormOut, T * C);
+            kernels.copy(rowsOf(dh, h0, C), rowsOf(dNormOut, h0, C), hn * C);
         }
-        for (int l = a.layers.length - 1; l >= 0; l--) blockBackward(l, dh);
+        int last = a.layers.length - 1;
+        if (last >= 0) blockBackward(last, dh, h0, rows.headTo());
+        else if (hn < T) wholeRows(dh, dh, h0, hn, C);
+        for (int l = last - 1; l >= 0; l--) blockBackward(l, dh, 0, T);
         // embeddings
         if (a.x0Drop != null && training) kernels.multiply(dh, a.x0Drop, T * C);
         Slice dx0 = dh;
@@ -337,12 +441,22 @@ public final class Model {
         }
     }
 
-    /** dh holds d(block output) on entry and d(block input) on return. */
-    private void blockBackward(int l, Slice dh) {
+    /** dst [T, C] = src's rows [from, from + n), zero elsewhere (src may be dst). */
+    private void wholeRows(Slice dst, Slice src, int from, int n, int C) {
+        if (src != dst) kernels.copy(rowsOf(dst, from, C), rowsOf(src, from, C), n * C);
+        kernels.zero(dst, from * C);
+        kernels.zero(rowsOf(dst, from + n, C), (T - from - n) * C);
+    }
+
+    /**
+     * dh holds d(block output) for rows [from, to) on entry (the rows the block computed its output for) and
+     * d(block input) for all T rows on return.
+     */
+    private void blockBackward(int l, Slice dh, int from, int to) {
         Activations.Layer s = a.layers[l];
         Weights.Layer p = params.layers[l], g = grads.layers[l];
         int C = config.hidden(), H = config.heads(), KV = config.kvHeads(), D = config.headDim();
-        int I = config.intermediate(), TC = T * C;
+        int I = config.intermediate(), A = config.attentionDim(), M = config.mlpInDim(), n = to - from, nC = n * C;
         Slice in = l == 0 ? (a.embNorm != null ? a.embNorm : a.x0) : blockOutput(l - 1);
         boolean pre = config.preNorm();
         // d(res2): the residual sum after the MLP
@@ -351,46 +465,53 @@ public final class Model {
             dRes2 = dh;
         } else {
             dRes2 = a.dRes;
-            kernels.zero(dRes2, TC);
-            normBackward(dRes2, g.norm2W(), g.norm2B(), dh, s.res2, p.norm2W(), s.mean2, s.rstd2);
+            kernels.zero(rowsOf(dRes2, from, C), nC);
+            normBackward(dRes2, g.norm2W(), g.norm2B(), dh, s.res2, p.norm2W(), s.mean2, s.rstd2, from, n);
         }
         // MLP
         Slice mlpIn = pre ? s.norm2 : s.norm1;
         Slice dMlpBase = pre ? a.dRes : a.dNorm; // gradient of res1 (pre) or norm1 (post)
-        kernels.copy(dMlpBase, dRes2, TC);
-        kernels.copy(a.dProj, dRes2, TC);
-        if (s.mlpDrop != null && training) kernels.multiply(a.dProj, s.mlpDrop, TC);
-        kernels.zero(a.dAct, T * I);
-        kernels.matmulBackward(a.dAct, g.projW(), g.projB(), a.dProj, s.act, p.projW(), T, I, C);
+        Slice dProj = rowsOf(a.dProj, from, C), dAct = rowsOf(a.dAct, from, I), dFc = rowsOf(a.dFc, from, M);
+        kernels.copy(rowsOf(dMlpBase, from, C), rowsOf(dRes2, from, C), nC);
+        kernels.copy(dProj, rowsOf(dRes2, from, C), nC);
+        if (s.mlpDrop != null && training) kernels.multiply(dProj, rowsOf(s.mlpDrop, from, C), nC);
+        kernels.zero(dAct, n * I);
+        kernels.matmulBackward(dAct, g.projW(), g.projB(), dProj, rowsOf(s.act, from, I), p.projW(), n, I, C);
         if (config.gatedMlp()) {
-            kernels.swigluBackward(a.dFc, s.fc, a.dAct, T, I);
+            kernels.swigluBackward(dFc, rowsOf(s.fc, from, M), dAct, n, I);
         } else {
-            kernels.zero(a.dFc, T * I);
-            kernels.activationBackward(config.activation(), a.dFc, s.fc, a.dAct, T * I);
+            kernels.zero(dFc, n * I);
+            kernels.activationBackward(config.activation(), dFc, rowsOf(s.fc, from, M), dAct, n * I);
         }
+        Slice dNorm = rowsOf(a.dNorm, from, C);
         if (pre) {
-            kernels.zero(a.dNorm, TC);
-            kernels.matmulBackward(a.dNorm, g.fcW(), g.fcB(), a.dFc, mlpIn, p.fcW(), T, C, config.mlpInDim());
-            normBackward(a.dRes, g.norm2W(), g.norm2B(), a.dNorm, s.res1, p.norm2W(), s.mean2, s.rstd2);
+            kernels.zero(dNorm, nC);
+            kernels.matmulBackward(dNorm, g.fcW(), g.fcB(), dFc, rowsOf(mlpIn, from, C), p.fcW(), n, C, M);
+            normBackward(a.dRes, g.norm2W(), g.norm2B(), a.dNorm, s.res1, p.norm2W(), s.mean2, s.rstd2, from, n);
         } else {
-            kernels.matmulBackward(a.dNorm, g.fcW(), g.fcB(), a.dFc, mlpIn, p.fcW(), T, C, config.mlpInDim());
-            kernels.zero(a.dRes, TC);
-            normBackward(a.dRes, g.norm1W(), g.norm1B(), a.dNorm, s.res1, p.norm1W(), s.mean1, s.rstd1);
+            kernels.matmulBackward(dNorm, g.fcW(), g.fcB(), dFc, rowsOf(mlpIn, from, C), p.fcW(), n, C, M);
+            kernels.zero(rowsOf(a.dRes, from, C), nC);
+            normBackward(a.dRes, g.norm1W(), g.norm1B(), a.dNorm, s.res1, p.norm1W(), s.mean1, s.rstd1, from, n);
         }
-        // a.dRes now holds d(res1); attention
-        kernels.copy(a.dProj, a.dRes, TC);
-        if (s.attnDrop != null && training) kernels.multiply(a.dProj, s.attnDrop, TC);
-        kernels.zero(a.dAttY, T * config.attentionDim());
-        kernels.matmulBackward(a.dAttY, g.attnOutW(), g.attnOutB(), a.dProj, s.attY, p.attnOutW(), T, config.attentionDim(), C);
-        kernels.attentionBackward(a.dQkv, a.dAtt, a.dAttY, s.qkv, s.att, training ? s.attDrop : null, T, H, KV, D,
-                config.family().isDecoder());
+        // a.dRes now holds d(res1) of rows [from, to); attention
+        kernels.copy(dProj, rowsOf(a.dRes, from, C), nC);
+        if (s.attnDrop != null && training) kernels.multiply(dProj, rowsOf(s.attnDrop, from, C), nC);
+        Slice dAttY = rowsOf(a.dAttY, from, A);
+        kernels.zero(dAttY, n * A);
+        kernels.matmulBackward(dAttY, g.attnOutW(), g.attnOutB(), dProj, rowsOf(s.attY, from, A), p.attnOutW(), n,
+                A, C);
+        // every row's keys and values were read, so d(qkv) and everything below it cover all T rows
+        kernels.attentionBackward(a.dQkv, a.dAtt, a.dAttY, s.qkv, s.att, training ? s.attDrop : null, T, from, n, H,
+                KV, D, config.family().isDecoder());
         if (ropeCos != null) kernels.ropeBackward(a.dQkv, ropeCos, ropeSin, T, H, KV, D);
         // d(input) = d(res1) through the residual, plus the attention branch
-        kernels.copy(dh, a.dRes, TC);
+        int TC = T * C;
+        if (n == T) kernels.copy(dh, a.dRes, TC);
+        else wholeRows(dh, a.dRes, from, n, C);
         if (pre) {
             kernels.zero(a.dNorm, TC);
             kernels.matmulBackward(a.dNorm, g.qkvW(), g.qkvB(), a.dQkv, s.norm1, p.qkvW(), T, C, config.qkvDim());
-            normBackward(dh, g.norm1W(), g.norm1B(), a.dNorm, in, p.norm1W(), s.mean1, s.rstd1);
+            normBackward(dh, g.norm1W(), g.norm1B(), a.dNorm, in, p.norm1W(), s.mean1, s.rstd1, 0, T);
         } else {
             kernels.matmulBackward(dh, g.qkvW(), g.qkvB(), a.dQkv, in, p.qkvW(), T, C, config.qkvDim());
         }
@@ -401,11 +522,15 @@ public final class Model {
         return config.preNorm() ? s.res2 : s.norm2;
     }
 
-    private void normBackward(Slice dinp, Slice dw, Slice db, Slice dout, Slice inp, Slice w, Slice mean, Slice rstd) {
+    /** The norm's backward over rows [from, from + n). */
+    private void normBackward(Slice dinp, Slice dw, Slice db, Slice dout, Slice inp, Slice w, Slice mean, Slice rstd,
+                              int from, int n) {
+        int C = config.hidden();
+        Slice dx = rowsOf(dinp, from, C), d = rowsOf(dout, from, C), x = rowsOf(inp, from, C);
         if (config.rmsNorm()) {
-            kernels.rmsNormBackward(dinp, dw, dout, inp, w, rstd, T, config.hidden());
+            kernels.rmsNormBackward(dx, dw, d, x, w, rstd.sub(from, n), n, C);
         } else {
-            kernels.layerNormBackward(dinp, dw, db, dout, inp, w, mean, rstd, T, config.hidden());
+            kernels.layerNormBackward(dx, dw, db, d, x, w, mean.sub(from, n), rstd.sub(from, n), n, C);
         }
     }
 

@@ -9,6 +9,15 @@ public enum Pooling {
     /** The mean over all positions (sentence-transformers style). */
     MEAN;
 
+    /** The rows of a T-token pass this pooling reads. */
+    public Rows rows(int T) {
+        return switch (this) {
+            case LAST -> Rows.all(T).lastRow();
+            case FIRST -> Rows.all(T).head(0, 1);
+            case MEAN -> Rows.all(T);
+        };
+    }
+
     public static Pooling parse(String s) {
         return switch (s.toLowerCase(java.util.Locale.ROOT)) {
             case "last" -> LAST;

@@ -182,22 +182,30 @@ class KernelGradientCheckTest {
     /**
      * D = 4 takes the narrow-head path (keys transposed), D = 40 the wide one (dot products along D),
      * D = 64 the four-vector one where vectors hold 16 floats (AVX-512; elsewhere the wide one again).
+     * Query rows [q0, q0 + Tq) of T = 5: every row, the last rows (a last-token head, or the rows after a
+     * cached prefix) and the first row alone ([CLS]).
      */
-    @ParameterizedTest(name = "H={0} KV={1} causal={2} dropout={3} D={4}")
+    @ParameterizedTest(name = "H={0} KV={1} causal={2} dropout={3} D={4} queries [{5}, +{6})")
     @CsvSource({
-            "3, 3, true,  false, 4",
-            "3, 3, false, false, 4",
-            "4, 2, true,  false, 4",
-            "4, 2, false, false, 4",
-            "4, 2, true,  true,  4",
-            "4, 1, false, true,  4",
-            "3, 3, true,  false, 40",
-            "4, 2, false, true,  40",
-            "4, 1, true,  true,  40",
-            "3, 3, true,  false, 64",
-            "4, 2, false, true,  64",
-            "4, 1, true,  true,  64"})
-    void attention(int H, int KV, boolean causal, boolean dropout, int D) {
+            "3, 3, true,  false, 4,  0, 5",
+            "3, 3, false, false, 4,  0, 5",
+            "4, 2, true,  false, 4,  0, 5",
+            "4, 2, false, false, 4,  0, 5",
+            "4, 2, true,  true,  4,  0, 5",
+            "4, 1, false, true,  4,  0, 5",
+            "4, 2, true,  true,  4,  3, 2",
+            "4, 1, false, false, 4,  0, 1",
+            "3, 3, true,  false, 40, 0, 5",
+            "4, 2, false, true,  40, 0, 5",
+            "4, 1, true,  true,  40, 0, 5",
+            "4, 2, true,  true,  40, 4, 1",
+            "4, 1, false, false, 40, 0, 1",
+            "3, 3, true,  false, 64, 0, 5",
+            "4, 2, false, true,  64, 0, 5",
+            "4, 1, true,  true,  64, 0, 5",
+            "4, 2, true,  true,  64, 2, 3",
+            "4, 1, false, false, 64, 0, 1"})
+    void attention(int H, int KV, boolean causal, boolean dropout, int D, int q0, int Tq) {
         int T = 5, row = (H + 2 * KV) * D;
         float[] qkv = randn(T * row), out = new float[T * H * D], att = new float[H * T * T], r = randn(T * H * D);
         Slice mask = null;
@@ -206,11 +214,12 @@ class KernelGradientCheckTest {
             k.dropoutMask(mask, H * T * T, 0.25f, 7);
         }
         Slice dropMask = mask;
-        Runnable forward = () -> k.attentionForward(Slice.of(out), Slice.of(att), Slice.of(qkv), dropMask, T, H, KV, D, causal);
+        Runnable forward = () -> k.attentionForward(Slice.of(out), Slice.of(att), Slice.of(qkv), dropMask, T, q0, Tq,
+                H, KV, D, causal);
         forward.run();
         float[] dqkv = randn(qkv.length), datt = randn(att.length); // overwritten, and scratch
         k.attentionBackward(Slice.of(dqkv), Slice.of(datt), Slice.of(r), Slice.of(qkv), Slice.of(att), dropMask,
-                T, H, KV, D, causal);
+                T, q0, Tq, H, KV, D, causal);
         assertGradient("attention qkv", qkv, linear(forward, out, r), dqkv, null);
     }
 

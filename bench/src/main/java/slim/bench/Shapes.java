@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 import slim.nn.kernels.Kernels;
+import slim.nn.model.KeptLayers;
 import slim.nn.model.Model;
 import slim.nn.model.ModelConfig;
 import slim.nn.model.ParamLayout;
@@ -64,7 +65,7 @@ public enum Shapes {
      * weights at 1), and an LM head evaluated at up to maxHeadRows positions, running on the given kernels.
      */
     public Model model(int k, int maxTokens, int maxHeadRows, boolean trainable, Kernels kernels) {
-        ParamLayout layout = new ParamLayout(config(), k, 0, "");
+        ParamLayout layout = new ParamLayout(config(), KeptLayers.first(k), 0, "");
         float[] block = new float[layout.size()];
         SplittableRandom random = new SplittableRandom(k * 1_000_003L + maxTokens);
         float range = (float) (0.02 * Math.sqrt(3));
@@ -80,8 +81,8 @@ public enum Shapes {
     /** Floats of the first-k parameter block (computed without the 2^31 limit of one Java array). */
     public long parameters(int k) {
         ModelConfig c = config();
-        long one = new ParamLayout(c, 1, 0, "").size();
-        return c.layers() == 1 ? one : one + (k - 1) * (new ParamLayout(c, 2, 0, "").size() - one);
+        long one = new ParamLayout(c, KeptLayers.first(1), 0, "").size();
+        return c.layers() == 1 ? one : one + (k - 1) * (new ParamLayout(c, KeptLayers.first(2), 0, "").size() - one);
     }
 
     /** Random token ids below the vocabulary size, reproducibly. */

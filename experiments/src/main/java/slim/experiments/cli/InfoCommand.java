@@ -9,6 +9,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import slim.nn.model.KeptLayers;
 import slim.nn.model.ModelConfig;
 import slim.nn.model.ParamLayout;
 
@@ -63,7 +64,7 @@ final class InfoCommand implements Callable<Integer> {
 
     /** Parameters of the first-k model, counted from its layout (a tied head counts once). */
     static long parameters(ModelConfig c, int k) {
-        return new ParamLayout(c, k, 0, "").size();
+        return new ParamLayout(c, KeptLayers.first(k), 0, "").size();
     }
 
     static String human(long n) {

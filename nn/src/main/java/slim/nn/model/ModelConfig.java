@@ -2,6 +2,7 @@ package slim.nn.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -181,11 +182,18 @@ public record ModelConfig(
         }
     }
 
-    /** The same config.json with only the first keep layers. */
-    public ObjectNode prunedJson(int keep) {
-        checkKeptLayers(keep);
+    /**
+     * The same config.json for a model of only the kept layers: the layer count, and any per-layer
+     * list (newer configs' layer_types) cut to the kept entries.
+     */
+    public ObjectNode prunedJson(KeptLayers kept) {
+        kept.checkWithin(this);
         ObjectNode copy = json.deepCopy();
-        copy.put(family.layersKey, keep);
+        copy.put(family.layersKey, kept.count());
+        if (json.get("layer_types") instanceof ArrayNode types && types.size() == layers) {
+            ArrayNode cut = copy.putArray("layer_types");
+            for (int l : kept.indices()) cut.add(types.get(l));
+        }
         return copy;
     }
 

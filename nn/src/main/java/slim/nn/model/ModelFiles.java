@@ -16,7 +16,7 @@ import slim.nn.io.SafeTensorsWriter;
 import slim.nn.kernels.CpuKernels;
 import slim.nn.kernels.Kernels;
 
-/** Loads the first k layers of a Hugging Face model folder, and writes a model back as one. */
+/** Loads the kept layers of a Hugging Face model folder, and writes a model back as one. */
 public final class ModelFiles {
 
     /**
@@ -99,13 +99,25 @@ public final class ModelFiles {
     public static Model load(Path dir, int keep, Options options) {
         ModelConfig config = ModelConfig.read(dir);
         config.checkKeptLayers(keep);
+        return load(dir, config, KeptLayers.first(keep), options);
+    }
+
+    /**
+     * Reads config.json and only the tensors of the kept layers (plus embeddings, final norm,
+     * heads); the model holds them as layers 0..n-1 and runs them in order, skipping the others.
+     */
+    public static Model load(Path dir, KeptLayers kept, Options options) {
+        return load(dir, ModelConfig.read(dir), kept, options);
+    }
+
+    private static Model load(Path dir, ModelConfig config, KeptLayers kept, Options options) {
         try (Checkpoint ckpt = Checkpoint.open(dir)) {
             String prefix = prefix(config, ckpt);
             int labels = options.numLabels();
             if (labels < 0) {
                 labels = ckpt.has(ParamLayout.SCORE_TENSOR) ? (int) ckpt.info(ParamLayout.SCORE_TENSOR).shape()[0] : 0;
             }
-            ParamLayout layout = new ParamLayout(config, keep, labels, prefix);
+            ParamLayout layout = new ParamLayout(config, kept, labels, prefix);
             float[] block = new float[layout.size()];
             for (ParamLayout.Binding b : layout.bindings()) {
                 if (b.tensor().equals(ParamLayout.SCORE_TENSOR) && !ckpt.has(b.tensor())) {
@@ -121,7 +133,7 @@ public final class ModelFiles {
     }
 
     private static String prefix(ModelConfig config, Checkpoint ckpt) {
-        String marker = new ParamLayout(config, 1, 0, "").bindings().getFirst().tensor();
+        String marker = new ParamLayout(config, KeptLayers.first(1), 0, "").bindings().getFirst().tensor();
         for (String p : PREFIXES.get(config.family().ordinal())) {
             if (ckpt.has(p + marker)) return p;
         }
@@ -136,12 +148,13 @@ public final class ModelFiles {
 
     /**
      * Writes the model as a Hugging Face folder: config.json with the kept layer count (and
-     * num_labels when it has a `score` head), model.safetensors under the source's tensor names,
-     * and the source's tokenizer files. The folder is built beside out and renamed into place, so
-     * a failure leaves nothing half-written; an existing non-empty out is refused.
+     * num_labels when it has a `score` head), model.safetensors under the source's tensor names
+     * with the kept layers renumbered 0..n-1, and the source's tokenizer files. The folder is
+     * built beside out and renamed into place, so a failure leaves nothing half-written; an
+     * existing non-empty out is refused.
      */
     public static void save(Model model, Path source, Path out) {
-        ParamLayout layout = model.layout();
+        ParamLayout layout = model.layout().renumbered();
         if (Files.exists(out) && !isEmptyDirectory(out)) {
             throw new SlimException(out + ": already exists and is not empty; choose a new folder");
         }
@@ -149,7 +162,7 @@ public final class ModelFiles {
         Path tmp = parent.resolve("." + out.getFileName() + ".partial-" + ProcessHandle.current().pid());
         try {
             Files.createDirectories(tmp);
-            ObjectNode config = layout.config().prunedJson(layout.keptLayers());
+            ObjectNode config = layout.config().prunedJson(model.layout().kept());
             if (layout.numLabels() > 0) config.put("num_labels", layout.numLabels());
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(tmp.resolve("config.json").toFile(), config);
             SafeTensorsWriter writer = new SafeTensorsWriter();

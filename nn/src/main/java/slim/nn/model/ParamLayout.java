@@ -8,8 +8,10 @@ import slim.nn.SlimException;
 import slim.nn.Slice;
 
 /**
- * Where every parameter of a first-k model lives in the one flat parameter block, and which
- * Hugging Face tensor fills each part. The same layout indexes the gradients and optimiser state.
+ * Where every parameter of a model cut to its kept layers lives in the one flat parameter block,
+ * and which Hugging Face tensor fills each part. The same layout indexes the gradients and
+ * optimiser state. Kept layers are numbered 0..n-1 in the block; their tensors are named by their
+ * original indices, so the layout of layers {2, 5} reads h.2 and h.5 into block layers 0 and 1.
  *
  * <p>Internally every family has the same parts: a layer's q, k and v projections are one fused
  * [H+2KV)·D, C] matrix (GPT-2's c_attn already is; OPT, Llama and BERT fill it from three
@@ -33,7 +35,7 @@ public final class ParamLayout {
     public static final String SCORE_TENSOR = "score.weight";
 
     private final ModelConfig config;
-    private final int keptLayers;
+    private final KeptLayers kept;
     private final int numLabels;
     private final String prefix;
     private final Map<String, Entry> entries = new LinkedHashMap<>();
@@ -44,10 +46,10 @@ public final class ParamLayout {
      * @param prefix    the checkpoint's tensor-name prefix ("transformer.", "model.decoder.", "bert.", ...)
      * @param numLabels rows of the classification head `score`; 0 for none
      */
-    public ParamLayout(ModelConfig config, int keptLayers, int numLabels, String prefix) {
-        config.checkKeptLayers(keptLayers);
+    public ParamLayout(ModelConfig config, KeptLayers kept, int numLabels, String prefix) {
+        kept.checkWithin(config);
         this.config = config;
-        this.keptLayers = keptLayers;
+        this.kept = kept;
         this.numLabels = numLabels;
         this.prefix = prefix;
         switch (config.family()) {
@@ -60,7 +62,7 @@ public final class ParamLayout {
             bind(add("score", numLabels * config.embedDim()), SCORE_TENSOR, 0, false, numLabels, config.embedDim());
         }
         if (size > Integer.MAX_VALUE - 16) {
-            throw new SlimException(config.file() + ": " + size + " parameters with " + keptLayers
+            throw new SlimException(config.file() + ": " + size + " parameters with " + kept.count()
                     + " layers kept exceed one Java array (2^31); keep fewer layers");
         }
     }
@@ -69,8 +71,8 @@ public final class ParamLayout {
         int c = config.hidden(), v = config.vocab();
         bind(add("wte", v * c), "wte.weight", 0, false, v, c);
         bind(add("wpe", config.maxPositions() * c), "wpe.weight", 0, false, config.maxPositions(), c);
-        for (int l = 0; l < keptLayers; l++) {
-            String h = "h." + l + ".";
+        for (int l = 0; l < kept.count(); l++) {
+            String h = "h." + kept.get(l) + ".";
             String e = layer(l);
             bind(add(e + "norm1W", c), h + "ln_1.weight", 0, false, c);
             bind(add(e + "norm1B", c), h + "ln_1.bias", 0, false, c);
@@ -100,8 +102,8 @@ public final class ParamLayout {
             bind(add("projectIn", c * p), "project_in.weight", 0, false, c, p);
             bind(add("projectOut", p * c), "project_out.weight", 0, false, p, c);
         }
-        for (int l = 0; l < keptLayers; l++) {
-            String h = "layers." + l + ".";
+        for (int l = 0; l < kept.count(); l++) {
+            String h = "layers." + kept.get(l) + ".";
             String e = layer(l);
             attention(e, h + "self_attn.", "q_proj", "k_proj", "v_proj", "out_proj", true);
             bind(add(e + "norm1W", c), h + "self_attn_layer_norm.weight", 0, false, c);
@@ -120,8 +122,8 @@ public final class ParamLayout {
     private void llama() {
         int c = config.hidden(), v = config.vocab(), inter = config.intermediate();
         bind(add("wte", v * c), "embed_tokens.weight", 0, false, v, c);
-        for (int l = 0; l < keptLayers; l++) {
-            String h = "layers." + l + ".";
+        for (int l = 0; l < kept.count(); l++) {
+            String h = "layers." + kept.get(l) + ".";
             String e = layer(l);
             bind(add(e + "norm1W", c), h + "input_layernorm.weight", 0, false, c);
             attention(e, h + "self_attn.", "q_proj", "k_proj", "v_proj", "o_proj", config.linearBias());
@@ -142,8 +144,8 @@ public final class ParamLayout {
         bind(add("wtt", config.typeVocab() * c), "embeddings.token_type_embeddings.weight", 0, false, config.typeVocab(), c);
         bind(add("embNormW", c), "embeddings.LayerNorm.weight", 0, false, c);
         bind(add("embNormB", c), "embeddings.LayerNorm.bias", 0, false, c);
-        for (int l = 0; l < keptLayers; l++) {
-            String h = "encoder.layer." + l + ".";
+        for (int l = 0; l < kept.count(); l++) {
+            String h = "encoder.layer." + kept.get(l) + ".";
             String e = layer(l);
             attention(e, h + "attention.", "self.query", "self.key", "self.value", "output.dense", true);
             bind(add(e + "norm1W", c), h + "attention.output.LayerNorm.weight", 0, false, c);
@@ -207,8 +209,23 @@ public final class ParamLayout {
         return config;
     }
 
+    /** The original indices of the layers held, block layer i being kept().get(i). */
+    public KeptLayers kept() {
+        return kept;
+    }
+
+    /** Number of layers held. */
     public int keptLayers() {
-        return keptLayers;
+        return kept.count();
+    }
+
+    /**
+     * The same parts over the same block, with the layers' tensors named 0..n-1: how a model of
+     * kept layers is written as a checkpoint of n layers. Every layer has the same parts, so
+     * offsets do not move.
+     */
+    public ParamLayout renumbered() {
+        return new ParamLayout(config, KeptLayers.first(kept.count()), numLabels, prefix);
     }
 
     public int numLabels() {

@@ -58,18 +58,23 @@ class ModelFilesTest {
     void onlyTheKeptLayersAreRead() {
         Path dir = Shared.resolve("models", "stories260K");
         long[] read = new long[6];
-        for (int k = 1; k <= 5; k++) {
-            ModelConfig c = ModelConfig.read(dir);
-            try (Checkpoint ckpt = Checkpoint.open(dir)) {
-                ParamLayout layout = new ParamLayout(c, k, 0, "model.");
-                float[] block = new float[layout.size()];
-                for (ParamLayout.Binding b : layout.bindings()) ckpt.read(b.tensor(), b.shape(), block, b.offset(), b.transposed());
-                read[k] = ckpt.bytesRead();
-            }
-        }
+        for (int k = 1; k <= 5; k++) read[k] = bytesRead(dir, KeptLayers.first(k));
         long perLayer = read[2] - read[1];
         assertTrue(perLayer > 0);
         for (int k = 2; k <= 5; k++) assertEquals(perLayer, read[k] - read[k - 1], "each kept layer adds the same bytes");
+        assertEquals(read[2], bytesRead(dir, KeptLayers.parse("1,4")), "any two layers read as much as the first two");
+    }
+
+    private static long bytesRead(Path dir, KeptLayers kept) {
+        ModelConfig c = ModelConfig.read(dir);
+        try (Checkpoint ckpt = Checkpoint.open(dir)) {
+            ParamLayout layout = new ParamLayout(c, kept, 0, "model.");
+            float[] block = new float[layout.size()];
+            for (ParamLayout.Binding b : layout.bindings()) {
+                ckpt.read(b.tensor(), b.shape(), block, b.offset(), b.transposed());
+            }
+            return ckpt.bytesRead();
+        }
     }
 
     @Test

@@ -308,9 +308,22 @@ public final class Model {
     }
 
     private Slice outputOfBlocks() {
-        if (a.layers.length == 0) return a.embNorm != null ? a.embNorm : a.x0;
-        Activations.Layer last = a.layers[a.layers.length - 1];
-        return config.preNorm() ? last.res2 : last.norm2;
+        return hiddenState(a.layers.length);
+    }
+
+    /**
+     * The residual stream [T, C] of the last forward pass entering kept block l (0: the
+     * embeddings; the layer count: leaving the last block, before any final norm). A view of the
+     * model's own activations, valid until the next forward pass; read it, do not write it.
+     * On a device backend, {@link Kernels#read} it first.
+     */
+    public Slice hiddenState(int l) {
+        if (l < 0 || l > a.layers.length) {
+            throw new IllegalArgumentException("hidden state " + l + " outside 0.." + a.layers.length);
+        }
+        if (l == 0) return a.embNorm != null ? a.embNorm : a.x0;
+        Activations.Layer s = a.layers[l - 1];
+        return config.preNorm() ? s.res2 : s.norm2;
     }
 
     // ------------------------------------------------------------------ heads
@@ -457,7 +470,7 @@ public final class Model {
         Weights.Layer p = params.layers[l], g = grads.layers[l];
         int C = config.hidden(), H = config.heads(), KV = config.kvHeads(), D = config.headDim();
         int I = config.intermediate(), A = config.attentionDim(), M = config.mlpInDim(), n = to - from, nC = n * C;
-        Slice in = l == 0 ? (a.embNorm != null ? a.embNorm : a.x0) : blockOutput(l - 1);
+        Slice in = hiddenState(l);
         boolean pre = config.preNorm();
         // d(res2): the residual sum after the MLP
         Slice dRes2;
@@ -515,11 +528,6 @@ public final class Model {
         } else {
             kernels.matmulBackward(dh, g.qkvW(), g.qkvB(), a.dQkv, in, p.qkvW(), T, C, config.qkvDim());
         }
-    }
-
-    private Slice blockOutput(int l) {
-        Activations.Layer s = a.layers[l];
-        return config.preNorm() ? s.res2 : s.norm2;
     }
 
     /** The norm's backward over rows [from, from + n). */

@@ -64,8 +64,8 @@ class HeadRowsExactnessTest {
     }
 
     private static Model load(Path dir, int keep, int labels, Pooling pooling) {
-        return ModelFiles.load(dir, keep, ModelFiles.Options.inference().training().withMaxTokens(T).withHeadRows(1)
-                .withLabels(labels, pooling, 5));
+        return ModelFiles.load(dir, keep, ModelFiles.Options.builder().trainable().maxTokens(T).headRows(1)
+                .labels(labels, pooling, 5).build());
     }
 
     private static int[] ids(Model m, long seed) {

@@ -19,7 +19,7 @@ class LayerScoresTest {
     private static final int[][] PROMPTS = {{2, 7, 1, 9, 4}, {5, 3, 8}};
 
     private static ModelFiles.Options options() {
-        return ModelFiles.Options.inference().withLabels(0, Pooling.FIRST, 0).withMaxTokens(8);
+        return ModelFiles.Options.builder().labels(0, Pooling.FIRST, 0).maxTokens(8).build();
     }
 
     /** [T][C] rows: LayerNorm(word + position + token type 0), read from the checkpoint. */

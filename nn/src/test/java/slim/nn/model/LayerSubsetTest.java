@@ -40,7 +40,7 @@ class LayerSubsetTest {
 
     private static Model load(Path dir, KeptLayers kept) {
         return ModelFiles.load(dir, kept,
-                ModelFiles.Options.inference().withLabels(0, Pooling.LAST, 0).withMaxTokens(8));
+                ModelFiles.Options.builder().labels(0, Pooling.LAST, 0).maxTokens(8).build());
     }
 
     private static float[] hidden(Model m) {

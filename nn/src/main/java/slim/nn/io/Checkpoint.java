@@ -1,6 +1,7 @@
 package slim.nn.io;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -14,11 +15,16 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,7 +54,9 @@ public final class Checkpoint implements AutoCloseable {
     private static final int TRANSPOSE_ROWS = 32;
     private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort U16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ObjectMapper JSON = JsonMapper.builder().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
+    /** Strict: trailing tokens and a name given twice (which would leave one of two tensors unchecked) are errors. */
+    private static final ObjectMapper JSON = JsonMapper.builder().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
     private final Path dir;
     /** The file that lists the tensors (the single file or the index), named when a tensor is missing. */
@@ -117,12 +125,8 @@ public final class Checkpoint implements AutoCloseable {
      * Only this tensor's bytes are touched.
      */
     public void read(String name, long[] expectedShape, float[] dst, int dstOff, boolean transpose) {
-        TensorInfo t = info(name);
-        if (!Arrays.equals(t.shape(), expectedShape)) {
-            throw fail(t, "stored shape " + Arrays.toString(t.shape()) + " but expected " + Arrays.toString(expectedShape));
-        }
+        TensorInfo t = check(name, expectedShape);
         FloatDtype dtype = FloatDtype.of(t.dtype());
-        if (dtype == null) throw fail(t, "dtype " + t.dtype() + " cannot be read as float (only F32, F16, BF16)");
         long n = t.elements();
         Objects.checkFromIndexSize(dstOff, n, dst.length);
         MemorySegment data = segment(t).asSlice(t.dataBegin(), t.bytes());
@@ -133,6 +137,19 @@ public final class Checkpoint implements AutoCloseable {
             transposeInto(data, dtype, (int) expectedShape[0], (int) expectedShape[1], dst, dstOff);
         }
         bytesRead.addAndGet(t.bytes());
+    }
+
+    /**
+     * Checks, from the header alone, that tensor {@code name} exists with shape {@code expectedShape} in a dtype
+     * that reads as float: a loader checks every tensor this way before it allocates anything large.
+     */
+    public TensorInfo check(String name, long[] expectedShape) {
+        TensorInfo t = info(name);
+        if (!Arrays.equals(t.shape(), expectedShape)) {
+            throw fail(t, "stored shape " + Arrays.toString(t.shape()) + " but expected " + Arrays.toString(expectedShape));
+        }
+        if (FloatDtype.of(t.dtype()) == null) throw fail(t, "dtype " + t.dtype() + " cannot be read as float (only F32, F16, BF16)");
+        return t;
     }
 
     /** Total bytes of tensor data read so far. */
@@ -247,7 +264,13 @@ public final class Checkpoint implements AutoCloseable {
         return tensors;
     }
 
-    /** Parses and checks one file's header; offsets become absolute file positions. */
+    /**
+     * Parses and checks one file's header as the format's reference implementation does: the length prefix
+     * within the file, the header well-formed UTF-8 JSON with no name twice, every dtype known and its shape
+     * filling exactly its byte range, and the ranges, sorted, tiling the data section from its first byte to
+     * the file's last without a gap or an overlap. A file that passes cannot hand one tensor another's bytes.
+     * Offsets become absolute file positions.
+     */
     static Map<String, TensorInfo> readHeader(Path file) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
@@ -257,30 +280,78 @@ public final class Checkpoint implements AutoCloseable {
                 throw new SlimException(file + ": header length " + Long.toUnsignedString(headerBytes) + " is absurd (limit 100 MB); not a safetensors file?");
             }
             if (headerBytes > size - 8) throw new SlimException(file + ": header length " + headerBytes + " exceeds the file size " + size);
-            JsonNode root;
-            try {
-                root = JSON.readTree(readFully(ch, 8, (int) headerBytes).array());
-            } catch (JsonProcessingException e) {
-                throw new SlimException(file + ": header is not valid JSON: " + e.getOriginalMessage(), e);
-            }
-            if (root == null || !root.isObject()) throw new SlimException(file + ": header is not a JSON object");
+            JsonNode root = parseHeader(file, readFully(ch, 8, (int) headerBytes));
             long dataStart = 8 + headerBytes;
             Map<String, TensorInfo> tensors = new LinkedHashMap<>();
             for (Map.Entry<String, JsonNode> e : root.properties()) {
-                if (e.getKey().equals("__metadata__")) continue;
+                if (e.getKey().equals("__metadata__")) {
+                    if (!e.getValue().isObject()) throw new SlimException(file + ": \"__metadata__\" is not a JSON object");
+                    continue;
+                }
                 tensors.put(e.getKey(), entry(file, e.getKey(), e.getValue(), dataStart, size - dataStart));
             }
+            checkTiling(file, tensors.values(), dataStart, size);
             return tensors;
         } catch (IOException e) {
             throw new SlimException(file + ": cannot read: " + e, e);
         }
     }
 
+    /** The header as a JSON object; strict UTF-8 (Jackson alone would guess UTF-16 or -32 from the bytes). */
+    private static JsonNode parseHeader(Path file, ByteBuffer bytes) {
+        if (bytes.limit() == 0 || bytes.get(0) != '{') throw new SlimException(file + ": header does not start with '{'; not a safetensors file?");
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(bytes).toString();
+        } catch (CharacterCodingException e) {
+            throw new SlimException(file + ": header is not valid UTF-8 (" + e.getMessage() + ")", e);
+        }
+        JsonNode root;
+        try {
+            root = JSON.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw new SlimException(file + ": header is not valid JSON: " + e.getOriginalMessage(), e);
+        }
+        if (root == null || !root.isObject()) throw new SlimException(file + ": header is not a JSON object");
+        return root;
+    }
+
+    /**
+     * The byte ranges sorted by where they begin must tile the data section: the first at its start, each where
+     * the previous ends, the last at the end of the file. Anything else (an overlap, an alias, a gap, a shift
+     * by a header length off by one, trailing bytes) means some tensor would read bytes that are not its own.
+     */
+    private static void checkTiling(Path file, Collection<TensorInfo> tensors, long dataStart, long size) {
+        List<TensorInfo> sorted = tensors.stream()
+                .sorted(Comparator.comparingLong(TensorInfo::dataBegin).thenComparingLong(TensorInfo::dataEnd)).toList();
+        long expected = dataStart;
+        TensorInfo previous = null;
+        for (TensorInfo t : sorted) {
+            if (t.dataBegin() != expected) {
+                String problem = t.dataBegin() < expected
+                        ? "overlaps the bytes of tensor '" + previous.name() + "'"
+                        : "leaves " + (t.dataBegin() - expected) + " bytes unaccounted for before it";
+                throw new SlimException(file + ": tensor '" + t.name() + "': data_offsets [" + (t.dataBegin() - dataStart) + ", "
+                        + (t.dataEnd() - dataStart) + "] " + problem + " (the tensors' bytes must follow each other without gaps)");
+            }
+            expected = t.dataEnd();
+            previous = t;
+        }
+        if (expected != size) {
+            throw new SlimException(file + ": the tensors' data_offsets end at byte " + (expected - dataStart) + " of the data but it holds "
+                    + (size - dataStart) + " (the header length or the offsets are wrong, or the file has extra bytes)");
+        }
+    }
+
     private static TensorInfo entry(Path file, String name, JsonNode e, long dataStart, long dataBytes) {
         String where = file + ": tensor '" + name + "': ";
+        if (!e.isObject()) throw new SlimException(where + "entry is not a JSON object");
         JsonNode dtypeNode = e.get("dtype");
         if (dtypeNode == null || !dtypeNode.isTextual()) throw new SlimException(where + "no \"dtype\" string");
         String dtype = dtypeNode.asText();
+        int width = dtypeBytes(dtype);
+        if (width < 0) throw new SlimException(where + "unknown dtype '" + dtype + "'");
         long[] shape = longs(e.get("shape"), -1);
         if (shape == null) throw new SlimException(where + "\"shape\" is not a list of non-negative integers");
         long[] offsets = longs(e.get("data_offsets"), 2);
@@ -290,19 +361,16 @@ public final class Checkpoint implements AutoCloseable {
         if (end > dataBytes) {
             throw new SlimException(where + "data_offsets [" + begin + ", " + end + "] run past the " + dataBytes + " data bytes of the file");
         }
-        int width = dtypeBytes(dtype);
-        if (width > 0) {
-            long need;
-            try {
-                need = width;
-                for (long d : shape) need = Math.multiplyExact(need, d);
-            } catch (ArithmeticException overflow) {
-                throw new SlimException(where + "shape " + Arrays.toString(shape) + " is too large");
-            }
-            if (end - begin != need) {
-                throw new SlimException(where + "data_offsets [" + begin + ", " + end + "] hold " + (end - begin) + " bytes but "
-                        + dtype + Arrays.toString(shape) + " needs " + need);
-            }
+        long need;
+        try {
+            need = width;
+            for (long d : shape) need = Math.multiplyExact(need, d);
+        } catch (ArithmeticException overflow) {
+            throw new SlimException(where + "shape " + Arrays.toString(shape) + " is too large");
+        }
+        if (end - begin != need) {
+            throw new SlimException(where + "data_offsets [" + begin + ", " + end + "] hold " + (end - begin) + " bytes but "
+                    + dtype + Arrays.toString(shape) + " needs " + need);
         }
         return new TensorInfo(name, dtype, shape, file, dataStart + begin, dataStart + end);
     }
@@ -324,7 +392,7 @@ public final class Checkpoint implements AutoCloseable {
         while (buffer.hasRemaining()) {
             if (ch.read(buffer, position + buffer.position()) < 0) throw new IOException("unexpected end of file");
         }
-        return buffer;
+        return buffer.flip();
     }
 
     private static SlimException fail(TensorInfo t, String problem) {

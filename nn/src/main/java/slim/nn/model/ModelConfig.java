@@ -1,7 +1,9 @@
 package slim.nn.model;
 
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -30,7 +32,12 @@ public record ModelConfig(
         boolean embeddingNorm, boolean linearBias, boolean ropeEnabled, float ropeTheta, boolean tiedHead,
         float embeddingDropout, float residualDropout, float attentionDropout, float initializerRange) {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** A name given twice would leave the value read up to which copy the parser keeps: an error instead. */
+    private static final ObjectMapper JSON = JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+    /** The longest context a config may declare (2^20; the largest hub models have 2^17); more is a damaged file. */
+    static final int MAX_POSITIONS = 1 << 20;
+    /** The largest size (width, vocabulary, layer count) a config may declare: 2^24, some 60 times today's largest. */
+    static final int MAX_SIZE = 1 << 24;
 
     /** Reads DIR/config.json (or the file itself when given one). */
     public static ModelConfig read(Path dirOrFile) {
@@ -50,39 +57,39 @@ public record ModelConfig(
         if (family == null) {
             throw new SlimException(file + ": unsupported model_type '" + type + "' (slim knows gpt2, opt, llama, bert)");
         }
-        Builder b = new Builder(family, file, json).vocab(r.integer("vocab_size"));
+        Builder b = new Builder(family, file, json).vocab(r.size("vocab_size"));
         switch (family) {
             case GPT2 -> {
-                int c = r.integer("n_embd");
-                int heads = r.integer("n_head");
-                float pdrop = r.number("resid_pdrop", 0.1);
-                b.hidden(c).layers(r.integer("n_layer")).heads(heads, heads, divide(file, c, heads))
-                        .intermediate(r.integer("n_inner", 4 * c)).maxPositions(r.integer("n_positions"))
-                        .normEps(r.number("layer_norm_epsilon", 1e-5))
+                int c = r.size("n_embd");
+                int heads = r.size("n_head");
+                float pdrop = r.probability("resid_pdrop", 0.1);
+                b.hidden(c).layers(r.size("n_layer")).heads(heads, heads, r.divide("n_embd", "n_head"))
+                        .intermediate(r.size("n_inner", 4 * c)).maxPositions(r.positions("n_positions"))
+                        .normEps(r.positive("layer_norm_epsilon", 1e-5))
                         .activation(activation(file, r.string("activation_function", "gelu_new")))
                         .preNorm(true).finalNorm(true).linearBias(true).tiedHead(r.bool("tie_word_embeddings", true))
-                        .dropout(r.number("embd_pdrop", 0.1), pdrop, r.number("attn_pdrop", 0.1))
-                        .initializerRange(r.number("initializer_range", 0.02));
+                        .dropout(r.probability("embd_pdrop", 0.1), pdrop, r.probability("attn_pdrop", 0.1))
+                        .initializerRange(r.nonNegative("initializer_range", 0.02));
             }
             case OPT -> {
-                int c = r.integer("hidden_size");
-                int heads = r.integer("num_attention_heads");
+                int c = r.size("hidden_size");
+                int heads = r.size("num_attention_heads");
                 boolean pre = r.bool("do_layer_norm_before", true);
-                float pdrop = r.number("dropout", 0.1);
-                b.hidden(c).embedDim(r.integer("word_embed_proj_dim", c)).layers(r.integer("num_hidden_layers"))
-                        .heads(heads, heads, divide(file, c, heads)).intermediate(r.integer("ffn_dim"))
-                        .maxPositions(r.integer("max_position_embeddings")).positionOffset(2).normEps(1e-5f)
+                float pdrop = r.probability("dropout", 0.1);
+                b.hidden(c).embedDim(r.size("word_embed_proj_dim", c)).layers(r.size("num_hidden_layers"))
+                        .heads(heads, heads, r.divide("hidden_size", "num_attention_heads")).intermediate(r.size("ffn_dim"))
+                        .maxPositions(r.positions("max_position_embeddings")).positionOffset(2).normEps(1e-5f)
                         .activation(activation(file, r.string("activation_function", "relu"))).preNorm(pre)
                         .finalNorm(pre && !r.bool("_remove_final_layer_norm", false))
                         .linearBias(r.bool("enable_bias", true)).tiedHead(r.bool("tie_word_embeddings", true))
-                        .dropout(pdrop, pdrop, r.number("attention_dropout", 0.0))
-                        .initializerRange(r.number("init_std", 0.02));
+                        .dropout(pdrop, pdrop, r.probability("attention_dropout", 0.0))
+                        .initializerRange(r.nonNegative("init_std", 0.02));
             }
             case LLAMA -> {
-                int c = r.integer("hidden_size");
-                int heads = r.integer("num_attention_heads");
-                int kv = r.integer("num_key_value_heads", heads);
-                if (kv <= 0 || heads % kv != 0) {
+                int c = r.size("hidden_size");
+                int heads = r.size("num_attention_heads");
+                int kv = r.size("num_key_value_heads", heads);
+                if (heads % kv != 0) {
                     throw new SlimException(file + ": num_attention_heads " + heads
                             + " is not a multiple of num_key_value_heads " + kv);
                 }
@@ -93,53 +100,39 @@ public record ModelConfig(
                 if (!act.equals("silu")) {
                     throw new SlimException(file + ": hidden_act '" + act + "' is not supported for llama (only silu)");
                 }
-                int headDim = r.json.hasNonNull("head_dim") ? r.integer("head_dim") : divide(file, c, heads);
-                b.hidden(c).layers(r.integer("num_hidden_layers")).heads(heads, kv, headDim)
-                        .intermediate(r.integer("intermediate_size"))
-                        .maxPositions(r.integer("max_position_embeddings")).normEps(r.number("rms_norm_eps", 1e-6))
+                int headDim = r.json.hasNonNull("head_dim") ? r.size("head_dim") : r.divide("hidden_size", "num_attention_heads");
+                if (headDim % 2 != 0) throw new SlimException(file + ": 'head_dim' " + headDim + " must be even for rotary positions");
+                if ((long) (heads + 2 * kv) * headDim > MAX_SIZE) {
+                    throw new SlimException(file + ": 'head_dim' " + headDim + " times the heads is beyond any model slim can run");
+                }
+                b.hidden(c).layers(r.size("num_hidden_layers")).heads(heads, kv, headDim)
+                        .intermediate(r.size("intermediate_size"))
+                        .maxPositions(r.positions("max_position_embeddings")).normEps(r.positive("rms_norm_eps", 1e-6))
                         .rmsNorm(true).activation(null).preNorm(true).finalNorm(true)
-                        .linearBias(r.bool("attention_bias", false)).rope(r.number("rope_theta", 10000.0))
+                        .linearBias(r.bool("attention_bias", false)).rope(r.positive("rope_theta", 10000.0))
                         .tiedHead(r.bool("tie_word_embeddings", false))
-                        .dropout(0f, 0f, r.number("attention_dropout", 0.0))
-                        .initializerRange(r.number("initializer_range", 0.02));
+                        .dropout(0f, 0f, r.probability("attention_dropout", 0.0))
+                        .initializerRange(r.nonNegative("initializer_range", 0.02));
             }
             case BERT -> {
-                int c = r.integer("hidden_size");
-                int heads = r.integer("num_attention_heads");
+                int c = r.size("hidden_size");
+                int heads = r.size("num_attention_heads");
                 String pos = r.string("position_embedding_type", "absolute");
                 if (!pos.equals("absolute")) {
                     throw new SlimException(file + ": position_embedding_type '" + pos + "' is not supported");
                 }
-                float pdrop = r.number("hidden_dropout_prob", 0.1);
-                b.hidden(c).layers(r.integer("num_hidden_layers")).heads(heads, heads, divide(file, c, heads))
-                        .intermediate(r.integer("intermediate_size"))
-                        .maxPositions(r.integer("max_position_embeddings"))
-                        .typeVocab(r.integer("type_vocab_size", 2)).normEps(r.number("layer_norm_eps", 1e-12))
+                float pdrop = r.probability("hidden_dropout_prob", 0.1);
+                b.hidden(c).layers(r.size("num_hidden_layers"))
+                        .heads(heads, heads, r.divide("hidden_size", "num_attention_heads"))
+                        .intermediate(r.size("intermediate_size"))
+                        .maxPositions(r.positions("max_position_embeddings"))
+                        .typeVocab(r.size("type_vocab_size", 2)).normEps(r.positive("layer_norm_eps", 1e-12))
                         .activation(activation(file, r.string("hidden_act", "gelu"))).embeddingNorm(true)
-                        .linearBias(true).dropout(pdrop, pdrop, r.number("attention_probs_dropout_prob", 0.1))
-                        .initializerRange(r.number("initializer_range", 0.02));
+                        .linearBias(true).dropout(pdrop, pdrop, r.probability("attention_probs_dropout_prob", 0.1))
+                        .initializerRange(r.nonNegative("initializer_range", 0.02));
             }
         }
-        ModelConfig config = b.build();
-        config.validate();
-        return config;
-    }
-
-    private void validate() {
-        check(vocab > 0 && hidden > 0 && layers > 0 && heads > 0 && headDim > 0 && intermediate > 0 && maxPositions > 0,
-                "sizes must be positive");
-        check(headDim % 2 == 0 || !ropeEnabled, "head_dim must be even for rotary positions");
-    }
-
-    private void check(boolean ok, String problem) {
-        if (!ok) throw new SlimException(file + ": " + problem);
-    }
-
-    private static int divide(Path file, int hidden, int heads) {
-        if (heads <= 0 || hidden % heads != 0) {
-            throw new SlimException(file + ": hidden size " + hidden + " is not divisible by " + heads + " heads");
-        }
-        return hidden / heads;
+        return b.build();
     }
 
     private static Nonlinearity activation(Path file, String name) {
@@ -334,7 +327,7 @@ public record ModelConfig(
         }
     }
 
-    /** Typed access to config.json with errors that name the file and key. */
+    /** Typed access to config.json with errors that name the file and key, and the range each value must lie in. */
     private record Reader(Path file, ObjectNode json) {
         int integer(String key) {
             JsonNode n = json.get(key);
@@ -343,15 +336,63 @@ public record ModelConfig(
             return n.intValue();
         }
 
-        int integer(String key, int fallback) {
-            return json.hasNonNull(key) ? integer(key) : fallback;
+        /** A size (layers, heads, widths, vocabulary): a positive integer, small enough that products of two fit a long. */
+        int size(String key) {
+            int v = integer(key);
+            if (v <= 0) throw new SlimException(file + ": '" + key + "' must be positive, got " + v);
+            if (v > MAX_SIZE) throw new SlimException(file + ": '" + key + "' is " + v + ", beyond any model slim can run (at most " + MAX_SIZE + ")");
+            return v;
+        }
+
+        int size(String key, int fallback) {
+            return json.hasNonNull(key) ? size(key) : fallback;
+        }
+
+        /** A context length: positive, and at most what a model slim can run might have. */
+        int positions(String key) {
+            int v = integer(key);
+            if (v > MAX_POSITIONS) {
+                throw new SlimException(file + ": '" + key + "' is " + v + ", beyond any context slim can run (at most " + MAX_POSITIONS + ")");
+            }
+            return size(key);
+        }
+
+        /** The per-head width: hiddenKey's value split evenly over headsKey's. */
+        int divide(String hiddenKey, String headsKey) {
+            int hidden = size(hiddenKey), heads = size(headsKey);
+            if (hidden % heads != 0) {
+                throw new SlimException(file + ": '" + hiddenKey + "' " + hidden + " is not divisible by '" + headsKey + "' " + heads);
+            }
+            return hidden / heads;
         }
 
         float number(String key, double fallback) {
             JsonNode n = json.get(key);
             if (n == null || n.isNull()) return (float) fallback;
             if (!n.isNumber()) throw new SlimException(file + ": '" + key + "' must be a number, got " + n);
-            return n.floatValue();
+            float v = n.floatValue();
+            if (!Float.isFinite(v)) throw new SlimException(file + ": '" + key + "' must be finite, got " + n);
+            return v;
+        }
+
+        /** An epsilon or a base: greater than 0. */
+        float positive(String key, double fallback) {
+            float v = number(key, fallback);
+            if (!(v > 0)) throw new SlimException(file + ": '" + key + "' must be greater than 0, got " + v);
+            return v;
+        }
+
+        float nonNegative(String key, double fallback) {
+            float v = number(key, fallback);
+            if (v < 0) throw new SlimException(file + ": '" + key + "' must not be negative, got " + v);
+            return v;
+        }
+
+        /** A dropout probability: in [0, 1) (at 1 nothing would be kept). */
+        float probability(String key, double fallback) {
+            float v = number(key, fallback);
+            if (!(v >= 0 && v < 1)) throw new SlimException(file + ": '" + key + "' must be a probability in [0, 1), got " + v);
+            return v;
         }
 
         boolean bool(String key, boolean fallback) {

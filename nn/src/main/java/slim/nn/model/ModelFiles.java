@@ -118,15 +118,21 @@ public final class ModelFiles {
                 labels = ckpt.has(ParamLayout.SCORE_TENSOR) ? (int) ckpt.info(ParamLayout.SCORE_TENSOR).shape()[0] : 0;
             }
             ParamLayout layout = new ParamLayout(config, kept, labels, prefix);
+            // Every shape against the config, and the memory against the heap, before the block is allocated:
+            // a config that lies about its sizes gets a sentence, not an OutOfMemoryError.
+            for (ParamLayout.Binding b : layout.bindings()) {
+                if (!isNewHead(b, ckpt)) ckpt.check(b.tensor(), b.shape());
+            }
+            int maxTokens = options.maxTokens() > 0 ? options.maxTokens() : config.maxPositions();
+            MemoryCheck.of(layout, maxTokens, options.maxHeadRows(), options.trainable()).requireFits(dir);
             float[] block = new float[layout.size()];
             for (ParamLayout.Binding b : layout.bindings()) {
-                if (b.tensor().equals(ParamLayout.SCORE_TENSOR) && !ckpt.has(b.tensor())) {
+                if (isNewHead(b, ckpt)) {
                     initialiseHead(block, b, config.initializerRange(), options.headSeed());
                 } else {
                     ckpt.read(b.tensor(), b.shape(), block, b.offset(), b.transposed());
                 }
             }
-            int maxTokens = options.maxTokens() > 0 ? options.maxTokens() : config.maxPositions();
             return new Model(layout, block, options.kernels(), maxTokens, options.maxHeadRows(), options.pooling(),
                     options.trainable());
         }
@@ -139,6 +145,11 @@ public final class ModelFiles {
         }
         throw new SlimException(ckpt.dir() + ": no tensor '" + marker + "' (under any of the prefixes "
                 + PREFIXES.get(config.family().ordinal()) + "): is this a " + config.family().modelType() + " checkpoint?");
+    }
+
+    /** A classification head the checkpoint does not have yet: it starts from random values. */
+    private static boolean isNewHead(ParamLayout.Binding b, Checkpoint ckpt) {
+        return b.tensor().equals(ParamLayout.SCORE_TENSOR) && !ckpt.has(b.tensor());
     }
 
     private static void initialiseHead(float[] block, ParamLayout.Binding b, float std, long seed) {

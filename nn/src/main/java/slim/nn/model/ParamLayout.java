@@ -59,7 +59,7 @@ public final class ParamLayout {
             case BERT -> bert();
         }
         if (numLabels > 0) {
-            bind(add("score", numLabels * config.embedDim()), SCORE_TENSOR, 0, false, numLabels, config.embedDim());
+            bind(add("score", (long) numLabels * config.embedDim()), SCORE_TENSOR, 0, false, numLabels, config.embedDim());
         }
         if (size > Integer.MAX_VALUE - 16) {
             throw new SlimException(config.file() + ": " + size + " parameters with " + kept.count()
@@ -69,23 +69,23 @@ public final class ParamLayout {
 
     private void gpt2() {
         int c = config.hidden(), v = config.vocab();
-        bind(add("wte", v * c), "wte.weight", 0, false, v, c);
-        bind(add("wpe", config.maxPositions() * c), "wpe.weight", 0, false, config.maxPositions(), c);
+        bind(add("wte", (long) v * c), "wte.weight", 0, false, v, c);
+        bind(add("wpe", (long) config.maxPositions() * c), "wpe.weight", 0, false, config.maxPositions(), c);
         for (int l = 0; l < kept.count(); l++) {
             String h = "h." + kept.get(l) + ".";
             String e = layer(l);
             bind(add(e + "norm1W", c), h + "ln_1.weight", 0, false, c);
             bind(add(e + "norm1B", c), h + "ln_1.bias", 0, false, c);
-            bind(add(e + "qkvW", 3 * c * c), h + "attn.c_attn.weight", 0, true, c, 3 * c);
+            bind(add(e + "qkvW", 3L * c * c), h + "attn.c_attn.weight", 0, true, c, 3 * c);
             bind(add(e + "qkvB", 3 * c), h + "attn.c_attn.bias", 0, false, 3 * c);
-            bind(add(e + "attnOutW", c * c), h + "attn.c_proj.weight", 0, true, c, c);
+            bind(add(e + "attnOutW", (long) c * c), h + "attn.c_proj.weight", 0, true, c, c);
             bind(add(e + "attnOutB", c), h + "attn.c_proj.bias", 0, false, c);
             bind(add(e + "norm2W", c), h + "ln_2.weight", 0, false, c);
             bind(add(e + "norm2B", c), h + "ln_2.bias", 0, false, c);
             int i = config.intermediate();
-            bind(add(e + "fcW", i * c), h + "mlp.c_fc.weight", 0, true, c, i);
+            bind(add(e + "fcW", (long) i * c), h + "mlp.c_fc.weight", 0, true, c, i);
             bind(add(e + "fcB", i), h + "mlp.c_fc.bias", 0, false, i);
-            bind(add(e + "projW", c * i), h + "mlp.c_proj.weight", 0, true, i, c);
+            bind(add(e + "projW", (long) c * i), h + "mlp.c_proj.weight", 0, true, i, c);
             bind(add(e + "projB", c), h + "mlp.c_proj.bias", 0, false, c);
         }
         bind(add("finalNormW", c), "ln_f.weight", 0, false, c);
@@ -95,12 +95,12 @@ public final class ParamLayout {
 
     private void opt() {
         int c = config.hidden(), p = config.embedDim(), v = config.vocab();
-        bind(add("wte", v * p), "embed_tokens.weight", 0, false, v, p);
+        bind(add("wte", (long) v * p), "embed_tokens.weight", 0, false, v, p);
         int positions = config.maxPositions() + config.positionOffset();
-        bind(add("wpe", positions * c), "embed_positions.weight", 0, false, positions, c);
+        bind(add("wpe", (long) positions * c), "embed_positions.weight", 0, false, positions, c);
         if (config.projects()) {
-            bind(add("projectIn", c * p), "project_in.weight", 0, false, c, p);
-            bind(add("projectOut", p * c), "project_out.weight", 0, false, p, c);
+            bind(add("projectIn", (long) c * p), "project_in.weight", 0, false, c, p);
+            bind(add("projectOut", (long) p * c), "project_out.weight", 0, false, p, c);
         }
         for (int l = 0; l < kept.count(); l++) {
             String h = "layers." + kept.get(l) + ".";
@@ -121,17 +121,17 @@ public final class ParamLayout {
 
     private void llama() {
         int c = config.hidden(), v = config.vocab(), inter = config.intermediate();
-        bind(add("wte", v * c), "embed_tokens.weight", 0, false, v, c);
+        bind(add("wte", (long) v * c), "embed_tokens.weight", 0, false, v, c);
         for (int l = 0; l < kept.count(); l++) {
             String h = "layers." + kept.get(l) + ".";
             String e = layer(l);
             bind(add(e + "norm1W", c), h + "input_layernorm.weight", 0, false, c);
             attention(e, h + "self_attn.", "q_proj", "k_proj", "v_proj", "o_proj", config.linearBias());
             bind(add(e + "norm2W", c), h + "post_attention_layernorm.weight", 0, false, c);
-            add(e + "fcW", 2 * inter * c);
+            add(e + "fcW", 2L * inter * c);
             bind(entries.get(e + "fcW"), h + "mlp.gate_proj.weight", 0, false, inter, c);
             bind(entries.get(e + "fcW"), h + "mlp.up_proj.weight", inter * c, false, inter, c);
-            bind(add(e + "projW", c * inter), h + "mlp.down_proj.weight", 0, false, c, inter);
+            bind(add(e + "projW", (long) c * inter), h + "mlp.down_proj.weight", 0, false, c, inter);
         }
         bind(add("finalNormW", c), "norm.weight", 0, false, c);
         untiedHead("lm_head.weight");
@@ -139,9 +139,9 @@ public final class ParamLayout {
 
     private void bert() {
         int c = config.hidden(), v = config.vocab();
-        bind(add("wte", v * c), "embeddings.word_embeddings.weight", 0, false, v, c);
-        bind(add("wpe", config.maxPositions() * c), "embeddings.position_embeddings.weight", 0, false, config.maxPositions(), c);
-        bind(add("wtt", config.typeVocab() * c), "embeddings.token_type_embeddings.weight", 0, false, config.typeVocab(), c);
+        bind(add("wte", (long) v * c), "embeddings.word_embeddings.weight", 0, false, v, c);
+        bind(add("wpe", (long) config.maxPositions() * c), "embeddings.position_embeddings.weight", 0, false, config.maxPositions(), c);
+        bind(add("wtt", (long) config.typeVocab() * c), "embeddings.token_type_embeddings.weight", 0, false, config.typeVocab(), c);
         bind(add("embNormW", c), "embeddings.LayerNorm.weight", 0, false, c);
         bind(add("embNormB", c), "embeddings.LayerNorm.bias", 0, false, c);
         for (int l = 0; l < kept.count(); l++) {
@@ -159,7 +159,7 @@ public final class ParamLayout {
     /** Separate q, k, v tensors into the fused qkv matrix, then the output projection. */
     private void attention(String e, String h, String q, String k, String v, String out, boolean bias) {
         int c = config.hidden(), qd = config.attentionDim(), kvd = config.kvHeads() * config.headDim();
-        Entry w = add(e + "qkvW", config.qkvDim() * c);
+        Entry w = add(e + "qkvW", (long) config.qkvDim() * c);
         bind(w, h + q + ".weight", 0, false, qd, c);
         bind(w, h + k + ".weight", qd * c, false, kvd, c);
         bind(w, h + v + ".weight", (qd + kvd) * c, false, kvd, c);
@@ -169,22 +169,22 @@ public final class ParamLayout {
             bind(b, h + k + ".bias", qd, false, kvd);
             bind(b, h + v + ".bias", qd + kvd, false, kvd);
         }
-        bind(add(e + "attnOutW", c * qd), h + out + ".weight", 0, false, c, qd);
+        bind(add(e + "attnOutW", (long) c * qd), h + out + ".weight", 0, false, c, qd);
         if (bias) bind(add(e + "attnOutB", c), h + out + ".bias", 0, false, c);
     }
 
     private void mlp(String e, String fc, String proj, boolean bias) {
         int c = config.hidden(), i = config.intermediate();
-        bind(add(e + "fcW", i * c), fc + ".weight", 0, false, i, c);
+        bind(add(e + "fcW", (long) i * c), fc + ".weight", 0, false, i, c);
         if (bias) bind(add(e + "fcB", i), fc + ".bias", 0, false, i);
-        bind(add(e + "projW", c * i), proj + ".weight", 0, false, c, i);
+        bind(add(e + "projW", (long) c * i), proj + ".weight", 0, false, c, i);
         if (bias) bind(add(e + "projB", c), proj + ".bias", 0, false, c);
     }
 
     private void untiedHead(String tensor) {
         if (!config.tiedHead()) {
             // The head sits outside the family prefix on the hub ("lm_head.weight").
-            Entry e = add("lmHead", config.vocab() * config.embedDim());
+            Entry e = add("lmHead", (long) config.vocab() * config.embedDim());
             bindings.add(new Binding(tensor, new long[] {config.vocab(), config.embedDim()}, e.offset(), false));
         }
     }
@@ -193,8 +193,9 @@ public final class ParamLayout {
         return "layers." + l + ".";
     }
 
-    private Entry add(String name, int length) {
-        Entry e = new Entry(name, (int) Math.min(size, Integer.MAX_VALUE), length);
+    /** Lengths are long so that a config too large for one array is refused by the size check, not wrapped around. */
+    private Entry add(String name, long length) {
+        Entry e = new Entry(name, (int) Math.min(size, Integer.MAX_VALUE), (int) Math.min(length, Integer.MAX_VALUE));
         entries.put(name, e);
         size += length;
         return e;

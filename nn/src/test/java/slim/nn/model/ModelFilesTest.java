@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -14,6 +15,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import slim.nn.Shared;
 import slim.nn.SlimException;
@@ -106,6 +108,65 @@ class ModelFilesTest {
     void aConfigThatLiesAboutAShapeNamesTheTensor() throws IOException {
         Path dir = copyWithConfig("gpt2-tiny", c -> c.put("n_embd", 48));
         assertRefused(dir, "model.safetensors", "wte.weight", "[101, 32]");
+    }
+
+    /** Values no model can have are refused with the key named, before any tensor is looked at. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "gpt2-tiny  | layer_norm_epsilon | -1e-5      | 'layer_norm_epsilon' must be greater than 0",
+            "gpt2-tiny  | layer_norm_epsilon | 0          | 'layer_norm_epsilon' must be greater than 0",
+            "gpt2-tiny  | resid_pdrop        | 2.0        | 'resid_pdrop' must be a probability in [0, 1)",
+            "gpt2-tiny  | attn_pdrop         | 1          | 'attn_pdrop' must be a probability in [0, 1)",
+            "gpt2-tiny  | embd_pdrop         | -0.1       | 'embd_pdrop' must be a probability in [0, 1)",
+            "gpt2-tiny  | n_head             | 5          | 'n_embd' 32 is not divisible by 'n_head' 5",
+            "gpt2-tiny  | n_head             | 0          | 'n_head' must be positive",
+            "gpt2-tiny  | n_positions        | -64        | 'n_positions' must be positive",
+            "gpt2-tiny  | n_positions        | 1000000000 | 'n_positions' is 1000000000, beyond any context",
+            "gpt2-tiny  | n_positions        | 1e9        | 'n_positions' must be an integer",
+            "gpt2-tiny  | vocab_size         | 2000000000 | 'vocab_size' is 2000000000, beyond any model",
+            "opt-tiny   | dropout            | 1.5        | 'dropout' must be a probability in [0, 1)",
+            "opt-tiny   | ffn_dim            | 0          | 'ffn_dim' must be positive",
+            "llama-tiny | num_key_value_heads| 3          | is not a multiple of num_key_value_heads 3",
+            "llama-tiny | rms_norm_eps       | 0          | 'rms_norm_eps' must be greater than 0",
+            "llama-tiny | rope_theta         | -10000     | 'rope_theta' must be greater than 0",
+    })
+    void aConfigValueOutOfRangeIsNamed(String folder, String key, String value, String message) throws IOException {
+        JsonNode parsed = JSON.readTree(value.strip());
+        Path dir = copyWithConfig(folder.strip(), c -> c.set(key.strip(), parsed));
+        assertRefused(dir, "config.json", message);
+    }
+
+    @Test
+    void aConfigWithATensorNameTwiceIsRefused() throws IOException {
+        Path dir = copyWithConfig("gpt2-tiny", c -> {});
+        String text = Files.readString(dir.resolve("config.json"));
+        Files.writeString(dir.resolve("config.json"), text.replaceFirst("\\{", "{\"n_embd\": 64, "));
+        assertRefused(dir, "config.json", "Duplicate field 'n_embd'");
+    }
+
+    /** The lying configs: a sentence naming a tensor, not an OutOfMemoryError from allocating for the lie. */
+    @ParameterizedTest
+    @ValueSource(strings = {"n_embd=9000", "n_positions=1000000", "vocab_size=16000000"})
+    void aConfigTooLargeForItsCheckpointIsRefusedBeforeAllocating(String edit) throws IOException {
+        String[] kv = edit.split("=");
+        Path dir = copyWithConfig("gpt2-tiny", c -> c.put(kv[0], Integer.parseInt(kv[1])));
+        assertRefused(dir, "model.safetensors", "stored shape", "but expected");
+    }
+
+    @Test
+    void aModelLargerThanTheHeapIsRefusedWithItsSize() {
+        Path dir = Shared.resolve("golden", "gpt2-tiny");
+        ParamLayout layout = new ParamLayout(ModelConfig.read(dir), KeptLayers.first(3), 0, "");
+        MemoryCheck fits = MemoryCheck.of(layout, 64, 1, true);
+        fits.requireFits(dir);
+        assertTrue(fits.parameterBytes() == 16L * layout.size() && fits.activationBytes() > 4L * 3 * 4 * 64 * 64,
+                fits::toString);
+        MemoryCheck huge = new MemoryCheck(Runtime.getRuntime().maxMemory(), 1L << 30, 1);
+        SlimException e = assertThrows(SlimException.class, () -> huge.requireFits(dir));
+        assertTrue(e.getMessage().contains("gpt2-tiny: the model needs about") && e.getMessage().contains("-Xmx"), e.getMessage());
+        MemoryCheck wide = MemoryCheck.of(layout, 30_000, 1, false);
+        e = assertThrows(SlimException.class, () -> wide.requireFits(dir));
+        assertTrue(e.getMessage().contains("more than Java arrays hold"), e.getMessage());
     }
 
     @Test

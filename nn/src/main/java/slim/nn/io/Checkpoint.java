@@ -36,17 +36,22 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
 /**
- * A Hugging Face checkpoint folder: {@code model.safetensors}, or {@code model.safetensors.index.json} plus the
- * shards it names, or else the folder's only {@code *.safetensors} file. Headers are parsed (and checked) when the
- * checkpoint is opened; a file is memory-mapped only when a tensor is first read from it, so pruning to the first
- * k layers touches only the pages of the tensors kept. Mappings go through {@link FileChannel#map} into an
- * {@link Arena}, which has no 2 GiB limit and unmaps deterministically on {@link #close()}.
+ * A Hugging Face checkpoint folder, in the first of these layouts it has: {@code model.safetensors}, or
+ * {@code model.safetensors.index.json} plus the shards it names, or the folder's only {@code *.safetensors} file;
+ * else PyTorch's {@code pytorch_model.bin}, or {@code pytorch_model.bin.index.json} plus its {@code .bin} shards
+ * ({@link PyTorchFile}: tensors are read in place from the zip, as from safetensors). Headers (and state-dict
+ * pickles) are parsed and checked when the checkpoint is opened; a file is memory-mapped only when a tensor is
+ * first read from it, so pruning to the first k layers touches only the pages of the tensors kept. Mappings go
+ * through {@link FileChannel#map} into an {@link Arena}, which has no 2 GiB limit and unmaps deterministically on
+ * {@link #close()}.
  *
  * <p>Reads may run from several threads at once.
  */
 public final class Checkpoint implements AutoCloseable {
     public static final String SINGLE_FILE = "model.safetensors";
     public static final String INDEX_FILE = "model.safetensors.index.json";
+    public static final String BIN_FILE = "pytorch_model.bin";
+    public static final String BIN_INDEX_FILE = "pytorch_model.bin.index.json";
 
     /** A safetensors header holds a few hundred bytes per tensor: anything this large is not one. */
     private static final long MAX_HEADER_BYTES = 100L << 20;
@@ -74,29 +79,49 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     /**
-     * Opens a checkpoint folder (or a single {@code .safetensors} file) and checks every header.
+     * Opens a checkpoint folder (or a single {@code .safetensors} or {@code .bin} file) and checks every header.
      *
      * @throws SlimException naming the file (and tensor) if anything is missing or malformed
      */
     public static Checkpoint open(Path dir) {
-        if (Files.isRegularFile(dir) && dir.getFileName().toString().endsWith(".safetensors")) {
-            Path parent = dir.toAbsolutePath().getParent();
-            return new Checkpoint(parent, dir, readHeader(dir));
+        if (Files.isRegularFile(dir) && (isSafeTensors(dir) || PyTorchFile.isBin(dir))) {
+            return new Checkpoint(dir.toAbsolutePath().getParent(), dir, readFile(dir));
         }
         if (!Files.isDirectory(dir)) throw new SlimException(dir + ": no such checkpoint folder");
-        Path single = dir.resolve(SINGLE_FILE);
-        if (Files.isRegularFile(single)) return new Checkpoint(dir, single, readHeader(single));
-        Path index = dir.resolve(INDEX_FILE);
-        if (Files.isRegularFile(index)) return new Checkpoint(dir, index, readIndex(dir, index));
+        for (String name : List.of(SINGLE_FILE, INDEX_FILE)) {
+            Checkpoint c = openListing(dir, name);
+            if (c != null) return c;
+        }
         List<Path> candidates;
         try (Stream<Path> files = Files.list(dir)) {
-            candidates = files.filter(f -> f.getFileName().toString().endsWith(".safetensors") && Files.isRegularFile(f)).toList();
+            candidates = files.filter(f -> isSafeTensors(f) && Files.isRegularFile(f)).toList();
         } catch (IOException e) {
             throw new SlimException(dir + ": cannot list folder: " + e.getMessage(), e);
         }
         if (candidates.size() == 1) return new Checkpoint(dir, candidates.getFirst(), readHeader(candidates.getFirst()));
+        for (String name : List.of(BIN_FILE, BIN_INDEX_FILE)) {
+            Checkpoint c = openListing(dir, name);
+            if (c != null) return c;
+        }
         String found = candidates.isEmpty() ? "" : " (" + candidates.size() + " *.safetensors files but no index to join them)";
-        throw new SlimException("no " + SINGLE_FILE + " or " + INDEX_FILE + " in " + dir + found);
+        throw new SlimException("no " + SINGLE_FILE + ", " + INDEX_FILE + ", " + BIN_FILE + " or " + BIN_INDEX_FILE
+                + " in " + dir + found);
+    }
+
+    /** The checkpoint that file {@code name} (weights or an index) lists, or null if the folder has no such file. */
+    private static Checkpoint openListing(Path dir, String name) {
+        Path file = dir.resolve(name);
+        if (!Files.isRegularFile(file)) return null;
+        return new Checkpoint(dir, file, name.endsWith(".index.json") ? readIndex(dir, file) : readFile(file));
+    }
+
+    private static boolean isSafeTensors(Path file) {
+        return file.getFileName().toString().endsWith(".safetensors");
+    }
+
+    /** A weights file's tensors, by its format. */
+    private static Map<String, TensorInfo> readFile(Path file) {
+        return PyTorchFile.isBin(file) ? PyTorchFile.readHeader(file) : readHeader(file);
     }
 
     public Path dir() {
@@ -255,10 +280,13 @@ public final class Checkpoint implements AutoCloseable {
                 if (!Files.isRegularFile(file)) {
                     throw new SlimException(index + ": tensor '" + name + "' is in shard " + s + ", which is missing from " + dir);
                 }
-                return readHeader(file);
+                return readFile(file);
             });
             TensorInfo t = shard.get(name);
-            if (t == null) throw new SlimException(dir.resolve(shardName) + ": no tensor '" + name + "', though " + INDEX_FILE + " puts it here");
+            if (t == null) {
+                throw new SlimException(dir.resolve(shardName) + ": no tensor '" + name + "', though "
+                        + index.getFileName() + " puts it here");
+            }
             tensors.put(name, t);
         }
         return tensors;

@@ -4,9 +4,10 @@ import java.nio.file.Path;
 import java.util.Arrays;
 
 /**
- * One tensor's entry in a safetensors header: its dtype as the file spells it ("F32", "BF16", "I64", ...),
- * its shape, the file holding it and its byte range {@code [dataBegin, dataEnd)} counted from the start of
- * the file (not from the end of the header, as the header's data_offsets are).
+ * One tensor of a checkpoint file: its dtype as safetensors spells it ("F32", "BF16", "I64", ...; a PyTorch
+ * storage's type is named the same way), its shape, the file holding it and its byte range
+ * {@code [dataBegin, dataEnd)} counted from the start of the file (not from the end of the header, as a safetensors
+ * header's data_offsets are; for a {@code .bin}, inside the zip entry of its storage).
  */
 public record TensorInfo(String name, String dtype, long[] shape, Path file, long dataBegin, long dataEnd) {
 

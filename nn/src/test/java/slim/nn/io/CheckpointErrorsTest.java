@@ -214,10 +214,10 @@ class CheckpointErrorsTest {
     @Test
     void folderWithoutModelFiles() throws IOException {
         Files.writeString(dir.resolve("config.json"), "{}");
-        assertOpenFails("no model.safetensors or model.safetensors.index.json in " + dir);
+        assertOpenFails("no model.safetensors, model.safetensors.index.json, pytorch_model.bin or pytorch_model.bin.index.json in " + dir);
         new SafeTensorsWriter().write(dir.resolve("a.safetensors"));
         new SafeTensorsWriter().write(dir.resolve("b.safetensors"));
-        assertOpenFails("no model.safetensors or model.safetensors.index.json in " + dir, "2 *.safetensors");
+        assertOpenFails("no model.safetensors, model.safetensors.index.json, pytorch_model.bin or pytorch_model.bin.index.json in " + dir, "2 *.safetensors");
     }
 
     @Test

@@ -25,9 +25,10 @@ final class Golden {
 
     private Golden() {}
 
-    /** Every folder with a golden.json under ../shared/{sharedSubdir} and under the folder -D{property} names. */
-    static List<Path> folders(String property, String sharedSubdir) throws IOException {
-        List<Path> roots = new ArrayList<>(List.of(Shared.resolve(sharedSubdir)));
+    /** Every folder with a golden.json under each ../shared/{sharedSubdir} and under the folder -D{property} names. */
+    static List<Path> folders(String property, String... sharedSubdirs) throws IOException {
+        List<Path> roots = new ArrayList<>();
+        for (String subdir : sharedSubdirs) roots.add(Shared.resolve(subdir));
         String extra = System.getProperty(property);
         if (extra != null && !extra.isBlank()) roots.add(Path.of(extra));
         List<Path> folders = new ArrayList<>();

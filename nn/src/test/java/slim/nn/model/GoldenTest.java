@@ -25,8 +25,8 @@ import slim.nn.kernels.Kernels;
 import slim.nn.optim.AdamW;
 
 /**
- * Reproduces every value of golden.json in each folder of ../shared/golden (and of the folder named
- * by -Dslim.golden): logits, losses, all gradients, the first-k model, the classification head
+ * Reproduces every value of golden.json in each folder of ../shared/golden and ../shared/hub-layouts (opt-tiny as
+ * PyTorch's pytorch_model.bin), and of the folder named by -Dslim.golden: logits, losses, all gradients, the first-k model, the classification head
  * and three AdamW steps, from an independent PyTorch implementation. Other backends run the same
  * checks through {@link #everyGoldenFolder(Supplier)}, given a fresh kernel set per model.
  */
@@ -38,8 +38,8 @@ public class GoldenTest {
     }
 
     public static Stream<DynamicNode> everyGoldenFolder(Supplier<Kernels> kernels) throws IOException {
-        List<Path> folders = Golden.folders("slim.golden", "golden");
-        assertTrue(folders.size() >= 4, "expected the four golden decoder folders, found " + folders);
+        List<Path> folders = Golden.folders("slim.golden", "golden", "hub-layouts");
+        assertTrue(folders.size() >= 5, "expected the four golden decoder folders and opt-tiny-bin, found " + folders);
         return folders.stream().map(dir -> {
             JsonNode g = Golden.read(dir.resolve("golden.json"));
             return DynamicContainer.dynamicContainer(dir.getFileName().toString(), Stream.of(

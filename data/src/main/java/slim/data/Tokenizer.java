@@ -3,54 +3,85 @@ package slim.data;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.huggingface.tokenizers.jni.CharSpan;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 import slim.nn.SlimException;
 import slim.nn.model.Family;
 
 /**
  * A model folder's tokenizer.json through DJL's binding of Hugging Face tokenizers, offline, with no
- * truncation or padding (MiniLM's file asks for both at 128). {@link #encode} never adds special
- * tokens; {@link #encodeInput} adds what the family expects at the start of an input: nothing for
- * GPT-2, {@code </s>} for OPT, {@code <s>} for Llama, and for BERT the tokenizer's own
- * [CLS] ... [SEP].
+ * truncation or padding (MiniLM's file asks for both at 128); a folder with GPT-2's vocab.json + merges.txt
+ * instead gets the equivalent tokenizer.json built in memory ({@link ByteLevelBpeFiles}). {@link #encode} never
+ * adds special tokens; {@link #encodeInput} adds BOS where tokenizer_config.json's add_bos_token asks for it
+ * (its bos_token), and where the config does not say, what the family expects at the start of an input: nothing
+ * for GPT-2, {@code </s>} for OPT, {@code <s>} for Llama; for BERT the tokenizer's own [CLS] ... [SEP].
  */
 public final class Tokenizer implements AutoCloseable {
+    private static final String TOKENIZER_JSON = "tokenizer.json";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Map<String, String> NO_TRUNCATION_OR_PADDING = Map.of("addSpecialTokens", "false",
+            "truncation", "false", "padding", "false");
+
     static {
         System.setProperty("ai.djl.offline", "true");
     }
 
     private final HuggingFaceTokenizer hf;
     private final ModelFolder model;
+    /** The tokenizer.json it runs: read from the folder's file when first needed, or built from vocab + merges. */
+    private JsonNode definition;
     private final int[] bos;
 
-    private Tokenizer(HuggingFaceTokenizer hf, ModelFolder model) {
+    private Tokenizer(HuggingFaceTokenizer hf, ModelFolder model, JsonNode definition) {
         this.hf = hf;
         this.model = model;
-        this.bos = switch (model.family()) {
-            case GPT2, BERT -> new int[0];
-            case OPT -> new int[] {bosId("</s>")};
-            case LLAMA -> new int[] {bosId("<s>")};
+        this.definition = definition;
+        this.bos = model.family() == Family.BERT ? new int[0] : startOfInput();
+    }
+
+    /** BOS where tokenizer_config.json's add_bos_token asks for it, or where it does not say, for OPT and Llama. */
+    private int[] startOfInput() {
+        boolean add = ByteLevelBpeFiles.addBosToken(model.dir()).orElse(model.family() != Family.GPT2);
+        if (!add) return new int[0];
+        String familyBos = switch (model.family()) {
+            case LLAMA -> "<s>";
+            case OPT -> "</s>";
+            case GPT2, BERT -> "<|endoftext|>";
         };
+        return new int[] {bosId(ByteLevelBpeFiles.bosToken(model.dir()).orElse(familyBos))};
     }
 
     public static Tokenizer load(Path modelDir) {
         ModelFolder model = ModelFolder.read(modelDir);
-        Path file = modelDir.resolve("tokenizer.json");
-        if (!Files.isRegularFile(file)) throw new SlimException("missing file " + file + " (the tokenizer)");
-        try {
-            HuggingFaceTokenizer hf = HuggingFaceTokenizer.builder()
-                    .optTokenizerPath(file)
-                    .optAddSpecialTokens(false)
-                    .optTruncation(false)
-                    .optPadding(false)
-                    .build();
-            return new Tokenizer(hf, model);
+        Path file = modelDir.resolve(TOKENIZER_JSON);
+        if (Files.isRegularFile(file)) {
+            try {
+                return new Tokenizer(HuggingFaceTokenizer.newInstance(file, NO_TRUNCATION_OR_PADDING), model, null);
+            } catch (IOException | RuntimeException e) {
+                throw new SlimException(file + ": cannot load tokenizer: " + e.getMessage());
+            }
+        }
+        if (!ByteLevelBpeFiles.present(modelDir)) {
+            throw new SlimException(modelDir + ": no tokenizer: neither " + TOKENIZER_JSON + " nor "
+                    + ByteLevelBpeFiles.VOCAB + " + " + ByteLevelBpeFiles.MERGES);
+        }
+        ObjectNode built = ByteLevelBpeFiles.tokenizerJson(modelDir);
+        try (InputStream in = new ByteArrayInputStream(JSON.writeValueAsBytes(built))) {
+            return new Tokenizer(HuggingFaceTokenizer.newInstance(in, NO_TRUNCATION_OR_PADDING), model, built);
         } catch (IOException | RuntimeException e) {
-            throw new SlimException(file + ": cannot load tokenizer: " + e.getMessage());
+            throw new SlimException(modelDir + ": cannot build a tokenizer from " + ByteLevelBpeFiles.VOCAB + " + "
+                    + ByteLevelBpeFiles.MERGES + ": " + e.getMessage());
         }
     }
+
 
     /** config.json's bos_token_id when it has one, else the id the token string encodes to. */
     private int bosId(String token) {
@@ -113,30 +144,28 @@ public final class Tokenizer implements AutoCloseable {
         return id != null && id.isInt() ? id.asInt() : -1;
     }
 
-    private com.fasterxml.jackson.databind.JsonNode vocabulary() {
-        if (vocabulary == null) {
+    private JsonNode vocabulary() {
+        if (definition == null) {
+            Path file = model.dir().resolve(TOKENIZER_JSON);
             try {
-                vocabulary = new com.fasterxml.jackson.databind.ObjectMapper()
-                        .readTree(model.dir().resolve("tokenizer.json").toFile()).path("model").path("vocab");
+                definition = JSON.readTree(file.toFile());
             } catch (IOException e) {
-                throw new SlimException(model.dir().resolve("tokenizer.json") + ": cannot read: " + e.getMessage());
+                throw new SlimException(file + ": cannot read: " + e.getMessage());
             }
         }
-        return vocabulary;
+        return definition.path("model").path("vocab");
     }
-
-    private com.fasterxml.jackson.databind.JsonNode vocabulary;
 
     /** The vocabulary entry of an id as tokenizer.json spells it ("▁", "ĠPerson"), or "?" for none. */
     public String piece(int id) {
         if (pieces == null) {
-            pieces = new java.util.HashMap<>();
+            pieces = new HashMap<>();
             vocabulary().properties().forEach(e -> pieces.put(e.getValue().asInt(), e.getKey()));
         }
         return pieces.getOrDefault(id, "?");
     }
 
-    private java.util.Map<Integer, String> pieces;
+    private Map<Integer, String> pieces;
 
     public String decode(int[] ids) {
         long[] l = new long[ids.length];

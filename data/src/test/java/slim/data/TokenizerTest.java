@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -84,6 +86,49 @@ class TokenizerTest {
         Files.writeString(tmp.resolve("config.json"), "{\"model_type\":\"t5\"}");
         assertTrue(assertThrows(SlimException.class, () -> Tokenizer.load(tmp)).getMessage().contains("model_type 't5'"));
         Files.writeString(tmp.resolve("config.json"), "{\"model_type\":\"gpt2\"}");
-        assertTrue(assertThrows(SlimException.class, () -> Tokenizer.load(tmp)).getMessage().contains("missing file " + tmp.resolve("tokenizer.json")));
+        String noTokenizer = tmp + ": no tokenizer: neither tokenizer.json nor vocab.json + merges.txt";
+        assertTrue(assertThrows(SlimException.class, () -> Tokenizer.load(tmp)).getMessage().contains(noTokenizer));
+        Files.copy(Shared.gpt2().resolve("vocab.json"), tmp.resolve("vocab.json"));
+        assertTrue(assertThrows(SlimException.class, () -> Tokenizer.load(tmp)).getMessage().contains(noTokenizer));
+    }
+
+    /** vocab.json + merges.txt with OPT's conventions (BOS </s>, no tokenizer.json) give GPT2Tokenizer's ids. */
+    @Test
+    void vocabAndMergesGiveTransformersIds() throws IOException {
+        Path dir = Shared.dir().resolve("hub-layouts/opt-style-tokenizer");
+        JsonNode expected = new ObjectMapper().readTree(dir.resolve("expected.json").toFile());
+        try (Tokenizer t = Tokenizer.load(dir)) {
+            assertEquals(1, t.bos().length);
+            for (JsonNode c : expected.get("cases")) {
+                String text = c.get("text").asText();
+                int[] ids = new int[c.get("ids").size()];
+                for (int i = 0; i < ids.length; i++) ids[i] = c.get("ids").get(i).intValue();
+                assertArrayEquals(ids, t.encodeInput(text), text);
+                assertEquals(text, t.decode(t.encode(text)));
+            }
+            assertEquals(50257, t.pieceId("</s>"), "the special token the vocabulary holds");
+        }
+    }
+
+    /** GPT-2's vocab.json + merges.txt alone tokenize every dataset text exactly as its own tokenizer.json does. */
+    @Test
+    void vocabAndMergesEqualTheHubsTokenizerJson() throws IOException {
+        for (String f : new String[] {"vocab.json", "merges.txt", "tokenizer_config.json"}) {
+            Files.copy(Shared.gpt2().resolve(f), tmp.resolve(f));
+        }
+        int texts = 0;
+        try (Tokenizer built = Tokenizer.load(tmp); Tokenizer hub = Tokenizer.load(Shared.gpt2())) {
+            assertEquals(0, built.bos().length, "GPT-2 prepends nothing");
+            for (Task task : Task.values()) {
+                for (Example e : Datasets.load(Shared.datasets(), task).test().subList(0, 250)) {
+                    assertArrayEquals(hub.encodeInput(e.text()), built.encodeInput(e.text()), e.text());
+                    assertEquals(hub.keepTokens(e.text(), 5), built.keepTokens(e.text(), 5), e.text());
+                    texts++;
+                }
+            }
+            assertEquals(hub.piece(50256), built.piece(50256));
+            assertArrayEquals(hub.encode("<|endoftext|> Hi"), built.encode("<|endoftext|> Hi"));
+        }
+        assertEquals(1000, texts);
     }
 }

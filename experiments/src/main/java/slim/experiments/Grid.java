@@ -50,7 +50,7 @@ public final class Grid {
      * @param ran         cells run now
      * @param failed      cells run now whose result is a failure
      */
-    public record Summary(int cells, int inShard, int alreadyDone, int ran, int failed) {}
+    public record Counts(int cells, int inShard, int alreadyDone, int ran, int failed) {}
 
     private final Path outDir;
     private final ProgressBar bar;
@@ -88,7 +88,7 @@ public final class Grid {
         return !retryFailed || r.ok();
     }
 
-    public Summary run(List<Cell> cells, Shard shard, Protocol protocol, Runner runner) {
+    public Counts run(List<Cell> cells, Shard shard, Protocol protocol, Runner runner) {
         List<Cell> mine = shard(cells, shard);
         List<Cell> todo = mine.stream().filter(c -> !done(c, protocol)).toList();
         bar.log("grid: " + cells.size() + " cells" + (shard.count() > 1 ? ", shard " + shard.index() + "/" + shard.count()
@@ -110,17 +110,9 @@ public final class Grid {
             double perCell = (System.nanoTime() - start) / 1e9 / (i + 1);
             String eta = i + 1 < todo.size() ? "; grid ETA " + ProgressBar.duration(perCell * (todo.size() - i - 1))
                     : "";
-            bar.log(String.format("[%d/%d] %s: %s%s", i + 1, todo.size(), cell, describe(result), eta));
+            bar.log(String.format("[%d/%d] %s: %s%s", i + 1, todo.size(), cell, ResultText.line(result), eta));
         }
         bar.clear();
-        return new Summary(cells.size(), mine.size(), mine.size() - todo.size(), todo.size(), failed);
-    }
-
-    static String describe(Result r) {
-        if (!r.ok()) return "FAILED: " + r.error();
-        return String.format("test accuracy %.3f (majority %.3f), best epoch %d of %d, %s, %.0f tokens/s",
-                r.curves().testAccuracy(), r.curves().majorityAccuracy(), r.curves().bestEpoch(),
-                r.curves().valAccuracy().length, ProgressBar.duration(r.costs().wallSeconds()),
-                r.costs().tokensPerSecond());
+        return new Counts(cells.size(), mine.size(), mine.size() - todo.size(), todo.size(), failed);
     }
 }

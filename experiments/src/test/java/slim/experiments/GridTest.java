@@ -60,7 +60,7 @@ class GridTest {
         Files.writeString(out.resolve("." + cells.get(10).id() + ".json.tmp-1"), "{\"stat");
 
         Recorder second = new Recorder(-1);
-        Grid.Summary s = grid.run(cells, Grid.Shard.ALL, P, second);
+        Grid.Counts s = grid.run(cells, Grid.Shard.ALL, P, second);
         assertEquals(26, second.ran.size(), "only the cells without a result run");
         Set<String> overlap = new HashSet<>(first.ran);
         overlap.retainAll(second.ran);
@@ -119,7 +119,7 @@ class GridTest {
         Grid.Runner failing = (cell, l) -> {
             throw new SlimException("no such data");
         };
-        Grid.Summary s = new Grid(out, ProgressBar.none(), false).run(cells, Grid.Shard.ALL, P, failing);
+        Grid.Counts s = new Grid(out, ProgressBar.none(), false).run(cells, Grid.Shard.ALL, P, failing);
         assertEquals(3, s.failed());
         Result r = ResultFiles.read(ResultFiles.file(out, cells.getFirst()));
         assertFalse(r.ok());

@@ -4,9 +4,11 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 import slim.data.Dataset;
 import slim.data.Datasets;
 import slim.data.EncodedExample;
@@ -23,57 +25,65 @@ import slim.data.fetch.Hub;
 import slim.data.fetch.Progress;
 
 /** `slim data show|fetch`: look at the prompts a run would use, or download the four datasets. */
-@Command(name = "data", mixinStandardHelpOptions = true, description = "Show prompts, or fetch the datasets.",
+@Command(name = "data", mixinStandardHelpOptions = true, description = "Show the prompts a run would use, or fetch the datasets.",
         subcommands = {DataCommand.Show.class, DataCommand.Fetch.class})
-final class DataCommand implements Runnable {
+final class DataCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
 
     @Override
-    public void run() {
-        CommandLine.usage(this, System.out);
+    public Integer call() {
+        return Errors.missingSubcommand(spec);
     }
 
-    @Command(name = "show", mixinStandardHelpOptions = true,
-            description = "Print prompts of a task's split as a model's tokenizer encodes them, with token counts and label tokens.")
+    @Command(name = "show", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Print prompts of a task's split as a model's tokenizer encodes them.",
+                    "With their token counts, the label tokens and any tokens appended to every prompt."})
     static final class Show implements Callable<Integer> {
-        @Option(names = "--task", required = true, converter = Converters.TaskConverter.class, description = "agnews, emocontext, sst2 or trec")
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--task", required = true, paramLabel = "TASK", description = "agnews, emocontext, sst2 or trec")
         Task task;
 
-        @Option(names = "--setting", defaultValue = "lm-prompt", converter = Converters.SettingConverter.class,
+        @Option(names = "--setting", defaultValue = "lm-prompt", paramLabel = "SETTING",
                 description = "lm-prompt, cls-prompt or cls-plain (default: ${DEFAULT-VALUE})")
         Setting setting;
 
         @Option(names = "--model", required = true, paramLabel = "DIR", description = "model folder with tokenizer.json (and config.json)")
         Path model;
 
-        @Option(names = "--seed", defaultValue = "42", description = "split seed (default: ${DEFAULT-VALUE})")
-        int seed;
+        @Mixin
+        Options.Seed seed;
 
-        @Option(names = "--n", defaultValue = "2", description = "how many examples (default: ${DEFAULT-VALUE})")
+        @Option(names = "--n", defaultValue = "2", paramLabel = "N", description = "how many examples (default: ${DEFAULT-VALUE})")
         int n;
 
-        @Option(names = "--part", defaultValue = "test", description = "train, val or test (default: ${DEFAULT-VALUE})")
+        @Option(names = "--part", defaultValue = "test", paramLabel = "PART",
+                description = "train, val or test (default: ${DEFAULT-VALUE})")
         String part;
 
-        @Option(names = "--max-length", description = "prompt length limit in tokens (default: the model's context window)")
-        Integer maxLength;
+        @Option(names = "--max-prompt-tokens", paramLabel = "N",
+                description = "shorten longer prompts (demonstrations first) to N tokens (default: the model's context)")
+        Integer maxPromptTokens;
 
-        @Option(names = "--data", paramLabel = "DIR", description = "data folder (default: $SLIM_DATA, then the download cache)")
-        Path data;
+        @Mixin
+        Options.Data data;
 
         @Override
         public Integer call() {
-            Dataset dataset = Datasets.load(DataDirs.resolve(data), task);
-            Split split = Split.study(dataset, seed);
+            Dataset dataset = Datasets.load(data.resolve(), task);
+            Split split = Split.study(dataset, seed.seed);
             List<Example> examples = switch (part) {
                 case "train" -> split.train();
                 case "val" -> split.val();
                 case "test" -> split.test();
-                default -> throw new IllegalArgumentException("--part must be train, val or test, not '" + part + "'");
+                default -> throw Options.usage(spec, "--part must be train, val or test, not '" + part + "'");
             };
             try (Tokenizer tokenizer = Tokenizer.load(model)) {
-                int limit = maxLength != null ? maxLength : PromptEncoder.contextWindow(tokenizer, 1024);
+                int limit = maxPromptTokens != null ? maxPromptTokens : PromptEncoder.contextWindow(tokenizer, 1024);
                 PromptEncoder encoder = new PromptEncoder(task, setting, tokenizer, split.demonstrations(), limit);
-                System.out.printf("task %s, setting %s, seed %d, model %s (%s), limit %d tokens%n", task.id(), setting.id(), seed,
+                System.out.printf("task %s, setting %s, seed %d, model %s (%s), limit %d tokens%n", task.id(), setting.id(), seed.seed,
                         model, tokenizer.family().name().toLowerCase(), limit);
                 System.out.println("demonstration rows " + Arrays.toString(split.rows().get("demonstrations")));
                 LabelTokens labels = encoder.labelTokens();
@@ -104,15 +114,17 @@ final class DataCommand implements Runnable {
     }
 
     @Command(name = "fetch", mixinStandardHelpOptions = true,
-            description = "Download AG News, EmoContext, SST-2 and TREC from the Hugging Face hub and write the normalized layout.")
+            description = {"Download AG News, EmoContext, SST-2 and TREC from the Hugging Face hub.",
+                    "Writes them in slim's normalized layout; an interrupted download resumes."})
     static final class Fetch implements Callable<Integer> {
-        @Option(names = "--to", paramLabel = "DIR", description = "data folder (default: $SLIM_DATA, else ~/.cache/slim/datasets)")
+        @Option(names = {"--out", "--to"}, paramLabel = "DIR",
+                description = "data folder (default: $SLIM_DATA, else ~/.cache/slim/datasets)")
         Path to;
 
         @Option(names = "--hub", paramLabel = "URL", description = "hub base URL (default: $HF_ENDPOINT, else https://huggingface.co)")
         String hub;
 
-        @Option(names = "--task", split = ",", converter = Converters.TaskConverter.class, description = "only these tasks (default: all four)")
+        @Option(names = {"--tasks", "--task"}, split = ",", paramLabel = "TASK", description = "only these tasks (default: all four)")
         List<Task> tasks;
 
         @Override

@@ -23,14 +23,15 @@ import slim.nn.SlimException;
 
 /**
  * `slim demo`: the study end to end on the two built-in real models, on a shortened protocol sized
- * to finish in about a quarter of an hour on two cores; --full runs the study's protocol instead.
+ * to finish in 6-7 minutes on two cores; --full runs the study's protocol instead.
  * Resumable like a grid: run it again to finish a killed demo.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Run the study end to end on the built-in models and print its three tables and Figure 2:",
-                "stories260K (a 5-layer Llama) in all three settings with k = 1, 2, 5, and all-MiniLM-L6-v2",
-                "(a 6-layer BERT encoder) in the two classification settings with k = 1, 2, 6, on the four tasks.",
-                "The default protocol is shortened to fit about 15 minutes on 2 cores; --full runs the study's."})
+        description = {"Run the study end to end on the built-in models and print its three tables and Figure 2.",
+                "stories260K (a 5-layer Llama) in all three settings with k = 1, 2, 5, and all-MiniLM-L6-v2 (a 6-layer"
+                        + " BERT encoder) in the two classification settings with k = 1, 2, 6, on the four tasks. The"
+                        + " default protocol is shortened: it takes 6-7 minutes on 2 cores; --full runs the study's."
+                        + " Resumable like a grid: run it again to finish a killed demo."})
 final class DemoCommand implements Callable<Integer> {
 
     /** stories260K: tiny, so it affords more examples; prompts capped where the 512-piece vocabulary makes them long. */
@@ -45,7 +46,7 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--full", description = "the study's protocol: 200/1000/1000 examples, 50 epochs, patience 15, five seeds")
     boolean full;
 
-    @Option(names = "--seeds", split = ",", paramLabel = "N", description = "seeds (default: 0; with --full the study's five)")
+    @Option(names = {"--seeds", "--seed"}, split = ",", paramLabel = "N", description = "seeds (default: 0; with --full the study's five)")
     List<Integer> seeds;
 
     @Option(names = "--decoder-only", description = "only stories260K (skip the encoder)")
@@ -54,19 +55,18 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "results folder (default: results/demo, or results/demo-full)")
     Path out;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "datasets folder (default: ../shared/datasets)")
-    Path data;
+    @Mixin
+    Options.Data data;
 
     @Mixin
     ProtocolOptions protocolOptions;
 
     @Mixin
-    BackendOption backend;
+    Options.BackendChoice backend;
 
     @Override
     public Integer call() {
         Path decoder = Shared.resolve("models", "stories260K"), encoder = Shared.resolve("models", "all-MiniLM-L6-v2");
-        Path dataDir = data != null ? data : Shared.resolve("datasets");
         Path results = out != null ? out : Path.of(full ? "results/demo-full" : "results/demo");
         List<Integer> seedList = seeds != null ? seeds : full ? Split.STUDY_SEEDS : List.of(0);
 
@@ -84,12 +84,12 @@ final class DemoCommand implements Callable<Integer> {
         System.out.println();
 
         long start = System.nanoTime();
-        Experiment data = new Experiment(dataDir, runs.getFirst().protocol()).on(backend.resolve());
-        for (Task t : Task.values()) data.dataset(t);
+        Experiment datasets = new Experiment(data.resolve(), runs.getFirst().protocol()).on(backend.resolve());
+        for (Task t : Task.values()) datasets.dataset(t);
         int failed = 0;
         for (Run run : runs) {
-            Experiment experiment = data.with(run.protocol());
-            Grid.Summary s = new Grid(results, bar, false).run(run.cells, Grid.Shard.ALL, run.protocol,
+            Experiment experiment = datasets.with(run.protocol());
+            Grid.Counts s = new Grid(results, bar, false).run(run.cells, Grid.Shard.ALL, run.protocol,
                     (cell, listener) -> experiment.run(cell, listener, null));
             failed += s.failed();
         }
@@ -101,7 +101,7 @@ final class DemoCommand implements Callable<Integer> {
         System.out.printf("Demo finished in %s. Tables: %s, %s; Figure 2: %s%n", ProgressBar.duration((System.nanoTime() - start) / 1e9),
                 results.resolve("report/tables.md"), results.resolve("report/tables.csv"), png);
         if (!Files.isRegularFile(png)) throw new SlimException(png + ": the figure was not written");
-        return failed == 0 ? 0 : 3;
+        return failed == 0 ? 0 : Errors.FAILED;
     }
 
     private static String describe(Run run) {

@@ -7,8 +7,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import slim.experiments.ParamCount;
 import slim.nn.model.KeptLayers;
 import slim.nn.model.ModelConfig;
 import slim.nn.model.ParamLayout;
@@ -21,8 +23,8 @@ final class InfoCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "DIR", description = "Hugging Face model folder (config.json + safetensors)")
     Path dir;
 
-    @Option(names = "--keep", paramLabel = "k", description = "number of decoder layers kept (default: all)")
-    Integer keep;
+    @Mixin
+    Options.Keep keep;
 
     @Option(names = "--json", description = "print JSON instead of text")
     boolean json;
@@ -30,7 +32,7 @@ final class InfoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ModelConfig c = ModelConfig.read(dir);
-        int k = keep == null ? c.layers() : keep;
+        int k = keep.keep == null ? c.layers() : keep.keep;
         c.checkKeptLayers(k);
         Map<String, Object> info = new LinkedHashMap<>();
         info.put("model", dir.toString());
@@ -57,20 +59,14 @@ final class InfoCommand implements Callable<Integer> {
         System.out.printf("hidden       %d (%d heads of %d, %d kv heads), MLP %d%n", c.hidden(), c.heads(), c.headDim(),
                 c.kvHeads(), c.intermediate());
         System.out.printf("vocab        %d, context %d%n", c.vocab(), c.maxPositions());
-        System.out.printf("parameters   %,d (%s)%n", total, human(total));
-        System.out.printf("kept %2d of %d %,d (%s, %.1f%% of the model)%n", k, c.layers(), kept, human(kept), 100.0 * kept / total);
+        System.out.printf("parameters   %,d (%s)%n", total, ParamCount.human(total));
+        System.out.printf("kept %2d of %d %,d (%s, %.1f%% of the model)%n", k, c.layers(), kept, ParamCount.human(kept),
+                100.0 * kept / total);
         return 0;
     }
 
     /** Parameters of the first-k model, counted from its layout (a tied head counts once). */
     static long parameters(ModelConfig c, int k) {
         return new ParamLayout(c, KeptLayers.first(k), 0, "").size();
-    }
-
-    static String human(long n) {
-        if (n >= 1_000_000_000L) return String.format("%.2fB", n / 1e9);
-        if (n >= 1_000_000L) return String.format("%.1fM", n / 1e6);
-        if (n >= 1_000L) return String.format("%.1fK", n / 1e3);
-        return Long.toString(n);
     }
 }

@@ -1,14 +1,21 @@
 package slim.experiments.cli;
 
+import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+import slim.experiments.Version;
 
 /** The `slim` command line: each subcommand is its own class in this package. */
-@Command(name = "slim", mixinStandardHelpOptions = true, version = "slim 0.1.0",
+@Command(name = "slim", mixinStandardHelpOptions = true, versionProvider = Main.VersionText.class,
         description = "Make large language models small by cutting off their top decoder layers.",
-        subcommands = {InfoCommand.class, PruneCommand.class, TrainCommand.class, PredictCommand.class, GridCommand.class, ReportCommand.class, DemoCommand.class,
-                DataCommand.class, ModelCommand.class})
-public final class Main implements Runnable {
+        subcommands = {InfoCommand.class, PruneCommand.class, TrainCommand.class, PredictCommand.class,
+                GridCommand.class, ReportCommand.class, DemoCommand.class, DataCommand.class, ModelCommand.class})
+public final class Main implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
 
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));
@@ -17,12 +24,23 @@ public final class Main implements Runnable {
     /** The configured command line, shared by main and the CLI tests. */
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new Main());
-        cli.setExecutionExceptionHandler(new Errors());
+        Options.registerConverters(cli);
+        Errors errors = new Errors();
+        cli.setExecutionExceptionHandler(errors);
+        cli.setParameterExceptionHandler(errors);
         return cli;
     }
 
     @Override
-    public void run() {
-        CommandLine.usage(this, System.out);
+    public Integer call() {
+        return Errors.missingSubcommand(spec);
+    }
+
+    /** `slim --version`: the version and the commit the jar was built from. */
+    static final class VersionText implements IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {Version.CURRENT.toString()};
+        }
     }
 }

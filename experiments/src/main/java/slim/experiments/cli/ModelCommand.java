@@ -3,10 +3,11 @@ package slim.experiments.cli;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 import slim.data.Datasets;
 import slim.data.fetch.Downloader;
 import slim.data.fetch.Hub;
@@ -14,13 +15,15 @@ import slim.data.fetch.ModelFetcher;
 import slim.data.fetch.Progress;
 
 /** `slim model fetch REPO`: config, tokenizer and safetensors of a hub model, resumable. */
-@Command(name = "model", mixinStandardHelpOptions = true, description = "Fetch models.",
+@Command(name = "model", mixinStandardHelpOptions = true, description = "Fetch models from the Hugging Face hub.",
         subcommands = {ModelCommand.Fetch.class})
-final class ModelCommand implements Runnable {
+final class ModelCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
 
     @Override
-    public void run() {
-        CommandLine.usage(this, System.out);
+    public Integer call() {
+        return Errors.missingSubcommand(spec);
     }
 
     @Command(name = "fetch", mixinStandardHelpOptions = true,
@@ -29,7 +32,7 @@ final class ModelCommand implements Runnable {
         @Parameters(index = "0", paramLabel = "REPO", description = "hub repository id, e.g. openai-community/gpt2-xl")
         String repo;
 
-        @Option(names = "--to", paramLabel = "DIR", description = "model folder (default: ~/.cache/slim/models/OWNER--NAME)")
+        @Option(names = {"--out", "--to"}, paramLabel = "DIR", description = "model folder (default: ~/.cache/slim/models/OWNER--NAME)")
         Path to;
 
         @Option(names = "--hub", paramLabel = "URL", description = "hub base URL (default: $HF_ENDPOINT, else https://huggingface.co)")

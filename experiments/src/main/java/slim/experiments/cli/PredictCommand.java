@@ -14,20 +14,26 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 import slim.data.Task;
 import slim.experiments.SavedModel;
 import slim.nn.SlimException;
 
 /** `slim predict DIR --task sst2 "text"...`: a label and its probabilities per text, from a model saved by train --save. */
 @Command(name = "predict", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Classify texts with a model written by `slim train --save`, one output line per text:",
-                "LABEL<TAB>PROBABILITY<TAB>TEXT; with --all every label's probability before the text; with --json",
-                "one JSON object per line (text, label, probability, probabilities). Texts come from the command line,",
-                "or one per line from a file or standard input (--input FILE, or - for stdin)."})
+        description = {"Classify texts with a model written by `slim train --save`.",
+                "One output line per text: LABEL<TAB>PROBABILITY<TAB>TEXT; with --all every label's probability"
+                        + " before the text; with --json one JSON object per line (text, label, probability,"
+                        + " probabilities). Texts come from the command line, or one per line from a file or standard"
+                        + " input (--input FILE, or - for stdin)."})
 final class PredictCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Spec
+    CommandSpec spec;
 
     @Parameters(index = "0", paramLabel = "DIR", description = "folder written by slim train --save")
     Path dir;
@@ -39,7 +45,7 @@ final class PredictCommand implements Callable<Integer> {
             description = "classify each line of FILE (- reads standard input), after any TEXT")
     String input;
 
-    @Option(names = "--task", paramLabel = "TASK", converter = Converters.TaskConverter.class,
+    @Option(names = "--task", paramLabel = "TASK",
             description = "the task the model was fine-tuned for (checked; default: the one it was saved with)")
     Task task;
 
@@ -52,7 +58,7 @@ final class PredictCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         if ((texts == null || texts.isEmpty()) && input == null) {
-            throw new SlimException("predict: nothing to classify; give TEXT arguments or --input FILE (- for stdin)");
+            throw Options.usage(spec, "Nothing to classify: give TEXT arguments or --input FILE (- for stdin)");
         }
         try (SavedModel model = SavedModel.open(dir, task); Stream<String> lines = lines()) {
             List<String> labels = model.task().labels();

@@ -1,10 +1,15 @@
 package slim.experiments.cli;
 
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 import slim.experiments.Protocol;
 
 /** The training protocol's flags, shared by train, grid and demo; unset flags keep the base protocol's value. */
 final class ProtocolOptions {
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec spec;
+
     @Option(names = "--lr", paramLabel = "RATE", description = "AdamW learning rate (study: 5e-5)")
     Float lr;
 
@@ -55,6 +60,10 @@ final class ProtocolOptions {
         if (labelWordsLoss != null) b.labelWordsLoss(labelWordsLoss);
         if (freezeEmbeddings != null) b.freezeEmbeddings(freezeEmbeddings);
         if (dropout != null) b.dropout(dropout);
-        return b.build();
+        try {
+            return b.build();
+        } catch (IllegalArgumentException e) {
+            throw Options.usage(spec, e.getMessage()); // a flag's value out of range
+        }
     }
 }

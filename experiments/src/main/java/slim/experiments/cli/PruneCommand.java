@@ -3,6 +3,7 @@ package slim.experiments.cli;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import slim.nn.model.Model;
@@ -17,8 +18,8 @@ final class PruneCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "DIR", description = "Hugging Face model folder")
     Path dir;
 
-    @Option(names = "--keep", required = true, paramLabel = "k", description = "number of layers to keep")
-    int keep;
+    @Mixin
+    Options.Keep keep;
 
     @Option(names = "--out", required = true, paramLabel = "OUT", description = "new folder to write (must not exist or be empty)")
     Path out;
@@ -26,9 +27,10 @@ final class PruneCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         // Only the kept layers are read: the model is loaded as it will be written.
-        Model model = ModelFiles.load(dir, keep, ModelFiles.Options.builder().maxTokens(1).labels(-1, Pooling.LAST, 0).build());
+        int k = keep.required();
+        Model model = ModelFiles.load(dir, k, ModelFiles.Options.builder().maxTokens(1).labels(-1, Pooling.LAST, 0).build());
         ModelFiles.save(model, dir, out);
-        System.out.printf("wrote %s: %d of %d layers, %,d parameters%n", out, keep, model.config().layers(),
+        System.out.printf("wrote %s: %d of %d layers, %,d parameters%n", out, k, model.config().layers(),
                 model.parameterCount());
         return 0;
     }

@@ -14,8 +14,11 @@ import slim.nn.SlimException;
 
 /** `slim report DIR`: the paper's tables (Markdown, CSV) and Figure 2 (PNG) from a folder of results. */
 @Command(name = "report", mixinStandardHelpOptions = true,
-        description = {"Tables in the paper's layout (one per setting; per model, rows are kept layers; mean ± std over seeds)",
-                "as Markdown and CSV, and Figure 2 (average accuracy against kept layers) as PNG."})
+        description = {"Write the paper's tables and Figure 2 from a folder of results.",
+                "Tables in the paper's layout (one per setting; per model, rows are kept layers; mean ± std over"
+                        + " seeds) as Markdown, the same numbers in tidy form as CSV (one row per model, pooling, k,"
+                        + " setting and task), and Figure 2 (average accuracy against kept layers, error bars the std"
+                        + " over seeds) as PNG and SVG."})
 final class ReportCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "DIR", description = "folder of result files (searched recursively)")

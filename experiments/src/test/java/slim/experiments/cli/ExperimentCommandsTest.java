@@ -33,26 +33,27 @@ class ExperimentCommandsTest {
         return Stream.concat(Stream.of(a), Stream.of(b)).toArray(String[]::new);
     }
 
-    private void refused(String expected, String... args) {
+    /** Refused with the exit code (2: usage, 1: the run cannot go on) and a message, before any work. */
+    private void refused(int code, String expected, String... args) {
         Path out = tmp.resolve("refused");
         InfoPruneCommandTest.Run r = run(concat(args, "--out", out.toString()));
-        assertEquals(2, r.code(), "exit code for " + String.join(" ", args) + "\n" + r.out() + r.err());
+        assertEquals(code, r.code(), "exit code for " + String.join(" ", args) + "\n" + r.out() + r.err());
         assertTrue(r.err().contains(expected), "expected '" + expected + "' in: " + r.err());
         assertFalse(Files.exists(out), "refused before any work");
     }
 
     @Test
     void badInputsAreRefusedBeforeAnyWork() {
-        refused("unknown task 'imdb'", "train", "--model", STORIES, "-k", "1", "--task", "imdb", "--setting", "cls-plain");
-        refused("unknown setting 'zero-shot'", "train", "--model", STORIES, "-k", "1", "--task", "sst2", "--setting", "zero-shot");
-        refused("cannot keep 9 layers", "train", "--model", STORIES, "-k", "9", "--task", "sst2", "--setting", "cls-plain");
-        refused("lm-prompt needs an LM head", "train", "--model", MINILM, "-k", "1", "--task", "sst2", "--setting", "lm-prompt");
-        refused("--pooling applies to encoders", "train", "--model", STORIES, "-k", "1", "--task", "sst2", "--setting",
+        refused(2, "unknown task 'imdb'", "train", "--model", STORIES, "-k", "1", "--task", "imdb", "--setting", "cls-plain");
+        refused(2, "unknown setting 'zero-shot'", "train", "--model", STORIES, "-k", "1", "--task", "sst2", "--setting", "zero-shot");
+        refused(1, "cannot keep 9 layers", "train", "--model", STORIES, "-k", "9", "--task", "sst2", "--setting", "cls-plain");
+        refused(1, "lm-prompt needs an LM head", "train", "--model", MINILM, "-k", "1", "--task", "sst2", "--setting", "lm-prompt");
+        refused(1, "--pooling applies to encoders", "train", "--model", STORIES, "-k", "1", "--task", "sst2", "--setting",
                 "cls-plain", "--pooling", "cls");
-        refused("--lr must be a positive number", "train", "--model", STORIES, "-k", "1", "--task", "sst2", "--setting",
+        refused(2, "--lr must be a positive number", "train", "--model", STORIES, "-k", "1", "--task", "sst2", "--setting",
                 "cls-plain", "--lr", "-1");
-        refused("cannot keep 6 layers", "grid", "--models", STORIES + "," + MINILM, "--k", "1,6", "--seeds", "0");
-        refused("expected i/n", "grid", "--models", STORIES, "--k", "1", "--shard", "2/2");
+        refused(1, "cannot keep 6 layers", "grid", "--models", STORIES + "," + MINILM, "-k", "1,6", "--seeds", "0");
+        refused(2, "expected i/n", "grid", "--models", STORIES, "--keep", "1", "--shard", "2/2");
     }
 
     @Test
@@ -112,17 +113,17 @@ class ExperimentCommandsTest {
         }
         InfoPruneCommandTest.Run none = run("predict", save.toString());
         assertEquals(2, none.code());
-        assertTrue(none.err().contains("nothing to classify"), none.err());
+        assertTrue(none.err().contains("Nothing to classify"), none.err());
 
         InfoPruneCommandTest.Run wrong = run("predict", save.toString(), "--task", "sst2", "great");
-        assertEquals(2, wrong.code());
+        assertEquals(1, wrong.code());
         assertTrue(wrong.err().contains("fine-tuned for trec"), wrong.err());
     }
 
     @Test
     void gridResumesAndReportWritesTablesAndFigure() throws Exception {
         Path out = tmp.resolve("grid");
-        String[] grid = concat(new String[] {"grid", "--models", STORIES, "--k", "1,2", "--tasks", "trec", "--settings",
+        String[] grid = concat(new String[] {"grid", "--model", STORIES, "-k", "1,2", "--tasks", "trec", "--settings",
                 "cls-plain", "--seeds", "0,1", "--out", out.toString()}, TINY);
         InfoPruneCommandTest.Run first = run(concat(grid, "--shard", "0/2"));
         assertEquals(0, first.code(), first.err());

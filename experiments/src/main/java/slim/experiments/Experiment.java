@@ -3,6 +3,7 @@ package slim.experiments;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -17,6 +18,8 @@ import slim.data.Tokenizer;
 import slim.nn.SlimException;
 import slim.nn.kernels.CpuKernels;
 import slim.nn.kernels.Kernels;
+import slim.nn.model.KeptLayers;
+import slim.nn.model.LayerScores;
 import slim.nn.model.Model;
 import slim.nn.model.ModelConfig;
 import slim.nn.model.ModelFiles;
@@ -24,10 +27,11 @@ import slim.nn.model.ParamLayout;
 import slim.nn.optim.AdamW;
 
 /**
- * Runs cells end to end: draws the seed's split, encodes the prompts, loads the first k layers
- * (sized for the longest prompt, with a fresh `score` head seeded from the cell's seed in the cls
- * settings), trains, and returns the result. Datasets are read once per experiment and shared by its
- * cells.
+ * Runs cells end to end: draws the seed's split, encodes the prompts, chooses the kept layers (the
+ * first k, a given set, or by the scores of the full model on the cell's training prompts), loads
+ * them (sized for the longest prompt, with a fresh `score` head seeded from the cell's seed in the
+ * cls settings), trains, and returns the result. Datasets are read once per experiment and shared
+ * by its cells, and so are layer scores, which depend on the prompts but not on k.
  */
 public final class Experiment {
     private final Path dataDir;
@@ -35,26 +39,30 @@ public final class Experiment {
     private final Map<Task, Dataset> datasets;
     /** Makes each cell's kernel set: the backend the cells run on. */
     private final Supplier<Kernels> kernels;
+    /** Layer scores by the prompts they were computed on: model, task, setting, seed and protocol. */
+    private final Map<List<Object>, LayerScores> scores;
 
     public Experiment(Path dataDir, Protocol protocol) {
-        this(dataDir, protocol, new EnumMap<>(Task.class), CpuKernels::new);
+        this(dataDir, protocol, new EnumMap<>(Task.class), CpuKernels::new, new HashMap<>());
     }
 
-    private Experiment(Path dataDir, Protocol protocol, Map<Task, Dataset> datasets, Supplier<Kernels> kernels) {
+    private Experiment(Path dataDir, Protocol protocol, Map<Task, Dataset> datasets, Supplier<Kernels> kernels,
+                       Map<List<Object>, LayerScores> scores) {
         this.dataDir = dataDir;
         this.protocol = protocol;
         this.datasets = datasets;
         this.kernels = kernels;
+        this.scores = scores;
     }
 
     /** The same data (read once) under another protocol. */
     public Experiment with(Protocol other) {
-        return new Experiment(dataDir, other, datasets, kernels);
+        return new Experiment(dataDir, other, datasets, kernels, scores);
     }
 
     /** The same experiment with its cells on another backend. */
     public Experiment on(Supplier<Kernels> backend) {
-        return new Experiment(dataDir, protocol, datasets, backend);
+        return new Experiment(dataDir, protocol, datasets, backend, scores);
     }
 
     public Protocol protocol() {
@@ -103,9 +111,11 @@ public final class Experiment {
         try (Tokenizer tokenizer = Tokenizer.load(cell.model())) {
             p = prepare(cell, tokenizer, maxPrompt);
         }
+        LayerScores layerScores = cell.layers().needsScores() ? layerScores(cell, p.train()) : null;
+        KeptLayers kept = cell.layers().kept(layerScores);
         Memory.resetPeaks();
         ModelFiles.Options options = ModelFiles.Options.builder().trainable().maxTokens(p.longest()).headRows(1).labels(lm ? 0 : cell.task().numLabels(), cell.pooling(), cell.seed()).kernels(kernels.get()).build();
-        Model model = ModelFiles.load(cell.model(), cell.keep(), options);
+        Model model = ModelFiles.load(cell.model(), kept, options);
         AdamW optimizer = new AdamW(model, protocol.lr(), 0.9f, 0.999f, 1e-8f, protocol.weightDecay());
         if (protocol.freezeEmbeddings()) optimizer.freezeLeading(wordEmbeddings(model.layout()));
         Classifier classifier = new Classifier(model, p.labelTokens(), protocol.labelWordsLoss());
@@ -118,8 +128,37 @@ public final class Experiment {
         var prompts = new Result.Prompts(p.split().rows(), p.labelTokens(), p.appended(), p.longest(), p.shortened());
         var curves = Result.Curves.of(o, majority(p.test(), cell.task().numLabels()));
         var costs = Result.Costs.measured(model.parameterCount(), headParams, wall, o);
-        return new Result(Result.CellInfo.of(cell, config), protocol, o.failed() ? Result.FAILED : Result.OK,
-                o.failure(), prompts, curves, costs);
+        return new Result(Result.CellInfo.of(cell, config, kept), protocol, o.failed() ? Result.FAILED : Result.OK,
+                o.failure(), prompts, curves, costs, layerScores);
+    }
+
+    /**
+     * The layer scores of the cell's model at full depth over the cell's training prompts (the
+     * seed's split under this protocol; never validation or test), forward passes only.
+     */
+    public LayerScores layerScores(Cell cell) {
+        ModelConfig config = ModelConfig.read(cell.model());
+        try (Tokenizer tokenizer = Tokenizer.load(cell.model())) {
+            return layerScores(cell, prepare(cell, tokenizer, maxPromptTokens(config)).train());
+        }
+    }
+
+    private LayerScores layerScores(Cell cell, List<EncodedExample> train) {
+        List<Object> key = List.of(cell.model().toAbsolutePath().normalize(), cell.task(), cell.setting(), cell.seed(),
+                protocol);
+        return scores.computeIfAbsent(key, k -> {
+            int layers = ModelConfig.read(cell.model()).layers();
+            int longest = train.stream().mapToInt(e -> e.ids().length).max().orElse(1);
+            ModelFiles.Options options = ModelFiles.Options.builder().maxTokens(longest).labels(0, cell.pooling(), 0)
+                    .kernels(kernels.get()).build();
+            Model full = ModelFiles.load(cell.model(), layers, options);
+            LayerScores.Accumulator sum = new LayerScores.Accumulator(layers);
+            for (EncodedExample e : train) {
+                full.forward(e.ids(), e.ids().length);
+                sum.add(full, e.ids().length);
+            }
+            return sum.scores();
+        });
     }
 
     /** How many leading parameters the word-embedding table takes (it is first in every family's layout). */
@@ -140,16 +179,22 @@ public final class Experiment {
     }
 
     /**
-     * The cells of the cross product, in a fixed order (model, k, task, setting, seed), each validated
+     * The study's cells of the cross product, in a fixed order (model, k, task, setting, seed), each validated
      * so that a bad one is refused before any runs. lm-prompt is left out for encoders, which have no
      * LM head.
      */
     public static List<Cell> crossProduct(List<Path> models, List<Integer> ks, List<Task> tasks, List<Setting> settings,
                                           List<Integer> seeds, slim.nn.model.Pooling encoderPooling) {
+        return cells(models, ks.stream().map(LayerChoice::first).toList(), tasks, settings, seeds, encoderPooling);
+    }
+
+    /** The same cross product over any layer choices (k by a selection, or given sets) in place of k. */
+    public static List<Cell> cells(List<Path> models, List<LayerChoice> choices, List<Task> tasks, List<Setting> settings,
+                                   List<Integer> seeds, slim.nn.model.Pooling encoderPooling) {
         List<Cell> cells = new ArrayList<>();
         for (Path m : models) {
             boolean decoder = ModelConfig.read(m).family().isDecoder();
-            for (int k : ks) {
+            for (LayerChoice k : choices) {
                 for (Task t : tasks) {
                     for (Setting s : settings) {
                         if (s == Setting.LM_PROMPT && !decoder) continue;

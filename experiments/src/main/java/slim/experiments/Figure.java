@@ -17,7 +17,10 @@ import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 import slim.nn.SlimException;
 
-/** Figure 2 of the study, drawn with JFreeChart (headless): average accuracy against kept layers. */
+/**
+ * Figure 2 of the study, drawn with JFreeChart (headless): average accuracy against kept layers,
+ * a line per setting, model and layer selection.
+ */
 final class Figure {
     private Figure() {}
 
@@ -30,7 +33,7 @@ final class Figure {
         XYSeriesCollection data = new XYSeriesCollection();
         for (Report.Line l : lines) {
             if (l.average().n() == 0) continue;
-            String key = l.setting() + " · " + l.model();
+            String key = l.setting() + " · " + l.modelAndSelection();
             XYSeries series;
             int index = data.getSeriesIndex(key);
             if (index >= 0) {
@@ -47,9 +50,9 @@ final class Figure {
         plot.setBackgroundPaint(Color.WHITE);
         plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
-        // colour tells the setting, the dash pattern the model
+        // colour tells the setting, the dash pattern the model and how its layers were chosen
         XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
-        List<String> models = lines.stream().map(Report.Line::model).distinct().toList();
+        List<String> models = lines.stream().map(Report.Line::modelAndSelection).distinct().toList();
         for (int s = 0; s < data.getSeriesCount(); s++) {
             String key = data.getSeriesKey(s).toString();
             String setting = key.substring(0, key.indexOf(" · "));

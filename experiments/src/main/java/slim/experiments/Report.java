@@ -15,13 +15,17 @@ import java.util.TreeMap;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
 import slim.nn.SlimException;
+import slim.nn.model.KeptLayers;
+import slim.nn.model.LayerSelection;
 
 /**
  * The study's tables from a folder of results, in the paper's layout: a table per setting; in it, per
  * model, a row per kept-layer count with its parameter count, columns the four tasks and their
  * average, each the test accuracy (%) as mean ± standard deviation over seeds. Rows for the paper's
- * own models (GPT2-XL, OPT-1.3b) are followed by the paper's numbers. Also Figure 2: the average
- * against kept layers, one line per setting and model.
+ * own models (GPT2-XL, OPT-1.3b) are followed by the paper's numbers. Cells whose layers were
+ * chosen otherwise than the first k (by BI, angular distance, or given) get rows of their own, and a
+ * table per setting compares the selections at each k. Also Figure 2: the average against kept
+ * layers, one line per setting, model and selection.
  */
 public final class Report {
     public static final List<String> TASKS = List.of("agnews", "emocontext", "sst2", "trec");
@@ -50,8 +54,22 @@ public final class Report {
         }
     }
 
-    /** One row: slim's results for a model with keep layers in a setting, or the paper's (paper true). */
-    public record Line(String setting, String model, int keep, String params, Stat[] tasks, Stat average, boolean paper) {}
+    /**
+     * One row: slim's results for a model with keep layers in a setting, or the paper's (paper true).
+     *
+     * @param selection how the layers were chosen: first, bi, angular, or "layers 0,2" for a given set
+     * @param layers    the kept layers when every result of the row kept the same, else "varies"
+     */
+    public record Line(String setting, String model, String selection, int keep, String layers, String params,
+                       Stat[] tasks, Stat average, boolean paper) {
+
+        /** The row's model as the tables and the figure name it: with its selection unless the study's. */
+        String modelAndSelection() {
+            return selection.equals(FIRST) ? model : model + " · " + selection;
+        }
+    }
+
+    private static final String FIRST = LayerSelection.FIRST.label();
 
     private final List<Line> lines;
     private final List<Result> failed;
@@ -89,12 +107,17 @@ public final class Report {
             Map<String, List<Result>> byModel = new TreeMap<>();
             for (Result r : ok) if (r.cell().setting().equals(setting)) byModel.computeIfAbsent(label(r), m -> new ArrayList<>()).add(r);
             for (var model : byModel.entrySet()) {
-                Map<Integer, List<Result>> byKeep = new TreeMap<>(Comparator.reverseOrder());
-                for (Result r : model.getValue()) byKeep.computeIfAbsent(r.cell().keep(), k -> new ArrayList<>()).add(r);
-                for (var keep : byKeep.entrySet()) {
-                    Line line = line(setting, model.getKey(), keep.getKey(), keep.getValue());
-                    lines.add(line);
-                    maxSeeds = Math.max(maxSeeds, line.average().n());
+                Map<String, Map<Integer, List<Result>>> bySelection = new TreeMap<>(Report::studyFirst);
+                for (Result r : model.getValue()) {
+                    bySelection.computeIfAbsent(selection(r), x -> new TreeMap<>(Comparator.reverseOrder()))
+                            .computeIfAbsent(r.cell().keep(), k -> new ArrayList<>()).add(r);
+                }
+                for (var selection : bySelection.entrySet()) {
+                    for (var keep : selection.getValue().entrySet()) {
+                        Line line = line(setting, model.getKey(), selection.getKey(), keep.getKey(), keep.getValue());
+                        lines.add(line);
+                        maxSeeds = Math.max(maxSeeds, line.average().n());
+                    }
                 }
                 Result any = model.getValue().getFirst();
                 String paperModel = PaperTables.paperModel(any.cell().modelType(), any.cell().modelLayers(), any.cell().hidden());
@@ -102,7 +125,7 @@ public final class Report {
                     for (PaperTables.Row p : paper.of(setting, paperModel)) {
                         Stat[] tasks = new Stat[TASKS.size()];
                         for (int t = 0; t < tasks.length; t++) tasks[t] = new Stat(p.accuracies()[t], Double.NaN, 1);
-                        lines.add(new Line(setting, paperModel + " (paper)", p.layers(), p.params(), tasks,
+                        lines.add(new Line(setting, paperModel + " (paper)", FIRST, p.layers(), "", p.params(), tasks,
                                 new Stat(p.average(), Double.NaN, 1), true));
                     }
                 }
@@ -117,7 +140,24 @@ public final class Report {
         return encoder && r.cell().pooling() != null ? r.cell().modelName() + " (" + r.cell().pooling() + " pooling)" : r.cell().modelName();
     }
 
-    private static Line line(String setting, String model, int keep, List<Result> results) {
+    /** How a result's layers were chosen, as rows are told apart: a given set by its layers. */
+    static String selection(Result r) {
+        String s = r.cell().selectionOrFirst();
+        return s.equals(LayerChoice.GIVEN) ? "layers " + layers(r) : s;
+    }
+
+    /** The kept layers; results written before they were recorded kept the first k. */
+    private static String layers(Result r) {
+        List<Integer> l = r.cell().layers();
+        return (l == null ? KeptLayers.first(r.cell().keep()) : new KeptLayers(l)).format();
+    }
+
+    /** The study's selection first, the others by name. */
+    private static int studyFirst(String a, String b) {
+        return a.equals(b) ? 0 : a.equals(FIRST) ? -1 : b.equals(FIRST) ? 1 : a.compareTo(b);
+    }
+
+    private static Line line(String setting, String model, String selection, int keep, List<Result> results) {
         Stat[] tasks = new Stat[TASKS.size()];
         Map<Integer, Map<String, Double>> bySeed = new TreeMap<>();
         List<Double> taskMeans = new ArrayList<>();
@@ -140,7 +180,9 @@ public final class Report {
         Stat spread = Stat.of(seedAverages);
         Stat average = taskMeans.isEmpty() ? Stat.NONE
                 : new Stat(taskMeans.stream().mapToDouble(Double::doubleValue).average().orElse(0), spread.std(), spread.n());
-        return new Line(setting, model, keep, humanCount(results.getFirst().backboneParams()), tasks, average, false);
+        List<String> kept = results.stream().map(Report::layers).distinct().toList();
+        return new Line(setting, model, selection, keep, kept.size() == 1 ? kept.getFirst() : "varies",
+                humanCount(results.getFirst().backboneParams()), tasks, average, false);
     }
 
     /** 1.6B, 819M, 260K, as the paper writes parameter counts. */
@@ -164,12 +206,13 @@ public final class Report {
             b.append("| Model | Layers | Params | ").append(String.join(" | ", TASK_NAMES)).append(" | Average |\n");
             b.append("|---|---:|---:|").append("---:|".repeat(TASK_NAMES.size() + 1)).append('\n');
             for (Line l : rows) {
-                b.append("| ").append(l.model()).append(" | ").append(l.keep()).append(" | ").append(l.params()).append(" | ");
+                b.append("| ").append(l.modelAndSelection()).append(" | ").append(l.keep()).append(" | ").append(l.params()).append(" | ");
                 for (Stat s : l.tasks()) b.append(s.text()).append(" | ");
                 b.append(l.average().text()).append(" |\n");
             }
             b.append('\n');
         }
+        selectionTables(b);
         if (lines.isEmpty()) b.append("No finished cells to report.\n\n");
         b.append("Test accuracy (%)").append(maxSeeds > 1 ? ", mean ± sample standard deviation over seeds (up to " + maxSeeds + ")" : "")
                 .append("; Average is the mean over the tasks in the row.");
@@ -192,6 +235,38 @@ public final class Report {
         return b.toString();
     }
 
+    /**
+     * Per setting where layers were also chosen by BI or angular distance: the average over tasks of
+     * each selection at each k, with the layers it kept.
+     */
+    private void selectionTables(StringBuilder b) {
+        List<String> selections = List.of(FIRST, LayerSelection.BI.label(), LayerSelection.ANGULAR.label());
+        for (String setting : SETTINGS) {
+            List<Line> rows = lines.stream().filter(l -> l.setting().equals(setting) && !l.paper()
+                    && selections.contains(l.selection())).toList();
+            if (rows.stream().allMatch(l -> l.selection().equals(FIRST))) continue;
+            b.append("### Which layers to keep: ").append(setting).append("\n\n");
+            b.append("| Model | k | ").append(String.join(" | ", selections)).append(" |\n");
+            b.append("|---|---:|").append("---|".repeat(selections.size())).append('\n');
+            Map<String, Map<Integer, Map<String, Line>>> byModel = new TreeMap<>();
+            for (Line l : rows) {
+                byModel.computeIfAbsent(l.model(), m -> new TreeMap<>()).computeIfAbsent(l.keep(), k -> new TreeMap<>())
+                        .put(l.selection(), l);
+            }
+            byModel.forEach((model, byKeep) -> byKeep.forEach((keep, bySelection) -> {
+                b.append("| ").append(model).append(" | ").append(keep).append(" |");
+                for (String s : selections) {
+                    Line l = bySelection.get(s);
+                    b.append(' ').append(l == null ? "–" : l.average().text() + " (layers " + l.layers() + ")").append(" |");
+                }
+                b.append('\n');
+            }));
+            b.append("\nAverage test accuracy (%) over the tasks, mean ± standard deviation over seeds; bi keeps the k")
+                    .append(" layers of highest Block Influence, angular drops the block of layers whose input and output")
+                    .append(" are closest, both scored on each cell's training prompts.\n\n");
+        }
+    }
+
     public String csv() {
         StringWriter out = new StringWriter();
         List<String> header = new ArrayList<>(List.of("table", "setting", "model", "source", "layers", "params"));
@@ -199,7 +274,7 @@ public final class Report {
             header.add(t);
             header.add(t + "_std");
         }
-        header.addAll(List.of("Average", "Average_std", "seeds"));
+        header.addAll(List.of("Average", "Average_std", "seeds", "selection", "kept_layers"));
         try (CSVPrinter csv = new CSVPrinter(out, CSVFormat.DEFAULT.builder().setHeader(header.toArray(String[]::new)).get())) {
             for (Line l : lines) {
                 List<Object> row = new ArrayList<>(List.of(SETTINGS.indexOf(l.setting()) + 1, l.setting(), l.model(),
@@ -211,6 +286,8 @@ public final class Report {
                 row.add(number(l.average().mean()));
                 row.add(number(l.average().std()));
                 row.add(l.paper() ? "" : l.average().n());
+                row.add(l.selection());
+                row.add(l.layers());
                 csv.printRecord(row);
             }
         } catch (IOException e) {

@@ -1,18 +1,23 @@
 package slim.experiments;
 
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import slim.data.Setting;
+import slim.nn.model.KeptLayers;
+import slim.nn.model.LayerScores;
+import slim.nn.model.LayerSelection;
 import slim.nn.model.ModelConfig;
 
 /**
  * Everything one cell produced, as its JSON result file holds it (keys in snake_case), grouped by
  * meaning: which cell it was, the protocol it ran under, the prompts its seed drew, the curves and
- * accuracies it reached, and what it cost. A failed cell (the loss became NaN, say) has status
+ * accuracies it reached, what it cost, and the layer scores its kept layers were chosen by (none
+ * for the first k or a given set). A failed cell (the loss became NaN, say) has status
  * "failed", its error, and no test accuracy.
  */
 public record Result(CellInfo cell, Protocol protocol, String status, String error, Prompts prompts, Curves curves,
-                     Costs costs) {
+                     Costs costs, LayerScores layerScores) {
 
     public static final String OK = "ok", FAILED = "failed";
 
@@ -23,19 +28,28 @@ public record Result(CellInfo cell, Protocol protocol, String status, String err
      * @param modelName   the folder's name, which reports group by
      * @param modelType   the family's Hugging Face model_type; null when the cell failed before reading it
      * @param modelLayers layers of the full model, of which keep were kept
+     * @param selection   how the kept layers were chosen: first, bi, angular, or given
+     * @param layers      the kept layers' original indices; null when the cell failed before choosing them
      * @param pooling     which hidden state the classification head read (last, first = [CLS], mean); null in
      *                    lm-prompt
      */
     public record CellInfo(String model, String modelName, String modelType, int modelLayers, int hidden, int keep,
-                           String task, String setting, int seed, String pooling) {
+                           String selection, List<Integer> layers, String task, String setting, int seed,
+                           String pooling) {
 
-        /** The cell as run on a model with this config (null: the config could not be read). */
-        public static CellInfo of(Cell cell, ModelConfig config) {
+        /** The cell as run on a model with this config (null: the config could not be read), keeping kept (nullable). */
+        public static CellInfo of(Cell cell, ModelConfig config, KeptLayers kept) {
             boolean lm = cell.setting() == Setting.LM_PROMPT;
             return new CellInfo(cell.model().toString(), cell.modelName(),
                     config == null ? null : config.family().modelType(), config == null ? 0 : config.layers(),
-                    config == null ? 0 : config.hidden(), cell.keep(), cell.task().id(), cell.setting().id(),
+                    config == null ? 0 : config.hidden(), cell.keep(), cell.layers().label(),
+                    kept == null ? null : kept.indices(), cell.task().id(), cell.setting().id(),
                     cell.seed(), lm || config == null ? null : cell.pooling().name().toLowerCase(Locale.ROOT));
+        }
+
+        /** first, bi, angular or given; first for results written before layers could be chosen. */
+        public String selectionOrFirst() {
+            return selection == null ? LayerSelection.FIRST.label() : selection;
         }
     }
 
@@ -91,7 +105,8 @@ public record Result(CellInfo cell, Protocol protocol, String status, String err
 
     /** The result of a cell that could not run: which cell, under what protocol, and why. */
     public static Result failure(Cell cell, Protocol protocol, String error) {
-        return new Result(CellInfo.of(cell, null), protocol, FAILED, error, null, null, null);
+        KeptLayers kept = cell.layers().needsScores() ? null : cell.layers().kept(null);
+        return new Result(CellInfo.of(cell, null, kept), protocol, FAILED, error, null, null, null, null);
     }
 
     public boolean ok() {

@@ -48,10 +48,11 @@ class ReportTest {
 
         String csv = report.csv();
         String[] lines = csv.strip().split("\r?\n");
-        assertEquals("table,setting,model,source,layers,params,AGNews,AGNews_std,EmoC,EmoC_std,SST-2,SST-2_std,TREC,TREC_std,Average,Average_std,seeds",
+        assertEquals("table,setting,model,source,layers,params,AGNews,AGNews_std,EmoC,EmoC_std,SST-2,SST-2_std,TREC,TREC_std,Average,Average_std,seeds,selection,kept_layers",
                 lines[0]);
         assertEquals(4, lines.length, "one lm-prompt row, two cls-plain rows");
-        assertTrue(Arrays.asList(lines).contains("3,cls-plain,tiny,slim,1,1K,65.00,7.07,75.00,7.07,85.00,7.07,95.00,7.07,80.00,7.07,2"), csv);
+        assertTrue(Arrays.asList(lines).contains("3,cls-plain,tiny,slim,1,1K,65.00,7.07,75.00,7.07,85.00,7.07,95.00,7.07,80.00,7.07,2,first,0"), csv);
+        assertTrue(!md.contains("Which layers to keep"), "no other selection, no comparison");
 
         Path png = report.write(dir.resolve("report"));
         byte[] bytes = Files.readAllBytes(png);
@@ -71,6 +72,30 @@ class ReportTest {
         assertTrue(md.contains("| GPT2-XL (paper) | 1 | 112M | 85.30 | 76.76 | 72.89 | 83.16 | 79.53 |"), md);
         assertTrue(!md.contains("OPT-1.3b"), "only the matching model's numbers");
         assertTrue(report.csv().contains("1,lm-prompt,GPT2-XL (paper),paper,48,1.6B,85.34,"), report.csv());
+    }
+
+    @Test
+    void selectionsGetRowsOfTheirOwnAndATableComparingThemAtEachK() throws Exception {
+        List<Result> rs = new ArrayList<>();
+        for (int seed : new int[] {0, 1}) {
+            for (String task : List.of("sst2", "trec")) {
+                double bump = seed * 0.1;
+                rs.add(Synthetic.result("tiny", "llama", 6, 32, "first", List.of(0), task, "cls-plain", seed, 0.5 + bump));
+                rs.add(Synthetic.result("tiny", "llama", 6, 32, "bi", List.of(seed + 3), task, "cls-plain", seed, 0.6 + bump));
+                rs.add(Synthetic.result("tiny", "llama", 6, 32, "angular", List.of(5), task, "cls-plain", seed, 0.7 + bump));
+            }
+        }
+        Report report = Report.of(rs, null);
+        String md = report.markdown();
+        assertTrue(md.contains("| tiny | 1 | 1K | – | – | 55.00 ± 7.07 | 55.00 ± 7.07 | 55.00 ± 7.07 |"), md);
+        assertTrue(md.contains("| tiny · bi | 1 | 1K | – | – | 65.00 ± 7.07 |"), md);
+        assertTrue(md.contains("### Which layers to keep: cls-plain"), md);
+        assertTrue(md.contains("| tiny | 1 | 55.00 ± 7.07 (layers 0) | 65.00 ± 7.07 (layers varies) | 75.00 ± 7.07 (layers 5) |"),
+                md);
+        assertTrue(report.csv().contains(",2,angular,5"), report.csv());
+        Path png = report.write(dir.resolve("report"));
+        assertTrue(Files.size(png) > 1000);
+        assertEquals(3, report.lines().size(), "a row per selection");
     }
 
     @Test

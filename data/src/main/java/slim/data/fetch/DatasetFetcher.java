@@ -69,7 +69,8 @@ public final class DatasetFetcher {
         Source source = source(task);
         Path dir = dataDir.resolve(task.id());
         for (String split : List.of("train", "test")) {
-            Path parquet = download(source, split.equals("train") ? source.train : source.test, dir.resolve("raw").resolve(split + ".parquet"));
+            Path parquet = download(source, split.equals("train") ? source.train : source.test,
+                    dir.resolve("raw").resolve(split + ".parquet"));
             writeCsv(readParquet(parquet, source, task), dir.resolve(split + ".csv"));
         }
     }
@@ -92,7 +93,8 @@ public final class DatasetFetcher {
         try (ParquetFileReader reader = ParquetFileReader.open(InputFile.of(file))) {
             for (String column : List.of(source.textColumn, source.labelColumn)) {
                 if (reader.getFileSchema().getColumns().stream().noneMatch(c -> c.name().equals(column))) {
-                    throw new SlimException(file + ": no column '" + column + "' (has " + reader.getFileSchema().getColumns().stream().map(c -> c.name()).toList() + ")");
+                    throw new SlimException(file + ": no column '" + column + "' (has "
+                            + reader.getFileSchema().getColumns().stream().map(c -> c.name()).toList() + ")");
                 }
             }
             try (RowReader row = reader.rowReader()) {
@@ -100,10 +102,13 @@ public final class DatasetFetcher {
                     row.next();
                     long index = ((Number) row.getValue(source.labelColumn)).longValue();
                     if (index < 0 || index >= task.numLabels()) {
-                        throw new SlimException(file + ": row " + rows.size() + ": label index " + index + " is not a " + task.id() + " class (0-" + (task.numLabels() - 1) + ")");
+                        throw new SlimException(file + ": row " + rows.size() + ": label index " + index
+                                + " is not a " + task.id() + " class (0-" + (task.numLabels() - 1) + ")");
                     }
                     String text = row.getString(source.textColumn);
-                    if (text == null || text.isBlank()) throw new SlimException(file + ": row " + rows.size() + ": empty text");
+                    if (text == null || text.isBlank()) {
+                        throw new SlimException(file + ": row " + rows.size() + ": empty text");
+                    }
                     rows.add(new String[] {task.labels().get((int) index), text.strip()});
                 }
             }

@@ -10,7 +10,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import slim.nn.SlimException;
@@ -19,8 +22,11 @@ import slim.nn.SlimException;
  * Downloads a file onto {@code name.part} and renames it when every byte has come, so a partial
  * download never stands where a complete file should. An existing .part is resumed with an HTTP Range
  * request; a server that ignores the range sends the whole file again. A file already in place is
- * kept. HttpURLConnection rather than java.net.http because it has a read timeout: a server that
- * stalls mid-file ends the download (resumable) instead of hanging it.
+ * kept. Where the hub publishes a file's size and hash ({@link Published}), the download is checked against
+ * them before it is renamed, a file in place is kept only if it matches, and a .part is resumed only if it was
+ * begun for the same commit (recorded beside it in {@code name.part.commit}). HttpURLConnection rather than
+ * java.net.http because it has a read timeout: a server that stalls mid-file ends the download (resumable)
+ * instead of hanging it.
  */
 public final class Downloader {
     private final String token;
@@ -32,8 +38,12 @@ public final class Downloader {
     }
 
     public Downloader(Progress progress, Duration readTimeout) {
-        String t = System.getenv("HF_TOKEN");
-        this.token = t == null || t.isBlank() ? null : t;
+        this(progress, readTimeout, HubEnvironment.system().token().orElse(null));
+    }
+
+    /** @param token sent as {@code Authorization: Bearer}; null for none */
+    public Downloader(Progress progress, Duration readTimeout, String token) {
+        this.token = token;
         this.progress = progress;
         this.readTimeoutMillis = Math.toIntExact(readTimeout.toMillis());
     }
@@ -47,11 +57,34 @@ public final class Downloader {
 
     /** Fetches uri to target unless target exists; returns target. */
     public Path fetch(URI uri, Path target) {
-        if (Files.isRegularFile(target)) return target;
+        return fetch(uri, target, null, null);
+    }
+
+    /**
+     * Fetches uri, a file of the given commit, to target, checked against what the hub publishes of it; a target
+     * already in place is kept if it matches, else fetched again. Returns target.
+     *
+     * @param expected size and hash the download must have, or null to check nothing
+     * @param commit   the commit the file belongs to: a .part begun for another is started over; null for none
+     */
+    public Path fetch(URI uri, Path target, Published expected, String commit) {
         Path part = target.resolveSibling(target.getFileName() + ".part");
+        Path partCommit = target.resolveSibling(target.getFileName() + ".part.commit");
         HttpURLConnection connection = null;
         try {
+            if (Files.isRegularFile(target)) {
+                if (expected == null || mismatch(target, expected) == null) return target;
+                Files.delete(target); // another revision's file, or a damaged one
+            }
             Files.createDirectories(target.toAbsolutePath().getParent());
+            if (commit != null) {
+                boolean sameCommit = Files.isRegularFile(partCommit) && Files.readString(partCommit).equals(commit);
+                if (!sameCommit || expected != null && Files.isRegularFile(part) && Files.size(part) > expected.size()
+                        && expected.size() != Published.UNKNOWN_SIZE) {
+                    Files.deleteIfExists(part);
+                }
+                Files.writeString(partCommit, commit);
+            }
             long have = Files.isRegularFile(part) ? Files.size(part) : 0;
             connection = open(uri, have);
             int status = connection.getResponseCode();
@@ -79,15 +112,61 @@ public final class Downloader {
                 }
             }
             if (total >= 0 && done != total) {
-                throw new SlimException(uri + ": connection ended after " + done + " of " + total + " bytes; run again to resume from " + part);
+                throw new SlimException(uri + ": connection ended after " + done + " of " + total
+                        + " bytes; run again to resume from " + part);
+            }
+            String problem = expected == null ? null : mismatch(part, expected);
+            if (problem != null) {
+                Files.delete(part);
+                Files.deleteIfExists(partCommit);
+                throw new SlimException(uri + ": the download " + problem
+                        + "; it was deleted, run again to fetch it anew");
             }
             Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Files.deleteIfExists(partCommit);
             return target;
         } catch (IOException e) {
             throw new SlimException(uri + ": download failed (" + e + "); run again to resume from " + part, e);
         } finally {
             if (connection != null) connection.disconnect();
         }
+    }
+
+    /** How file differs from what the hub publishes ("has 10 bytes, not 12"), or null if it matches. */
+    static String mismatch(Path file, Published expected) throws IOException {
+        long size = Files.size(file);
+        if (expected.size() != Published.UNKNOWN_SIZE && size != expected.size()) {
+            return "has " + size + " bytes where the hub publishes " + expected.size();
+        }
+        if (expected.sha256() != null) {
+            String sha256 = HexFormat.of().formatHex(digest(file, "SHA-256", new byte[0]));
+            if (!sha256.equalsIgnoreCase(expected.sha256())) {
+                return "has sha256 " + sha256 + " where the hub publishes " + expected.sha256();
+            }
+        } else if (expected.gitBlobId() != null) {
+            byte[] header = ("blob " + size + "\0").getBytes(StandardCharsets.US_ASCII);
+            String blobId = HexFormat.of().formatHex(digest(file, "SHA-1", header));
+            if (!blobId.equalsIgnoreCase(expected.gitBlobId())) {
+                return "has git blob id " + blobId + " where the hub publishes " + expected.gitBlobId();
+            }
+        }
+        return null;
+    }
+
+    /** The digest of prefix followed by the file's bytes. */
+    private static byte[] digest(Path file, String algorithm, byte[] prefix) throws IOException {
+        MessageDigest md;
+        try {
+            md = MessageDigest.getInstance(algorithm);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has " + algorithm, e);
+        }
+        md.update(prefix);
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buffer = new byte[1 << 20];
+            for (int n; (n = in.read(buffer)) >= 0; ) md.update(buffer, 0, n);
+        }
+        return md.digest();
     }
 
     /** GETs a small text resource (the hub's JSON API). */
@@ -119,7 +198,8 @@ public final class Downloader {
     private static void check(URI uri, int status) {
         if (status == 404) throw new NotFound(uri + ": not found (HTTP 404)");
         if (status != 200 && status != 206) {
-            throw new SlimException(uri + ": HTTP " + status + (status == 401 || status == 403 ? " (a gated repository needs HF_TOKEN)" : ""));
+            throw new SlimException(uri + ": HTTP " + status + (status == 401 || status == 403
+                    ? " (a gated or private repository needs a token: HF_TOKEN, or huggingface-cli login)" : ""));
         }
     }
 

@@ -21,7 +21,8 @@ public interface Progress {
                 if (!name.equals(current) || finished || now - lastPrint > 1_000_000_000L) {
                     current = name;
                     lastPrint = now;
-                    String of = total >= 0 ? " / " + mb(total) + String.format(" (%d%%)", total == 0 ? 100 : done * 100 / total) : "";
+                    String of = total >= 0 ? " / " + mb(total) + String.format(" (%d%%)",
+                            total == 0 ? 100 : done * 100 / total) : "";
                     out.println(name + ": " + mb(done) + of);
                 }
             }

@@ -6,19 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -34,48 +27,23 @@ class FetchTest {
     @TempDir
     Path tmp;
 
-    HttpServer server;
-    final Map<String, byte[]> files = new ConcurrentHashMap<>();
-    final List<String> ranges = new ArrayList<>();
-    /** When set, responses send only this many bytes of the body and then stall. */
-    volatile int cutAfter = -1;
+    FakeHub fake;
+    Map<String, byte[]> files;
+    List<String> ranges, requests;
     Hub hub;
 
     @BeforeEach
-    void start() throws IOException {
-        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        server.createContext("/", this::serve);
-        server.start();
-        hub = Hub.of("http://127.0.0.1:" + server.getAddress().getPort() + "/");
+    void start() {
+        fake = FakeHub.start();
+        files = fake.files;
+        ranges = fake.ranges;
+        requests = fake.requests;
+        hub = fake.hub();
     }
 
     @AfterEach
     void stop() {
-        server.stop(0);
-    }
-
-    private void serve(HttpExchange exchange) throws IOException {
-        byte[] body = files.get(exchange.getRequestURI().getRawPath());
-        if (body == null) {
-            exchange.sendResponseHeaders(404, -1);
-            exchange.close();
-            return;
-        }
-        int from = 0;
-        String range = exchange.getRequestHeaders().getFirst("Range");
-        if (range != null) {
-            synchronized (ranges) {
-                ranges.add(range);
-            }
-            from = Integer.parseInt(range.substring("bytes=".length(), range.indexOf('-')));
-            exchange.getResponseHeaders().add("Content-Range", "bytes " + from + "-" + (body.length - 1) + "/" + body.length);
-        }
-        exchange.sendResponseHeaders(range != null ? 206 : 200, body.length - from);
-        OutputStream out = exchange.getResponseBody();
-        int end = cutAfter >= 0 ? Math.min(body.length, from + cutAfter) : body.length;
-        out.write(body, from, end - from);
-        out.flush();
-        if (end == body.length) out.close(); // else stall mid-body: the client's read timeout ends it
+        fake.close();
     }
 
     private static byte[] parquet(String text, String label, TinyParquet.Row... rows) throws IOException {
@@ -152,46 +120,154 @@ class FetchTest {
         files.put("/org/m/resolve/main/model.safetensors", weights);
         Path target = tmp.resolve("model.safetensors");
         Downloader downloader = new Downloader(Progress.NONE, java.time.Duration.ofMillis(500));
-        cutAfter = 100_000;
-        String m = assertThrows(SlimException.class, () -> downloader.fetch(hub.modelFile("org/m", "model.safetensors"), target)).getMessage();
+        fake.cutAfter = 100_000;
+        String m = assertThrows(SlimException.class, () -> downloader.fetch(hub.modelFile("org/m", "main", "model.safetensors"), target)).getMessage();
         assertTrue(m.contains("run again to resume"), m);
         assertFalse(Files.exists(target), "a partial download must not stand where the complete file goes");
         Path part = tmp.resolve("model.safetensors.part");
         long have = Files.size(part);
         assertTrue(have > 0 && have < weights.length, "part has " + have);
 
-        cutAfter = -1;
-        downloader.fetch(hub.modelFile("org/m", "model.safetensors"), target);
+        fake.cutAfter = -1;
+        downloader.fetch(hub.modelFile("org/m", "main", "model.safetensors"), target);
         assertArrayEquals(weights, Files.readAllBytes(target));
         assertEquals(List.of("bytes=" + have + "-"), ranges);
         assertFalse(Files.exists(part));
 
         // a complete file is kept as it is, whatever the server now says
         files.put("/org/m/resolve/main/model.safetensors", bytes(10));
-        downloader.fetch(hub.modelFile("org/m", "model.safetensors"), target);
+        downloader.fetch(hub.modelFile("org/m", "main", "model.safetensors"), target);
         assertArrayEquals(weights, Files.readAllBytes(target));
     }
 
-    @Test
-    void modelFetchTakesConfigTokenizerAndSafetensorsShards() throws IOException {
-        String siblings = "{\"id\":\"org/m\",\"siblings\":[" + String.join(",", Arrays.stream(new String[] {
-                "config.json", "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt", "README.md", "pytorch_model.bin",
-                "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", "model.safetensors.index.json", "onnx/model.safetensors"})
-                .map(n -> "{\"rfilename\":\"" + n + "\"}").toList()) + "]}";
-        files.put("/api/models/org/m", siblings.getBytes(StandardCharsets.UTF_8));
-        List<String> expected = List.of("config.json", "merges.txt", "model.safetensors.index.json", "tokenizer.json",
-                "tokenizer_config.json", "vocab.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors");
-        for (int i = 0; i < expected.size(); i++) files.put("/org/m/resolve/main/" + expected.get(i), bytes(1000 + i));
-        Path dir = tmp.resolve("m");
-        List<Path> got = new ModelFetcher(hub, new Downloader(Progress.NONE)).fetch("org/m", dir);
-        assertEquals(expected.stream().map(dir::resolve).toList(), got);
-        for (int i = 0; i < expected.size(); i++) assertArrayEquals(bytes(1000 + i), Files.readAllBytes(dir.resolve(expected.get(i))));
-        assertFalse(Files.exists(dir.resolve("pytorch_model.bin")));
+    private static Map<String, byte[]> repoFiles(String... names) {
+        Map<String, byte[]> m = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < names.length; i++) m.put(names[i], bytes(1000 + 37 * i));
+        return m;
+    }
 
-        files.put("/api/models/org/bin", "{\"siblings\":[{\"rfilename\":\"config.json\"},{\"rfilename\":\"tokenizer.json\"},{\"rfilename\":\"pytorch_model.bin\"}]}".getBytes(StandardCharsets.UTF_8));
-        String m = assertThrows(SlimException.class, () -> new ModelFetcher(hub, new Downloader(Progress.NONE)).fetch("org/bin", dir)).getMessage();
-        assertTrue(m.contains("no safetensors weights"), m);
-        m = assertThrows(SlimException.class, () -> new ModelFetcher(hub, new Downloader(Progress.NONE)).fetch("org/absent", dir)).getMessage();
+    private ModelFetcher fetcher(String token) {
+        return new ModelFetcher(hub, new Downloader(Progress.NONE, java.time.Duration.ofSeconds(5), token));
+    }
+
+    @Test
+    void modelFetchTakesSafetensorsAndTokenizerJsonWhenTheRevisionHasThem() throws IOException {
+        Map<String, byte[]> repo = repoFiles("config.json", "tokenizer.json", "tokenizer_config.json", "vocab.json",
+                "merges.txt", "README.md", "pytorch_model.bin", "model-00001-of-00002.safetensors",
+                "model-00002-of-00002.safetensors", "model.safetensors.index.json", ".gitattributes");
+        fake.publish("org/m", "main", "c0ffee", repo);
+        Path dir = tmp.resolve("m");
+        ModelFetcher.Fetched got = fetcher(null).fetch("org/m", "main", dir);
+        List<String> expected = List.of("config.json", "tokenizer.json", "tokenizer_config.json",
+                "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", "model.safetensors.index.json");
+        List<String> names = got.files().stream().map(p -> p.getFileName().toString()).sorted().toList();
+        assertEquals(expected.stream().sorted().toList(), names);
+        for (String f : expected) assertArrayEquals(repo.get(f), Files.readAllBytes(dir.resolve(f)), f);
+        assertEquals("c0ffee", got.commit());
+        assertTrue(Files.readString(dir.resolve(ModelFetcher.RECORD)).contains("\"commit\" : \"c0ffee\""));
+        assertFalse(Files.exists(dir.resolve("pytorch_model.bin")) || Files.exists(dir.resolve("vocab.json")));
+    }
+
+    @Test
+    void modelFetchTakesPyTorchWeightsAndVocabFilesOtherwise() throws IOException {
+        Map<String, byte[]> repo = repoFiles("config.json", "generation_config.json", "merges.txt", "pytorch_model.bin",
+                "special_tokens_map.json", "tokenizer_config.json", "vocab.json", "README.md", ".gitattributes");
+        fake.publish("facebook/opt-1.3b", "main", "abc123", repo);
+        Path dir = tmp.resolve("opt");
+        fetcher(null).fetch("facebook/opt-1.3b", "main", dir);
+        for (String f : List.of("config.json", "generation_config.json", "merges.txt", "pytorch_model.bin",
+                "special_tokens_map.json", "tokenizer_config.json", "vocab.json")) {
+            assertArrayEquals(repo.get(f), Files.readAllBytes(dir.resolve(f)), f);
+        }
+        assertFalse(Files.exists(dir.resolve("README.md")));
+
+        fake.publish("org/none", "main", "1", repoFiles("config.json", "tokenizer.json", "flax_model.msgpack"));
+        String m = assertThrows(SlimException.class, () -> fetcher(null).fetch("org/none", "main", dir)).getMessage();
+        assertTrue(m.contains("org/none at main: the repository has neither safetensors nor pytorch_model.bin"), m);
+        m = assertThrows(SlimException.class, () -> fetcher(null).fetch("org/absent", "main", dir)).getMessage();
         assertTrue(m.contains("HTTP 404"), m);
+    }
+
+    @Test
+    void revisionsAreEncodedAsTheHubDoesAndTheTokenIsSent() throws IOException {
+        fake.publish("org/m", "refs/pr/7", "feed42", repoFiles("config.json", "tokenizer.json", "model.safetensors"));
+        Files.writeString(tmp.resolve("token"), "hf_fromfile\n");
+        String token = new HubEnvironment(Map.of("HF_HOME", tmp.toString())).token().orElseThrow();
+        ModelFetcher.Fetched got = fetcher(token).fetch("org/m", "refs/pr/7", tmp.resolve("pr"));
+        assertEquals("feed42", got.commit());
+        assertTrue(requests.contains("/api/models/org/m/revision/refs%2Fpr%2F7 Bearer hf_fromfile"),
+                requests.toString());
+        assertTrue(requests.contains("/org/m/resolve/feed42/model.safetensors Bearer hf_fromfile"),
+                requests.toString());
+    }
+
+    @Test
+    void tokensAndCacheAreFoundAsTheHubsClientsFindThem() throws IOException {
+        Files.writeString(tmp.resolve("token"), "from-file");
+        String home = tmp.toString();
+        assertEquals("a", new HubEnvironment(Map.of("HF_TOKEN", "a", "HUGGING_FACE_HUB_TOKEN", "b", "HF_HOME",
+                home)).token().orElseThrow());
+        assertEquals("b", new HubEnvironment(Map.of("HUGGING_FACE_HUB_TOKEN", "b", "HF_HOME",
+                home)).token().orElseThrow());
+        assertEquals("from-file", new HubEnvironment(Map.of("HF_HOME", home)).token().orElseThrow());
+        assertTrue(new HubEnvironment(Map.of("HOME", tmp.resolve("nobody").toString())).token().isEmpty());
+        assertEquals(tmp.resolve("hub"), new HubEnvironment(Map.of("HF_HOME", home)).cache());
+        assertEquals(Path.of("/c"), new HubEnvironment(Map.of("HF_HOME", home, "HF_HUB_CACHE", "/c")).cache());
+        assertEquals(Path.of("/h/.cache/huggingface/hub"), new HubEnvironment(Map.of("HOME", "/h")).cache());
+    }
+
+    @Test
+    void aDownloadThatDiffersFromWhatTheHubPublishesIsRefused() throws IOException {
+        Map<String, byte[]> repo = repoFiles("config.json", "tokenizer.json", "model.safetensors");
+        fake.publish("org/m", "main", "c1", repo);
+        files.put("/org/m/resolve/c1/model.safetensors", bytes(1000 + 37 * 2 + 1)); // one byte more than published
+        Path dir = tmp.resolve("m");
+        String m = assertThrows(SlimException.class, () -> fetcher(null).fetch("org/m", "main", dir)).getMessage();
+        assertTrue(m.contains("model.safetensors") && m.contains("bytes where the hub publishes"), m);
+        assertFalse(Files.exists(dir.resolve("model.safetensors"))
+                || Files.exists(dir.resolve("model.safetensors.part")));
+        byte[] tampered = repo.get("model.safetensors").clone();
+        tampered[5] ^= 1;
+        files.put("/org/m/resolve/c1/model.safetensors", tampered);
+        m = assertThrows(SlimException.class, () -> fetcher(null).fetch("org/m", "main", dir)).getMessage();
+        assertTrue(m.contains("sha256"), m);
+        files.put("/org/m/resolve/c1/model.safetensors", repo.get("model.safetensors"));
+        fetcher(null).fetch("org/m", "main", dir);
+        assertArrayEquals(repo.get("model.safetensors"), Files.readAllBytes(dir.resolve("model.safetensors")));
+    }
+
+    @Test
+    void aPartFromAnotherRevisionStartsOverAndOldFilesAreReplaced() throws IOException {
+        Map<String, byte[]> repo = repoFiles("config.json", "tokenizer.json", "model.safetensors");
+        fake.publish("org/m", "v2", "new", repo);
+        Path dir = Files.createDirectories(tmp.resolve("m"));
+        Files.write(dir.resolve("model.safetensors.part"), bytes(500)); // begun for commit "old"
+        Files.writeString(dir.resolve("model.safetensors.part.commit"), "old");
+        Files.writeString(dir.resolve("config.json"), "{\"from\": \"old\"}"); // complete, but another revision's
+        fetcher(null).fetch("org/m", "v2", dir);
+        for (String f : repo.keySet()) assertArrayEquals(repo.get(f), Files.readAllBytes(dir.resolve(f)), f);
+        assertEquals(List.of(), ranges, "nothing resumed from the other revision's part");
+        assertFalse(Files.exists(dir.resolve("model.safetensors.part.commit")));
+    }
+
+    @Test
+    void fetchFillsTransformersCacheOnce() throws IOException {
+        Map<String, byte[]> repo = repoFiles("config.json", "tokenizer.json", "model.safetensors");
+        fake.publish("org/m", "main", "0123abc", repo);
+        Path cache = tmp.resolve("hub");
+        ModelFetcher.Fetched got = fetcher(null).fetchToCache("org/m", "main", cache);
+        Path storage = cache.resolve("models--org--m");
+        assertEquals(storage.resolve("snapshots/0123abc"), got.dir());
+        assertEquals("0123abc", Files.readString(storage.resolve("refs/main")));
+        Path link = got.dir().resolve("model.safetensors");
+        assertTrue(Files.isSymbolicLink(link));
+        assertEquals(Path.of("../../blobs/" + FakeHub.sha256(repo.get("model.safetensors"))),
+                Files.readSymbolicLink(link));
+        assertEquals(Path.of("../../blobs/" + FakeHub.gitBlobId(repo.get("config.json"))),
+                Files.readSymbolicLink(got.dir().resolve("config.json")));
+        for (String f : repo.keySet()) assertArrayEquals(repo.get(f), Files.readAllBytes(got.dir().resolve(f)), f);
+        int before = requests.size();
+        fetcher(null).fetchToCache("org/m", "main", cache);
+        assertEquals(1, requests.size() - before, "only the listing is asked for again: " + requests);
     }
 }

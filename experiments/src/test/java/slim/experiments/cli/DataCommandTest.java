@@ -3,19 +3,19 @@ package slim.experiments.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.sun.net.httpserver.HttpServer;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
+import slim.data.fetch.FakeHub;
 import slim.nn.Shared;
 
 class DataCommandTest {
@@ -77,30 +77,19 @@ class DataCommandTest {
 
     @Test
     void modelFetchDownloadsFromTheGivenHub() throws Exception {
-        Map<String, String> files = Map.of(
-                "/api/models/org/tiny", "{\"siblings\":[{\"rfilename\":\"config.json\"},{\"rfilename\":\"tokenizer.json\"},{\"rfilename\":\"model.safetensors\"},{\"rfilename\":\"README.md\"}]}",
-                "/org/tiny/resolve/main/config.json", "{\"model_type\":\"gpt2\"}",
-                "/org/tiny/resolve/main/tokenizer.json", "{}",
-                "/org/tiny/resolve/main/model.safetensors", "weights");
-        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        server.createContext("/", exchange -> {
-            String body = files.get(exchange.getRequestURI().getRawPath());
-            byte[] bytes = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
-            exchange.sendResponseHeaders(body == null ? 404 : 200, body == null ? -1 : bytes.length);
-            try (var out = exchange.getResponseBody()) {
-                out.write(bytes);
-            }
-        });
-        server.start();
-        try {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put("config.json", "{\"model_type\":\"gpt2\"}".getBytes(StandardCharsets.UTF_8));
+        files.put("tokenizer.json", "{}".getBytes(StandardCharsets.UTF_8));
+        files.put("model.safetensors", "weights".getBytes(StandardCharsets.UTF_8));
+        files.put("README.md", "# tiny".getBytes(StandardCharsets.UTF_8));
+        try (FakeHub hub = FakeHub.start()) {
+            hub.publish("org/tiny", "main", "c0ffee", files);
             Path dir = tmp.resolve("tiny");
-            Run r = run("model", "fetch", "org/tiny", "--to", dir.toString(), "--hub", "http://127.0.0.1:" + server.getAddress().getPort());
+            Run r = run("model", "fetch", "org/tiny", "--out", dir.toString(), "--hub", hub.url());
             assertEquals(0, r.code(), r.err());
             assertEquals("weights", Files.readString(dir.resolve("model.safetensors")));
-            assertTrue(r.out().contains("org/tiny: 3 files"), r.out());
+            assertTrue(r.out().contains("org/tiny at main (commit c0ffee): 3 files"), r.out());
             assertTrue(r.err().contains("model.safetensors: 0.0 MB / 0.0 MB (100%)"), r.err());
-        } finally {
-            server.stop(0);
         }
     }
 }

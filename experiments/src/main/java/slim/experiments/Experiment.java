@@ -125,7 +125,8 @@ public final class Experiment {
 
         long headParams = lm ? 0 : (long) cell.task().numLabels() * config.embedDim();
         double wall = (System.nanoTime() - start) / 1e9;
-        var prompts = new Result.Prompts(p.split().rows(), p.labelTokens(), p.appended(), p.longest(), p.shortened());
+        var prompts = new Result.Prompts(p.split().rows(), p.labelTokens(), p.appended(), p.longest(), p.shortened(),
+                o.prefixTokens());
         var curves = Result.Curves.of(o, majority(p.test(), cell.task().numLabels()));
         var costs = Result.Costs.measured(model.parameterCount(), headParams, wall, o);
         return new Result(Result.CellInfo.of(cell, config, kept), protocol, o.failed() ? Result.FAILED : Result.OK,

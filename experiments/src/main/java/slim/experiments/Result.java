@@ -61,9 +61,11 @@ public record Result(CellInfo cell, Protocol protocol, String status, String err
      * @param appendedTokens   lm-prompt: tokens appended to every prompt before the label token
      * @param longestPrompt    tokens of the longest encoded prompt (the model was sized for it)
      * @param shortenedPrompts prompts that were cut to fit the maximum prompt length
+     * @param prefixTokens     leading tokens every prompt of an evaluation pass shared, run once per pass from a
+     *                         cache (the fewest of any pass; 0 for encoders and with --no-prefix-cache)
      */
     public record Prompts(Map<String, int[]> split, int[] labelTokens, int[] appendedTokens, int longestPrompt,
-                          int shortenedPrompts) {}
+                          int shortenedPrompts, int prefixTokens) {}
 
     /**
      * How training went and what the kept weights scored.

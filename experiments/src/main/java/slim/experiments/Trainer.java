@@ -12,7 +12,7 @@ import slim.nn.optim.AdamW;
  * a fresh order drawn from the seed, steps AdamW after every example, then measures validation
  * accuracy; the weights of the best validation epoch are kept and evaluated on the test examples.
  * Training stops early after {@code patience} epochs without a validation gain, and at once when the
- * loss stops being a finite number.
+ * loss stops being a finite number. An {@link Evaluator} measures the accuracies.
  */
 public final class Trainer {
 
@@ -36,10 +36,11 @@ public final class Trainer {
      * @param testAccuracy   accuracy of the kept weights on the test examples; NaN when training failed
      * @param failure        why the cell stopped without a result, or null
      * @param trainTokens    tokens the training steps processed
+     * @param prefixTokens   prompt tokens every evaluation pass took from its cached prefix (the fewest of any pass)
      */
     public record Outcome(double[] valAccuracy, double[] trainLoss, int bestEpoch, double bestValAccuracy,
                           double testAccuracy, String failure, boolean stoppedEarly, long trainTokens,
-                          double trainSeconds, double evalSeconds) {
+                          double trainSeconds, double evalSeconds, int prefixTokens) {
         public boolean failed() {
             return failure != null;
         }
@@ -53,6 +54,7 @@ public final class Trainer {
     private final Classifier classifier;
     private final AdamW optimizer;
     private final Protocol protocol;
+    private final Evaluator evaluator;
     private final float[] bestWeights;
 
     public Trainer(Model model, Classifier classifier, AdamW optimizer, Protocol protocol) {
@@ -60,6 +62,7 @@ public final class Trainer {
         this.classifier = classifier;
         this.optimizer = optimizer;
         this.protocol = protocol;
+        this.evaluator = new Evaluator(classifier, protocol.prefixCache());
         this.bestWeights = new float[model.layout().size()];
     }
 
@@ -72,6 +75,7 @@ public final class Trainer {
         double best = -1;
         int bestEpoch = 0, epochs = 0;
         long tokens = 0, trainNanos = 0, evalNanos = 0;
+        int prefixTokens = Integer.MAX_VALUE;
         String failure = null;
         float[] params = model.params().block;
 
@@ -104,8 +108,9 @@ public final class Trainer {
             }
             if (failure != null) break;
             start = System.nanoTime();
-            double acc = accuracy(val, "validation", listener);
+            double acc = evaluator.accuracy(val, "validation", listener);
             evalNanos += System.nanoTime() - start;
+            prefixTokens = Math.min(prefixTokens, evaluator.prefixTokens());
             valCurve[epochs] = acc;
             lossCurve[epochs] = lossSum / visit.length;
             epochs++;
@@ -122,24 +127,14 @@ public final class Trainer {
             System.arraycopy(bestWeights, 0, params, 0, params.length);
             model.kernels().write(model.params().all);
             long start = System.nanoTime();
-            testAcc = accuracy(test, "test", listener);
+            testAcc = evaluator.accuracy(test, "test", listener);
             evalNanos += System.nanoTime() - start;
+            prefixTokens = Math.min(prefixTokens, evaluator.prefixTokens());
         }
         boolean early = failure == null && epochs < protocol.epochs();
         return new Outcome(java.util.Arrays.copyOf(valCurve, epochs), java.util.Arrays.copyOf(lossCurve, epochs),
-                bestEpoch, Math.max(best, 0), testAcc, failure, early, tokens, trainNanos / 1e9, evalNanos / 1e9);
-    }
-
-    /** Fraction of the examples the model classifies right, dropout off. */
-    public double accuracy(List<EncodedExample> examples, String part, Listener listener) {
-        model.eval();
-        int right = 0;
-        for (int i = 0; i < examples.size(); i++) {
-            EncodedExample e = examples.get(i);
-            if (classifier.predict(e.ids()) == e.label()) right++;
-            listener.evaluating(part, i + 1, examples.size());
-        }
-        return examples.isEmpty() ? 0 : (double) right / examples.size();
+                bestEpoch, Math.max(best, 0), testAcc, failure, early, tokens, trainNanos / 1e9, evalNanos / 1e9,
+                prefixTokens == Integer.MAX_VALUE ? 0 : prefixTokens);
     }
 
     private static boolean allFinite(float[] a) {

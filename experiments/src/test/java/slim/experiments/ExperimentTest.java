@@ -57,6 +57,8 @@ class ExperimentTest {
         double test = j.get("curves").get("test_accuracy").asDouble();
         assertTrue(test >= 0 && test <= 1);
         assertTrue(j.get("prompts").get("longest_prompt").asInt() <= 256);
+        assertTrue(j.get("prompts").get("prefix_tokens").asInt() > 16, "the demonstrations were cached");
+        assertTrue(j.get("protocol").get("prefix_cache").asBoolean());
         assertTrue(j.get("costs").get("params_kept").asLong() > 0 && j.get("costs").get("params_kept").asLong() < 260_032, "two of five layers");
         assertEquals(0, j.get("costs").get("head_params").asLong());
         assertTrue(j.get("costs").get("wall_seconds").asDouble() > 0);

@@ -53,7 +53,7 @@ class TrainerTest {
         Classifier classifier = new Classifier(model, labelTokens, false);
         Trainer trainer = new Trainer(model, classifier, AdamW.withDefaults(model, p.lr()), p);
         List<EncodedExample> train = toyTask(48, 1), val = toyTask(32, 2), test = toyTask(64, 3);
-        double before = trainer.accuracy(test, "test", Trainer.Listener.NONE);
+        double before = new Evaluator(classifier, true).accuracy(test, "test", Trainer.Listener.NONE);
         Trainer.Outcome o = trainer.fit(train, val, test, 0, Trainer.Listener.NONE);
 
         assertFalse(o.failed(), o.failure());

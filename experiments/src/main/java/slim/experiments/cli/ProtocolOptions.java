@@ -46,6 +46,10 @@ final class ProtocolOptions {
     @Option(names = "--dropout", negatable = true, description = "train with the model config's dropout (default: on)")
     Boolean dropout;
 
+    @Option(names = "--prefix-cache", negatable = true, description = "evaluate decoders with the prompt prefix "
+            + "all examples share run once per pass (default: on; --no-prefix-cache runs every prompt whole)")
+    Boolean prefixCache;
+
     /** The base protocol with every flag that was given applied. */
     Protocol apply(Protocol base) {
         Protocol.Builder b = base.toBuilder();
@@ -60,6 +64,7 @@ final class ProtocolOptions {
         if (labelWordsLoss != null) b.labelWordsLoss(labelWordsLoss);
         if (freezeEmbeddings != null) b.freezeEmbeddings(freezeEmbeddings);
         if (dropout != null) b.dropout(dropout);
+        if (prefixCache != null) b.prefixCache(prefixCache);
         try {
             return b.build();
         } catch (IllegalArgumentException e) {

@@ -1,0 +1,97 @@
+package slim.experiments;
+
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.IntStream;
+import slim.data.EncodedExample;
+import slim.nn.model.Model;
+
+/**
+ * Measures a classifier's accuracy while the weights stay fixed: dropout off and, for decoders, the prompt prefix
+ * the examples of the pass share (the demonstrations of lm-prompt and cls-prompt) run once per pass. Its keys and
+ * values are cached for every kept layer and each example runs only its own tokens, at the positions after the
+ * part of the prefix it shares, attending to the cache. Shared means equal token ids, not equal text, so neither
+ * truncation nor a tokenizer merge at the boundary can make it wrong. A prompt whose demonstrations were cut to
+ * fit the length limit shares less than the others; it still reuses what it shares, and runs after the prompts
+ * that share more (each pass over a shorter shared part overwrites the cache beyond it). Encoders attend both ways
+ * and always run the whole prompt.
+ */
+public final class Evaluator {
+    /** Prompts a candidate prefix is compared with to pick the one most prompts share. */
+    private static final int SAMPLE = 16;
+
+    private final Classifier classifier;
+    private final boolean prefixCache;
+    private int prefixTokens;
+
+    /** @param prefixCache cache the shared prefix (false: every example runs its whole prompt, for comparison) */
+    public Evaluator(Classifier classifier, boolean prefixCache) {
+        this.classifier = classifier;
+        this.prefixCache = prefixCache;
+    }
+
+    /** Fraction of the examples the classifier gets right. */
+    public double accuracy(List<EncodedExample> examples, String part, Trainer.Listener listener) {
+        int[] predicted = predictions(examples, part, listener);
+        int right = 0;
+        for (int i = 0; i < predicted.length; i++) if (predicted[i] == examples.get(i).label()) right++;
+        return examples.isEmpty() ? 0 : (double) right / examples.size();
+    }
+
+    /** The class predicted for each example, in one evaluation pass. */
+    public int[] predictions(List<EncodedExample> examples, String part, Trainer.Listener listener) {
+        Model model = classifier.model();
+        model.eval();
+        int n = examples.size();
+        int[] shared = new int[n];
+        prefixTokens = 0;
+        if (prefixCache && model.config().family().isDecoder() && n > 1) {
+            int[] prefix = examples.get(representative(examples)).ids();
+            for (int i = 0; i < n; i++) shared[i] = common(prefix, examples.get(i).ids());
+            // the cache holds what at least two prompts share, so that it saves more than it costs
+            prefixTokens = IntStream.of(shared).sorted().skip(n - 2).findFirst().orElse(0);
+            for (int i = 0; i < n; i++) shared[i] = Math.min(shared[i], prefixTokens);
+            if (prefixTokens > 0) model.cachePrefix(prefix, prefixTokens);
+        }
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) order[i] = i;
+        Arrays.sort(order, Comparator.comparingInt((Integer i) -> -shared[i]));
+        int[] predicted = new int[n];
+        for (int done = 0; done < n; done++) {
+            int i = order[done];
+            predicted[i] = classifier.predict(examples.get(i).ids(), shared[i]);
+            listener.evaluating(part, done + 1, n);
+        }
+        return predicted;
+    }
+
+    /** Tokens the last pass cached (0 when none). */
+    public int prefixTokens() {
+        return prefixTokens;
+    }
+
+    /**
+     * The example whose prompt shares the most leading tokens with a sample of the others: one with its
+     * demonstrations whole, when a few were cut to fit the length limit.
+     */
+    static int representative(List<EncodedExample> examples) {
+        int n = examples.size(), stride = Math.max(1, n / SAMPLE), best = 0;
+        long bestScore = -1;
+        for (int c = 0; c < n; c++) {
+            long score = 0;
+            for (int s = 0; s < n; s += stride) score += common(examples.get(c).ids(), examples.get(s).ids());
+            if (score > bestScore) {
+                bestScore = score;
+                best = c;
+            }
+        }
+        return best;
+    }
+
+    /** Leading tokens a and b share, leaving b at least its last token to run (the head reads that row). */
+    static int common(int[] a, int[] b) {
+        int limit = Math.min(a.length, b.length - 1), differ = Arrays.mismatch(a, 0, limit, b, 0, limit);
+        return differ < 0 ? limit : differ;
+    }
+}

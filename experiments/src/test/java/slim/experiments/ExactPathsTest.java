@@ -1,0 +1,84 @@
+package slim.experiments;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import slim.data.EncodedExample;
+import slim.data.Setting;
+import slim.data.Task;
+import slim.data.Tokenizer;
+import slim.nn.Shared;
+import slim.nn.model.Model;
+import slim.nn.model.ModelFiles;
+import slim.nn.model.Pooling;
+import slim.nn.optim.AdamW;
+
+/**
+ * The paths that compute less train and predict as the full computation does, on the built-in models and real
+ * prompts: the last block over the head's rows only (training losses over a few steps, with the config's dropout)
+ * and evaluation with the shared prompt prefix cached (the predictions over a validation split).
+ */
+class ExactPathsTest {
+    private static final Protocol PROTOCOL = Protocol.builder().examples(4, 16, 1).lr(1e-3f).maxPromptTokens(256)
+            .build();
+
+    @ParameterizedTest(name = "{0} k={1} {2} {3}")
+    @CsvSource({
+            "stories260K,        2, trec, lm-prompt",
+            "stories260K,        5, sst2, cls-prompt",
+            "stories260K,        1, sst2, cls-plain",
+            "all-MiniLM-L6-v2,   1, sst2, cls-prompt",
+            "all-MiniLM-L6-v2,   2, trec, cls-plain"})
+    void sameLossesAndPredictions(String modelName, int keep, String task, String setting) {
+        Path dir = Shared.resolve("models", modelName);
+        Cell cell = Cell.of(dir, keep, Task.parse(task), Setting.parse(setting), 0, Pooling.FIRST);
+        Experiment.Prepared p;
+        try (Tokenizer tokenizer = Tokenizer.load(dir)) {
+            p = new Experiment(ExperimentTest.DATA, PROTOCOL).prepare(cell, tokenizer, 256);
+        }
+        Learner full = learner(cell, p, true), less = learner(cell, p, false);
+        for (int i = 0; i < p.train().size(); i++) {
+            EncodedExample e = p.train().get(i);
+            float expected = full.step(e), actual = less.step(e);
+            assertEquals(expected, actual, 1e-4 * Math.max(1, Math.abs(expected)), "training loss of step " + i);
+        }
+        Evaluator everyPrompt = new Evaluator(full.classifier(), false), cached = new Evaluator(less.classifier(), true);
+        assertArrayEquals(everyPrompt.predictions(p.val(), "validation", Trainer.Listener.NONE),
+                cached.predictions(p.val(), "validation", Trainer.Listener.NONE), "validation predictions");
+        assertEquals(0, everyPrompt.prefixTokens());
+        if (!less.classifier().model().config().family().isDecoder()) {
+            assertEquals(0, cached.prefixTokens(), "an encoder runs every prompt whole");
+        } else if (cell.setting() != Setting.CLS_PLAIN) {
+            assertTrue(cached.prefixTokens() > 16, "the demonstrations are shared: " + cached.prefixTokens());
+        }
+    }
+
+    /** A classifier and its optimiser, with the dropout of the config on. */
+    private record Learner(Classifier classifier, AdamW optimizer) {
+        /** One training step; returns its loss. */
+        float step(EncodedExample e) {
+            Model m = classifier.model();
+            m.zeroGrad();
+            float loss = classifier.loss(e.ids(), e.label());
+            m.backward();
+            optimizer.step();
+            return loss;
+        }
+    }
+
+    /** Both learners start from the same weights (the head seeded alike) and draw the same dropout masks. */
+    private static Learner learner(Cell cell, Experiment.Prepared p, boolean everyRow) {
+        boolean lm = cell.setting() == Setting.LM_PROMPT;
+        Model model = ModelFiles.load(cell.model(), cell.keep(), ModelFiles.Options.builder().trainable()
+                .maxTokens(p.longest()).headRows(1).labels(lm ? 0 : cell.task().numLabels(), cell.pooling(), 3)
+                .build());
+        model.train(17);
+        Classifier c = new Classifier(model, p.labelTokens(), false);
+        return new Learner(everyRow ? c.everyRow() : c, AdamW.withDefaults(model, PROTOCOL.lr()));
+    }
+}

@@ -45,7 +45,11 @@ public record Cell(Path model, LayerChoice layers, Task task, Setting setting, i
 
     /** A stable name, unique within a grid: the result file is called after it. */
     public String id() {
-        String pool = pooling == Pooling.FIRST ? "_cls" : "";
+        String pool = switch (pooling) {
+            case FIRST -> "_cls";
+            case CLS_POOLER -> "_clspooler";
+            default -> "";
+        };
         return modelName() + "_" + layers.id() + "_" + task.id() + "_" + setting.id() + "_s" + seed + pool;
     }
 

@@ -385,7 +385,7 @@ final class DeviceKernels {
         return xf >= 0f ? e : -e;
     }
 
-    /** ints: N, kind (Nonlinearity ordinal: 0 gelu-tanh, 1 gelu-erf, 2 relu), out, inp offsets. */
+    /** ints: N, kind (Nonlinearity ordinal: 0 gelu-tanh, 1 gelu-erf, 2 relu, 3 tanh), out, inp offsets. */
     static void activationForward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] out = mem, inp = mem;
         int i = ctx.globalIdx;
@@ -397,8 +397,10 @@ final class DeviceKernels {
                 r = 0.5f * v * (1f + TornadoMath.tanh(SQRT_2_OVER_PI * (v + 0.044715f * v * v * v)));
             } else if (kind == 1) {
                 r = 0.5f * v * (1f + erf(v * INV_SQRT_2));
-            } else {
+            } else if (kind == 2) {
                 r = TornadoMath.max(v, 0f);
+            } else {
+                r = TornadoMath.tanh(v);
             }
             out[ints[i0 + 2] + i] = r;
         }
@@ -418,8 +420,11 @@ final class DeviceKernels {
                 grad = 0.5f * (1f + tanh) + 0.5f * v * sech2 * SQRT_2_OVER_PI * (1f + 3f * 0.044715f * v * v);
             } else if (kind == 1) {
                 grad = 0.5f * (1f + erf(v * INV_SQRT_2)) + v * INV_SQRT_2PI * TornadoMath.exp(-0.5f * v * v);
-            } else {
+            } else if (kind == 2) {
                 grad = v > 0f ? 1f : 0f;
+            } else {
+                float tanh = TornadoMath.tanh(v);
+                grad = 1f - tanh * tanh;
             }
             int d = ints[i0 + 2] + i;
             dinp[d] += grad * dout[ints[i0 + 4] + i];

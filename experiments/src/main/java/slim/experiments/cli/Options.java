@@ -94,8 +94,9 @@ final class Options {
     /** `--pooling cls|mean`: which hidden state an encoder's classification head reads. */
     static final class PoolingChoice {
         @Option(names = "--pooling", paramLabel = "POOLING",
-                description = "encoders: the classification head reads [CLS] (cls) or the mean of all positions (mean,"
-                        + " the default); decoders always read the last token")
+                description = {"encoders: the classification head reads [CLS] (cls), BERT's pooler on [CLS] then a",
+                        "classifier with bias (cls-pooler, as BertForSequenceClassification), or the mean of all",
+                        "positions (mean, the default); decoders always read the last token"})
         Pooling pooling;
     }
 

@@ -6,13 +6,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import slim.nn.model.Model;
+import slim.nn.model.KeptLayers;
+import slim.nn.model.ModelConfig;
 import slim.nn.model.ModelFiles;
-import slim.nn.model.Pooling;
 
 /** `slim prune DIR --keep k --out OUT`: a Hugging Face checkpoint of the first k layers. */
 @Command(name = "prune", mixinStandardHelpOptions = true,
-        description = "Write a Hugging Face checkpoint that keeps only the first k decoder layers.")
+        description = {"Write a Hugging Face checkpoint that keeps only the first k layers.",
+                "Every other tensor (BERT's pooler, a head) is kept, each in its source dtype."})
 final class PruneCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "DIR", description = "Hugging Face model folder")
@@ -26,12 +27,18 @@ final class PruneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        // Only the kept layers are read: the model is loaded as it will be written.
         int k = keep.required();
-        Model model = ModelFiles.load(dir, k, ModelFiles.Options.builder().maxTokens(1).labels(-1, Pooling.LAST, 0).build());
-        ModelFiles.save(model, dir, out);
-        System.out.printf("wrote %s: %d of %d layers, %,d parameters%n", out, k, model.config().layers(),
-                model.parameterCount());
+        ModelConfig.read(dir).checkKeptLayers(k);
+        ModelFiles.Pruned p = ModelFiles.prune(dir, KeptLayers.first(k), out);
+        System.out.printf("wrote %s: %d of %d layers, %,d parameters%n", out, k, p.layout().config().layers(),
+                p.layout().size());
+        if (!p.extra().isEmpty()) {
+            System.out.println("also kept (not computed by slim): " + String.join(", ", p.extra()));
+        }
+        if (!p.leftOut().isEmpty()) {
+            System.out.println("left out (not float tensors; transformers rebuilds such buffers): "
+                    + String.join(", ", p.leftOut()));
+        }
         return 0;
     }
 }

@@ -11,7 +11,6 @@ import slim.nn.SlimException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -57,8 +56,6 @@ public final class Checkpoint implements AutoCloseable {
     private static final long MAX_HEADER_BYTES = 100L << 20;
     /** Rows converted at once when transposing: small enough to stay in cache, large enough to write runs. */
     private static final int TRANSPOSE_ROWS = 32;
-    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfShort U16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** Strict: trailing tokens and a name given twice (which would leave one of two tensors unchecked) are errors. */
     private static final ObjectMapper JSON = JsonMapper.builder().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
@@ -151,12 +148,12 @@ public final class Checkpoint implements AutoCloseable {
      */
     public void read(String name, long[] expectedShape, float[] dst, int dstOff, boolean transpose) {
         TensorInfo t = check(name, expectedShape);
-        FloatDtype dtype = FloatDtype.of(t.dtype());
+        FloatType dtype = FloatType.of(t.dtype());
         long n = t.elements();
         Objects.checkFromIndexSize(dstOff, n, dst.length);
         MemorySegment data = segment(t).asSlice(t.dataBegin(), t.bytes());
         if (!transpose) {
-            dtype.convert(data, 0, dst, dstOff, (int) n);
+            dtype.decode(data, 0, dst, dstOff, (int) n);
         } else {
             if (expectedShape.length != 2) throw fail(t, "cannot transpose a tensor of shape " + Arrays.toString(expectedShape));
             transposeInto(data, dtype, (int) expectedShape[0], (int) expectedShape[1], dst, dstOff);
@@ -173,7 +170,7 @@ public final class Checkpoint implements AutoCloseable {
         if (!Arrays.equals(t.shape(), expectedShape)) {
             throw fail(t, "stored shape " + Arrays.toString(t.shape()) + " but expected " + Arrays.toString(expectedShape));
         }
-        if (FloatDtype.of(t.dtype()) == null) throw fail(t, "dtype " + t.dtype() + " cannot be read as float (only F32, F16, BF16)");
+        if (FloatType.of(t.dtype()) == null) throw fail(t, "dtype " + t.dtype() + " cannot be read as float (only F32, F16, BF16)");
         return t;
     }
 
@@ -191,11 +188,11 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     /** Converts blocks of rows of the stored [r, c] tensor and scatters each block into the [c, r] output. */
-    private static void transposeInto(MemorySegment data, FloatDtype dtype, int r, int c, float[] dst, int dstOff) {
+    private static void transposeInto(MemorySegment data, FloatType dtype, int r, int c, float[] dst, int dstOff) {
         float[] rows = new float[Math.min(r, TRANSPOSE_ROWS) * c];
         for (int i0 = 0; i0 < r; i0 += TRANSPOSE_ROWS) {
             int b = Math.min(TRANSPOSE_ROWS, r - i0);
-            dtype.convert(data, (long) i0 * c, rows, 0, b * c);
+            dtype.decode(data, (long) i0 * c, rows, 0, b * c);
             for (int j = 0; j < c; j++) {
                 int out = dstOff + j * r + i0;
                 for (int i = 0; i < b; i++) dst[out + i] = rows[i * c + j];
@@ -214,37 +211,6 @@ public final class Checkpoint implements AutoCloseable {
         });
         if (segment.byteSize() < t.dataEnd()) throw fail(t, "file is shorter than when its header was read");
         return segment;
-    }
-
-    /** The dtypes that read as float, each with its conversion of {@code count} elements from element {@code first}. */
-    private enum FloatDtype {
-        F32 {
-            void convert(MemorySegment src, long first, float[] dst, int off, int count) {
-                MemorySegment.copy(src, F32_LE, first * 4, dst, off, count);
-            }
-        },
-        F16 {
-            void convert(MemorySegment src, long first, float[] dst, int off, int count) {
-                for (int i = 0; i < count; i++) dst[off + i] = Float.float16ToFloat(src.get(U16_LE, (first + i) * 2));
-            }
-        },
-        /** bfloat16 is the high half of a float32. */
-        BF16 {
-            void convert(MemorySegment src, long first, float[] dst, int off, int count) {
-                for (int i = 0; i < count; i++) dst[off + i] = Float.intBitsToFloat(src.get(U16_LE, (first + i) * 2) << 16);
-            }
-        };
-
-        abstract void convert(MemorySegment src, long first, float[] dst, int off, int count);
-
-        static FloatDtype of(String dtype) {
-            return switch (dtype) {
-                case "F32" -> F32;
-                case "F16" -> F16;
-                case "BF16" -> BF16;
-                default -> null;
-            };
-        }
     }
 
     /** Bytes per element of the dtypes safetensors defines, or -1 for a name it does not. */

@@ -306,6 +306,7 @@ public final class CpuKernels implements Kernels {
             float v = x[xo + i];
             o[oo + i] = switch (act) {
                 case RELU -> Math.max(v, 0f);
+                case TANH -> (float) Math.tanh(v);
                 case GELU_TANH -> 0.5f * v * (1f + (float) Math.tanh(SQRT_2_OVER_PI * (v + 0.044715f * v * v * v)));
                 case GELU_ERF -> 0.5f * v * (1f + erf(v * INV_SQRT_2));
             };
@@ -324,6 +325,10 @@ public final class CpuKernels implements Kernels {
             float v = x[xo + i];
             float grad = switch (act) {
                 case RELU -> v > 0f ? 1f : 0f;
+                case TANH -> {
+                    float tanh = (float) Math.tanh(v);
+                    yield 1f - tanh * tanh;
+                }
                 case GELU_TANH -> {
                     float cube = 0.044715f * v * v * v;
                     float tanh = (float) Math.tanh(SQRT_2_OVER_PI * (v + cube));

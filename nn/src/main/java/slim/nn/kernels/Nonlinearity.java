@@ -1,12 +1,17 @@
 package slim.nn.kernels;
 
-/** The element-wise non-linearities of the families' MLPs (the gated SiLU has its own kernel). */
+/**
+ * The element-wise non-linearities: the families' MLPs (the gated SiLU has its own kernel) and tanh, which
+ * BERT's pooler applies before BertForSequenceClassification's classifier.
+ */
 public enum Nonlinearity {
     /** GPT-2's `gelu_new`: the tanh approximation. */
     GELU_TANH,
     /** BERT's `gelu`: the exact form with erf. */
     GELU_ERF,
-    RELU;
+    RELU,
+    /** BERT's pooler (never an MLP's: fromConfig does not map it). */
+    TANH;
 
     /** Maps a Hugging Face `activation_function` / `hidden_act` string. */
     public static Nonlinearity fromConfig(String name) {

@@ -48,12 +48,15 @@ final class Activations {
     final Slice out;
     // heads
     final Slice headIn, logits, probs, pooled, classLogits, classProbs;
+    /** BERT's pooler: dense on [CLS] before tanh, and the dropout mask on its output. */
+    final Slice poolerPre, pooledDrop;
 
     // backward scratch
     final Slice dHidden, dRes, dNorm, dProj, dQkv, dAtt, dAttY, dFc, dAct, dOut, dFinalNorm, dTokenEmb;
-    final Slice dHeadIn, dLogits, dPooled, dClassLogits;
+    final Slice dHeadIn, dLogits, dPooled, dClassLogits, dPoolerPre;
 
-    Activations(ModelConfig c, int keptLayers, int maxT, int maxHeadRows, int numLabels, boolean training) {
+    Activations(ModelConfig c, int keptLayers, int maxT, int maxHeadRows, int numLabels, boolean pooler,
+                boolean training) {
         this.maxT = maxT;
         int tc = maxT * c.hidden(), tp = maxT * c.embedDim();
         boolean embDropout = training && c.embeddingDropout() > 0;
@@ -77,6 +80,8 @@ final class Activations {
         pooled = Slice.allocate(c.embedDim());
         classLogits = Slice.allocate(Math.max(numLabels, 1));
         classProbs = Slice.allocate(Math.max(numLabels, 1));
+        poolerPre = pooler ? Slice.allocate(c.embedDim()) : null;
+        pooledDrop = pooler && training && c.classifierDropout() > 0 ? Slice.allocate(c.embedDim()) : null;
         if (training) {
             dHidden = Slice.allocate(tc);
             dRes = Slice.allocate(tc);
@@ -94,9 +99,10 @@ final class Activations {
             dLogits = probs == null ? null : Slice.allocate(probs.length());
             dPooled = Slice.allocate(c.embedDim());
             dClassLogits = Slice.allocate(Math.max(numLabels, 1));
+            dPoolerPre = pooler ? Slice.allocate(c.embedDim()) : null;
         } else {
             dHidden = dRes = dNorm = dProj = dQkv = dAtt = dAttY = dFc = dAct = dOut = dFinalNorm = dTokenEmb = null;
-            dHeadIn = dLogits = dPooled = dClassLogits = null;
+            dHeadIn = dLogits = dPooled = dClassLogits = dPoolerPre = null;
         }
     }
 }

@@ -4,6 +4,7 @@ import java.util.Arrays;
 import slim.nn.SlimException;
 import slim.nn.Slice;
 import slim.nn.kernels.Kernels;
+import slim.nn.kernels.Nonlinearity;
 
 /**
  * A first-k model of any family: its parameters, gradients and activations, and the forward and
@@ -60,8 +61,12 @@ public final class Model {
         }
         this.params = new Weights(layout, block);
         this.grads = trainable ? new Weights(layout, new float[layout.size()]) : null;
+        if (layout.numLabels() > 0 && (pooling == Pooling.CLS_POOLER) != layout.pooler()) {
+            throw new IllegalArgumentException("pooling " + pooling + " needs a layout "
+                    + (layout.pooler() ? "without" : "with") + " the pooler head");
+        }
         this.a = new Activations(config, layout.keptLayers(), maxTokens, Math.max(1, maxHeadRows),
-                layout.numLabels(), trainable);
+                layout.numLabels(), layout.pooler(), trainable);
         positions = new int[maxTokens];
         for (int t = 0; t < maxTokens; t++) positions[t] = t + config.positionOffset();
         tokenTypes = new int[maxTokens];
@@ -361,8 +366,16 @@ public final class Model {
             case LAST -> kernels.copy(a.pooled, hidden().sub((T - 1) * P, P), P);
             case FIRST -> kernels.copy(a.pooled, hidden(), P);
             case MEAN -> kernels.meanRowsForward(a.pooled, hidden(), T, P);
+            case CLS_POOLER -> {
+                kernels.matmulForward(a.poolerPre, hidden(), params.poolerW, params.poolerB, 1, P, P);
+                kernels.activationForward(Nonlinearity.TANH, a.pooled, a.poolerPre, P);
+                if (training && a.pooledDrop != null) {
+                    kernels.dropoutMask(a.pooledDrop, P, config.classifierDropout(), nextDropoutSeed());
+                    kernels.multiply(a.pooled, a.pooledDrop, P);
+                }
+            }
         }
-        kernels.matmulForward(a.classLogits, a.pooled, params.score, null, 1, P, L);
+        kernels.matmulForward(a.classLogits, a.pooled, params.score, params.scoreB, 1, P, L);
         classHead = true;
         headCount = 1;
         headRows = null;
@@ -401,11 +414,19 @@ public final class Model {
             int L = layout.numLabels();
             kernels.crossEntropyBackward(a.dClassLogits, a.classProbs, lossTargets, lossCandidates, 1, L);
             kernels.zero(a.dPooled, P);
-            kernels.matmulBackward(a.dPooled, grads.score, null, a.dClassLogits, a.pooled, params.score, 1, P, L);
+            kernels.matmulBackward(a.dPooled, grads.score, grads.scoreB, a.dClassLogits, a.pooled, params.score, 1, P,
+                    L);
             switch (pooling) {
                 case LAST -> kernels.copy(dFinal.sub((T - 1) * P, P), a.dPooled, P);
                 case FIRST -> kernels.copy(dFinal, a.dPooled, P);
                 case MEAN -> kernels.meanRowsBackward(dFinal, a.dPooled, T, P);
+                case CLS_POOLER -> {
+                    if (a.pooledDrop != null && training) kernels.multiply(a.dPooled, a.pooledDrop, P);
+                    kernels.zero(a.dPoolerPre, P);
+                    kernels.activationBackward(Nonlinearity.TANH, a.dPoolerPre, a.poolerPre, a.dPooled, P);
+                    kernels.matmulBackward(dFinal, grads.poolerW, grads.poolerB, a.dPoolerPre, hidden(), params.poolerW,
+                            1, P, P);
+                }
             }
         } else {
             int V = config.vocab();

@@ -167,6 +167,12 @@ public record ModelConfig(
         return embedDim != hidden;
     }
 
+    /** Dropout before BERT's classifier: classifier_dropout where the config sets it, else the hidden dropout. */
+    public float classifierDropout() {
+        JsonNode p = json.get("classifier_dropout");
+        return p != null && p.isNumber() ? p.floatValue() : residualDropout;
+    }
+
     /** Rejects a kept-layer count the model does not have, naming the file. */
     public void checkKeptLayers(int keep) {
         if (keep < 1 || keep > layers) {

@@ -8,11 +8,16 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import slim.nn.SlimException;
 import slim.nn.io.Checkpoint;
+import slim.nn.io.FloatType;
 import slim.nn.io.SafeTensorsWriter;
+import slim.nn.io.TensorInfo;
 import slim.nn.kernels.CpuKernels;
 import slim.nn.kernels.Kernels;
 
@@ -114,10 +119,10 @@ public final class ModelFiles {
         try (Checkpoint ckpt = Checkpoint.open(dir)) {
             String prefix = prefix(config, ckpt);
             int labels = options.numLabels();
-            if (labels < 0) {
-                labels = ckpt.has(ParamLayout.SCORE_TENSOR) ? (int) ckpt.info(ParamLayout.SCORE_TENSOR).shape()[0] : 0;
-            }
-            ParamLayout layout = new ParamLayout(config, kept, labels, prefix);
+            boolean pooler = options.pooling() == Pooling.CLS_POOLER;
+            String head = pooler ? ParamLayout.CLASSIFIER_TENSOR : ParamLayout.SCORE_TENSOR;
+            if (labels < 0) labels = ckpt.has(head) ? (int) ckpt.info(head).shape()[0] : 0;
+            ParamLayout layout = new ParamLayout(config, kept, labels, pooler, prefix);
             // Every shape against the config, and the memory against the heap, before the block is allocated:
             // a config that lies about its sizes gets a sentence, not an OutOfMemoryError.
             for (ParamLayout.Binding b : layout.bindings()) {
@@ -147,25 +152,109 @@ public final class ModelFiles {
                 + PREFIXES.get(config.family().ordinal()) + "): is this a " + config.family().modelType() + " checkpoint?");
     }
 
-    /** A classification head the checkpoint does not have yet: it starts from random values. */
+    /** A classification head the checkpoint does not have yet: it starts as transformers would start it. */
     private static boolean isNewHead(ParamLayout.Binding b, Checkpoint ckpt) {
-        return b.tensor().equals(ParamLayout.SCORE_TENSOR) && !ckpt.has(b.tensor());
+        return ParamLayout.isHead(b.tensor()) && !ckpt.has(b.tensor());
     }
 
+    /** A new head as transformers initialises one: weights normal(0, initializer_range), biases zero. */
     private static void initialiseHead(float[] block, ParamLayout.Binding b, float std, long seed) {
-        Random random = new Random(seed);
+        if (b.shape().length == 1) return;
+        // The pooler draws from another stream than the classifier, which keeps the draws `score` always had.
+        Random random = new Random(b.tensor().endsWith("pooler.dense.weight") ? ~seed : seed);
         for (int i = 0; i < b.length(); i++) block[b.offset() + i] = (float) (random.nextGaussian() * std);
     }
 
     /**
-     * Writes the model as a Hugging Face folder: config.json with the kept layer count (and
-     * num_labels when it has a `score` head), model.safetensors under the source's tensor names
-     * with the kept layers renumbered 0..n-1, and the source's tokenizer files. The folder is
-     * built beside out and renamed into place, so a failure leaves nothing half-written; an
-     * existing non-empty out is refused.
+     * What {@link #prune} wrote.
+     *
+     * @param layout   the kept model's layout (its parameter count)
+     * @param extra    tensors kept that slim does not compute with (BERT's pooler, a head), in their source dtype
+     * @param leftOut  tensors of the kept part that are not floats (buffers transformers rebuilds), with their dtype
+     */
+    public record Pruned(ParamLayout layout, List<String> extra, List<String> leftOut) {}
+
+    /**
+     * Writes the kept layers of a Hugging Face folder as a new one: every float tensor of the checkpoint except
+     * those of the cut blocks, each in its source dtype and under its source name (kept blocks renumbered
+     * 0..n-1), config.json with the kept layer count, and the tokenizer files. Shapes of the tensors slim knows
+     * are checked against the config.
+     */
+    public static Pruned prune(Path dir, KeptLayers kept, Path out) {
+        ModelConfig config = ModelConfig.read(dir);
+        kept.checkWithin(config);
+        try (Checkpoint ckpt = Checkpoint.open(dir)) {
+            ParamLayout layout = new ParamLayout(config, kept, 0, prefix(config, ckpt));
+            Map<String, long[]> known = new HashMap<>();
+            for (ParamLayout.Binding b : layout.bindings()) known.put(ckpt.info(b.tensor()).name(), b.shape());
+            SafeTensorsWriter writer = new SafeTensorsWriter();
+            List<String> extra = new ArrayList<>(), leftOut = new ArrayList<>();
+            for (String name : ckpt.names()) {
+                String renamed = renumbered(name, layout);
+                if (renamed == null) continue;
+                TensorInfo t = ckpt.info(name);
+                FloatType type = FloatType.of(t.dtype());
+                if (type == null) {
+                    leftOut.add(name + " (" + t.dtype() + ")");
+                    continue;
+                }
+                long[] shape = known.getOrDefault(name, t.shape());
+                if (!known.containsKey(name)) extra.add(name);
+                float[] values = new float[Math.toIntExact(t.elements())];
+                ckpt.read(name, shape, values, 0, false);
+                writer.add(renamed, type, shape, values, 0, false);
+            }
+            writeFolder(out, dir, config.prunedJson(kept), writer);
+            return new Pruned(layout, extra, leftOut);
+        }
+    }
+
+    /** A tensor's name in the pruned checkpoint: its kept block renumbered; null when its block is cut. */
+    private static String renumbered(String name, ParamLayout layout) {
+        for (int l = layout.config().layers() - 1; l >= 0; l--) {
+            String block = layout.blockPrefix(l);
+            if (!name.startsWith(block)) continue;
+            int i = layout.kept().indices().indexOf(l);
+            return i < 0 ? null : layout.blockPrefix(i) + name.substring(block.length());
+        }
+        return name;
+    }
+
+    /**
+     * Writes a model as a Hugging Face folder as {@link #save(Model, Path, ObjectNode, String, Path)} does, with
+     * the source's config.json cut to the kept layers (and num_labels when it has a head) and the source's
+     * tensor names.
      */
     public static void save(Model model, Path source, Path out) {
-        ParamLayout layout = model.layout().renumbered();
+        ParamLayout layout = model.layout();
+        ObjectNode config = layout.config().prunedJson(layout.kept());
+        if (layout.numLabels() > 0) config.put("num_labels", layout.numLabels());
+        save(model, source, config, layout.prefix(), out);
+    }
+
+    /**
+     * Writes a trained model as a Hugging Face folder: the given config.json, model.safetensors with every
+     * parameter as F32 (what training computed) under prefix (the one the transformers class named in the config
+     * expects, e.g. "transformer." for GPT2ForSequenceClassification) with the kept layers renumbered 0..n-1, and
+     * the source's tokenizer files.
+     */
+    public static void save(Model model, Path source, ObjectNode config, String prefix, Path out) {
+        ParamLayout named = model.layout().renumbered().withPrefix(prefix);
+        model.kernels().read(model.params().all);
+        float[] block = model.params().block;
+        SafeTensorsWriter writer = new SafeTensorsWriter();
+        for (ParamLayout.Binding b : named.bindings()) {
+            writer.add(b.tensor(), b.shape(), block, b.offset(), b.transposed());
+        }
+        config.put("torch_dtype", "float32");
+        writeFolder(out, source, config, writer);
+    }
+
+    /**
+     * Builds the folder beside out and renames it into place, so a failure leaves nothing half-written; an
+     * existing non-empty out is refused.
+     */
+    private static void writeFolder(Path out, Path source, ObjectNode config, SafeTensorsWriter writer) {
         if (Files.exists(out) && !isEmptyDirectory(out)) {
             throw new SlimException(out + ": already exists and is not empty; choose a new folder");
         }
@@ -173,13 +262,8 @@ public final class ModelFiles {
         Path tmp = parent.resolve("." + out.getFileName() + ".partial-" + ProcessHandle.current().pid());
         try {
             Files.createDirectories(tmp);
-            ObjectNode config = layout.config().prunedJson(model.layout().kept());
-            if (layout.numLabels() > 0) config.put("num_labels", layout.numLabels());
-            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(tmp.resolve("config.json").toFile(), config);
-            SafeTensorsWriter writer = new SafeTensorsWriter();
-            model.kernels().read(model.params().all);
-            float[] block = model.params().block;
-            for (ParamLayout.Binding b : layout.bindings()) writer.add(b.tensor(), b.shape(), block, b.offset(), b.transposed());
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(tmp.resolve("config.json").toFile(),
+                    config);
             writer.write(tmp.resolve(Checkpoint.SINGLE_FILE));
             for (String name : TOKENIZER_FILES) {
                 Path f = source.resolve(name);

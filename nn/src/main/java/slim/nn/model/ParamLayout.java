@@ -33,10 +33,13 @@ public final class ParamLayout {
     }
 
     public static final String SCORE_TENSOR = "score.weight";
+    /** BertForSequenceClassification's head: a linear layer with bias on the pooler's output. */
+    public static final String CLASSIFIER_TENSOR = "classifier.weight", CLASSIFIER_BIAS = "classifier.bias";
 
     private final ModelConfig config;
     private final KeptLayers kept;
     private final int numLabels;
+    private final boolean pooler;
     private final String prefix;
     private final Map<String, Entry> entries = new LinkedHashMap<>();
     private final List<Binding> bindings = new ArrayList<>();
@@ -47,10 +50,23 @@ public final class ParamLayout {
      * @param numLabels rows of the classification head `score`; 0 for none
      */
     public ParamLayout(ModelConfig config, KeptLayers kept, int numLabels, String prefix) {
+        this(config, kept, numLabels, false, prefix);
+    }
+
+    /**
+     * @param pooler the classification head is BERT's: the pooler (dense + tanh on [CLS]) then `classifier`
+     *               with bias, instead of `score` without
+     */
+    public ParamLayout(ModelConfig config, KeptLayers kept, int numLabels, boolean pooler, String prefix) {
         kept.checkWithin(config);
+        if (pooler && config.family() != Family.BERT) {
+            throw new SlimException(config.file() + ": the pooler head is BERT's; a " + config.family().modelType()
+                    + " model has no pooler");
+        }
         this.config = config;
         this.kept = kept;
         this.numLabels = numLabels;
+        this.pooler = pooler && numLabels > 0;
         this.prefix = prefix;
         switch (config.family()) {
             case GPT2 -> gpt2();
@@ -58,8 +74,14 @@ public final class ParamLayout {
             case LLAMA -> llama();
             case BERT -> bert();
         }
-        if (numLabels > 0) {
-            bind(add("score", (long) numLabels * config.embedDim()), SCORE_TENSOR, 0, false, numLabels, config.embedDim());
+        int p = config.embedDim();
+        if (this.pooler) {
+            bind(add("poolerW", (long) p * p), "pooler.dense.weight", 0, false, p, p);
+            bind(add("poolerB", p), "pooler.dense.bias", 0, false, p);
+            bindTop(add("score", (long) numLabels * p), CLASSIFIER_TENSOR, numLabels, p);
+            bindTop(add("scoreB", numLabels), CLASSIFIER_BIAS, numLabels);
+        } else if (numLabels > 0) {
+            bindTop(add("score", (long) numLabels * p), SCORE_TENSOR, numLabels, p);
         }
         if (size > Integer.MAX_VALUE - 16) {
             throw new SlimException(config.file() + ": " + size + " parameters with " + kept.count()
@@ -72,7 +94,7 @@ public final class ParamLayout {
         bind(add("wte", (long) v * c), "wte.weight", 0, false, v, c);
         bind(add("wpe", (long) config.maxPositions() * c), "wpe.weight", 0, false, config.maxPositions(), c);
         for (int l = 0; l < kept.count(); l++) {
-            String h = "h." + kept.get(l) + ".";
+            String h = block(kept.get(l));
             String e = layer(l);
             bind(add(e + "norm1W", c), h + "ln_1.weight", 0, false, c);
             bind(add(e + "norm1B", c), h + "ln_1.bias", 0, false, c);
@@ -103,7 +125,7 @@ public final class ParamLayout {
             bind(add("projectOut", (long) p * c), "project_out.weight", 0, false, p, c);
         }
         for (int l = 0; l < kept.count(); l++) {
-            String h = "layers." + kept.get(l) + ".";
+            String h = block(kept.get(l));
             String e = layer(l);
             attention(e, h + "self_attn.", "q_proj", "k_proj", "v_proj", "out_proj", true);
             bind(add(e + "norm1W", c), h + "self_attn_layer_norm.weight", 0, false, c);
@@ -123,7 +145,7 @@ public final class ParamLayout {
         int c = config.hidden(), v = config.vocab(), inter = config.intermediate();
         bind(add("wte", (long) v * c), "embed_tokens.weight", 0, false, v, c);
         for (int l = 0; l < kept.count(); l++) {
-            String h = "layers." + kept.get(l) + ".";
+            String h = block(kept.get(l));
             String e = layer(l);
             bind(add(e + "norm1W", c), h + "input_layernorm.weight", 0, false, c);
             attention(e, h + "self_attn.", "q_proj", "k_proj", "v_proj", "o_proj", config.linearBias());
@@ -145,7 +167,7 @@ public final class ParamLayout {
         bind(add("embNormW", c), "embeddings.LayerNorm.weight", 0, false, c);
         bind(add("embNormB", c), "embeddings.LayerNorm.bias", 0, false, c);
         for (int l = 0; l < kept.count(); l++) {
-            String h = "encoder.layer." + kept.get(l) + ".";
+            String h = block(kept.get(l));
             String e = layer(l);
             attention(e, h + "attention.", "self.query", "self.key", "self.value", "output.dense", true);
             bind(add(e + "norm1W", c), h + "attention.output.LayerNorm.weight", 0, false, c);
@@ -184,9 +206,22 @@ public final class ParamLayout {
     private void untiedHead(String tensor) {
         if (!config.tiedHead()) {
             // The head sits outside the family prefix on the hub ("lm_head.weight").
-            Entry e = add("lmHead", (long) config.vocab() * config.embedDim());
-            bindings.add(new Binding(tensor, new long[] {config.vocab(), config.embedDim()}, e.offset(), false));
+            bindTop(add("lmHead", (long) config.vocab() * config.embedDim()), tensor, config.vocab(), config.embedDim());
         }
+    }
+
+    /** The hub's name for block l's tensors (l as the checkpoint numbers it), before the checkpoint's prefix. */
+    private String block(int l) {
+        return switch (config.family()) {
+            case GPT2 -> "h." + l + ".";
+            case OPT, LLAMA -> "layers." + l + ".";
+            case BERT -> "encoder.layer." + l + ".";
+        };
+    }
+
+    /** The prefix of every checkpoint tensor of block l, as the checkpoint numbers it. */
+    public String blockPrefix(int l) {
+        return prefix + block(l);
     }
 
     static String layer(int l) {
@@ -202,8 +237,12 @@ public final class ParamLayout {
     }
 
     private void bind(Entry e, String tensor, int within, boolean transposed, long... shape) {
-        String name = tensor.equals(SCORE_TENSOR) ? tensor : prefix + tensor;
-        bindings.add(new Binding(name, shape, e.offset() + within, transposed));
+        bindings.add(new Binding(prefix + tensor, shape, e.offset() + within, transposed));
+    }
+
+    /** A head tensor: the *For... classes keep it outside the base model's prefix. */
+    private void bindTop(Entry e, String tensor, long... shape) {
+        bindings.add(new Binding(tensor, shape, e.offset(), false));
     }
 
     public ModelConfig config() {
@@ -226,7 +265,22 @@ public final class ParamLayout {
      * offsets do not move.
      */
     public ParamLayout renumbered() {
-        return new ParamLayout(config, KeptLayers.first(kept.count()), numLabels, prefix);
+        return new ParamLayout(config, KeptLayers.first(kept.count()), numLabels, pooler, prefix);
+    }
+
+    /** The same layout with the checkpoint tensors named under another prefix. */
+    public ParamLayout withPrefix(String other) {
+        return new ParamLayout(config, kept, numLabels, pooler, other);
+    }
+
+    public boolean pooler() {
+        return pooler;
+    }
+
+    /** Whether a tensor is part of a classification head (which a checkpoint may not have yet). */
+    public static boolean isHead(String tensor) {
+        return tensor.equals(SCORE_TENSOR) || tensor.startsWith("classifier.") || tensor.endsWith("pooler.dense.weight")
+                || tensor.endsWith("pooler.dense.bias");
     }
 
     public int numLabels() {

@@ -7,13 +7,18 @@ public enum Pooling {
     /** The first token, [CLS] in BERT. */
     FIRST,
     /** The mean over all positions (sentence-transformers style). */
-    MEAN;
+    MEAN,
+    /**
+     * BertForSequenceClassification's head: the pretrained pooler (dense + tanh) on [CLS], dropout, then a
+     * classifier with bias.
+     */
+    CLS_POOLER;
 
     /** The rows of a T-token pass this pooling reads. */
     public Rows rows(int T) {
         return switch (this) {
             case LAST -> Rows.all(T).lastRow();
-            case FIRST -> Rows.all(T).head(0, 1);
+            case FIRST, CLS_POOLER -> Rows.all(T).head(0, 1);
             case MEAN -> Rows.all(T);
         };
     }
@@ -23,7 +28,9 @@ public enum Pooling {
             case "last" -> LAST;
             case "cls", "first" -> FIRST;
             case "mean" -> MEAN;
-            default -> throw new IllegalArgumentException("unknown pooling '" + s + "' (expected last, cls or mean)");
+            case "cls-pooler", "cls_pooler" -> CLS_POOLER;
+            default -> throw new IllegalArgumentException("unknown pooling '" + s
+                    + "' (expected last, cls, cls-pooler or mean)");
         };
     }
 }

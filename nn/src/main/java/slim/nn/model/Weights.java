@@ -16,7 +16,8 @@ public final class Weights {
     public final Slice all, wte, wpe, wtt, embNormW, embNormB, projectIn, projectOut, finalNormW, finalNormB;
     /** The LM head: its own matrix when untied, else the token embedding itself. */
     public final Slice lmHead;
-    public final Slice score;
+    /** The classification head: `score` (or BERT's `classifier`, with its bias scoreB after the pooler). */
+    public final Slice score, scoreB, poolerW, poolerB;
     public final Layer[] layers;
 
     public Weights(ParamLayout layout, float[] block) {
@@ -34,6 +35,9 @@ public final class Weights {
         Slice head = layout.slice(block, "lmHead");
         lmHead = head != null ? head : wte;
         score = layout.slice(block, "score");
+        scoreB = layout.slice(block, "scoreB");
+        poolerW = layout.slice(block, "poolerW");
+        poolerB = layout.slice(block, "poolerB");
         layers = new Layer[layout.keptLayers()];
         for (int l = 0; l < layers.length; l++) {
             String e = ParamLayout.layer(l);

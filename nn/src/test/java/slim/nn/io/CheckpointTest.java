@@ -164,6 +164,35 @@ class CheckpointTest {
     }
 
     @Test
+    void writesF16AndBF16SoThatTheyReadBackBitForBit() {
+        // Values a half and a bfloat16 hold exactly (as a checkpoint stored in them does), and one to round.
+        float[] half = {1f, -2f, 0.5f, 65504f, 0x1p-24f, Float.POSITIVE_INFINITY};
+        float[] brain = {1f, -2f, Float.intBitsToFloat(0x40490000), Float.NEGATIVE_INFINITY, 0x1p-130f, 3.14159265f};
+        float[] conv = {1, 2, 3, 4, 5, 6}; // [3, 2] in the block, written as its transpose [2, 3]
+        new SafeTensorsWriter()
+                .add("h", FloatType.F16, new long[] {2, 3}, half, 0, false)
+                .add("b", FloatType.BF16, new long[] {6}, brain, 0, false)
+                .add("t", FloatType.F16, new long[] {2, 3}, conv, 0, true)
+                .write(dir.resolve("model.safetensors"));
+        try (Checkpoint ckpt = Checkpoint.open(dir)) {
+            assertEquals("F16", ckpt.info("h").dtype());
+            assertEquals("BF16", ckpt.info("b").dtype());
+            assertEquals(12, ckpt.info("h").bytes());
+            assertEquals(ckpt.info("h").dataEnd(), ckpt.info("b").dataBegin());
+            float[] got = new float[6];
+            ckpt.read("h", new long[] {2, 3}, got, 0, false);
+            assertArrayEquals(bitsOf(half), bitsOf(got));
+            ckpt.read("b", new long[] {6}, got, 0, false);
+            // pi rounds to the nearest bfloat16, 3.140625 (0x4049); the rest are exact
+            float[] expected = brain.clone();
+            expected[5] = Float.intBitsToFloat(0x40490000);
+            assertArrayEquals(bitsOf(expected), bitsOf(got));
+            ckpt.read("t", new long[] {2, 3}, got, 0, false);
+            assertArrayEquals(new float[] {1, 3, 5, 2, 4, 6}, got);
+        }
+    }
+
+    @Test
     void f32DataAtUnalignedOffsetReads() {
         String header = "{\"v\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,12]}}";
         assertNotEquals(0, header.length() % 4);

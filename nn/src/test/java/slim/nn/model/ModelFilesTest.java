@@ -20,6 +20,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 import slim.nn.Shared;
 import slim.nn.SlimException;
 import slim.nn.io.Checkpoint;
+import slim.nn.io.FloatType;
+import slim.nn.io.SafeTensorsWriter;
+import slim.nn.io.TensorInfo;
 
 /** Loading the first k layers, writing a pruned checkpoint, and refusing bad model folders. */
 class ModelFilesTest {
@@ -41,7 +44,7 @@ class ModelFilesTest {
         int[] ids = {1, 5, 9, 2, 7, 3};
         Model kept = ModelFiles.load(dir, 1, ModelFiles.Options.builder().maxTokens(8).build());
         Path out = tmp.resolve("pruned");
-        ModelFiles.save(kept, dir, out);
+        ModelFiles.prune(dir, KeptLayers.first(1), out);
         Model reloaded = ModelFiles.load(out, 1, ModelFiles.Options.builder().maxTokens(8).build());
         assertEquals(1, reloaded.config().layers());
         assertArrayEquals(kept.params().block, reloaded.params().block, 0f, "the same weights, bit for bit");
@@ -204,9 +207,54 @@ class ModelFilesTest {
         Path out = tmp.resolve("taken");
         Files.createDirectories(out);
         Files.writeString(out.resolve("notes.txt"), "keep me");
-        Model m = ModelFiles.load(dir, 1, ModelFiles.Options.inference());
-        assertThrows(SlimException.class, () -> ModelFiles.save(m, dir, out));
+        assertThrows(SlimException.class, () -> ModelFiles.prune(dir, KeptLayers.first(1), out));
         assertEquals("keep me", Files.readString(out.resolve("notes.txt")));
         assertEquals(List.of(out.resolve("notes.txt")), Files.list(out).toList());
+    }
+
+    @Test
+    void pruneKeepsEachTensorsDtypeAndTheTensorsSlimDoesNotComputeWith() throws IOException {
+        // bert-tiny stored as F16, with a BF16 pooler as BERT checkpoints carry one: prune must keep both as they are.
+        Path source = Shared.resolve("golden-encoders", "bert-tiny");
+        Path dir = Files.createDirectories(tmp.resolve("bert-f16"));
+        Files.copy(source.resolve("config.json"), dir.resolve("config.json"));
+        ModelConfig config = ModelConfig.read(dir);
+        int c = config.hidden();
+        SafeTensorsWriter writer = new SafeTensorsWriter();
+        try (Checkpoint ckpt = Checkpoint.open(source)) {
+            for (String name : ckpt.names()) {
+                float[] v = new float[(int) ckpt.info(name).elements()];
+                ckpt.read(name, ckpt.info(name).shape(), v, 0, false);
+                for (int i = 0; i < v.length; i++) v[i] = Float.float16ToFloat(Float.floatToFloat16(v[i]));
+                writer.add(name, FloatType.F16, ckpt.info(name).shape(), v, 0, false);
+            }
+        }
+        float[] pooler = new float[c * c + c];
+        for (int i = 0; i < pooler.length; i++) {
+            pooler[i] = Float.intBitsToFloat(Float.floatToIntBits(i * 0.37f - 3) & 0xFFFF0000); // bfloat16 values
+        }
+        writer.add("pooler.dense.weight", FloatType.BF16, new long[] {c, c}, pooler, 0, false)
+                .add("pooler.dense.bias", FloatType.BF16, new long[] {c}, pooler, c * c, false)
+                .write(dir.resolve("model.safetensors"));
+
+        Path out = tmp.resolve("bert-k1");
+        ModelFiles.Pruned pruned = ModelFiles.prune(dir, KeptLayers.first(1), out);
+        assertEquals(List.of("pooler.dense.bias", "pooler.dense.weight"), pruned.extra());
+        try (Checkpoint in = Checkpoint.open(dir); Checkpoint kept = Checkpoint.open(out)) {
+            assertTrue(kept.names().stream().noneMatch(n -> n.startsWith("encoder.layer.1.")), "layer 1 is cut");
+            assertTrue(kept.has("encoder.layer.0.output.dense.weight"));
+            for (String name : kept.names()) {
+                TensorInfo a = in.info(name), b = kept.info(name);
+                assertEquals(a.dtype(), b.dtype(), name);
+                assertArrayEquals(a.shape(), b.shape(), name);
+                float[] x = new float[(int) a.elements()], y = new float[x.length];
+                in.read(name, a.shape(), x, 0, false);
+                kept.read(name, b.shape(), y, 0, false);
+                assertArrayEquals(x, y, 0f, name);
+            }
+            assertEquals("BF16", kept.info("pooler.dense.weight").dtype());
+            assertEquals("F16", kept.info("embeddings.word_embeddings.weight").dtype());
+        }
+        assertEquals(1, ModelConfig.read(out).layers());
     }
 }

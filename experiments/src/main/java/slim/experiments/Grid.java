@@ -2,17 +2,20 @@ package slim.experiments;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.ToDoubleFunction;
 import slim.nn.SlimException;
 
 /**
  * Runs the cells of a grid into a results folder, one JSON file per cell. A cell whose file exists
- * is done and skipped, so a killed grid resumes losing at most the cell in progress; a shard runs
- * every n-th cell of the fixed cell order, so n processes (a Slurm job array, several GPUs) split a
- * grid without talking to each other.
+ * is done and skipped, so a killed grid resumes losing at most the cell in progress; shard i of n
+ * runs its share of the cells split by estimated cost ({@link Shards}), so n processes (a Slurm job
+ * array, several GPUs) split a grid without talking to each other. A cell is claimed before it runs
+ * ({@link CellClaims}), so processes whose shards overlap, or a requeued task whose first run is not
+ * yet gone, never run the same cell twice.
  */
 public final class Grid {
 
-    /** Shard index of count, 0-based: the cells whose position in the grid is index modulo count. */
+    /** Shard index of count, 0-based; {@link Shards} says which cells it runs. */
     public record Shard(int index, int count) {
         public static final Shard ALL = new Shard(0, 1);
 
@@ -32,10 +35,6 @@ public final class Grid {
             }
             throw new IllegalArgumentException("--shard '" + s + "': expected i/n, e.g. 0/4 for the first of four shards");
         }
-
-        public boolean owns(int position) {
-            return position % count == index;
-        }
     }
 
     /** Runs one cell. */
@@ -49,23 +48,35 @@ public final class Grid {
      * @param alreadyDone of those, cells that had a result file and were skipped
      * @param ran         cells run now
      * @param failed      cells run now whose result is a failure
+     * @param elsewhere   cells another process was running, or finished meanwhile
      */
-    public record Counts(int cells, int inShard, int alreadyDone, int ran, int failed) {}
+    public record Counts(int cells, int inShard, int alreadyDone, int ran, int failed, int elsewhere) {}
 
     private final Path outDir;
     private final ProgressBar bar;
     private final boolean retryFailed;
+    private final ToDoubleFunction<Cell> cost;
 
     /** @param retryFailed run again cells whose existing result is a failure */
     public Grid(Path outDir, ProgressBar bar, boolean retryFailed) {
+        this(outDir, bar, retryFailed, cell -> 1);
+    }
+
+    private Grid(Path outDir, ProgressBar bar, boolean retryFailed, ToDoubleFunction<Cell> cost) {
         this.outDir = outDir;
         this.bar = bar;
         this.retryFailed = retryFailed;
+        this.cost = cost;
     }
 
-    /** The cells this shard owns, in grid order. */
-    public static List<Cell> shard(List<Cell> cells, Shard shard) {
-        return java.util.stream.IntStream.range(0, cells.size()).filter(shard::owns).mapToObj(cells::get).toList();
+    /** The same grid with shards balanced by this estimate of a cell's cost (e.g. {@link CellCost}). */
+    public Grid costs(ToDoubleFunction<Cell> cellCost) {
+        return new Grid(outDir, bar, retryFailed, cellCost);
+    }
+
+    /** The grid's cells split into count shards. */
+    public Shards shards(List<Cell> cells, int count) {
+        return Shards.balanced(cells, count, cost);
     }
 
     /**
@@ -89,30 +100,49 @@ public final class Grid {
     }
 
     public Counts run(List<Cell> cells, Shard shard, Protocol protocol, Runner runner) {
-        List<Cell> mine = shard(cells, shard);
+        List<Cell> mine = shards(cells, shard.count()).cells(shard);
         List<Cell> todo = mine.stream().filter(c -> !done(c, protocol)).toList();
         bar.log("grid: " + cells.size() + " cells" + (shard.count() > 1 ? ", shard " + shard.index() + "/" + shard.count()
                 + " owns " + mine.size() : "") + ", " + (mine.size() - todo.size()) + " already done, " + todo.size()
                 + " to run; results in " + outDir);
         long start = System.nanoTime();
-        int failed = 0;
-        for (int i = 0; i < todo.size(); i++) {
-            Cell cell = todo.get(i);
-            CellProgress progress = new CellProgress(bar, cell, i, todo.size(), start, protocol.epochs());
-            Result result;
-            try {
-                result = runner.run(cell, progress);
-            } catch (SlimException e) {
-                result = Result.failure(cell, protocol, e.getMessage());
+        int failed = 0, elsewhere = 0;
+        try (CellClaims claims = CellClaims.in(outDir)) {
+            for (int i = 0; i < todo.size(); i++) {
+                Cell cell = todo.get(i);
+                String step = String.format("[%d/%d] %s: ", i + 1, todo.size(), cell);
+                Result result;
+                try (CellClaims.Claim claim = claims.claim(cell.id())) {
+                    if (claim == null || done(cell, protocol)) {
+                        elsewhere++;
+                        bar.log(step + (claim == null ? "running elsewhere (" + claims.holder(cell.id()) + ")"
+                                : "finished elsewhere"));
+                        continue;
+                    }
+                    CellProgress progress = new CellProgress(bar, cell, i, todo.size(), start, protocol.epochs());
+                    result = runClaimed(cell, protocol, runner, progress);
+                }
+                if (!result.ok()) failed++;
+                double perCell = (System.nanoTime() - start) / 1e9 / (i + 1);
+                String eta = i + 1 < todo.size() ? "; grid ETA " + ProgressBar.duration(perCell * (todo.size() - i - 1))
+                        : "";
+                bar.log(step + ResultText.line(result) + eta);
             }
-            ResultFiles.write(ResultFiles.file(outDir, cell), result);
-            if (!result.ok()) failed++;
-            double perCell = (System.nanoTime() - start) / 1e9 / (i + 1);
-            String eta = i + 1 < todo.size() ? "; grid ETA " + ProgressBar.duration(perCell * (todo.size() - i - 1))
-                    : "";
-            bar.log(String.format("[%d/%d] %s: %s%s", i + 1, todo.size(), cell, ResultText.line(result), eta));
         }
         bar.clear();
-        return new Counts(cells.size(), mine.size(), mine.size() - todo.size(), todo.size(), failed);
+        int ran = todo.size() - elsewhere;
+        return new Counts(cells.size(), mine.size(), mine.size() - todo.size(), ran, failed, elsewhere);
+    }
+
+    /** Runs a cell this process has claimed and writes its result (a failure's too). */
+    private Result runClaimed(Cell cell, Protocol protocol, Runner runner, CellProgress progress) {
+        Result result;
+        try {
+            result = runner.run(cell, progress);
+        } catch (SlimException e) {
+            result = Result.failure(cell, protocol, e.getMessage());
+        }
+        ResultFiles.write(ResultFiles.file(outDir, cell), result);
+        return result;
     }
 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -80,14 +81,13 @@ class GridTest {
             Set<String> seen = new HashSet<>();
             int total = 0;
             for (int i = 0; i < n; i++) {
-                List<Cell> shard = Grid.shard(cells, new Grid.Shard(i, n));
+                List<Cell> shard = Shards.equal(cells, n).cells(new Grid.Shard(i, n));
                 assertTrue(Math.abs(shard.size() - cells.size() / (double) n) < 1, "shards are balanced");
                 for (Cell c : shard) assertTrue(seen.add(c.id()), c.id() + " is in two shards of " + n);
                 total += shard.size();
             }
             assertEquals(cells.size(), total);
         }
-        assertEquals(Grid.shard(cells, Grid.Shard.parse("1/4")), Grid.shard(cells(), new Grid.Shard(1, 4)), "deterministic");
     }
 
     @Test
@@ -103,6 +103,32 @@ class GridTest {
         assertEquals(36, all.size());
         assertEquals(36, new HashSet<>(all).size());
         assertEquals(0, grid.run(cells, Grid.Shard.ALL, P, new Recorder(-1)).ran());
+    }
+
+    @Test
+    void twoProcessesOnOneFolderRunEachCellOnce() throws Exception {
+        List<Cell> cells = cells();
+        List<Recorder> recorders = List.of(new Recorder(-1), new Recorder(-1));
+        List<Thread> runs = new ArrayList<>();
+        List<Grid.Counts> summaries = Collections.synchronizedList(new ArrayList<>());
+        for (Recorder r : recorders) {
+            Grid.Runner slow = (cell, l) -> {
+                try {
+                    Thread.sleep(2); // long enough for the other run to reach the same cells
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                return r.run(cell, l);
+            };
+            runs.add(Thread.ofPlatform().start(() -> summaries.add(new Grid(out, ProgressBar.none(), false)
+                    .run(cells, Grid.Shard.ALL, P, slow))));
+        }
+        for (Thread t : runs) t.join();
+        Set<String> all = new HashSet<>(recorders.get(0).ran);
+        all.addAll(recorders.get(1).ran);
+        assertEquals(36, recorders.get(0).ran.size() + recorders.get(1).ran.size(), "no cell ran twice");
+        assertEquals(36, all.size());
+        assertEquals(36, summaries.stream().mapToInt(Grid.Counts::ran).sum());
     }
 
     @Test

@@ -12,6 +12,7 @@ import slim.data.Setting;
 import slim.data.Split;
 import slim.data.Task;
 import slim.experiments.Cell;
+import slim.experiments.CellCost;
 import slim.experiments.Experiment;
 import slim.experiments.Grid;
 import slim.experiments.ProgressBar;
@@ -20,8 +21,10 @@ import slim.experiments.Protocol;
 /** `slim grid`: the study's cross product, resumable and shardable. */
 @Command(name = "grid", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Run the cross product of models, k values, tasks, settings and seeds, one result per cell.",
-                "Cells with a result are skipped, so a killed grid resumes where it stopped; --shard i/n runs every"
-                        + " n-th cell (0 <= i < n) so that n processes split a grid. lm-prompt is skipped for encoders."
+                "Cells with a result are skipped, so a killed grid resumes where it stopped; --shard i/n runs shard i"
+                        + " (0 <= i < n) of n of about equal cost, so that n processes split a grid, and a cell another"
+                        + " process is running is left to it; --slurm writes the grid as a Slurm job array."
+                        + " lm-prompt is skipped for encoders."
                         + " Each list option also takes its singular name (--model, --task, --setting, --seed)."})
 final class GridCommand implements Callable<Integer> {
     @Spec
@@ -67,6 +70,9 @@ final class GridCommand implements Callable<Integer> {
     @Mixin
     Options.BackendChoice backend;
 
+    @Mixin
+    SlurmOptions slurm;
+
     @Override
     public Integer call() {
         Protocol protocol = protocolOptions.apply(Protocol.study());
@@ -74,14 +80,17 @@ final class GridCommand implements Callable<Integer> {
         List<Cell> cells = Experiment.crossProduct(models, ks, tasks != null ? tasks : List.of(Task.values()),
                 settings != null ? settings : List.of(Setting.values()), seeds != null ? seeds : Split.STUDY_SEEDS,
                 pooling.pooling);
-        Experiment experiment = new Experiment(data.resolve(), protocol).on(backend.resolve());
-        for (Cell c : Grid.shard(cells, s)) experiment.dataset(c.task());
-        ProgressBar bar = ProgressBar.stderr();
-        Grid.Counts counts = new Grid(out, bar, retryFailed).run(cells, s, protocol,
-                (cell, listener) -> experiment.run(cell, listener, null));
-        System.out.printf("%d cells in the grid, %d in this shard: %d were done already, %d ran now (%d failed). "
-                        + "Report: slim report %s%n", counts.cells(), counts.inShard(), counts.alreadyDone(), counts.ran(),
-                counts.failed(), out);
+        boolean writeScripts = slurm.requested(shard);
+        data.data = data.resolve(); // resolved here, so that a --slurm script's tasks read the same folder
+        Experiment experiment = new Experiment(data.data, protocol).on(backend.resolve());
+        for (Cell c : cells) experiment.dataset(c.task()); // shards are balanced by every cell's prompt length
+        Grid grid = new Grid(out, ProgressBar.stderr(), retryFailed).costs(new CellCost(experiment));
+        if (writeScripts) return slurm.write(grid.shards(cells, slurm.shards), cells.size(), out);
+        Grid.Counts counts = grid.run(cells, s, protocol, (cell, listener) -> experiment.run(cell, listener, null));
+        String elsewhere = counts.elsewhere() > 0 ? ", " + counts.elsewhere() + " ran in another process" : "";
+        System.out.printf("%d cells in the grid, %d in this shard: %d were done already, %d ran now (%d failed)%s."
+                + " Report: slim report %s%n", counts.cells(), counts.inShard(), counts.alreadyDone(), counts.ran(),
+                counts.failed(), elsewhere, out);
         return counts.failed() == 0 ? 0 : Errors.FAILED;
     }
 

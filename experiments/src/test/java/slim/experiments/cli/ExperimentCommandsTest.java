@@ -54,6 +54,10 @@ class ExperimentCommandsTest {
                 "cls-plain", "--lr", "-1");
         refused(1, "cannot keep 6 layers", "grid", "--models", STORIES + "," + MINILM, "-k", "1,6", "--seeds", "0");
         refused(2, "expected i/n", "grid", "--models", STORIES, "--keep", "1", "--shard", "2/2");
+        refused(2, "--slurm needs --shards N", "grid", "--models", STORIES, "-k", "1", "--slurm", "grid.sbatch");
+        refused(2, "leave out --shard 1/2", "grid", "--models", STORIES, "-k", "1", "--slurm", "grid.sbatch",
+                "--shards", "2", "--shard", "1/2");
+        refused(2, "go with --slurm FILE", "grid", "--models", STORIES, "-k", "1", "--shards", "2");
     }
 
     @Test

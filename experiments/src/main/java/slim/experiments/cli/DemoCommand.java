@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -14,12 +15,14 @@ import slim.data.Task;
 import slim.experiments.Cell;
 import slim.experiments.Experiment;
 import slim.experiments.Grid;
+import slim.experiments.LayerChoice;
 import slim.experiments.ProgressBar;
 import slim.experiments.Protocol;
 import slim.experiments.Report;
 import slim.experiments.ResultFiles;
 import slim.nn.Shared;
 import slim.nn.SlimException;
+import slim.nn.model.LayerSelection;
 
 /**
  * `slim demo`: the study end to end on the two built-in real models, on a shortened protocol sized
@@ -71,11 +74,21 @@ final class DemoCommand implements Callable<Integer> {
         List<Integer> seedList = seeds != null ? seeds : full ? Split.STUDY_SEEDS : List.of(0);
 
         List<Run> runs = new ArrayList<>();
-        runs.add(Run.of(decoder, List.of(1, 2, 5), List.of(Setting.values()), seedList,
+        runs.add(Run.of(decoder, first(1, 2, 5), List.of(Task.values()), List.of(Setting.values()), seedList,
                 protocolOptions.apply(full ? Protocol.study() : DECODER_DEMO)));
         if (!decoderOnly) {
-            runs.add(Run.of(encoder, List.of(1, 2, 6), List.of(Setting.CLS_PROMPT, Setting.CLS_PLAIN), seedList,
-                    protocolOptions.apply(full ? Protocol.study() : ENCODER_DEMO)));
+            Protocol encoderProtocol = protocolOptions.apply(full ? Protocol.study() : ENCODER_DEMO);
+            runs.add(Run.of(encoder, first(1, 2, 6), List.of(Task.values()), List.of(Setting.CLS_PROMPT, Setting.CLS_PLAIN),
+                    seedList, encoderProtocol));
+            // which layers to keep: the alternatives to the first k, against the first k run above
+            List<LayerChoice> selected = new ArrayList<>();
+            for (int k : List.of(1, 2)) {
+                for (LayerSelection s : List.of(LayerSelection.BI, LayerSelection.ANGULAR)) {
+                    selected.add(LayerChoice.selected(k, s));
+                }
+            }
+            runs.add(Run.of(encoder, selected, List.of(Task.SST2, Task.TREC), List.of(Setting.CLS_PLAIN), seedList,
+                    encoderProtocol));
         }
         ProgressBar bar = ProgressBar.stderr();
         System.out.println("slim demo: " + (full ? "the study's protocol" : "a SHORTENED protocol (--full for the study's)")
@@ -104,20 +117,27 @@ final class DemoCommand implements Callable<Integer> {
         return failed == 0 ? 0 : Errors.FAILED;
     }
 
+    private static List<LayerChoice> first(Integer... ks) {
+        return Stream.of(ks).map(LayerChoice::first).toList();
+    }
+
     private static String describe(Run run) {
         Protocol p = run.protocol;
-        return String.format("%s: k %s, %s; %d cells; %d train / %d val / <=%d test examples, <=%d epochs (patience %d), "
-                        + "lr %s, prompts <=%s tokens%s", run.model.getFileName(), run.ks,
-                run.settings.stream().map(Setting::id).toList(), run.cells.size(), p.trainExamples(), p.valExamples(),
+        return String.format("%s: %s, %s, %s; %d cells; %d train / %d val / <=%d test examples, <=%d epochs (patience %d), "
+                        + "lr %s, prompts <=%s tokens%s", run.model.getFileName(), run.layers,
+                run.tasks.stream().map(Task::id).toList(), run.settings.stream().map(Setting::id).toList(),
+                run.cells.size(), p.trainExamples(), p.valExamples(),
                 p.testExamples(), p.epochs(), p.patience(), p.lr(), p.maxPromptTokens() > 0 ? p.maxPromptTokens() : "context",
                 p.freezeEmbeddings() ? ", word embeddings frozen" : "");
     }
 
-    /** One model's part of the demo: its cells on every task, and its protocol. */
-    private record Run(Path model, List<Integer> ks, List<Setting> settings, Protocol protocol, List<Cell> cells) {
-        static Run of(Path model, List<Integer> ks, List<Setting> settings, List<Integer> seeds, Protocol protocol) {
-            return new Run(model, ks, settings, protocol,
-                    Experiment.crossProduct(List.of(model), ks, List.of(Task.values()), settings, seeds, null));
+    /** One part of the demo: a model's cells, and their protocol. */
+    private record Run(Path model, List<LayerChoice> layers, List<Task> tasks, List<Setting> settings, Protocol protocol,
+                       List<Cell> cells) {
+        static Run of(Path model, List<LayerChoice> layers, List<Task> tasks, List<Setting> settings, List<Integer> seeds,
+                      Protocol protocol) {
+            return new Run(model, layers, tasks, settings, protocol,
+                    Experiment.cells(List.of(model), layers, tasks, settings, seeds, null));
         }
     }
 }

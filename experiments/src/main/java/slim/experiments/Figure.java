@@ -65,9 +65,14 @@ final class Figure {
         ((org.jfree.chart.axis.NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
         ((org.jfree.chart.axis.NumberAxis) plot.getDomainAxis()).setStandardTickUnits(
                 org.jfree.chart.axis.NumberAxis.createIntegerTickUnits());
+        save(chart, png, 960, 600);
+    }
+
+    /** Writes the chart as a PNG beside png and renames it into place, so a file that exists is whole. */
+    static void save(JFreeChart chart, Path png, int width, int height) {
         Path tmp = png.resolveSibling("." + png.getFileName() + ".tmp-" + ProcessHandle.current().pid());
         try {
-            ChartUtils.saveChartAsPNG(tmp.toFile(), chart, 960, 600);
+            ChartUtils.saveChartAsPNG(tmp.toFile(), chart, width, height);
             Files.move(tmp, png, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             throw new SlimException(png + ": cannot write the figure: " + e.getMessage(), e);

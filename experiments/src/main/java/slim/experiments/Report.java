@@ -253,6 +253,7 @@ public final class Report {
                 byModel.computeIfAbsent(l.model(), m -> new TreeMap<>()).computeIfAbsent(l.keep(), k -> new TreeMap<>())
                         .put(l.selection(), l);
             }
+            List<String> best = new ArrayList<>();
             byModel.forEach((model, byKeep) -> byKeep.forEach((keep, bySelection) -> {
                 b.append("| ").append(model).append(" | ").append(keep).append(" |");
                 for (String s : selections) {
@@ -260,10 +261,15 @@ public final class Report {
                     b.append(' ').append(l == null ? "–" : l.average().text() + " (layers " + l.layers() + ")").append(" |");
                 }
                 b.append('\n');
+                bySelection.values().stream().filter(l -> l.average().n() > 0)
+                        .max(Comparator.comparingDouble(l -> l.average().mean()))
+                        .ifPresent(l -> best.add(String.format(Locale.ROOT, "%s k=%d %s (%.2f)", model, keep, l.selection(),
+                                l.average().mean())));
             }));
-            b.append("\nAverage test accuracy (%) over the tasks, mean ± standard deviation over seeds; bi keeps the k")
-                    .append(" layers of highest Block Influence, angular drops the block of layers whose input and output")
-                    .append(" are closest, both scored on each cell's training prompts.\n\n");
+            b.append("\nAverage test accuracy (%) over the tasks of the row, mean ± standard deviation over seeds; bi")
+                    .append(" keeps the k layers of highest Block Influence, angular drops the block of layers whose input")
+                    .append(" and output are closest, both scored on each cell's training prompts. Highest average: ")
+                    .append(String.join("; ", best)).append(".\n\n");
         }
     }
 

@@ -92,6 +92,7 @@ class ReportTest {
         assertTrue(md.contains("### Which layers to keep: cls-plain"), md);
         assertTrue(md.contains("| tiny | 1 | 55.00 ± 7.07 (layers 0) | 65.00 ± 7.07 (layers varies) | 75.00 ± 7.07 (layers 5) |"),
                 md);
+        assertTrue(md.contains("Highest average: tiny k=1 angular (75.00)."), md);
         assertTrue(report.csv().contains(",2,angular,5"), report.csv());
         Path png = report.write(dir.resolve("report"));
         assertTrue(Files.size(png) > 1000);

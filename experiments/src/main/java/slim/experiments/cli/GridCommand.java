@@ -1,6 +1,7 @@
 package slim.experiments.cli;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -15,8 +16,12 @@ import slim.experiments.Cell;
 import slim.experiments.CellCost;
 import slim.experiments.Experiment;
 import slim.experiments.Grid;
+import slim.experiments.LayerChoice;
 import slim.experiments.ProgressBar;
 import slim.experiments.Protocol;
+import slim.nn.SlimException;
+import slim.nn.model.KeptLayers;
+import slim.nn.model.LayerSelection;
 
 /** `slim grid`: the study's cross product, resumable and shardable. */
 @Command(name = "grid", mixinStandardHelpOptions = true, sortOptions = false,
@@ -34,9 +39,19 @@ final class GridCommand implements Callable<Integer> {
             description = "model folders (comma-separated)")
     List<Path> models;
 
-    @Option(names = {"-k", "--keep"}, required = true, split = ",", paramLabel = "k",
+    @Option(names = {"-k", "--keep"}, split = ",", paramLabel = "k",
             description = "kept-layer counts (comma-separated), e.g. 1,2,5")
-    List<Integer> ks;
+    List<Integer> ks = List.of();
+
+    @Option(names = "--select", split = ",", paramLabel = "HOW", defaultValue = "first",
+            description = "how each k's layers are chosen (comma-separated): first (the study's), bi (highest Block"
+                    + " Influence), angular (drop the most similar block), scored on each cell's training prompts"
+                    + " (default: ${DEFAULT-VALUE})")
+    List<String> select;
+
+    @Option(names = "--layers", paramLabel = "SPEC",
+            description = "a kept set by original index, e.g. 0-3,7,11; repeat for more sets (with or without -k)")
+    List<KeptLayers> layerSets = List.of();
 
     @Option(names = {"--tasks", "--task"}, split = ",", paramLabel = "TASK", description = "tasks (default: all four)")
     List<Task> tasks;
@@ -77,7 +92,7 @@ final class GridCommand implements Callable<Integer> {
     public Integer call() {
         Protocol protocol = protocolOptions.apply(Protocol.study());
         Grid.Shard s = shard();
-        List<Cell> cells = Experiment.crossProduct(models, ks, tasks != null ? tasks : List.of(Task.values()),
+        List<Cell> cells = Experiment.cells(models, choices(), tasks != null ? tasks : List.of(Task.values()),
                 settings != null ? settings : List.of(Setting.values()), seeds != null ? seeds : Split.STUDY_SEEDS,
                 pooling.pooling);
         boolean writeScripts = slurm.requested(shard);
@@ -92,6 +107,23 @@ final class GridCommand implements Callable<Integer> {
                 + " Report: slim report %s%n", counts.cells(), counts.inShard(), counts.alreadyDone(), counts.ran(),
                 counts.failed(), elsewhere, out);
         return counts.failed() == 0 ? 0 : Errors.FAILED;
+    }
+
+    /** Each k by each selection, then each given set. */
+    private List<LayerChoice> choices() {
+        if (ks.isEmpty() && layerSets.isEmpty()) {
+            throw Options.usage(spec, "Missing required option: '--keep=k' or '--layers=SPEC'");
+        }
+        List<LayerSelection> selections;
+        try {
+            selections = select.stream().map(LayerSelection::fromLabel).distinct().toList();
+        } catch (SlimException e) {
+            throw Options.usage(spec, "--select: " + e.getMessage());
+        }
+        List<LayerChoice> choices = new ArrayList<>();
+        for (int k : ks) for (LayerSelection s : selections) choices.add(LayerChoice.selected(k, s));
+        for (KeptLayers set : layerSets) choices.add(LayerChoice.given(set));
+        return choices.stream().distinct().toList(); // --layers 0-1 is -k 2
     }
 
     private Grid.Shard shard() {

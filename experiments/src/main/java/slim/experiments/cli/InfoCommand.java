@@ -15,7 +15,7 @@ import slim.nn.model.KeptLayers;
 import slim.nn.model.ModelConfig;
 import slim.nn.model.ParamLayout;
 
-/** `slim info DIR [--keep k] [--json]`: what a model is and what keeping k layers leaves of it. */
+/** `slim info DIR [--keep k | --layers SPEC] [--json]`: what a model is and what keeping layers leaves of it. */
 @Command(name = "info", mixinStandardHelpOptions = true,
         description = "Show a model's family, shape and parameter counts, in full and with k layers kept.")
 final class InfoCommand implements Callable<Integer> {
@@ -32,8 +32,8 @@ final class InfoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ModelConfig c = ModelConfig.read(dir);
-        int k = keep.keep == null ? c.layers() : keep.keep;
-        c.checkKeptLayers(k);
+        KeptLayers k = keep.of(c);
+        if (k == null) k = KeptLayers.first(c.layers());
         Map<String, Object> info = new LinkedHashMap<>();
         info.put("model", dir.toString());
         info.put("family", c.family().modelType());
@@ -45,14 +45,15 @@ final class InfoCommand implements Callable<Integer> {
         info.put("intermediate_size", c.intermediate());
         info.put("vocab_size", c.vocab());
         info.put("max_positions", c.maxPositions());
-        info.put("parameters", parameters(c, c.layers()));
-        info.put("kept_layers", k);
+        info.put("parameters", parameters(c, KeptLayers.first(c.layers())));
+        info.put("kept_layers", k.count());
+        info.put("layers_kept", k.indices());
         info.put("parameters_kept", parameters(c, k));
         if (json) {
             System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(info));
             return 0;
         }
-        long total = parameters(c, c.layers()), kept = parameters(c, k);
+        long total = parameters(c, KeptLayers.first(c.layers())), kept = parameters(c, k);
         System.out.printf("model        %s%n", dir);
         System.out.printf("family       %s%n", c.family().modelType());
         System.out.printf("layers       %d%n", c.layers());
@@ -60,13 +61,13 @@ final class InfoCommand implements Callable<Integer> {
                 c.kvHeads(), c.intermediate());
         System.out.printf("vocab        %d, context %d%n", c.vocab(), c.maxPositions());
         System.out.printf("parameters   %,d (%s)%n", total, ParamCount.human(total));
-        System.out.printf("kept %2d of %d %,d (%s, %.1f%% of the model)%n", k, c.layers(), kept, ParamCount.human(kept),
-                100.0 * kept / total);
+        System.out.printf("kept %2d of %d %,d (%s, %.1f%% of the model)%s%n", k.count(), c.layers(), kept,
+                ParamCount.human(kept), 100.0 * kept / total, k.isFirst() ? "" : ": layers " + k.format());
         return 0;
     }
 
-    /** Parameters of the first-k model, counted from its layout (a tied head counts once). */
-    static long parameters(ModelConfig c, int k) {
-        return new ParamLayout(c, KeptLayers.first(k), 0, "").size();
+    /** Parameters of the model cut to the kept layers, counted from its layout (a tied head counts once). */
+    static long parameters(ModelConfig c, KeptLayers kept) {
+        return new ParamLayout(c, kept, 0, "").size();
     }
 }

@@ -12,7 +12,8 @@ import slim.experiments.Version;
 @Command(name = "slim", mixinStandardHelpOptions = true, versionProvider = Main.VersionText.class,
         description = "Make large language models small by cutting off their top decoder layers.",
         subcommands = {InfoCommand.class, PruneCommand.class, TrainCommand.class, PredictCommand.class,
-                GridCommand.class, ReportCommand.class, DemoCommand.class, DataCommand.class, ModelCommand.class})
+                GridCommand.class, ReportCommand.class, DemoCommand.class, DataCommand.class, ModelCommand.class,
+                LayersCommand.class})
 public final class Main implements Callable<Integer> {
     @Spec
     CommandSpec spec;

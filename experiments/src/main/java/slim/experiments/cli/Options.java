@@ -17,6 +17,8 @@ import slim.data.Task;
 import slim.nn.Shared;
 import slim.nn.SlimException;
 import slim.nn.kernels.Kernels;
+import slim.nn.model.KeptLayers;
+import slim.nn.model.ModelConfig;
 import slim.nn.model.Pooling;
 
 /**
@@ -32,6 +34,13 @@ final class Options {
         cli.registerConverter(Setting.class, parsing(Setting::parse));
         cli.registerConverter(Pooling.class, parsing(Pooling::parse));
         cli.registerConverter(Backend.class, parsing(Backend::parse));
+        cli.registerConverter(KeptLayers.class, value -> {
+            try {
+                return KeptLayers.parse(value);
+            } catch (SlimException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        });
     }
 
     private static <T> ITypeConverter<T> parsing(Function<String, T> parse) {
@@ -76,7 +85,7 @@ final class Options {
         int seed;
     }
 
-    /** `-k, --keep k`: how many of the model's layers are kept. */
+    /** `-k, --keep k` or `--layers SPEC`: which of the model's layers are kept; -k k is --layers 0-(k-1). */
     static final class Keep {
         @Spec(Spec.Target.MIXEE)
         CommandSpec spec;
@@ -84,10 +93,29 @@ final class Options {
         @Option(names = {"-k", "--keep"}, paramLabel = "k", description = "layers kept, counted from the input (1..the model's)")
         Integer keep;
 
-        /** The value, or a usage error naming the option when it is missing (required by the command). */
-        int required() {
-            if (keep == null) throw new ParameterException(spec.commandLine(), "Missing required option: '--keep=k'");
-            return keep;
+        @Option(names = "--layers", paramLabel = "SPEC",
+                description = "the kept layers by original index, ascending, e.g. 0-3,7,11 (instead of -k)")
+        KeptLayers layers;
+
+        /** The kept layers, checked against the model; null when neither option was given. */
+        KeptLayers of(ModelConfig config) {
+            if (keep != null && layers != null) {
+                throw new ParameterException(spec.commandLine(), "give -k/--keep or --layers, not both");
+            }
+            if (layers != null) {
+                layers.checkWithin(config);
+                return layers;
+            }
+            if (keep == null) return null;
+            config.checkKeptLayers(keep);
+            return KeptLayers.first(keep);
+        }
+
+        /** The kept layers, or a usage error naming the options when neither was given (required by the command). */
+        KeptLayers required(ModelConfig config) {
+            KeptLayers kept = of(config);
+            if (kept == null) throw new ParameterException(spec.commandLine(), "Missing required option: '--keep=k' or '--layers=SPEC'");
+            return kept;
         }
     }
 

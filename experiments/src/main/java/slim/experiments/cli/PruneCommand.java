@@ -10,9 +10,10 @@ import slim.nn.model.KeptLayers;
 import slim.nn.model.ModelConfig;
 import slim.nn.model.ModelFiles;
 
-/** `slim prune DIR --keep k --out OUT`: a Hugging Face checkpoint of the first k layers. */
+/** `slim prune DIR --keep k | --layers SPEC --out OUT`: a Hugging Face checkpoint of the kept layers. */
 @Command(name = "prune", mixinStandardHelpOptions = true,
-        description = {"Write a Hugging Face checkpoint that keeps only the first k layers.",
+        description = {"Write a Hugging Face checkpoint that keeps only the first k layers, or the layers --layers"
+                + " names (renumbered 0..n-1, the config's layer count n).",
                 "Every other tensor (BERT's pooler, a head) is kept, each in its source dtype."})
 final class PruneCommand implements Callable<Integer> {
 
@@ -27,10 +28,10 @@ final class PruneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        int k = keep.required();
-        ModelConfig.read(dir).checkKeptLayers(k);
-        ModelFiles.Pruned p = ModelFiles.prune(dir, KeptLayers.first(k), out);
-        System.out.printf("wrote %s: %d of %d layers, %,d parameters%n", out, k, p.layout().config().layers(),
+        KeptLayers kept = keep.required(ModelConfig.read(dir));
+        ModelFiles.Pruned p = ModelFiles.prune(dir, kept, out);
+        System.out.printf("wrote %s: %d of %d layers%s, %,d parameters%n", out, kept.count(), p.layout().config().layers(),
+                kept.isFirst() ? "" : " (" + kept.format() + ", renumbered 0-" + (kept.count() - 1) + ")",
                 p.layout().size());
         if (!p.extra().isEmpty()) {
             System.out.println("also kept (not computed by slim): " + String.join(", ", p.extra()));

@@ -10,12 +10,14 @@ import slim.data.Task;
 import slim.experiments.Cell;
 import slim.experiments.CellProgress;
 import slim.experiments.Experiment;
+import slim.experiments.LayerChoice;
 import slim.experiments.ProgressBar;
 import slim.experiments.Protocol;
 import slim.experiments.Result;
 import slim.experiments.ResultFiles;
 import slim.experiments.ResultText;
 import slim.nn.SlimException;
+import slim.nn.model.ModelConfig;
 
 /** `slim train`: one cell of the study, its result written as JSON. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
@@ -62,7 +64,8 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Protocol protocol = protocolOptions.apply(Protocol.study());
-        Cell cell = Cell.of(model, keep.required(), task, setting, seed.seed, pooling.pooling);
+        LayerChoice layers = LayerChoice.given(keep.required(ModelConfig.read(model)));
+        Cell cell = Cell.of(model, layers, task, setting, seed.seed, pooling.pooling);
         cell.validate();
         if (pooling.pooling != null && cell.pooling() != pooling.pooling) {
             throw new SlimException("--pooling applies to encoders; " + model + " is a decoder, whose head reads the last token");

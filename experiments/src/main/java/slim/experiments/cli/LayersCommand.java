@@ -53,9 +53,9 @@ final class LayersCommand implements Callable<Integer> {
             description = "folder for the files (default: results/layers/MODEL_TASK_SETTING_sSEED)")
     Path out;
 
-    @Option(names = "--max-prompt-tokens", defaultValue = "0", paramLabel = "N",
-            description = "shorten longer prompts (default: the model's context)")
-    int maxPromptTokens;
+    @Option(names = "--max-prompt-tokens", paramLabel = "N",
+            description = "shorten longer prompts (demonstrations first) to N tokens (default: the model's context)")
+    Integer maxPromptTokens;
 
     @Mixin
     Options.PoolingChoice pooling;
@@ -74,7 +74,8 @@ final class LayersCommand implements Callable<Integer> {
         Cell cell = Cell.of(model, LayerChoice.first(config.layers()), task, setting, seed.seed, pooling.pooling);
         cell.validate();
         // Only the training prompts are scored; validation and test are drawn as the split draws them, one each.
-        Protocol prompts = Protocol.builder().examples(examples, 1, 1).maxPromptTokens(maxPromptTokens).build();
+        Protocol prompts = Protocol.builder().examples(examples, 1, 1)
+                .maxPromptTokens(maxPromptTokens == null ? 0 : maxPromptTokens).build();
         LayerScores scores = new Experiment(data.resolve(), prompts).on(backend.resolve()).layerScores(cell);
         Path dir = out != null ? out
                 : Path.of("results", "layers", cell.modelName() + "_" + task.id() + "_" + setting.id() + "_s" + seed.seed);

@@ -87,7 +87,8 @@ class VocabularyTest {
 
         InfoPruneCommandTest.Run grid = run("grid", "--models", STORIES, "--keep", "1", "--setings", "cls-plain");
         assertEquals(2, grid.code());
-        assertTrue(grid.err().contains("'--setings'") && grid.err().contains("Possible solutions: --settings"), grid.err());
+        assertTrue(grid.err().contains("'--setings'") && grid.err().contains("Possible solutions: ")
+                && grid.err().contains(" --settings,"), grid.err());
     }
 
     @Test

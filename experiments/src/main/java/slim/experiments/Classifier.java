@@ -76,7 +76,12 @@ public final class Classifier {
 
     /** The softmax over the classes' logits (only the label tokens' in lm-prompt), into out. */
     public void probabilities(int[] ids, float[] out) {
-        Slice logits = logits(ids, 0);
+        probabilities(ids, 0, out);
+    }
+
+    /** As {@link #probabilities(int[], float[])}, the first cached tokens of ids from the model's cached prefix. */
+    public void probabilities(int[] ids, int cached, float[] out) {
+        Slice logits = logits(ids, cached);
         int n = numLabels();
         double max = Double.NEGATIVE_INFINITY, sum = 0;
         for (int c = 0; c < n; c++) max = Math.max(max, logit(logits, c));

@@ -33,14 +33,11 @@ public final class Evaluator {
 
     /** Fraction of the examples the classifier gets right. */
     public double accuracy(List<EncodedExample> examples, String part, Trainer.Listener listener) {
-        int[] predicted = predictions(examples, part, listener);
-        int right = 0;
-        for (int i = 0; i < predicted.length; i++) if (predicted[i] == examples.get(i).label()) right++;
-        return examples.isEmpty() ? 0 : (double) right / examples.size();
+        return predictions(examples, part, listener).accuracy();
     }
 
-    /** The class predicted for each example, in one evaluation pass. */
-    public int[] predictions(List<EncodedExample> examples, String part, Trainer.Listener listener) {
+    /** Each example's class probabilities and predicted class (their arg-max), in one evaluation pass. */
+    public Predictions predictions(List<EncodedExample> examples, String part, Trainer.Listener listener) {
         Model model = classifier.model();
         model.eval();
         int n = examples.size();
@@ -57,13 +54,17 @@ public final class Evaluator {
         Integer[] order = new Integer[n];
         for (int i = 0; i < n; i++) order[i] = i;
         Arrays.sort(order, Comparator.comparingInt((Integer i) -> -shared[i]));
-        int[] predicted = new int[n];
+        int[] labels = new int[n], predicted = new int[n];
+        float[][] probabilities = new float[n][classifier.numLabels()];
         for (int done = 0; done < n; done++) {
             int i = order[done];
-            predicted[i] = classifier.predict(examples.get(i).ids(), shared[i]);
+            float[] p = probabilities[i];
+            classifier.probabilities(examples.get(i).ids(), shared[i], p);
+            for (int c = 1; c < p.length; c++) if (p[c] > p[predicted[i]]) predicted[i] = c;
+            labels[i] = examples.get(i).label();
             listener.evaluating(part, done + 1, n);
         }
-        return predicted;
+        return new Predictions(labels, predicted, probabilities);
     }
 
     /** Tokens the last pass cached (0 when none). */

@@ -1,6 +1,7 @@
 package slim.experiments;
 
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -103,6 +104,7 @@ public final class Experiment {
     /** Trains and evaluates one cell; saveTo (nullable) receives the fine-tuned model when training succeeds. */
     public Result run(Cell cell, Trainer.Listener listener, Path saveTo) {
         long start = System.nanoTime();
+        Instant started = Instant.now();
         cell.validate();
         ModelConfig config = ModelConfig.read(cell.model());
         boolean lm = cell.setting() == Setting.LM_PROMPT;
@@ -126,11 +128,12 @@ public final class Experiment {
         long headParams = lm ? 0 : (long) cell.task().numLabels() * config.embedDim();
         double wall = (System.nanoTime() - start) / 1e9;
         var prompts = new Result.Prompts(p.split().rows(), p.labelTokens(), p.appended(), p.longest(), p.shortened(),
-                o.prefixTokens());
+                o.prefixTokens(), maxPrompt);
         var curves = Result.Curves.of(o, majority(p.test(), cell.task().numLabels()));
         var costs = Result.Costs.measured(model.parameterCount(), headParams, wall, o);
-        return new Result(Result.CellInfo.of(cell, config, kept), protocol, o.failed() ? Result.FAILED : Result.OK,
-                o.failure(), prompts, curves, costs, layerScores);
+        var answers = o.failed() ? null : new Result.Answers(o.valPredictions(), o.testPredictions());
+        return Result.of(Result.CellInfo.of(cell, config, kept), protocol, o.failure(), Result.RunInfo.since(started),
+                prompts, curves, costs, layerScores, answers);
     }
 
     /**

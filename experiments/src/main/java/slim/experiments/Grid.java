@@ -142,7 +142,7 @@ public final class Grid {
         } catch (SlimException e) {
             result = Result.failure(cell, protocol, e.getMessage());
         }
-        ResultFiles.write(ResultFiles.file(outDir, cell), result);
+        ResultFiles.writeResult(ResultFiles.file(outDir, cell), result);
         return result;
     }
 }

@@ -310,19 +310,13 @@ public final class Report {
     public Path write(Path dir) {
         try {
             Files.createDirectories(dir);
-            writeText(dir.resolve("tables.md"), markdown());
-            writeText(dir.resolve("tables.csv"), csv());
+            ResultFiles.writeText(dir.resolve("tables.md"), markdown());
+            ResultFiles.writeText(dir.resolve("tables.csv"), csv());
         } catch (IOException e) {
             throw new SlimException(dir + ": cannot write the report: " + e.getMessage(), e);
         }
         Path png = dir.resolve("figure2.png");
         Figure.accuracyByLayers(lines, png);
         return png;
-    }
-
-    private static void writeText(Path file, String text) throws IOException {
-        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp-" + ProcessHandle.current().pid());
-        Files.writeString(tmp, text);
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 }

@@ -1,7 +1,8 @@
 package slim.experiments;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import java.time.Instant;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import slim.data.Setting;
 import slim.nn.model.KeptLayers;
@@ -11,15 +12,51 @@ import slim.nn.model.ModelConfig;
 
 /**
  * Everything one cell produced, as its JSON result file holds it (keys in snake_case), grouped by
- * meaning: which cell it was, the protocol it ran under, the prompts its seed drew, the curves and
- * accuracies it reached, what it cost, and the layer scores its kept layers were chosen by (none
- * for the first k or a given set). A failed cell (the loss became NaN, say) has status
- * "failed", its error, and no test accuracy.
+ * meaning: which cell it was, the protocol it ran under, which slim ran it and when, the prompts its
+ * seed drew, the curves and accuracies it reached, what it cost, and the layer scores its kept layers
+ * were chosen by (none for the first k or a given set). A failed cell (the loss became NaN, say) has
+ * status "failed", its error, and no test accuracy. README.md documents the schema.
+ *
+ * @param schemaVersion {@link #SCHEMA_VERSION} when written; 0 in files from before it was recorded
+ * @param predictions   the answers per example, written beside the JSON (ResultFiles), not in it; null
+ *                      when read back or when the cell failed
  */
-public record Result(CellInfo cell, Protocol protocol, String status, String error, Prompts prompts, Curves curves,
-                     Costs costs, LayerScores layerScores) {
+public record Result(int schemaVersion, CellInfo cell, Protocol protocol, String status, String error, RunInfo run,
+                     Prompts prompts, Curves curves, Costs costs, LayerScores layerScores,
+                     @JsonIgnore Answers predictions) {
 
     public static final String OK = "ok", FAILED = "failed";
+    /** 2: run, prompts.prompt_limit, pooling "cls" (was "first"), predictions beside the file. */
+    public static final int SCHEMA_VERSION = 2;
+
+    /** The result of a cell, from its groups. */
+    public static Result of(CellInfo cell, Protocol protocol, String error, RunInfo run, Prompts prompts,
+                            Curves curves, Costs costs, LayerScores layerScores, Answers predictions) {
+        return new Result(SCHEMA_VERSION, cell, protocol, error == null ? OK : FAILED, error, run, prompts, curves,
+                costs, layerScores, predictions);
+    }
+
+    /**
+     * Which slim ran the cell, and when.
+     *
+     * @param slimVersion the project's version
+     * @param commit      the git commit slim was built from ("unknown" without git)
+     * @param dirty       the build had changes not in that commit
+     * @param started     when the cell started (ISO-8601, UTC); null for a cell that failed before it ran
+     * @param finished    when its result was made
+     */
+    public record RunInfo(String slimVersion, String commit, boolean dirty, String started, String finished) {
+
+        /** This build, from started until now. */
+        public static RunInfo since(Instant started) {
+            Version v = Version.CURRENT;
+            return new RunInfo(v.version(), v.commit(), v.dirty(), started == null ? null : started.toString(),
+                    Instant.now().toString());
+        }
+    }
+
+    /** The answers of the best validation epoch and of the test pass. */
+    public record Answers(Predictions val, Predictions test) {}
 
     /**
      * Which cell this is.
@@ -30,7 +67,7 @@ public record Result(CellInfo cell, Protocol protocol, String status, String err
      * @param modelLayers layers of the full model, of which keep were kept
      * @param selection   how the kept layers were chosen: first, bi, angular, or given
      * @param layers      the kept layers' original indices; null when the cell failed before choosing them
-     * @param pooling     which hidden state the classification head read (last, first = [CLS], mean); null in
+     * @param pooling     which hidden state the classification head read (last, cls, mean; as --pooling); null in
      *                    lm-prompt
      */
     public record CellInfo(String model, String modelName, String modelType, int modelLayers, int hidden, int keep,
@@ -44,7 +81,7 @@ public record Result(CellInfo cell, Protocol protocol, String status, String err
                     config == null ? null : config.family().modelType(), config == null ? 0 : config.layers(),
                     config == null ? 0 : config.hidden(), cell.keep(), cell.layers().label(),
                     kept == null ? null : kept.indices(), cell.task().id(), cell.setting().id(),
-                    cell.seed(), lm || config == null ? null : cell.pooling().name().toLowerCase(Locale.ROOT));
+                    cell.seed(), lm || config == null ? null : cell.pooling().id());
         }
 
         /** first, bi, angular or given; first for results written before layers could be chosen. */
@@ -60,12 +97,14 @@ public record Result(CellInfo cell, Protocol protocol, String status, String err
      * @param labelTokens      lm-prompt: the token predicting each class; null otherwise
      * @param appendedTokens   lm-prompt: tokens appended to every prompt before the label token
      * @param longestPrompt    tokens of the longest encoded prompt (the model was sized for it)
-     * @param shortenedPrompts prompts that were cut to fit the maximum prompt length
+     * @param shortenedPrompts prompts that were cut to fit the prompt limit
      * @param prefixTokens     leading tokens every prompt of an evaluation pass shared, run once per pass from a
      *                         cache (the fewest of any pass; 0 for encoders and with --no-prefix-cache)
+     * @param promptLimit      the prompt limit that applied, in tokens: --max-prompt-tokens, or the model's
+     *                         context where that is 0 or longer
      */
     public record Prompts(Map<String, int[]> split, int[] labelTokens, int[] appendedTokens, int longestPrompt,
-                          int shortenedPrompts, int prefixTokens) {}
+                          int shortenedPrompts, int prefixTokens, int promptLimit) {}
 
     /**
      * How training went and what the kept weights scored.
@@ -108,7 +147,7 @@ public record Result(CellInfo cell, Protocol protocol, String status, String err
     /** The result of a cell that could not run: which cell, under what protocol, and why. */
     public static Result failure(Cell cell, Protocol protocol, String error) {
         KeptLayers kept = cell.layers().needsScores() ? null : cell.layers().kept(null);
-        return new Result(CellInfo.of(cell, null, kept), protocol, FAILED, error, null, null, null, null);
+        return of(CellInfo.of(cell, null, kept), protocol, error, RunInfo.since(null), null, null, null, null, null);
     }
 
     public boolean ok() {

@@ -11,6 +11,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import slim.data.Task;
 import slim.nn.SlimException;
 
 /**
@@ -29,12 +30,61 @@ public final class ResultFiles {
         return dir.resolve(cell.id() + ".json");
     }
 
+    /** The per-example answers beside a result file: CELL.predictions.csv next to CELL.json. */
+    public static Path predictionsFile(Path resultFile) {
+        String name = resultFile.getFileName().toString();
+        return resultFile.resolveSibling(name.substring(0, name.length() - ".json".length()) + ".predictions.csv");
+    }
+
+    /**
+     * Writes a cell's result, its predictions first: where the JSON exists, so do they (a failed cell
+     * has none, and any left from an earlier run of the cell go).
+     */
+    public static void writeResult(Path file, Result result) {
+        Path predictions = predictionsFile(file);
+        Result.Answers answers = result.predictions();
+        if (answers == null) {
+            try {
+                Files.deleteIfExists(predictions);
+            } catch (IOException e) {
+                throw new SlimException(predictions + ": cannot remove the predictions of an earlier run: " + e.getMessage(), e);
+            }
+        } else {
+            List<String> classes = Task.parse(result.cell().task()).labels();
+            StringBuilder csv = new StringBuilder(Predictions.csvHeader(classes));
+            answers.val().appendCsv(csv, "val", result.prompts().split().get("val"), classes);
+            answers.test().appendCsv(csv, "test", result.prompts().split().get("test"), classes);
+            writeText(predictions, csv.toString());
+        }
+        write(file, result);
+    }
+
+    /** Writes value as JSON, atomically. */
     public static void write(Path file, Object value) {
+        atomically(file, tmp -> JSON.writeValue(tmp.toFile(), value));
+    }
+
+    /** Writes text (UTF-8), atomically. */
+    public static void writeText(Path file, String text) {
+        atomically(file, tmp -> Files.writeString(tmp, text));
+    }
+
+    /** What writes a file's contents to the path given. */
+    @FunctionalInterface
+    public interface Body {
+        void writeTo(Path tmp) throws IOException;
+    }
+
+    /**
+     * Writes the file through a hidden temporary file in its folder renamed into place, so that a file
+     * that exists is complete: a killed run leaves no half-written file (only, at worst, the hidden one).
+     */
+    public static void atomically(Path file, Body body) {
         Path dir = file.toAbsolutePath().getParent();
         Path tmp = dir.resolve("." + file.getFileName() + ".tmp-" + ProcessHandle.current().pid());
         try {
             Files.createDirectories(dir);
-            JSON.writeValue(tmp.toFile(), value);
+            body.writeTo(tmp);
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             try {

@@ -50,7 +50,7 @@ public final class SavedModel implements AutoCloseable {
                 ? split.demonstrations().stream().map(e -> new Demonstration(e.text(), e.label())).toList()
                 : List.of();
         ResultFiles.write(out.resolve(FILE), new Info(cell.task().id(), cell.setting().id(),
-                cell.pooling().name().toLowerCase(java.util.Locale.ROOT), maxPromptTokens, demos));
+                cell.pooling().id(), maxPromptTokens, demos));
     }
 
     /** Opens a folder written by `slim train --save`, for the given task (checked against slim.json). */

@@ -37,10 +37,13 @@ public final class Trainer {
      * @param failure        why the cell stopped without a result, or null
      * @param trainTokens    tokens the training steps processed
      * @param prefixTokens   prompt tokens every evaluation pass took from its cached prefix (the fewest of any pass)
+     * @param valPredictions the best epoch's answers on the validation examples; null when none finished
+     * @param testPredictions the kept weights' answers on the test examples; null when training failed
      */
     public record Outcome(double[] valAccuracy, double[] trainLoss, int bestEpoch, double bestValAccuracy,
                           double testAccuracy, String failure, boolean stoppedEarly, long trainTokens,
-                          double trainSeconds, double evalSeconds, int prefixTokens) {
+                          double trainSeconds, double evalSeconds, int prefixTokens, Predictions valPredictions,
+                          Predictions testPredictions) {
         public boolean failed() {
             return failure != null;
         }
@@ -74,6 +77,7 @@ public final class Trainer {
         double[] valCurve = new double[protocol.epochs()], lossCurve = new double[protocol.epochs()];
         double best = -1;
         int bestEpoch = 0, epochs = 0;
+        Predictions bestAnswers = null;
         long tokens = 0, trainNanos = 0, evalNanos = 0;
         int prefixTokens = Integer.MAX_VALUE;
         String failure = null;
@@ -108,7 +112,8 @@ public final class Trainer {
             }
             if (failure != null) break;
             start = System.nanoTime();
-            double acc = evaluator.accuracy(val, "validation", listener);
+            Predictions answers = evaluator.predictions(val, "validation", listener);
+            double acc = answers.accuracy();
             evalNanos += System.nanoTime() - start;
             prefixTokens = Math.min(prefixTokens, evaluator.prefixTokens());
             valCurve[epochs] = acc;
@@ -117,24 +122,27 @@ public final class Trainer {
             if (acc > best) {
                 best = acc;
                 bestEpoch = epoch;
+                bestAnswers = answers;
                 System.arraycopy(params, 0, bestWeights, 0, params.length);
             }
             listener.epoch(epoch, lossSum / visit.length, acc, best);
             if (epoch - bestEpoch >= protocol.patience()) break;
         }
         double testAcc = Double.NaN;
+        Predictions testAnswers = null;
         if (failure == null) {
             System.arraycopy(bestWeights, 0, params, 0, params.length);
             model.kernels().write(model.params().all);
             long start = System.nanoTime();
-            testAcc = evaluator.accuracy(test, "test", listener);
+            testAnswers = evaluator.predictions(test, "test", listener);
+            testAcc = testAnswers.accuracy();
             evalNanos += System.nanoTime() - start;
             prefixTokens = Math.min(prefixTokens, evaluator.prefixTokens());
         }
         boolean early = failure == null && epochs < protocol.epochs();
         return new Outcome(java.util.Arrays.copyOf(valCurve, epochs), java.util.Arrays.copyOf(lossCurve, epochs),
                 bestEpoch, Math.max(best, 0), testAcc, failure, early, tokens, trainNanos / 1e9, evalNanos / 1e9,
-                prefixTokens == Integer.MAX_VALUE ? 0 : prefixTokens);
+                prefixTokens == Integer.MAX_VALUE ? 0 : prefixTokens, bestAnswers, testAnswers);
     }
 
     private static boolean allFinite(float[] a) {

@@ -48,8 +48,8 @@ class ExactPathsTest {
             assertEquals(expected, actual, 1e-4 * Math.max(1, Math.abs(expected)), "training loss of step " + i);
         }
         Evaluator everyPrompt = new Evaluator(full.classifier(), false), cached = new Evaluator(less.classifier(), true);
-        assertArrayEquals(everyPrompt.predictions(p.val(), "validation", Trainer.Listener.NONE),
-                cached.predictions(p.val(), "validation", Trainer.Listener.NONE), "validation predictions");
+        assertArrayEquals(everyPrompt.predictions(p.val(), "validation", Trainer.Listener.NONE).predicted(),
+                cached.predictions(p.val(), "validation", Trainer.Listener.NONE).predicted(), "validation predictions");
         assertEquals(0, everyPrompt.prefixTokens());
         if (!less.classifier().model().config().family().isDecoder()) {
             assertEquals(0, cached.prefixTokens(), "an encoder runs every prompt whole");

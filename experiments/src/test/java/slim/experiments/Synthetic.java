@@ -20,10 +20,10 @@ final class Synthetic {
         int keep = kept.size();
         var cell = new Result.CellInfo("/models/" + model, model, type, layers, hidden, keep, selection, kept, task,
                 setting, seed, setting.equals("lm-prompt") ? null : "last");
-        var prompts = new Result.Prompts(Map.of("train", new int[] {1, 2}), null, null, 10, 0, 0);
+        var prompts = new Result.Prompts(Map.of("train", new int[] {1, 2}), null, null, 10, 0, 0, 1024);
         var curves = new Result.Curves(new double[] {accuracy}, new double[] {0.5}, 1, accuracy, false, accuracy, 0.5);
         var costs = new Result.Costs(1000L * keep + 100, 0, 1, 1, 0, 100, 1, 1);
-        return new Result(cell, Protocol.study(), Result.OK, null, prompts, curves, costs, null);
+        return Result.of(cell, Protocol.study(), null, Result.RunInfo.since(null), prompts, curves, costs, null, null);
     }
 
     /** What a runner returns for a cell without training anything. */

@@ -78,7 +78,7 @@ final class TrainCommand implements Callable<Integer> {
         Result r = experiment.run(cell, new CellProgress(bar, cell, 0, 1, System.nanoTime(), protocol.epochs()), save);
         bar.clear();
         Path file = ResultFiles.file(out, cell);
-        ResultFiles.write(file, r);
+        ResultFiles.writeResult(file, r);
         ResultText.print(System.out, r);
         System.out.println("result: " + file);
         if (save != null && r.ok()) {

@@ -10,11 +10,22 @@ import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVRecord;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import slim.data.Setting;
+import slim.data.Task;
+import slim.experiments.Cell;
+import slim.experiments.Result;
+import slim.experiments.ResultFiles;
+import slim.experiments.Version;
 import slim.nn.Shared;
+import slim.nn.model.ModelConfig;
+import slim.nn.model.Pooling;
 
 /** train, predict, grid and report through the command line, on stories260K and a tiny protocol. */
 class ExperimentCommandsTest {
@@ -69,6 +80,7 @@ class ExperimentCommandsTest {
         assertTrue(r.out().contains("test accuracy"), r.out());
         assertTrue(Files.isRegularFile(tmp.resolve("results/stories260K_k1_trec_cls-plain_s3.json")));
         assertTrue(Files.isRegularFile(save.resolve("model.safetensors")));
+        resultExplainsItself(tmp.resolve("results/stories260K_k1_trec_cls-plain_s3.json"));
         assertTrue(Files.readString(save.resolve("config.json")).contains("\"num_labels\" : 6"));
 
         InfoPruneCommandTest.Run p = run("predict", save.toString(), "--task", "trec", "How far is it from Denver to Aspen?",
@@ -122,6 +134,56 @@ class ExperimentCommandsTest {
         InfoPruneCommandTest.Run wrong = run("predict", save.toString(), "--task", "sst2", "great");
         assertEquals(1, wrong.code());
         assertTrue(wrong.err().contains("fine-tuned for trec"), wrong.err());
+    }
+
+    /** Which slim made it and when, the prompt limit that applied, and every answer beside it. */
+    static void resultExplainsItself(Path file) throws Exception {
+        JsonNode r = new ObjectMapper().readTree(file.toFile());
+        assertEquals(Result.SCHEMA_VERSION, r.get("schema_version").asInt());
+        assertEquals(Version.CURRENT.commit(), r.get("run").get("commit").asText());
+        assertEquals(Version.CURRENT.version(), r.get("run").get("slim_version").asText());
+        Instant started = Instant.parse(r.get("run").get("started").asText());
+        assertFalse(Instant.parse(r.get("run").get("finished").asText()).isBefore(started));
+        assertEquals(64, r.get("prompts").get("prompt_limit").asInt(), "--max-prompt-tokens 64 of the model's 512");
+        assertEquals("last", r.get("cell").get("pooling").asText());
+
+        List<CSVRecord> rows = CSVFormat.DEFAULT.builder().setHeader().get()
+                .parse(Files.newBufferedReader(ResultFiles.predictionsFile(file))).getRecords();
+        List<String> classes = Task.TREC.labels();
+        for (String part : List.of("val", "test")) {
+            List<CSVRecord> answers = rows.stream().filter(x -> x.get("part").equals(part)).toList();
+            JsonNode dataRows = r.get("prompts").get("split").get(part);
+            assertEquals(dataRows.size(), answers.size(), part);
+            int right = 0;
+            for (int i = 0; i < answers.size(); i++) {
+                CSVRecord a = answers.get(i);
+                assertEquals(i, Integer.parseInt(a.get("index")));
+                assertEquals(dataRows.get(i).asInt(), Integer.parseInt(a.get("row")));
+                double sum = 0, best = -1;
+                String predicted = null;
+                for (String c : classes) {
+                    double p = Double.parseDouble(a.get("p_" + c));
+                    sum += p;
+                    if (p > best) {
+                        best = p;
+                        predicted = c;
+                    }
+                }
+                assertEquals(1, sum, 1e-4, a.toString());
+                assertEquals(predicted, a.get("predicted"), "the arg-max: " + a);
+                if (a.get("label").equals(a.get("predicted"))) right++;
+            }
+            double accuracy = (double) right / answers.size();
+            JsonNode curves = r.get("curves");
+            assertEquals(part.equals("val") ? curves.get("best_val_accuracy").asDouble()
+                    : curves.get("test_accuracy").asDouble(), accuracy, 1e-12, part + " accuracy from the answers");
+        }
+    }
+
+    @Test
+    void anEncodersClsPoolingIsRecordedAsTheOptionSpellsIt() {
+        Cell cell = Cell.of(Path.of(MINILM), 1, Task.SST2, Setting.CLS_PLAIN, 0, Pooling.parse("cls"));
+        assertEquals("cls", Result.CellInfo.of(cell, ModelConfig.read(Path.of(MINILM)), null).pooling());
     }
 
     @Test

@@ -23,6 +23,17 @@ public enum Pooling {
         };
     }
 
+    /** The name --pooling takes and results record: last, cls, mean or cls-pooler. */
+    public String id() {
+        return switch (this) {
+            case LAST -> "last";
+            case FIRST -> "cls";
+            case MEAN -> "mean";
+            case CLS_POOLER -> "cls-pooler";
+        };
+    }
+
+    /** last, cls or mean (and "first", which results written before the id was cls hold). */
     public static Pooling parse(String s) {
         return switch (s.toLowerCase(java.util.Locale.ROOT)) {
             case "last" -> LAST;

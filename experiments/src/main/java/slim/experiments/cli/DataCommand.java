@@ -50,7 +50,8 @@ final class DataCommand implements Callable<Integer> {
                 description = "lm-prompt, cls-prompt or cls-plain (default: ${DEFAULT-VALUE})")
         Setting setting;
 
-        @Option(names = "--model", required = true, paramLabel = "DIR", description = "model folder with tokenizer.json (and config.json)")
+        @Option(names = "--model", required = true, paramLabel = "DIR",
+                description = "model folder with tokenizer.json or vocab.json + merges.txt (and config.json)")
         Path model;
 
         @Mixin

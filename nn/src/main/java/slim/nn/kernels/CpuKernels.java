@@ -8,11 +8,11 @@ import slim.nn.Slice;
 
 /** The kernels on the CPU: plain loops, split across cores where a kernel is big enough. */
 public final class CpuKernels implements Kernels {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> F = Vectors.SPECIES;
 
     @Override
     public String name() {
-        return "cpu (" + Parallel.threads() + " threads, " + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize() + "-bit vectors)";
+        return "cpu (" + Parallel.threads() + " threads, " + F.vectorBitSize() + "-bit vectors)";
     }
 
     @Override

@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
  * the loops along D in CpuKernels, which stay for other widths.
  */
 final class FourVectorAttention {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> S = Vectors.SPECIES;
     private static final int L = S.length();
 
     private FourVectorAttention() {}

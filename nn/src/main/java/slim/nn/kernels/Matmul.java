@@ -19,7 +19,7 @@ import jdk.incubator.vector.VectorSpecies;
  * that do not fill a tile go through the plain dot/axpy loops.
  */
 public final class Matmul {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> S = Vectors.SPECIES;
     private static final int L = S.length();
     /** Columns of a backward tile: four vectors. */
     private static final int TILE_C = 4 * L;

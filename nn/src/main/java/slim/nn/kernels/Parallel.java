@@ -74,7 +74,7 @@ public final class Parallel {
     /** One loop: chunks are claimed from next; done counts finished ones (its increments publish their writes). */
     private static final class Job {
         private final Range body;
-        private final int n, chunks, grain;
+        private final int n, chunks;
         private final AtomicInteger next = new AtomicInteger(), done = new AtomicInteger();
         private volatile Throwable failure;
 
@@ -82,13 +82,13 @@ public final class Parallel {
             this.body = body;
             this.n = n;
             this.chunks = chunks;
-            this.grain = (n + chunks - 1) / chunks;
         }
 
         void work() {
             for (int c; (c = next.getAndIncrement()) < chunks; ) {
                 try {
-                    body.run(c * grain, Math.min(n, (c + 1) * grain));
+                    // Sizes differ by at most one item, and none is empty (chunks <= n).
+                    body.run((int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks));
                 } catch (Throwable t) {
                     failure = t;
                 } finally {

@@ -10,9 +10,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import slim.data.Datasets;
+import slim.data.Example;
 import slim.data.Setting;
 import slim.data.Task;
 import slim.nn.Shared;
@@ -32,7 +38,8 @@ class ExperimentTest {
     @Test
     void aCellsResultFileHoldsItsConfigurationSplitCurveAndCost() throws Exception {
         Cell cell = Cell.of(STORIES, 2, Task.TREC, Setting.LM_PROMPT, 42, null);
-        Result r = new Experiment(DATA, TINY).run(cell, Trainer.Listener.NONE, null);
+        Path saved = tmp.resolve("model");
+        Result r = new Experiment(DATA, TINY).run(cell, Trainer.Listener.NONE, saved);
         Path file = ResultFiles.file(tmp, cell);
         ResultFiles.write(file, r);
 
@@ -52,14 +59,34 @@ class ExperimentTest {
         assertEquals(6, j.get("prompts").get("split").get("val").size());
         assertEquals(10, j.get("prompts").get("split").get("test").size());
         assertEquals(6, j.get("prompts").get("label_tokens").size());
-        assertEquals(2, j.get("curves").get("val_accuracy").size());
-        assertTrue(j.get("curves").get("best_epoch").asInt() >= 1);
-        double test = j.get("curves").get("test_accuracy").asDouble();
-        assertTrue(test >= 0 && test <= 1);
         assertTrue(j.get("prompts").get("longest_prompt").asInt() <= 256);
         assertTrue(j.get("prompts").get("prefix_tokens").asInt() > 16, "the demonstrations were cached");
         assertTrue(j.get("protocol").get("prefix_cache").asBoolean());
-        assertTrue(j.get("costs").get("params_kept").asLong() > 0 && j.get("costs").get("params_kept").asLong() < 260_032, "two of five layers");
+
+        // The curves: accuracies are counts over 6 val and 10 test examples; the kept epoch is the first best.
+        JsonNode curves = j.get("curves");
+        assertEquals(2, curves.get("val_accuracy").size(), "two epochs, patience 2: no early stop");
+        assertFalse(curves.get("stopped_early").asBoolean());
+        double best = -1;
+        int bestEpoch = 0;
+        for (int e = 0; e < 2; e++) {
+            double v = curves.get("val_accuracy").get(e).asDouble();
+            assertEquals(Math.rint(v * 6) / 6, v, 0.0, "val accuracy " + v + " is right answers out of 6");
+            if (v > best) {
+                best = v;
+                bestEpoch = e + 1;
+            }
+        }
+        assertEquals(bestEpoch, curves.get("best_epoch").asInt());
+        assertEquals(best, curves.get("best_val_accuracy").asDouble(), 0.0);
+        List<Example> test = testExamples(j.get("prompts").get("split").get("test"));
+        assertEquals(majority(test), curves.get("majority_accuracy").asDouble(), 0.0);
+        // The saved model holds the kept (best-epoch) weights: its answers on the test rows give the test accuracy.
+        assertEquals(accuracy(saved, test), curves.get("test_accuracy").asDouble(), 0.0);
+
+        // Embeddings 512 x 64 (tied to the LM head), two kept layers of 45,440 (attention 4096 + 2 x 2048 + 4096
+        // with 8 heads and 4 kv heads of 8, SwiGLU 3 x 64 x 172, two norms of 64), and the final norm.
+        assertEquals(512 * 64 + 2 * 45_440 + 64, j.get("costs").get("params_kept").asLong());
         assertEquals(0, j.get("costs").get("head_params").asLong());
         assertTrue(j.get("costs").get("wall_seconds").asDouble() > 0);
         assertTrue(j.get("costs").get("tokens_per_second").asDouble() > 0);
@@ -70,6 +97,39 @@ class ExperimentTest {
         assertArrayEquals(r.prompts().split().get("train"), back.prompts().split().get("train"));
         assertEquals(TINY, back.protocol());
         assertFalse(Files.list(tmp).anyMatch(f -> f.getFileName().toString().startsWith(".")), "no temporary file left");
+    }
+
+    /** The TREC test examples at these 0-based rows of the test file. */
+    private static List<Example> testExamples(JsonNode rows) {
+        List<Example> all = Datasets.load(DATA, Task.TREC).test();
+        List<Example> picked = new ArrayList<>();
+        for (JsonNode row : rows) {
+            Example e = all.get(row.asInt());
+            assertEquals(row.asInt(), e.row());
+            picked.add(e);
+        }
+        return picked;
+    }
+
+    /** The share of the most frequent label, counted by hand. */
+    private static double majority(List<Example> examples) {
+        Map<Integer, Integer> counts = new HashMap<>();
+        for (Example e : examples) counts.merge(e.label(), 1, Integer::sum);
+        return (double) Collections.max(counts.values()) / examples.size();
+    }
+
+    /** Right answers of the saved model (the most probable label) out of the examples. */
+    private static double accuracy(Path saved, List<Example> examples) {
+        try (SavedModel model = SavedModel.open(saved, Task.TREC)) {
+            int right = 0;
+            for (Example e : examples) {
+                float[] p = model.classify(e.text());
+                int answer = 0;
+                for (int c = 1; c < p.length; c++) if (p[c] > p[answer]) answer = c;
+                if (answer == e.label()) right++;
+            }
+            return (double) right / examples.size();
+        }
     }
 
     @Test

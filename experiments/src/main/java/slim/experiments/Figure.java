@@ -2,10 +2,7 @@ package slim.experiments;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
@@ -15,7 +12,7 @@ import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
-import slim.nn.SlimException;
+import slim.nn.io.AtomicFile;
 
 /**
  * Figure 2 of the study, drawn with JFreeChart (headless): average accuracy against kept layers,
@@ -68,14 +65,8 @@ final class Figure {
         save(chart, png, 960, 600);
     }
 
-    /** Writes the chart as a PNG beside png and renames it into place, so a file that exists is whole. */
+    /** Writes the chart as a PNG, atomically. */
     static void save(JFreeChart chart, Path png, int width, int height) {
-        Path tmp = png.resolveSibling("." + png.getFileName() + ".tmp-" + ProcessHandle.current().pid());
-        try {
-            ChartUtils.saveChartAsPNG(tmp.toFile(), chart, width, height);
-            Files.move(tmp, png, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            throw new SlimException(png + ": cannot write the figure: " + e.getMessage(), e);
-        }
+        AtomicFile.write(png, tmp -> ChartUtils.saveChartAsPNG(tmp.toFile(), chart, width, height));
     }
 }

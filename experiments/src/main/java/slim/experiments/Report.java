@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -15,6 +14,7 @@ import java.util.TreeMap;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
 import slim.nn.SlimException;
+import slim.nn.io.AtomicFile;
 import slim.nn.model.KeptLayers;
 import slim.nn.model.LayerSelection;
 
@@ -310,8 +310,8 @@ public final class Report {
     public Path write(Path dir) {
         try {
             Files.createDirectories(dir);
-            ResultFiles.writeText(dir.resolve("tables.md"), markdown());
-            ResultFiles.writeText(dir.resolve("tables.csv"), csv());
+            AtomicFile.writeString(dir.resolve("tables.md"), markdown());
+            AtomicFile.writeString(dir.resolve("tables.csv"), csv());
         } catch (IOException e) {
             throw new SlimException(dir + ": cannot write the report: " + e.getMessage(), e);
         }

@@ -7,12 +7,12 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import slim.data.Task;
 import slim.nn.SlimException;
+import slim.nn.io.AtomicFile;
 
 /**
  * Result files: one JSON file per cell, named after the cell, written to a hidden temporary file and
@@ -61,39 +61,12 @@ public final class ResultFiles {
 
     /** Writes value as JSON, atomically. */
     public static void write(Path file, Object value) {
-        atomically(file, tmp -> JSON.writeValue(tmp.toFile(), value));
+        AtomicFile.write(file, tmp -> JSON.writeValue(tmp.toFile(), value));
     }
 
     /** Writes text (UTF-8), atomically. */
     public static void writeText(Path file, String text) {
-        atomically(file, tmp -> Files.writeString(tmp, text));
-    }
-
-    /** What writes a file's contents to the path given. */
-    @FunctionalInterface
-    public interface Body {
-        void writeTo(Path tmp) throws IOException;
-    }
-
-    /**
-     * Writes the file through a hidden temporary file in its folder renamed into place, so that a file
-     * that exists is complete: a killed run leaves no half-written file (only, at worst, the hidden one).
-     */
-    public static void atomically(Path file, Body body) {
-        Path dir = file.toAbsolutePath().getParent();
-        Path tmp = dir.resolve("." + file.getFileName() + ".tmp-" + ProcessHandle.current().pid());
-        try {
-            Files.createDirectories(dir);
-            body.writeTo(tmp);
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-                // the hidden temporary file is harmless; the error below is what matters
-            }
-            throw new SlimException(file + ": cannot write: " + e.getMessage(), e);
-        }
+        AtomicFile.writeString(file, text);
     }
 
     public static Result read(Path file) {

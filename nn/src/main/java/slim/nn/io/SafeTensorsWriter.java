@@ -3,15 +3,12 @@ package slim.nn.io;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import slim.nn.SlimException;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -67,10 +64,7 @@ public final class SafeTensorsWriter {
 
     /** Writes all tensors added so far to {@code file}, replacing it atomically. */
     public void write(Path file) {
-        Path dir = file.toAbsolutePath().getParent();
-        Path tmp = dir.resolve("." + file.getFileName() + "." + ProcessHandle.current().pid() + "." + System.nanoTime() + ".tmp");
-        try {
-            Files.createDirectories(dir);
+        AtomicFile.write(file, tmp -> {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 writeFully(ch, header());
                 ValueSink out = new ValueSink(ch);
@@ -81,16 +75,7 @@ public final class SafeTensorsWriter {
                 out.flush();
                 ch.force(true);
             }
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException | RuntimeException e) {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-                // The original error is the one worth reporting.
-            }
-            if (e instanceof RuntimeException r) throw r;
-            throw new SlimException(file + ": cannot write: " + e, e);
-        }
+        });
     }
 
     /** The length prefix and the space-padded JSON header. */

@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Random;
 import slim.data.EncodedExample;
 import slim.data.Split;
+import slim.nn.SplitMix;
 import slim.nn.model.Model;
 import slim.nn.optim.AdamW;
 
@@ -86,7 +87,7 @@ public final class Trainer {
         for (int epoch = 1; epoch <= protocol.epochs() && failure == null; epoch++) {
             long start = System.nanoTime();
             Split.shuffle(visit, order);
-            if (protocol.dropout()) model.train(mix(seed, epoch));
+            if (protocol.dropout()) model.train(SplitMix.nth(seed, epoch)); // a dropout seed per epoch
             else model.eval();
             double lossSum = 0;
             for (int i = 0; i < visit.length; i++) {
@@ -151,11 +152,4 @@ public final class Trainer {
         return sum == 0f;
     }
 
-    /** A dropout seed per epoch, decorrelated from the cell's seed (SplitMix64's finaliser). */
-    static long mix(long seed, int epoch) {
-        long z = seed * 0x9E3779B97F4A7C15L + epoch;
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
-    }
 }

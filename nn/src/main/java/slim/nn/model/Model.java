@@ -3,6 +3,7 @@ package slim.nn.model;
 import java.util.Arrays;
 import slim.nn.SlimException;
 import slim.nn.Slice;
+import slim.nn.SplitMix;
 import slim.nn.kernels.Kernels;
 import slim.nn.kernels.Nonlinearity;
 
@@ -300,9 +301,7 @@ public final class Model {
     }
 
     private long nextDropoutSeed() {
-        long z = dropoutSeed + 0x9E3779B97F4A7C15L * ++dropoutCalls;
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        return z ^ (z >>> 27);
+        return SplitMix.nth(dropoutSeed, ++dropoutCalls);
     }
 
     /** The final hidden states [T, embedDim] of the last forward pass. */

@@ -9,14 +9,14 @@ import slim.nn.kernels.Kernels;
 /**
  * `--backend cpu|tornado|auto`: where the kernels run. The TornadoVM kernels live in the tornado
  * module, built only where a TornadoVM SDK is installed, so they are found by name; and TornadoVM's
- * own classes are not touched before its runtime is known to be in this JVM (its argfile sets the
- * property naming the runtime class), because without it their static initialisers fail for good.
+ * own classes are not touched before the tornado module's TornadoRuntime has said that its runtime is
+ * in this JVM, because without it their static initialisers fail for good.
  */
 enum Backend {
     CPU, TORNADO, AUTO;
 
     private static final String KERNELS = "slim.tornado.TornadoKernels";
-    private static final String RUNTIME_PROPERTY = "tornado.load.runtime.implementation";
+    private static final String RUNTIME_CHECK = "slim.tornado.TornadoRuntime";
 
     static Backend parse(String name) {
         return switch (name.toLowerCase(java.util.Locale.ROOT)) {
@@ -62,17 +62,14 @@ enum Backend {
         return (Kernels) Class.forName(KERNELS).getConstructor().newInstance();
     }
 
+    /** Null when the device kernels can be made, else why not (TornadoRuntime.missing, found by name). */
     private static String missingRuntime() {
-        String impl = System.getProperty(RUNTIME_PROPERTY);
-        if (impl == null) {
-            return "this JVM was not started with TornadoVM (run with java @$TORNADOVM_HOME/tornado-argfile, see tornado/README.md)";
-        }
         try {
-            Class.forName(impl, false, Backend.class.getClassLoader());
-            Class.forName(KERNELS, false, Backend.class.getClassLoader());
-            return null;
-        } catch (ClassNotFoundException | LinkageError e) {
-            return "missing class " + e.getMessage() + " (is the tornado module's jar on the class path?)";
+            return (String) Class.forName(RUNTIME_CHECK).getMethod("missing").invoke(null);
+        } catch (ClassNotFoundException e) {
+            return "the tornado module is not on the class path (./slim builds it where TORNADOVM_HOME names an SDK)";
+        } catch (ReflectiveOperationException | LinkageError e) {
+            return "cannot ask " + RUNTIME_CHECK + ": " + e;
         }
     }
 }

@@ -1,10 +1,8 @@
 package slim.nn.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static slim.nn.model.Golden.assertClose;
-import static slim.nn.model.Golden.assertGradients;
 import static slim.nn.model.Golden.floats;
 import static slim.nn.model.Golden.ints;
 
@@ -13,11 +11,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.DynamicContainer;
 import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
@@ -40,18 +36,13 @@ public class EncoderGoldenTest {
 
     /** The checks with a fresh kernel set per model. */
     public static Stream<DynamicNode> everyGoldenEncoder(Supplier<Kernels> kernels) throws IOException {
-        List<Path> folders = Golden.folders("slim.golden.encoders", "golden-encoders");
-        assertFalse(folders.isEmpty(), "expected at least bert-tiny under golden-encoders");
-        return folders.stream().map(dir -> {
-            JsonNode g = Golden.read(dir.resolve("golden.json"));
-            return DynamicContainer.dynamicContainer(dir.getFileName().toString(), Stream.of(
-                    DynamicTest.dynamicTest("hidden states", () -> hidden(dir, g, kernels)),
-                    DynamicTest.dynamicTest("first-k hidden states", () -> pruned(dir, g, kernels)),
-                    DynamicTest.dynamicTest("classification on [CLS]", () ->
-                            classification(dir, g, g.get("classification_cls"), Pooling.FIRST, kernels)),
-                    DynamicTest.dynamicTest("classification on the mean", () ->
-                            classification(dir, g, g.get("classification_mean"), Pooling.MEAN, kernels))));
-        });
+        return Golden.perFolder("slim.golden.encoders", 1, (dir, g) -> Stream.of(
+                DynamicTest.dynamicTest("hidden states", () -> hidden(dir, g, kernels)),
+                DynamicTest.dynamicTest("first-k hidden states", () -> pruned(dir, g, kernels)),
+                DynamicTest.dynamicTest("classification on [CLS]", () ->
+                        classification(dir, g, g.get("classification_cls"), Pooling.FIRST, kernels)),
+                DynamicTest.dynamicTest("classification on the mean", () ->
+                        classification(dir, g, g.get("classification_mean"), Pooling.MEAN, kernels))), "golden-encoders");
     }
 
     /** The model sees one token type (0); a golden input with others would test something else. */
@@ -86,18 +77,7 @@ public class EncoderGoldenTest {
         assertEquals(pooling, Pooling.parse(c.get("pooling").asText()), "pooling of the golden head");
         int[] ids = ids(g);
         Model m = ModelFiles.load(dir, c.get("k").intValue(), ModelFiles.Options.builder().trainable().labels(c.get("num_labels").intValue(), pooling, 0).maxTokens(ids.length).kernels(kernels.get()).build());
-        float[] score = floats(c.get("score.weight"));
-        assertEquals(m.params().score.length(), score.length, "score.weight size");
-        System.arraycopy(score, 0, m.params().score.data(), m.params().score.offset(), score.length);
-        m.kernels().write(m.params().score);
-        m.zeroGrad();
-        m.forward(ids, ids.length);
-        assertClose(floats(c.get("logits")), m.classLogits().toArray(), "class logits");
-        assertClose(c.get("loss").doubleValue(), m.loss(new int[] {c.get("label").intValue()}, null), "class loss");
-        m.backward();
-        m.kernels().read(m.grads().all);
-        assertClose(floats(c.get("grad_score.weight")), m.grads().score.toArray(), "grad score.weight");
-        assertGradients(m, c.get("grads"));
+        Golden.assertClassification(m, ids, c, "grads");
         Set<String> expected = new HashSet<>();
         c.get("grads").fieldNames().forEachRemaining(expected::add);
         expected.add(ParamLayout.SCORE_TENSOR);

@@ -15,6 +15,9 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicContainer;
+import org.junit.jupiter.api.DynamicNode;
+import org.junit.jupiter.api.DynamicTest;
 import slim.nn.Shared;
 
 /** What the golden tests share: finding and reading golden.json files, and comparing within fp32 tolerance. */
@@ -24,6 +27,25 @@ final class Golden {
     static final double TOLERANCE = 1e-4;
 
     private Golden() {}
+
+    /** The checks of one golden folder, given the folder and its golden.json. */
+    @FunctionalInterface
+    interface Checks {
+        Stream<DynamicTest> of(Path dir, JsonNode golden);
+    }
+
+    /**
+     * One container of checks per golden folder (under each ../shared/{sharedSubdir} and the folder
+     * -D{property} names), failing when fewer than atLeast folders are found.
+     */
+    static Stream<DynamicNode> perFolder(String property, int atLeast, Checks checks, String... sharedSubdirs)
+            throws IOException {
+        List<Path> folders = folders(property, sharedSubdirs);
+        assertTrue(folders.size() >= atLeast, "expected at least " + atLeast + " golden folders under "
+                + String.join(", ", sharedSubdirs) + ", found " + folders);
+        return folders.stream().map(dir -> DynamicContainer.dynamicContainer(dir.getFileName().toString(),
+                checks.of(dir, read(dir.resolve("golden.json")))));
+    }
 
     /** Every folder with a golden.json under each ../shared/{sharedSubdir} and under the folder -D{property} names. */
     static List<Path> folders(String property, String... sharedSubdirs) throws IOException {
@@ -95,6 +117,25 @@ final class Golden {
     static void assertClose(double expected, double actual, String what) {
         assertTrue(Math.abs(expected - actual) <= TOLERANCE * Math.max(1, Math.abs(expected)),
                 what + ": expected " + expected + ", got " + actual);
+    }
+
+    /**
+     * A classification head (golden c: its score.weight, label, logits, loss and score gradient) on m:
+     * the head's logits, loss and gradients, and the gradient of every tensor named in c.get(grads).
+     */
+    static void assertClassification(Model m, int[] ids, JsonNode c, String grads) {
+        float[] score = floats(c.get("score.weight"));
+        assertEquals(m.params().score.length(), score.length, "score.weight size");
+        System.arraycopy(score, 0, m.params().score.data(), m.params().score.offset(), score.length);
+        m.kernels().write(m.params().score);
+        m.zeroGrad();
+        m.forward(ids, ids.length);
+        assertClose(floats(c.get("logits")), m.classLogits().toArray(), "class logits");
+        assertClose(c.get("loss").doubleValue(), m.loss(new int[] {c.get("label").intValue()}, null), "class loss");
+        m.backward();
+        m.kernels().read(m.grads().all);
+        assertClose(floats(c.get("grad_score.weight")), m.grads().score.toArray(), "grad score.weight");
+        assertGradients(m, c.get(grads));
     }
 
     /** Each named tensor's gradient in the model's gradient block equals the expected one. */

@@ -1,7 +1,6 @@
 package slim.nn.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static slim.nn.model.Golden.assertClose;
 import static slim.nn.model.Golden.assertGradients;
 import static slim.nn.model.Golden.floats;
@@ -11,11 +10,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Iterator;
-import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.DynamicContainer;
 import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
@@ -38,17 +35,13 @@ public class GoldenTest {
     }
 
     public static Stream<DynamicNode> everyGoldenFolder(Supplier<Kernels> kernels) throws IOException {
-        List<Path> folders = Golden.folders("slim.golden", "golden", "hub-layouts");
-        assertTrue(folders.size() >= 5, "expected the four golden decoder folders and opt-tiny-bin, found " + folders);
-        return folders.stream().map(dir -> {
-            JsonNode g = Golden.read(dir.resolve("golden.json"));
-            return DynamicContainer.dynamicContainer(dir.getFileName().toString(), Stream.of(
-                    DynamicTest.dynamicTest("full logits and losses", () -> fullModel(dir, g, kernels)),
-                    DynamicTest.dynamicTest("gradients of loss_last", () -> gradients(dir, g, kernels)),
-                    DynamicTest.dynamicTest("first-k model", () -> pruned(dir, g, kernels)),
-                    DynamicTest.dynamicTest("classification head", () -> classification(dir, g, kernels)),
-                    DynamicTest.dynamicTest("three AdamW steps", () -> adamw(dir, g, kernels))));
-        });
+        // The four golden decoder folders and opt-tiny-bin (PyTorch .bin shards).
+        return Golden.perFolder("slim.golden", 5, (dir, g) -> Stream.of(
+                DynamicTest.dynamicTest("full logits and losses", () -> fullModel(dir, g, kernels)),
+                DynamicTest.dynamicTest("gradients of loss_last", () -> gradients(dir, g, kernels)),
+                DynamicTest.dynamicTest("first-k model", () -> pruned(dir, g, kernels)),
+                DynamicTest.dynamicTest("classification head", () -> classification(dir, g, kernels)),
+                DynamicTest.dynamicTest("three AdamW steps", () -> adamw(dir, g, kernels))), "golden", "hub-layouts");
     }
 
     static Model load(Path dir, int keep, int labels, int headRows, Supplier<Kernels> kernels) {
@@ -115,17 +108,7 @@ public class GoldenTest {
         int[] ids = ints(g.get("input_ids"));
         int labels = c.get("num_labels").intValue();
         Model m = load(dir, c.get("k").intValue(), labels, 1, kernels);
-        float[] score = floats(c.get("score.weight"));
-        System.arraycopy(score, 0, m.params().score.data(), m.params().score.offset(), score.length);
-        m.kernels().write(m.params().score);
-        m.zeroGrad();
-        m.forward(ids, ids.length);
-        assertClose(floats(c.get("logits")), m.classLogits().toArray(), "class logits");
-        assertClose(c.get("loss").doubleValue(), m.loss(new int[] {c.get("label").intValue()}, null), "class loss");
-        m.backward();
-        m.kernels().read(m.grads().all);
-        assertClose(floats(c.get("grad_score.weight")), m.grads().score.toArray(), "grad score.weight");
-        assertGradients(m, c.get("grad_first_param"));
+        Golden.assertClassification(m, ids, c, "grad_first_param");
     }
 
     private static void adamw(Path dir, JsonNode g, Supplier<Kernels> kernels) {

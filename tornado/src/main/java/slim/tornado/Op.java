@@ -3,7 +3,10 @@ package slim.tornado;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.common.TornadoFunctions.Task7;
 
-/** The device kernels a recorded call can be: the code, and how much integer data its call carries. */
+/**
+ * The device kernels, one per kind of launch TornadoKernels makes as each call comes (a kernel call
+ * may launch several): the code, and whether its call carries an index list.
+ */
 enum Op {
     EMBEDDING_FORWARD(DeviceKernels::embeddingForward, true),
     EMBEDDING_BACKWARD(DeviceKernels::embeddingBackward, true),

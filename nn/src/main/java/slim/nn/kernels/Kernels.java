@@ -4,8 +4,10 @@ import slim.nn.Slice;
 
 /**
  * Everything a backend implements: the forward/backward kernel pairs of every family, the loss and
- * the optimiser. A model step is a fixed sequence of calls to these over buffers the model owns, so
- * a backend may run each call at once (CPU) or record the sequence and replay it on a device.
+ * the optimiser. A model step is a fixed sequence of calls to these over buffers the model owns, and
+ * a backend runs each call as it comes: the CPU at once on the host's arrays, a device backend
+ * (TornadoVM) as one kernel launch on copies it keeps on the device, so the host brackets its own
+ * reads and writes of a buffer with {@link #read} and {@link #write}.
  *
  * <p>Conventions, as in llm.c: rows are positions (T of them), row-major [T, C] activations; a
  * weight of a linear layer is [OC, C] (out, in); backward kernels ACCUMULATE (+=) into every

@@ -1,6 +1,8 @@
 package slim.nn.kernels;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -234,9 +236,7 @@ public final class CpuKernels implements Kernels {
         int row = (H + 2 * KV) * D, group = H / KV;
         float scale = (float) (1.0 / Math.sqrt(D));
         float[] q = qkv.data(), a = att.data(), dq = dqkv.data(), dd = dout.data(), da = datt.data();
-        zero(dqkv, T * row);
-        // One task per kv head: the k and v gradients of a kv head are summed over its query heads.
-        Parallel.forEach(KV, 4L * group * Tq * T * D / (causal ? 2 : 1), g -> {
+        perKvHead(dq, dqkv.offset(), T, Tq, H, KV, D, causal, g -> {
             int ko = qkv.offset() + H * D + g * D, vo = qkv.offset() + (H + KV) * D + g * D;
             int dko = dqkv.offset() + H * D + g * D, dvo = dqkv.offset() + (H + KV) * D + g * D;
             for (int h = g * group; h < (g + 1) * group; h++) {
@@ -261,6 +261,17 @@ public final class CpuKernels implements Kernels {
                 }
             }
         });
+    }
+
+    /**
+     * How every attention backward (general, narrow heads, four-vector heads) starts: dqkv [T, (H + 2·KV)·D]
+     * is zeroed, since its k and v rows sum over the query heads that share them, and the work runs as
+     * one task per kv head, so that no two tasks add to the same k or v.
+     */
+    static void perKvHead(float[] dqkv, int dqkvOff, int T, int Tq, int H, int KV, int D, boolean causal,
+                          IntConsumer kvHead) {
+        Arrays.fill(dqkv, dqkvOff, dqkvOff + T * (H + 2 * KV) * D, 0f);
+        Parallel.forEach(KV, 4L * (H / KV) * Tq * T * D / (causal ? 2 : 1), kvHead);
     }
 
     @Override
@@ -502,7 +513,7 @@ public final class CpuKernels implements Kernels {
         for (int c : candidates) max = Math.max(max, z[zo + c]);
         double sum = 0;
         for (int c : candidates) sum += Math.exp(z[zo + c] - max);
-        java.util.Arrays.fill(p, po, po + V, 0f);
+        Arrays.fill(p, po, po + V, 0f);
         for (int c : candidates) p[po + c] = (float) (Math.exp(z[zo + c] - max) / sum);
         return -(z[zo + target] - max - Math.log(sum));
     }

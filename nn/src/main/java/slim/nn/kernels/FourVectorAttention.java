@@ -62,9 +62,7 @@ final class FourVectorAttention {
                          int KV, int D, boolean causal) {
         int row = (H + 2 * KV) * D, group = H / KV;
         float scale = (float) (1.0 / Math.sqrt(D));
-        java.util.Arrays.fill(dq, dqkvOff, dqkvOff + T * row, 0f);
-        // One task per kv head: its k and v gradients sum over the query heads that share it.
-        Parallel.forEach(KV, 4L * group * Tq * T * D / (causal ? 2 : 1), g -> {
+        CpuKernels.perKvHead(dq, dqkvOff, T, Tq, H, KV, D, causal, g -> {
             int ko = qkvOff + H * D + g * D, vo = qkvOff + (H + KV) * D + g * D;
             int dko = dqkvOff + H * D + g * D, dvo = dqkvOff + (H + KV) * D + g * D;
             for (int h = g * group; h < (g + 1) * group; h++) {

@@ -73,9 +73,7 @@ final class NarrowHeadAttention {
                          int KV, int D, boolean causal) {
         int row = (H + 2 * KV) * D, group = H / KV;
         float scale = (float) (1.0 / Math.sqrt(D));
-        java.util.Arrays.fill(dq, dqkvOff, dqkvOff + T * row, 0f);
-        // One task per kv head: its k and v gradients sum over the query heads that share it.
-        Parallel.forEach(KV, 4L * group * Tq * T * D / (causal ? 2 : 1), g -> {
+        CpuKernels.perKvHead(dq, dqkvOff, T, Tq, H, KV, D, causal, g -> {
             float[][] s = scratch(D * T, T);
             float[] kt = s[0], vt = s[1], dkt = s[2], dvt = s[3], p = s[4];
             transpose(q, qkvOff + H * D + g * D, row, T, D, kt);

@@ -15,5 +15,5 @@ if [ -z "${JAVA_HOME:-}" ] || [ ! -x "$JAVA_HOME/bin/java" ] || [ "$(slim_java_v
 fi
 export JAVA_HOME
 export PATH="$JAVA_HOME/bin:$PATH"
-# Maven 3.8 on JDK 25 warns about sun.misc.Unsafe in its own libraries; that noise is not ours.
+# Maven on JDK 25 warns about sun.misc.Unsafe in its own libraries; that noise is not ours.
 export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"

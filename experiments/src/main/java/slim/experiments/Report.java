@@ -72,13 +72,15 @@ public final class Report {
     private static final String FIRST = LayerSelection.FIRST.label();
 
     private final List<Line> lines;
+    private final List<Result> ok;
     private final List<Result> failed;
     /** Majority-class test accuracy (%) per task, over the results that have one. */
     private final Map<String, Double> majority;
     private final int maxSeeds;
 
-    private Report(List<Line> lines, List<Result> failed, Map<String, Double> majority, int maxSeeds) {
+    private Report(List<Line> lines, List<Result> ok, List<Result> failed, Map<String, Double> majority, int maxSeeds) {
         this.lines = lines;
+        this.ok = ok;
         this.failed = failed;
         this.majority = majority;
         this.maxSeeds = maxSeeds;
@@ -131,7 +133,7 @@ public final class Report {
                 }
             }
         }
-        return new Report(List.copyOf(lines), failed, majority, maxSeeds);
+        return new Report(List.copyOf(lines), ok, failed, majority, maxSeeds);
     }
 
     /** Groups a model's results: its folder name, and for encoders the pooling, which changes the model. */
@@ -182,15 +184,7 @@ public final class Report {
                 : new Stat(taskMeans.stream().mapToDouble(Double::doubleValue).average().orElse(0), spread.std(), spread.n());
         List<String> kept = results.stream().map(Report::layers).distinct().toList();
         return new Line(setting, model, selection, keep, kept.size() == 1 ? kept.getFirst() : "varies",
-                humanCount(results.getFirst().backboneParams()), tasks, average, false);
-    }
-
-    /** 1.6B, 819M, 260K, as the paper writes parameter counts. */
-    static String humanCount(long n) {
-        if (n >= 1_000_000_000L) return String.format(Locale.ROOT, "%.1fB", n / 1e9);
-        if (n >= 1_000_000L) return Math.round(n / 1e6) + "M";
-        if (n >= 1_000L) return Math.round(n / 1e3) + "K";
-        return Long.toString(n);
+                ParamCount.human(results.getFirst().backboneParams()), tasks, average, false);
     }
 
     // ------------------------------------------------------------------ Markdown and CSV
@@ -273,33 +267,42 @@ public final class Report {
         }
     }
 
+    /**
+     * The same numbers in tidy form, for pandas and R: one row per model, pooling, selection, k, setting
+     * and task with the test accuracy's mean and sample std (%, empty with one seed) over n_seeds seeds,
+     * and the backbone's parameter count as a number. The paper's own rows are in its CSV, not here.
+     */
     public String csv() {
         StringWriter out = new StringWriter();
-        List<String> header = new ArrayList<>(List.of("table", "setting", "model", "source", "layers", "params"));
-        for (String t : TASK_NAMES) {
-            header.add(t);
-            header.add(t + "_std");
+        String[] header = {"model", "pooling", "selection", "layers", "k", "setting", "task", "mean", "std", "n_seeds",
+            "params"};
+        Map<List<Object>, List<Result>> groups = new TreeMap<>(Report::byColumns);
+        for (Result r : ok) {
+            Result.CellInfo c = r.cell();
+            groups.computeIfAbsent(List.of(c.modelName(), c.pooling() == null ? "" : c.pooling(), selection(r),
+                    layers(r), c.keep(), c.setting(), c.task()), g -> new ArrayList<>()).add(r);
         }
-        header.addAll(List.of("Average", "Average_std", "seeds", "selection", "kept_layers"));
-        try (CSVPrinter csv = new CSVPrinter(out, CSVFormat.DEFAULT.builder().setHeader(header.toArray(String[]::new)).get())) {
-            for (Line l : lines) {
-                List<Object> row = new ArrayList<>(List.of(SETTINGS.indexOf(l.setting()) + 1, l.setting(), l.model(),
-                        l.paper() ? "paper" : "slim", l.keep(), l.params()));
-                for (Stat s : l.tasks()) {
-                    row.add(number(s.mean()));
-                    row.add(number(s.std()));
-                }
-                row.add(number(l.average().mean()));
-                row.add(number(l.average().std()));
-                row.add(l.paper() ? "" : l.average().n());
-                row.add(l.selection());
-                row.add(l.layers());
+        try (CSVPrinter csv = new CSVPrinter(out, CSVFormat.DEFAULT.builder().setHeader(header).get())) {
+            for (var g : groups.entrySet()) {
+                Stat s = Stat.of(g.getValue().stream().map(r -> 100 * r.curves().testAccuracy()).toList());
+                List<Object> row = new ArrayList<>(g.getKey());
+                row.addAll(List.of(number(s.mean()), number(s.std()), s.n(), g.getValue().getFirst().backboneParams()));
                 csv.printRecord(row);
             }
         } catch (IOException e) {
             throw new IllegalStateException(e); // a StringWriter does not fail
         }
         return out.toString();
+    }
+
+    /** Rows in the order of their columns: names alphabetically, k ascending. */
+    private static int byColumns(List<Object> a, List<Object> b) {
+        for (int i = 0; i < a.size(); i++) {
+            int c = a.get(i) instanceof Integer x ? Integer.compare(x, (Integer) b.get(i))
+                    : a.get(i).toString().compareTo(b.get(i).toString());
+            if (c != 0) return c;
+        }
+        return 0;
     }
 
     private static String number(double v) {

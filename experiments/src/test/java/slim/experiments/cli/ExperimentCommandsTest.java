@@ -203,6 +203,6 @@ class ExperimentCommandsTest {
         assertTrue(report.out().contains("### Table 3: cls-plain"), report.out());
         assertTrue(report.out().contains("| stories260K | 2 |"), report.out());
         assertTrue(Files.size(out.resolve("report/figure2.png")) > 1000);
-        assertTrue(Files.readString(out.resolve("report/tables.csv")).contains("3,cls-plain,stories260K,slim,1,"));
+        assertTrue(Files.readString(out.resolve("report/tables.csv")).contains("stories260K,last,first,0,1,cls-plain,trec,"));
     }
 }

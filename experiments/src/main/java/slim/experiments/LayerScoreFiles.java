@@ -4,9 +4,7 @@ import java.awt.Color;
 import java.awt.Paint;
 import java.io.IOException;
 import java.io.StringWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -24,7 +22,7 @@ import org.jfree.chart.title.PaintScaleLegend;
 import org.jfree.chart.ui.RectangleEdge;
 import org.jfree.data.category.DefaultCategoryDataset;
 import org.jfree.data.xy.DefaultXYZDataset;
-import slim.nn.SlimException;
+import slim.nn.io.AtomicFile;
 import slim.nn.model.KeptLayers;
 import slim.nn.model.LayerScores;
 import slim.nn.model.LayerSelection;
@@ -42,14 +40,7 @@ public final class LayerScoreFiles {
     /** Writes the three files into dir, each whole or not at all. */
     public static void write(LayerScores scores, String title, Path dir) {
         System.setProperty("java.awt.headless", "true");
-        try {
-            Files.createDirectories(dir);
-            Path tmp = dir.resolve("." + CSV + ".tmp-" + ProcessHandle.current().pid());
-            Files.writeString(tmp, csv(scores));
-            Files.move(tmp, dir.resolve(CSV), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            throw new SlimException(dir.resolve(CSV) + ": cannot write: " + e.getMessage(), e);
-        }
+        AtomicFile.writeString(dir.resolve(CSV), csv(scores));
         Figure.save(heatmap(scores, title), dir.resolve(HEATMAP), 800, 600);
         Figure.save(bars(scores, title), dir.resolve(BARS), 800, 450);
     }

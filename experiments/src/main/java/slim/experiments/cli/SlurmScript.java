@@ -7,7 +7,6 @@ import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -18,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import slim.nn.SlimException;
+import slim.nn.io.AtomicFile;
 
 /**
  * The Slurm job-array script for a grid, and the script that reports it once the array is done. Both
@@ -84,14 +84,7 @@ record SlurmScript(Launch launch, List<List<String>> grid, int shards, Path out,
             String name = jar.getFileName().toString().replaceFirst("\\.jar$", "");
             Path target = dir.resolve(name + "-" + sha256(jar).substring(0, 12) + ".jar");
             if (Files.isRegularFile(target)) return target;
-            Path tmp = dir.resolve("." + target.getFileName() + ".tmp-" + ProcessHandle.current().pid());
-            try {
-                Files.createDirectories(dir);
-                Files.copy(jar, tmp, StandardCopyOption.REPLACE_EXISTING);
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (IOException e) {
-                throw new SlimException(target + ": cannot copy slim's jar here: " + e.getMessage(), e);
-            }
+            AtomicFile.write(target, tmp -> Files.copy(jar, tmp));
             return target;
         }
 

@@ -7,6 +7,8 @@
   python3 bench/run.py --compare --rounds 3  # slim and PyTorch alternate three times, medians
   python3 bench/run.py --quick --no-build    # smoke test of the whole harness (2-3 minutes, numbers meaningless)
   python3 bench/run.py --torch bench/.venv/bin/python  # only this PyTorch (repeatable)
+  python3 bench/run.py --cell     # a shortened cell as a user runs it, slim against PyTorch (k = 1, 2, 12)
+  python3 bench/run.py --cell --quick  # the same at k = 1 on one task, 16 steps and 32 validation forwards
 
 Run from the repository root. PyTorch: each of $SLIM_TORCH_PYTHON, bench/.venv/bin/python
 (python3 -m venv bench/.venv && bench/.venv/bin/pip install torch transformers) and /usr/bin/python3
@@ -23,12 +25,24 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 JAR = os.path.join(ROOT, "bench", "target", "benchmarks.jar")
 JAVA_HOME = os.environ.get("SLIM_JAVA_HOME", "/usr/lib/jvm/temurin-25-jdk-amd64")
 JAVA = os.path.join(JAVA_HOME, "bin", "java")
 TORCH_STEP = os.path.join(ROOT, "bench", "torch_step.py")
+TORCH_CELL = os.path.join(ROOT, "bench", "torch_cell.py")
+SLIM = os.path.join(ROOT, "slim")
+SHARED = os.path.join(os.path.dirname(ROOT), "shared")
+# --cell: a GPT-2-small-shape checkpoint with random weights and GPT-2's tokenizer, written once.
+CELL_MODEL = os.path.join(ROOT, "bench", "target", "cell", "gpt2-small")
+# (k, task, setting) of the cell table, and the training steps and validation forwards of each cell.
+CELL_ROWS = [(k, task, setting) for k in (1, 2, 12)
+             for task, setting in (("sst2", "lm-prompt"), ("agnews", "lm-prompt"), ("sst2", "cls-plain"))]
+CELL_SIZE = (64, 128)
+QUICK_CELL_ROWS, QUICK_CELL_SIZE = [(1, "sst2", "lm-prompt")], (16, 32)
+LABELS = {"sst2": 2, "agnews": 4, "trec": 6, "emocontext": 4}
 # The PyTorch interpreters tried when no --torch is given (those that import torch).
 TORCH_PYTHONS = [os.environ.get("SLIM_TORCH_PYTHON"), os.path.join(ROOT, "bench", ".venv", "bin", "python"),
                  "/usr/bin/python3"]
@@ -228,10 +242,71 @@ def compare(rounds, lengths, pythons, quick):
     table(["step", "k", "tokens", "slim ms", "PyTorch ms", "PyTorch / slim"], rows)
 
 
+def cell_model(py):
+    """The cell's checkpoint: GPT-2 small's shape, random weights (torch_cell.py --make), GPT-2's tokenizer files."""
+    if not os.path.exists(os.path.join(CELL_MODEL, "model.safetensors")):
+        sh([py.python, TORCH_CELL, "--make", CELL_MODEL])
+    tokenizer = os.path.join(SHARED, "tokenizers", "gpt2")
+    for name in os.listdir(tokenizer):
+        shutil.copy(os.path.join(tokenizer, name), CELL_MODEL)
+
+
+def slim_cell(k, task, setting, train, val):
+    """Runs `slim train` on the cell; returns (process wall s, train s, eval s, prefix tokens) from its result."""
+    out = tempfile.mkdtemp()
+    start = time.perf_counter()
+    sh([SLIM, "train", "--model", CELL_MODEL, "-k", str(k), "--task", task, "--setting", setting, "--seed", "0",
+        "--train", str(train), "--val", str(val), "--test", "1", "--epochs", "1", "--out", out])
+    wall = time.perf_counter() - start
+    result, = [os.path.join(d, f) for d, _, files in os.walk(out) for f in files if f.endswith(".json")]
+    r = json.load(open(result))
+    shutil.rmtree(out)
+    return wall, r["costs"]["train_seconds"], r["costs"]["eval_seconds"], r["prompts"]["prefix_tokens"]
+
+
+def cell(pythons, quick):
+    """slim train against torch_cell.py on the same checkpoint, prompts, steps and validation forwards."""
+    rows, (train, val) = (QUICK_CELL_ROWS, QUICK_CELL_SIZE) if quick else (CELL_ROWS, CELL_SIZE)
+    usual = next((py for py in pythons if py.transformers), None)
+    if usual is None:
+        sys.exit("--cell needs transformers in one of the PyTorch interpreters (bench/README.md)")
+    cell_model(usual)
+    print(f"### A shortened cell: {train} training steps and {val} validation forwards, batch size 1, AdamW "
+          f"(GPT-2-small shape, random weights; uptime before: {os.getloadavg()[0]:.1f})\n")
+    table_rows = []
+    for k, task, setting in rows:
+        prompts = os.path.join(ROOT, "bench", "target", "cell", f"prompts-{task}-{setting}-{train}-{val}.json")
+        with open(prompts, "w") as f:
+            f.write(sh([JAVA, "-cp", JAR, "slim.bench.CellPrompts", CELL_MODEL, os.path.join(SHARED, "datasets"), task,
+                        setting, str(train), str(val)]))
+        wall, train_s, eval_s, prefix = slim_cell(k, task, setting, train, val)
+        torch = {}
+        for variant, threads, best in (("best", 2, True), ("usual", 0, False)):
+            env = dict(os.environ, LD_PRELOAD=JEMALLOC, MALLOC_CONF="retain:true,dirty_decay_ms:-1,muzzy_decay_ms:-1") \
+                if best and os.path.exists(JEMALLOC) else None
+            torch[variant] = json.loads(sh([usual.python, TORCH_CELL, "--model", CELL_MODEL, "--k", str(k),
+                                            "--prompts", prompts, "--setting", setting, "--num-labels",
+                                            str(LABELS[task]), "--variant", variant, "--threads", str(threads)],
+                                           env).strip().splitlines()[-1])
+        b, u = torch["best"], torch["usual"]
+        table_rows.append([k, task, setting, prefix, f"{wall:.1f}", f"{train_s:.1f}", f"{eval_s:.1f}",
+                           f"{b['wall_s']:.1f}", f"{b['train_s']:.1f}", f"{b['eval_s']:.1f}",
+                           f"{u['wall_s']:.1f}", f"{b['wall_s'] / wall:.2f}x", f"{u['wall_s'] / wall:.2f}x",
+                           f"{(b['train_s'] + b['eval_s']) / (train_s + eval_s):.2f}x"])
+    table(["k", "task", "setting", "prefix tokens", "slim s", "slim train s", "slim eval s", "PyTorch best s",
+           "best train s", "best eval s", "PyTorch usual s", "best / slim", "usual / slim",
+           "best / slim (train + eval)"], table_rows)
+    print(f"slim: the whole `slim train` process (JVM start, load, tokenizing, {train} steps, {val} + 1 forwards); "
+          f"PyTorch {minor(usual.torch)} + transformers {minor(usual.transformers)}: the whole interpreter. "
+          f"Best: logits_to_keep=1, inference_mode, fused AdamW, 2 threads, jemalloc; usual: the plain loop, "
+          f"default AdamW and threads. Load after: {os.getloadavg()[0]:.1f}.\n")
+
+
 def main():
     global JMH_TIME, TORCH_TIME
     ap = argparse.ArgumentParser()
     ap.add_argument("--compare", action="store_true", help="only the PyTorch comparison")
+    ap.add_argument("--cell", action="store_true", help="only the shortened cell, slim train against PyTorch")
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--rounds", type=int, default=1, help="alternate slim and PyTorch this many times (medians)")
     ap.add_argument("--torch", action="append", metavar="PYTHON",
@@ -248,6 +323,9 @@ def main():
         sh(["mvn", "-q", "-pl", "nn,data", "install", "-DskipTests"], env)
         sh(["mvn", "-q", "-pl", "bench", "package"], env)
     print("Machine: " + machine(pythons) + "\n")
+    if a.cell:
+        cell(pythons, a.quick)
+        return
     lengths = TASKS
     if not a.compare:
         print("### Prompt lengths (tokens, GPT-2 tokenizer, lm-prompt, seed 0's train + validation + test)\n")

@@ -2,6 +2,7 @@ package slim.bench;
 
 import slim.nn.kernels.Kernels;
 import slim.nn.model.Model;
+import slim.nn.model.Rows;
 import slim.nn.optim.AdamW;
 
 /**
@@ -10,14 +11,15 @@ import slim.nn.optim.AdamW;
  * parameter (embeddings included), which leaves the gradients zero for the next step (zeroGrad
  * then has nothing to do, as in the Trainer). What StepBenchmark times and StepProfile dissects.
  *
- * <p>head "last" is the study's step (the label is read at the last position only); "all" is a
- * causal-LM step (the head and loss at every position), the work PyTorch/Hugging Face do by default.
+ * <p>head "last" is the study's step (the label is read at the last position only, so the last block computes
+ * that row only, as the trainer runs it); "all" is a causal-LM step (the head and loss at every position), the
+ * work PyTorch/Hugging Face do by default.
  */
 final class TrainingStep {
     private final Model model;
     private final AdamW optimizer;
     private final int[] ids, rows, targets;
-    private final int tokens;
+    private final Rows computed;
 
     TrainingStep(String shape, int k, int tokens, String head, Kernels kernels) {
         boolean all = switch (head) {
@@ -29,7 +31,7 @@ final class TrainingStep {
         BenchModel bench = BenchModel.of(shape, k, tokens, n, true, kernels);
         this.model = bench.model;
         this.ids = bench.ids;
-        this.tokens = tokens;
+        this.computed = all ? Rows.all(tokens) : Rows.all(tokens).lastRow();
         this.optimizer = AdamW.withDefaults(model, 1e-5f);
         this.rows = new int[n];
         this.targets = new int[n];
@@ -41,7 +43,7 @@ final class TrainingStep {
 
     /** Runs the step; returns its loss. */
     float run() {
-        model.forward(ids, tokens);
+        model.forward(ids, computed);
         model.lmLogits(rows, rows.length);
         float loss = model.loss(targets, null);
         model.backward();

@@ -98,8 +98,8 @@ public record Result(int schemaVersion, CellInfo cell, Protocol protocol, String
      * @param appendedTokens   lm-prompt: tokens appended to every prompt before the label token
      * @param longestPrompt    tokens of the longest encoded prompt (the model was sized for it)
      * @param shortenedPrompts prompts that were cut to fit the prompt limit
-     * @param prefixTokens     leading tokens every prompt of an evaluation pass shared, run once per pass from a
-     *                         cache (the fewest of any pass; 0 for encoders and with --no-prefix-cache)
+     * @param prefixTokens     leading tokens the prompts of an evaluation pass shared, run once per pass from a
+     *                         cache (the most of any pass; 0 for encoders and with --no-prefix-cache)
      * @param promptLimit      the prompt limit that applied, in tokens: --max-prompt-tokens, or the model's
      *                         context where that is 0 or longer
      */

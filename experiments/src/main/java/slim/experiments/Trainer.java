@@ -37,7 +37,8 @@ public final class Trainer {
      * @param testAccuracy   accuracy of the kept weights on the test examples; NaN when training failed
      * @param failure        why the cell stopped without a result, or null
      * @param trainTokens    tokens the training steps processed
-     * @param prefixTokens   prompt tokens every evaluation pass took from its cached prefix (the fewest of any pass)
+     * @param prefixTokens   prompt tokens an evaluation pass cached (the most of any pass; a pass of one example
+     *                       caches nothing)
      * @param valPredictions the best epoch's answers on the validation examples; null when none finished
      * @param testPredictions the kept weights' answers on the test examples; null when training failed
      */
@@ -80,7 +81,7 @@ public final class Trainer {
         int bestEpoch = 0, epochs = 0;
         Predictions bestAnswers = null;
         long tokens = 0, trainNanos = 0, evalNanos = 0;
-        int prefixTokens = Integer.MAX_VALUE;
+        int prefixTokens = 0;
         String failure = null;
         float[] params = model.params().block;
 
@@ -116,7 +117,7 @@ public final class Trainer {
             Predictions answers = evaluator.predictions(val, "validation", listener);
             double acc = answers.accuracy();
             evalNanos += System.nanoTime() - start;
-            prefixTokens = Math.min(prefixTokens, evaluator.prefixTokens());
+            prefixTokens = Math.max(prefixTokens, evaluator.prefixTokens());
             valCurve[epochs] = acc;
             lossCurve[epochs] = lossSum / visit.length;
             epochs++;
@@ -138,12 +139,12 @@ public final class Trainer {
             testAnswers = evaluator.predictions(test, "test", listener);
             testAcc = testAnswers.accuracy();
             evalNanos += System.nanoTime() - start;
-            prefixTokens = Math.min(prefixTokens, evaluator.prefixTokens());
+            prefixTokens = Math.max(prefixTokens, evaluator.prefixTokens());
         }
         boolean early = failure == null && epochs < protocol.epochs();
         return new Outcome(java.util.Arrays.copyOf(valCurve, epochs), java.util.Arrays.copyOf(lossCurve, epochs),
                 bestEpoch, Math.max(best, 0), testAcc, failure, early, tokens, trainNanos / 1e9, evalNanos / 1e9,
-                prefixTokens == Integer.MAX_VALUE ? 0 : prefixTokens, bestAnswers, testAnswers);
+                prefixTokens, bestAnswers, testAnswers);
     }
 
     private static boolean allFinite(float[] a) {

@@ -67,6 +67,8 @@ class ReportTest {
         byte[] bytes = Files.readAllBytes(png);
         assertTrue(bytes.length > 1000, "a real image");
         assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, Arrays.copyOf(bytes, 4));
+        String svg = Files.readString(dir.resolve("report/figure2.svg"));
+        assertTrue(svg.contains("<svg") && svg.contains("kept layers"), "Figure 2 as SVG too");
         assertEquals(md, Files.readString(dir.resolve("report/tables.md")));
         assertEquals(csv, Files.readString(dir.resolve("report/tables.csv")));
     }

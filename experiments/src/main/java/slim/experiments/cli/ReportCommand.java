@@ -24,7 +24,7 @@ final class ReportCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "DIR", description = "folder of result files (searched recursively)")
     Path dir;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "where tables.md, tables.csv and figure2.png go (default: DIR/report)")
+    @Option(names = "--out", paramLabel = "DIR", description = "where tables.md, tables.csv, figure2.png and figure2.svg go (default: DIR/report)")
     Path out;
 
     @Option(names = "--paper", paramLabel = "FILE", description = "the paper's numbers, shown beside GPT2-XL / OPT-1.3b results (default: ../shared/paper/tables.csv)")

@@ -50,6 +50,7 @@ public final class ProgressBar {
      * Whether stderr is a terminal that understands a carriage return: what the launcher saw, else
      * isatty(2) (a JVM started directly); never for TERM=dumb (an editor's shell buffer, say).
      */
+    @SuppressWarnings("restricted") // a downcall: ./slim and the tests run with --enable-native-access=ALL-UNNAMED
     public static boolean stderrIsTerminal() {
         if ("dumb".equals(System.getenv("TERM"))) return false;
         String launcher = System.getenv(TTY_ENV);

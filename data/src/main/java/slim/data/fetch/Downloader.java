@@ -3,6 +3,7 @@ package slim.data.fetch;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.Serial;
 import java.net.HttpURLConnection;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -50,6 +51,9 @@ public final class Downloader {
 
     /** Thrown when the server has no such file (HTTP 404), so a caller can try another path. */
     public static final class NotFound extends SlimException {
+        @Serial
+        private static final long serialVersionUID = 1L;
+
         public NotFound(String message) {
             super(message);
         }

@@ -11,7 +11,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -142,8 +141,7 @@ final class Golden {
     static void assertGradients(Model m, JsonNode expected) {
         m.kernels().read(m.grads().all);
         int checked = 0;
-        for (Iterator<Map.Entry<String, JsonNode>> it = expected.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : expected.properties()) {
             ParamLayout.Binding b = m.layout().binding(e.getKey());
             assertNotNull(b, "no parameter for golden tensor " + e.getKey());
             assertClose(floats(e.getValue()), m.layout().export(m.grads().block, b), "grad " + e.getKey());

@@ -9,7 +9,6 @@ import static slim.nn.model.Golden.ints;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
@@ -124,8 +123,7 @@ public class GoldenTest {
             opt.step();
         }
         m.kernels().read(m.params().all);
-        for (Iterator<Map.Entry<String, JsonNode>> it = o.get("params_after").fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : o.get("params_after").properties()) {
             assertClose(floats(e.getValue()), m.layout().export(m.params().block, m.layout().binding(e.getKey())),
                     "after AdamW: " + e.getKey());
         }

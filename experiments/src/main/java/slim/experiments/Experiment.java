@@ -25,6 +25,7 @@ import slim.nn.model.Model;
 import slim.nn.model.ModelConfig;
 import slim.nn.model.ModelFiles;
 import slim.nn.model.ParamLayout;
+import slim.nn.model.Pooling;
 import slim.nn.optim.AdamW;
 
 /**
@@ -115,6 +116,8 @@ public final class Experiment {
         }
         LayerScores layerScores = cell.layers().needsScores() ? layerScores(cell, p.train()) : null;
         KeptLayers kept = cell.layers().kept(layerScores);
+        Memory.requireFits(cell.model(), config, kept, lm ? 0 : cell.task().numLabels(),
+                cell.pooling() == Pooling.CLS_POOLER, p.longest());
         Memory.resetPeaks();
         ModelFiles.Options options = ModelFiles.Options.builder().trainable().maxTokens(p.longest()).headRows(1).labels(lm ? 0 : cell.task().numLabels(), cell.pooling(), cell.seed()).kernels(kernels.get()).build();
         Model model = ModelFiles.load(cell.model(), kept, options);

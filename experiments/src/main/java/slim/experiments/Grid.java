@@ -141,6 +141,10 @@ public final class Grid {
             result = runner.run(cell, progress);
         } catch (SlimException e) {
             result = Result.failure(cell, protocol, e.getMessage());
+        } catch (OutOfMemoryError e) {
+            // The cell's model, gradients and moments were only reachable from the failed run: they are
+            // garbage now, so the next cell has the heap again.
+            result = Result.failure(cell, protocol, Memory.outOfMemory(e));
         }
         ResultFiles.writeResult(ResultFiles.file(outDir, cell), result);
         return result;

@@ -1,5 +1,7 @@
 package slim.experiments;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +13,7 @@ import slim.data.Split;
 import slim.data.Task;
 import slim.data.Tokenizer;
 import slim.nn.SlimException;
+import slim.nn.model.Family;
 import slim.nn.model.Model;
 import slim.nn.model.ModelConfig;
 import slim.nn.model.ModelFiles;
@@ -44,13 +47,116 @@ public final class SavedModel implements AutoCloseable {
         this.task = task;
     }
 
+    /** The prompt a saved model needs, for use outside slim: slim-prompt.json. */
+    public record Prompt(String task, String setting, String format, List<String> labelWords,
+                         List<PromptDemonstration> demonstrations, String template, String note) {}
+
+    public record PromptDemonstration(String text, String label, String labelWord) {}
+
+    /**
+     * Writes the fine-tuned model: a Hugging Face folder whose config.json names the transformers class that
+     * computes exactly this head (and none where no class does), with id2label, label2id and pad_token_id;
+     * slim.json for `slim predict`; slim-prompt.json with the prompt the model expects; a README.md where
+     * transformers has no class for the head.
+     */
     static void save(Model model, Cell cell, int maxPromptTokens, Split split, Path out) {
-        ModelFiles.save(model, cell.model(), out);
-        List<Demonstration> demos = cell.setting().hasDemonstrations()
-                ? split.demonstrations().stream().map(e -> new Demonstration(e.text(), e.label())).toList()
-                : List.of();
-        ResultFiles.write(out.resolve(FILE), new Info(cell.task().id(), cell.setting().id(),
-                cell.pooling().id(), maxPromptTokens, demos));
+        List<Example> demos = cell.setting().hasDemonstrations() ? split.demonstrations() : List.of();
+        Task task = cell.task();
+        String template;
+        int lastToken;
+        try (Tokenizer tokenizer = Tokenizer.load(cell.model())) {
+            PromptEncoder encoder = new PromptEncoder(task, cell.setting(), tokenizer, demos, maxPromptTokens);
+            template = encoder.promptText(new Example("{text}", 0, -1));
+            int[] ids = encoder.encode(new Example("a", 0, -1)).ids();
+            lastToken = ids[ids.length - 1];
+        }
+        HubClass hub = HubClass.of(model, cell.setting());
+        ObjectNode config = model.config().prunedJson(model.layout().kept());
+        if (hub.name() != null) config.putArray("architectures").add(hub.name());
+        else config.remove("architectures");
+        if (model.layout().numLabels() > 0) {
+            config.put("num_labels", task.numLabels());
+            ObjectNode id2label = config.putObject("id2label"), label2id = config.putObject("label2id");
+            for (int i = 0; i < task.numLabels(); i++) {
+                id2label.put(Integer.toString(i), task.labels().get(i));
+                label2id.put(task.labels().get(i), i);
+            }
+        }
+        config.put("pad_token_id", padToken(model.config().json(), lastToken));
+        ModelFiles.save(model, cell.model(), config, hub.prefix(), out);
+        List<Demonstration> kept = demos.stream().map(e -> new Demonstration(e.text(), e.label())).toList();
+        ResultFiles.write(out.resolve(FILE), new Info(task.id(), cell.setting().id(),
+                cell.pooling().id(), maxPromptTokens, kept));
+        List<PromptDemonstration> shown = demos.stream().map(e -> new PromptDemonstration(e.text(),
+                task.labels().get(e.label()), task.labelWords().get(e.label()))).toList();
+        ResultFiles.write(out.resolve(PROMPT_FILE), new Prompt(task.id(), cell.setting().id(), task.format,
+                task.labelWords(), shown, template, "replace {text} in template with the input; "
+                + (cell.setting() == Setting.LM_PROMPT ? "the label is the label word with the highest next-token"
+                + " logit" : "the head reads the " + (model.config().family().isDecoder() ? "last token" : "pooled"
+                + " encoder output"))));
+        if (hub.name() == null) writeReadme(out, cell, hub);
+    }
+
+    public static final String PROMPT_FILE = "slim-prompt.json";
+
+    /**
+     * The transformers class that computes the saved head and the tensor-name prefix its checkpoints use; a null
+     * name where no class computes it (a score head on the mean or the bare [CLS] of an encoder).
+     */
+    record HubClass(String name, String prefix) {
+        static HubClass of(Model model, Setting setting) {
+            Family family = model.config().family();
+            String base = switch (family) {
+                case GPT2 -> "GPT2";
+                case OPT -> "OPT";
+                case LLAMA -> "Llama";
+                case BERT -> "Bert";
+            };
+            String prefix = switch (family) {
+                case GPT2 -> "transformer.";
+                case OPT -> "model.decoder.";
+                case LLAMA -> "model.";
+                case BERT -> "bert.";
+            };
+            if (setting == Setting.LM_PROMPT) return new HubClass(base + (family == Family.GPT2 ? "LMHeadModel"
+                    : "ForCausalLM"), prefix);
+            if (family.isDecoder() || model.layout().pooler()) return new HubClass(base + "ForSequenceClassification", prefix);
+            return new HubClass(null, model.layout().prefix());
+        }
+    }
+
+    /**
+     * The pad token transformers' *ForSequenceClassification needs to find the last token: the config's, else
+     * its eos or bos, whichever is not the token every prompt ends with (it would then read an earlier one).
+     */
+    static int padToken(JsonNode config, int lastToken) {
+        for (String key : List.of("pad_token_id", "eos_token_id", "bos_token_id")) {
+            JsonNode id = config.get(key);
+            if (id != null && id.canConvertToInt() && id.intValue() != lastToken) return id.intValue();
+        }
+        return lastToken == 0 ? 1 : 0;
+    }
+
+    private static void writeReadme(Path out, Cell cell, HubClass hub) {
+        String pooling = cell.pooling() == Pooling.MEAN ? "the mean of the final hidden states over all tokens"
+                : "the final hidden state of the first token ([CLS]) as it is, without BERT's pooler";
+        String text = "# A slim classifier without a transformers class\n\n"
+                + "This " + cell.task().id() + " classifier was fine-tuned by `slim train` with `--pooling "
+                + cell.pooling().id() + "`: its head `score.weight`"
+                + " [num_labels, hidden] (no bias) reads " + pooling + ". No transformers class computes that head,"
+                + " so config.json names none: `AutoModelForSequenceClassification` would load it with a new,"
+                + " random head.\n\n"
+                + "To use it: `slim predict " + out.getFileName() + " --task " + cell.task().id() + " \"text\"`, or in"
+                + " PyTorch load the encoder with `AutoModel.from_pretrained(folder)` (it leaves `score.weight` out),"
+                + " read `score.weight` from model.safetensors, and compute `logits = pooled @ score.weight.T` with"
+                + " pooled = " + pooling + ". The labels are config.json's id2label; " + PROMPT_FILE + " has the"
+                + " prompt the inputs were written in. `--pooling cls-pooler` trains BERT's own head, which loads"
+                + " in BertForSequenceClassification.\n";
+        try {
+            Files.writeString(out.resolve("README.md"), text);
+        } catch (IOException e) {
+            throw new SlimException(out.resolve("README.md") + ": cannot write: " + e.getMessage(), e);
+        }
     }
 
     /** Opens a folder written by `slim train --save`, for the given task (checked against slim.json). */

@@ -60,7 +60,6 @@ public final class Trainer {
     private final AdamW optimizer;
     private final Protocol protocol;
     private final Evaluator evaluator;
-    private final float[] bestWeights;
 
     public Trainer(Model model, Classifier classifier, AdamW optimizer, Protocol protocol) {
         this.model = model;
@@ -68,11 +67,17 @@ public final class Trainer {
         this.optimizer = optimizer;
         this.protocol = protocol;
         this.evaluator = new Evaluator(classifier, protocol.prefixCache());
-        this.bestWeights = new float[model.layout().size()];
     }
 
     public Outcome fit(List<EncodedExample> train, List<EncodedExample> val, List<EncodedExample> test, long seed,
                        Listener listener) {
+        try (BestWeights bestWeights = new BestWeights(model.layout().size())) {
+            return fit(train, val, test, seed, listener, bestWeights);
+        }
+    }
+
+    private Outcome fit(List<EncodedExample> train, List<EncodedExample> val, List<EncodedExample> test, long seed,
+                        Listener listener, BestWeights bestWeights) {
         Random order = new Random(seed);
         int[] visit = new int[train.size()];
         for (int i = 0; i < visit.length; i++) visit[i] = i;
@@ -125,7 +130,7 @@ public final class Trainer {
                 best = acc;
                 bestEpoch = epoch;
                 bestAnswers = answers;
-                System.arraycopy(params, 0, bestWeights, 0, params.length);
+                bestWeights.keep(params);
             }
             listener.epoch(epoch, lossSum / visit.length, acc, best);
             if (epoch - bestEpoch >= protocol.patience()) break;
@@ -133,7 +138,7 @@ public final class Trainer {
         double testAcc = Double.NaN;
         Predictions testAnswers = null;
         if (failure == null) {
-            System.arraycopy(bestWeights, 0, params, 0, params.length);
+            bestWeights.restore(params);
             model.kernels().write(model.params().all);
             long start = System.nanoTime();
             testAnswers = evaluator.predictions(test, "test", listener);

@@ -140,6 +140,23 @@ class GridTest {
     }
 
     @Test
+    void aCellThatRunsOutOfMemoryIsRecordedAsFailedAndTheGridGoesOn() {
+        List<Cell> cells = cells().subList(0, 3);
+        Recorder rest = new Recorder(-1);
+        Grid.Runner runner = (cell, l) -> {
+            if (cell.equals(cells.getFirst())) throw new OutOfMemoryError("Java heap space");
+            return rest.run(cell, l);
+        };
+        Grid.Counts s = new Grid(out, ProgressBar.none(), false).run(cells, Grid.Shard.ALL, P, runner);
+        assertEquals(1, s.failed());
+        assertEquals(List.of(cells.get(1).id(), cells.get(2).id()), rest.ran, "the cells after it ran");
+        Result r = ResultFiles.read(ResultFiles.file(out, cells.getFirst()));
+        assertFalse(r.ok());
+        assertTrue(r.error().contains("ran out of memory (Java heap space)") && r.error().contains("SLIM_HEAP"),
+                r.error());
+    }
+
+    @Test
     void aCellThatFailsIsRecordedAndRetriedOnlyWhenAsked() {
         List<Cell> cells = cells().subList(0, 3);
         Grid.Runner failing = (cell, l) -> {

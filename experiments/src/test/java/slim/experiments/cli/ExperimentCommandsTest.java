@@ -24,6 +24,7 @@ import slim.experiments.Result;
 import slim.experiments.ResultFiles;
 import slim.experiments.Version;
 import slim.nn.Shared;
+import slim.nn.io.Checkpoint;
 import slim.nn.model.ModelConfig;
 import slim.nn.model.Pooling;
 
@@ -72,6 +73,31 @@ class ExperimentCommandsTest {
     }
 
     @Test
+    void aSavedEncoderNamesBertForSequenceClassificationOnlyForThePoolerHead() throws Exception {
+        String minilm = Shared.resolve("models", "all-MiniLM-L6-v2").toString();
+        Path pooler = tmp.resolve("pooler"), mean = tmp.resolve("mean");
+        for (Path save : List.of(pooler, mean)) {
+            InfoPruneCommandTest.Run r = run(concat(new String[] {"train", "--model", minilm, "-k", "1", "--task",
+                    "sst2", "--setting", "cls-plain", "--pooling", save == pooler ? "cls-pooler" : "mean", "--out",
+                    tmp.resolve("results").toString(), "--save", save.toString()}, TINY));
+            assertEquals(0, r.code(), r.out() + r.err());
+        }
+        JsonNode config = new ObjectMapper().readTree(pooler.resolve("config.json").toFile());
+        assertEquals("BertForSequenceClassification", config.get("architectures").get(0).asText());
+        assertEquals("positive", config.get("id2label").get("1").asText());
+        try (Checkpoint ckpt = Checkpoint.open(pooler)) {
+            for (String t : List.of("bert.embeddings.word_embeddings.weight", "bert.pooler.dense.weight",
+                    "bert.pooler.dense.bias", "classifier.weight", "classifier.bias")) {
+                assertTrue(ckpt.has(t), t + " in " + ckpt.names());
+            }
+        }
+        assertTrue(run("predict", pooler.toString(), "a fine film").out().contains("\t"));
+        JsonNode meanConfig = new ObjectMapper().readTree(mean.resolve("config.json").toFile());
+        assertFalse(meanConfig.has("architectures"), "no class computes a mean-pooled head: " + meanConfig);
+        assertTrue(Files.readString(mean.resolve("README.md")).contains("random head"));
+    }
+
+    @Test
     void trainSavesAModelThatPredictUses() throws Exception {
         Path save = tmp.resolve("trec-k1");
         InfoPruneCommandTest.Run r = run(concat(new String[] {"train", "--model", STORIES, "-k", "1", "--task", "trec",
@@ -82,6 +108,20 @@ class ExperimentCommandsTest {
         assertTrue(Files.isRegularFile(save.resolve("model.safetensors")));
         resultExplainsItself(tmp.resolve("results/stories260K_k1_trec_cls-plain_s3.json"));
         assertTrue(Files.readString(save.resolve("config.json")).contains("\"num_labels\" : 6"));
+        JsonNode config = new ObjectMapper().readTree(save.resolve("config.json").toFile());
+        assertEquals("LlamaForSequenceClassification", config.get("architectures").get(0).asText(),
+                "the class that reads the last token through `score`");
+        assertEquals("ENTY", config.get("id2label").get("1").asText());
+        assertEquals(5, config.get("label2id").get("NUM").asInt());
+        assertTrue(config.get("pad_token_id").canConvertToInt());
+        assertEquals("float32", config.get("torch_dtype").asText());
+        try (Checkpoint ckpt = Checkpoint.open(save)) {
+            assertTrue(ckpt.has("model.layers.0.self_attn.q_proj.weight") && ckpt.has("score.weight"),
+                    "names as LlamaForSequenceClassification saves them: " + ckpt.names());
+        }
+        JsonNode prompt = new ObjectMapper().readTree(save.resolve("slim-prompt.json").toFile());
+        assertEquals("trec", prompt.get("task").asText());
+        assertEquals("Question: {text}\nAnswer Type:", prompt.get("template").asText(), "cls-plain: no demonstrations");
 
         InfoPruneCommandTest.Run p = run("predict", save.toString(), "--task", "trec", "How far is it from Denver to Aspen?",
                 "Who wrote Hamlet?");

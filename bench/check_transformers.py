@@ -83,15 +83,21 @@ def transformers_probabilities(folder, texts):
         model = AutoModelForCausalLM.from_pretrained(folder).eval()
     probs = []
     for text in texts:
-        ids = tokenizer(prompt["template"].replace("{text}", text), return_tensors="pt").input_ids
-        with torch.no_grad():
-            logits = model(input_ids=ids).logits
+        query = prompt["template"].replace("{text}", text)
         if arch.endswith("ForSequenceClassification"):
-            probs.append(torch.softmax(logits[0], -1).tolist())
-        else:
-            # slim's lm-prompt: the next-token logits over each label word's first token
-            words = [tokenizer(w, add_special_tokens=False).input_ids[0] for w in prompt["label_words"]]
-            probs.append(torch.softmax(logits[0, -1, words], -1).tolist())
+            ids = tokenizer(query, return_tensors="pt").input_ids
+            with torch.no_grad():
+                probs.append(torch.softmax(model(input_ids=ids).logits[0], -1).tolist())
+            continue
+        # slim's lm-prompt: the label words' leading tokens that all of them share join the prompt, and each
+        # label's next token is its target; the probabilities are the softmax over those targets.
+        full = [tokenizer(query + w).input_ids for w in prompt["label_words"]]
+        shared = 0
+        while all(len(f) > shared + 1 and f[shared] == full[0][shared] for f in full):
+            shared += 1
+        with torch.no_grad():
+            logits = model(input_ids=torch.tensor([full[0][:shared]])).logits
+        probs.append(torch.softmax(logits[0, -1, [f[shared] for f in full]], -1).tolist())
     return arch, probs
 
 

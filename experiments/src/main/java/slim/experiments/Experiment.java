@@ -7,6 +7,7 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import slim.data.Dataset;
 import slim.data.Datasets;
@@ -102,8 +103,16 @@ public final class Experiment {
         return protocol.maxPromptTokens() > 0 ? Math.min(protocol.maxPromptTokens(), context) : context;
     }
 
-    /** Trains and evaluates one cell; saveTo (nullable) receives the fine-tuned model when training succeeds. */
-    public Result run(Cell cell, Trainer.Listener listener, Path saveTo) {
+    /** Trains and evaluates one cell. */
+    public Result run(Cell cell, Trainer.Listener listener) {
+        return run(cell, listener, null, r -> {});
+    }
+
+    /**
+     * Trains and evaluates one cell; saveTo (nullable) receives the fine-tuned model when training succeeds.
+     * keepResult gets the result before the model is saved, so a save that fails (a full disk) loses no result.
+     */
+    public Result run(Cell cell, Trainer.Listener listener, Path saveTo, Consumer<Result> keepResult) {
         long start = System.nanoTime();
         Instant started = Instant.now();
         cell.validate();
@@ -126,7 +135,6 @@ public final class Experiment {
         Classifier classifier = new Classifier(model, p.labelTokens(), protocol.labelWordsLoss());
         Trainer.Outcome o = new Trainer(model, classifier, optimizer, protocol).fit(p.train(), p.val(), p.test(),
                 cell.seed(), listener);
-        if (saveTo != null && !o.failed()) SavedModel.save(model, cell, maxPrompt, p.split(), saveTo);
 
         long headParams = lm ? 0 : (long) cell.task().numLabels() * config.embedDim();
         double wall = (System.nanoTime() - start) / 1e9;
@@ -135,8 +143,11 @@ public final class Experiment {
         var curves = Result.Curves.of(o, majority(p.test(), cell.task().numLabels()));
         var costs = Result.Costs.measured(model.parameterCount(), headParams, wall, o);
         var answers = o.failed() ? null : new Result.Answers(o.valPredictions(), o.testPredictions());
-        return Result.of(Result.CellInfo.of(cell, config, kept), protocol, o.failure(), Result.RunInfo.since(started),
-                prompts, curves, costs, layerScores, answers);
+        Result result = Result.of(Result.CellInfo.of(cell, config, kept), protocol, o.failure(),
+                Result.RunInfo.since(started), prompts, curves, costs, layerScores, answers);
+        keepResult.accept(result);
+        if (saveTo != null && !o.failed()) SavedModel.save(model, cell, maxPrompt, p.split(), saveTo);
+        return result;
     }
 
     /**

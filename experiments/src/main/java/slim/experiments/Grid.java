@@ -1,7 +1,9 @@
 package slim.experiments;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.ToDoubleFunction;
 import slim.nn.SlimException;
 
@@ -49,8 +51,9 @@ public final class Grid {
      * @param ran         cells run now
      * @param failed      cells run now whose result is a failure
      * @param elsewhere   cells another process was running, or finished meanwhile
+     * @param failedBefore cells skipped because an earlier run failed them (--retry-failed runs them)
      */
-    public record Counts(int cells, int inShard, int alreadyDone, int ran, int failed, int elsewhere) {}
+    public record Counts(int cells, int inShard, int alreadyDone, int ran, int failed, int elsewhere, int failedBefore) {}
 
     private final Path outDir;
     private final ProgressBar bar;
@@ -79,32 +82,51 @@ public final class Grid {
         return Shards.balanced(cells, count, cost);
     }
 
-    /**
-     * Whether the cell has a result already. A result made under another protocol is refused rather
-     * than mixed into this grid's: reusing it would report numbers the flags did not ask for.
-     */
+    /** Whether the cell has a result already (a failed one counts as done unless retrying); see {@link #requireSameOrigin}. */
     public boolean done(Cell cell, Protocol protocol) {
-        Path file = ResultFiles.file(outDir, cell);
-        if (!java.nio.file.Files.isRegularFile(file)) return false;
+        Result r = requireSameOrigin(ResultFiles.file(outDir, cell), protocol);
+        return r != null && (!retryFailed || r.ok());
+    }
+
+    /**
+     * The result already in file, or null when there is none or it is damaged (the cell then runs again and
+     * replaces it). A result made differently (another protocol) is refused rather than reused or replaced:
+     * reusing it would report numbers the flags did not ask for, replacing it would lose finished work.
+     */
+    public static Result requireSameOrigin(Path file, Protocol protocol) {
+        if (!Files.isRegularFile(file)) return null;
         Result r;
         try {
             r = ResultFiles.read(file);
         } catch (SlimException e) {
-            return false; // not a result (damaged by hand, say): the cell runs again and replaces it
+            return null;
         }
-        if (r.protocol() != null && !r.protocol().equals(protocol)) {
+        if (!r.protocol().equals(protocol)) {
             throw new SlimException(file + ": made with another protocol (" + r.protocol() + ", now " + protocol
                     + "); use a new results folder, or delete this one to start over");
         }
-        return !retryFailed || r.ok();
+        return r;
     }
 
     public Counts run(List<Cell> cells, Shard shard, Protocol protocol, Runner runner) {
+        List<String> removed = ResultFiles.cleanLeftovers(outDir);
+        if (!removed.isEmpty()) bar.log("removed what an earlier, killed run left half-written: " + String.join(", ", removed));
         List<Cell> mine = shards(cells, shard.count()).cells(shard);
         List<Cell> todo = mine.stream().filter(c -> !done(c, protocol)).toList();
+        List<String> failedBefore = mine.stream().filter(c -> !retryFailed && failedResult(c, protocol) != null)
+                .map(c -> c + ": " + failedResult(c, protocol)).toList();
         bar.log("grid: " + cells.size() + " cells" + (shard.count() > 1 ? ", shard " + shard.index() + "/" + shard.count()
                 + " owns " + mine.size() : "") + ", " + (mine.size() - todo.size()) + " already done, " + todo.size()
                 + " to run; results in " + outDir);
+        if (!failedBefore.isEmpty()) {
+            bar.log(failedBefore.size() + " cells failed in an earlier run and are not run again without --retry-failed:\n  "
+                    + String.join("\n  ", failedBefore));
+        }
+        AtomicInteger finished = new AtomicInteger();
+        // SIGTERM or Ctrl-C: one line saying what is kept and how to go on (the cell in progress is lost).
+        Thread onStop = new Thread(() -> System.err.printf("%ngrid stopped: %d of the %d cells to run finished (results"
+                + " in %s); run the same command again to resume%n", finished.get(), todo.size(), outDir));
+        Runtime.getRuntime().addShutdownHook(onStop);
         long start = System.nanoTime();
         int failed = 0, elsewhere = 0;
         try (CellClaims claims = CellClaims.in(outDir)) {
@@ -121,6 +143,7 @@ public final class Grid {
                     }
                     CellProgress progress = new CellProgress(bar, cell, i, todo.size(), start, protocol.epochs());
                     result = runClaimed(cell, protocol, runner, progress);
+                    finished.incrementAndGet();
                 }
                 if (!result.ok()) failed++;
                 double perCell = (System.nanoTime() - start) / 1e9 / (i + 1);
@@ -128,10 +151,26 @@ public final class Grid {
                         : "";
                 bar.log(step + ResultText.line(result) + eta);
             }
+        } finally {
+            removeHook(onStop);
         }
         bar.clear();
         int ran = todo.size() - elsewhere;
-        return new Counts(cells.size(), mine.size(), mine.size() - todo.size(), ran, failed, elsewhere);
+        return new Counts(cells.size(), mine.size(), mine.size() - todo.size(), ran, failed, elsewhere, failedBefore.size());
+    }
+
+    /** The error of the cell's existing failed result, or null. */
+    private String failedResult(Cell cell, Protocol protocol) {
+        Result r = requireSameOrigin(ResultFiles.file(outDir, cell), protocol);
+        return r == null || r.ok() ? null : r.error();
+    }
+
+    private static void removeHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the JVM is stopping: the hook runs and says what was done
+        }
     }
 
     /** Runs a cell this process has claimed and writes its result (a failure's too). */

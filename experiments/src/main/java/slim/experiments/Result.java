@@ -150,6 +150,16 @@ public record Result(int schemaVersion, CellInfo cell, Protocol protocol, String
         return of(CellInfo.of(cell, null, kept), protocol, error, RunInfo.since(null), null, null, null, null, null);
     }
 
+    /** The first part a result must have that this one lacks (read from a damaged or foreign file), or null. */
+    String missingPart() {
+        if (cell == null || cell.task() == null || cell.setting() == null || cell.modelName() == null) return "\"cell\"";
+        if (protocol == null) return "\"protocol\"";
+        if (!OK.equals(status) && !FAILED.equals(status)) return "\"status\" of ok or failed";
+        if (ok() && (curves == null || curves.testAccuracy() == null)) return "test accuracy";
+        if (ok() && costs == null) return "\"costs\"";
+        return null;
+    }
+
     public boolean ok() {
         return OK.equals(status);
     }

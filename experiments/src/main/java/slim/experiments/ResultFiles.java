@@ -7,8 +7,16 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import slim.data.Task;
 import slim.nn.SlimException;
@@ -69,37 +77,127 @@ public final class ResultFiles {
         AtomicFile.writeString(file, text);
     }
 
+    /** Reads a result file, refusing (naming the file) one that is damaged, empty or another tool's JSON. */
     public static Result read(Path file) {
+        Result r;
         try {
-            return JSON.readValue(file.toFile(), Result.class);
+            r = JSON.readValue(file.toFile(), Result.class);
         } catch (IOException e) {
-            throw new SlimException(file + ": not a slim result file: " + e.getMessage(), e);
+            throw new SlimException(file + ": not a slim result file (damaged or cut short?): " + firstLine(e.getMessage()), e);
+        }
+        String missing = r == null ? "everything" : r.missingPart();
+        if (missing != null) throw new SlimException(file + ": not a slim result file: no " + missing);
+        return r;
+    }
+
+    private static String firstLine(String message) {
+        return message == null ? "" : message.lines().findFirst().orElse("");
+    }
+
+    /**
+     * The temporary files and model folders a killed run leaves: {@code .NAME.tmp-PID}, {@code .NAME.partial-PID}
+     * and AtomicFile's {@code .NAME.PID.NANOS.tmp}; the pid is group 1 or 2.
+     */
+    private static final Pattern LEFTOVER = Pattern.compile("\\..+\\.(?:tmp|partial)-(\\d+)|\\..+\\.(\\d+)\\.\\d+\\.tmp");
+
+    /** How long a leftover must have been untouched: a process on another host sharing the folder may own it. */
+    static final Duration LEFTOVER_AGE = Duration.ofMinutes(2);
+
+    /**
+     * Deletes from dir what runs that are no longer alive left half-written (a result being written, a model being
+     * saved), and returns their names. A file whose pid runs here is left to it, and so is one touched in the last
+     * two minutes (its pid may be of another host that shares the folder, still writing).
+     */
+    public static List<String> cleanLeftovers(Path dir) {
+        List<String> removed = new ArrayList<>();
+        if (!Files.isDirectory(dir)) return removed;
+        Instant recent = Instant.now().minus(LEFTOVER_AGE);
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                Matcher m = LEFTOVER.matcher(f.getFileName().toString());
+                if (!m.matches() || ProcessHandle.of(Long.parseLong(m.group(1) != null ? m.group(1) : m.group(2))).map(ProcessHandle::isAlive).orElse(false)
+                        || lastTouched(f).isAfter(recent)) {
+                    continue;
+                }
+                try (Stream<Path> tree = Files.walk(f)) {
+                    for (Path p : tree.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
+                }
+                removed.add(f.getFileName().toString());
+            }
+        } catch (IOException | NumberFormatException e) {
+            throw new SlimException(dir + ": cannot clean up after an earlier run: " + e.getMessage(), e);
+        }
+        return removed;
+    }
+
+    /** The latest modification of a file, or of anything in a folder. */
+    private static Instant lastTouched(Path f) throws IOException {
+        try (Stream<Path> tree = Files.walk(f)) {
+            Instant latest = Instant.EPOCH;
+            for (Path p : tree.toList()) {
+                Instant t = Files.getLastModifiedTime(p).toInstant();
+                if (t.isAfter(latest)) latest = t;
+            }
+            return latest;
         }
     }
 
-    /** Every result file in dir and its sub-folders (hidden temporary files skipped), in name order. */
+    /** Every result in dir and its sub-folders; see {@link #readAll(Path, boolean, List)}. */
     public static List<Result> readAll(Path dir) {
+        return readAll(dir, false, new ArrayList<>());
+    }
+
+    /**
+     * Every result file in dir and its sub-folders, in name order: every JSON file outside hidden names and model
+     * folders (a folder with a config.json: a model saved by --save). One that is not a result (damaged, cut short,
+     * another tool's) is refused, naming it, unless skipBad, which leaves it out and adds why to skipped. Two files
+     * of one cell (a backup copy) are refused, and so are results of one model made under different protocols:
+     * averaged together they would count a seed twice or mix what should be compared.
+     */
+    public static List<Result> readAll(Path dir, boolean skipBad, List<String> skipped) {
         if (!Files.isDirectory(dir)) throw new SlimException(dir + ": no such folder of results");
-        List<Result> out = new ArrayList<>();
+        Map<Path, Result> found = new LinkedHashMap<>();
         try (Stream<Path> files = Files.walk(dir)) {
-            for (Path f : files.filter(ResultFiles::isResultFile).sorted().toList()) out.add(read(f));
+            for (Path f : files.filter(ResultFiles::isCandidate).sorted().toList()) {
+                try {
+                    found.put(f, read(f));
+                } catch (SlimException e) {
+                    if (!skipBad) throw new SlimException(e.getMessage() + " (move it away, or pass --skip-bad to leave it out)", e);
+                    skipped.add(e.getMessage());
+                }
+            }
         } catch (IOException e) {
             throw new SlimException(dir + ": cannot list: " + e.getMessage(), e);
         }
-        return out;
+        requireOneOrigin(found);
+        return List.copyOf(found.values());
     }
 
-    private static boolean isResultFile(Path f) {
-        String name = f.getFileName().toString();
-        return name.endsWith(".json") && !name.startsWith(".") && Files.isRegularFile(f) && looksLikeResult(f);
-    }
-
-    /** Reports may be pointed at folders holding other JSON (a saved model's config); only results count. */
-    private static boolean looksLikeResult(Path f) {
-        try {
-            return JSON.readTree(f.toFile()).has("status");
-        } catch (IOException e) {
-            return false;
+    private static void requireOneOrigin(Map<Path, Result> found) {
+        Map<String, Path> byCell = new HashMap<>();
+        Map<String, Path> byModel = new HashMap<>();
+        for (Map.Entry<Path, Result> e : found.entrySet()) {
+            Result r = e.getValue();
+            Result.CellInfo c = r.cell();
+            String cell = c.modelName() + " k=" + c.keep() + (c.selection() == null ? "" : " " + c.selection() + " " + c.layers())
+                    + " " + c.task() + " " + c.setting() + " seed " + c.seed() + (c.pooling() == null ? "" : " pooling " + c.pooling());
+            Path twin = byCell.putIfAbsent(cell, e.getKey());
+            if (twin != null) {
+                throw new SlimException(twin + " and " + e.getKey() + " are both results of " + cell
+                        + " (a copy?); keep one, or report them from separate folders");
+            }
+            Path first = byModel.putIfAbsent(c.modelName(), e.getKey());
+            String difference = first == null ? null : Origin.difference(found.get(first), r);
+            if (difference != null) {
+                throw new SlimException(first + " and " + e.getKey() + " were made differently (" + difference
+                        + "); report them from separate folders");
+            }
         }
+    }
+
+    private static boolean isCandidate(Path f) {
+        String name = f.getFileName().toString();
+        return name.endsWith(".json") && !name.startsWith(".") && Files.isRegularFile(f)
+                && !Files.isRegularFile(f.resolveSibling("config.json"));
     }
 }

@@ -39,7 +39,7 @@ class ExperimentTest {
     void aCellsResultFileHoldsItsConfigurationSplitCurveAndCost() throws Exception {
         Cell cell = Cell.of(STORIES, 2, Task.TREC, Setting.LM_PROMPT, 42, null);
         Path saved = tmp.resolve("model");
-        Result r = new Experiment(DATA, TINY).run(cell, Trainer.Listener.NONE, saved);
+        Result r = new Experiment(DATA, TINY).run(cell, Trainer.Listener.NONE, saved, x -> {});
         Path file = ResultFiles.file(tmp, cell);
         ResultFiles.write(file, r);
 
@@ -136,8 +136,8 @@ class ExperimentTest {
     void theSameSeedDrawsTheSameSplitAndResult() {
         Cell cell = Cell.of(STORIES, 1, Task.TREC, Setting.CLS_PLAIN, 0, null);
         Protocol p = TINY.toBuilder().epochs(1).patience(1).build();
-        Result a = new Experiment(DATA, p).run(cell, Trainer.Listener.NONE, null);
-        Result b = new Experiment(DATA, p).run(cell, Trainer.Listener.NONE, null);
+        Result a = new Experiment(DATA, p).run(cell, Trainer.Listener.NONE);
+        Result b = new Experiment(DATA, p).run(cell, Trainer.Listener.NONE);
         assertArrayEquals(a.prompts().split().get("val"), b.prompts().split().get("val"));
         assertArrayEquals(a.curves().valAccuracy(), b.curves().valAccuracy());
         assertEquals(a.curves().testAccuracy(), b.curves().testAccuracy());
@@ -148,7 +148,7 @@ class ExperimentTest {
     @Test
     void aDivergingCellIsRecordedAsFailedWithoutAnAccuracy() {
         Cell cell = Cell.of(STORIES, 1, Task.TREC, Setting.CLS_PLAIN, 0, null);
-        Result r = new Experiment(DATA, TINY.toBuilder().lr(1e30f).build()).run(cell, Trainer.Listener.NONE, null);
+        Result r = new Experiment(DATA, TINY.toBuilder().lr(1e30f).build()).run(cell, Trainer.Listener.NONE);
         assertEquals(Result.FAILED, r.status());
         assertNull(r.curves().testAccuracy());
         assertTrue(r.error().contains("--lr"), r.error());

@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -171,6 +174,46 @@ class GridTest {
         Recorder retry = new Recorder(-1);
         new Grid(out, ProgressBar.none(), true).run(cells, Grid.Shard.ALL, P, retry);
         assertEquals(3, retry.ran.size());
+    }
+
+    /** A pid no process has now: one of a process that has exited. */
+    static long deadPid() throws Exception {
+        Process p = new ProcessBuilder("true").start();
+        p.waitFor();
+        return p.pid();
+    }
+
+    @Test
+    void leftoversOfKilledRunsAreCleanedAndALiveRunsAreLeftAlone() throws Exception {
+        long dead = deadPid(), alive = ProcessHandle.current().pid();
+        Files.writeString(out.resolve(".a.json.tmp-" + dead), "{\"stat");
+        Files.createDirectories(out.resolve(".model.partial-" + dead));
+        Files.writeString(out.resolve(".model.partial-" + dead).resolve("config.json"), "{}");
+        Files.writeString(out.resolve(".b.json.tmp-" + alive), "{");
+        Files.writeString(out.resolve(".c.json.tmp-" + dead), "{\"stat");
+        FileTime old = FileTime.from(Instant.now().minus(Duration.ofMinutes(5)));
+        for (Path p : List.of(out.resolve(".a.json.tmp-" + dead), out.resolve(".model.partial-" + dead),
+                out.resolve(".model.partial-" + dead).resolve("config.json"), out.resolve(".b.json.tmp-" + alive))) {
+            Files.setLastModifiedTime(p, old);
+        }
+        new Grid(out, ProgressBar.none(), false).run(cells().subList(0, 1), Grid.Shard.ALL, P, new Recorder(-1));
+        assertFalse(Files.exists(out.resolve(".a.json.tmp-" + dead)));
+        assertFalse(Files.exists(out.resolve(".model.partial-" + dead)));
+        assertTrue(Files.exists(out.resolve(".b.json.tmp-" + alive)), "a live process's file is its own");
+        assertTrue(Files.exists(out.resolve(".c.json.tmp-" + dead)), "a fresh file may be another host's, still writing");
+    }
+
+    @Test
+    void aReRunCountsTheCellsThatFailedBefore() {
+        List<Cell> cells = cells().subList(0, 3);
+        Grid.Runner failOne = (cell, l) -> {
+            if (cell.equals(cells.get(1))) throw new SlimException("bad data");
+            return Synthetic.of(cell);
+        };
+        new Grid(out, ProgressBar.none(), false).run(cells, Grid.Shard.ALL, P, failOne);
+        Grid.Counts again = new Grid(out, ProgressBar.none(), false).run(cells, Grid.Shard.ALL, P, new Recorder(-1));
+        assertEquals(0, again.ran());
+        assertEquals(1, again.failedBefore(), "the failed cell is reported, not hidden among the done ones");
     }
 
     @Test

@@ -35,7 +35,7 @@ class LayerSelectionCellTest {
         for (LayerSelection selection : List.of(LayerSelection.BI, LayerSelection.ANGULAR)) {
             Cell cell = Cell.of(ExperimentTest.STORIES, LayerChoice.selected(2, selection), Task.SST2,
                     Setting.CLS_PLAIN, 0, null);
-            Result r = experiment.run(cell, Trainer.Listener.NONE, null);
+            Result r = experiment.run(cell, Trainer.Listener.NONE);
             assertTrue(r.ok(), r.error());
             LayerScores scores = experiment.layerScores(cell);
             assertEquals(6, scores.prompts(), "scored on the six training prompts");
@@ -58,7 +58,7 @@ class LayerSelectionCellTest {
     @Test
     void theStudysCellRecordsItsLayersAndNoScores() {
         Cell cell = Cell.of(ExperimentTest.STORIES, 2, Task.SST2, Setting.CLS_PLAIN, 0, null);
-        Result r = new Experiment(ExperimentTest.DATA, TINY).run(cell, Trainer.Listener.NONE, null);
+        Result r = new Experiment(ExperimentTest.DATA, TINY).run(cell, Trainer.Listener.NONE);
         assertEquals(List.of(0, 1), r.cell().layers());
         assertEquals("first", r.cell().selection());
         assertNull(r.layerScores());

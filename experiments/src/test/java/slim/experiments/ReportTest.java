@@ -3,6 +3,7 @@ package slim.experiments;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.StringReader;
@@ -15,7 +16,11 @@ import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import slim.data.Setting;
+import slim.data.Task;
 import slim.nn.Shared;
+import slim.nn.SlimException;
+import slim.nn.model.Pooling;
 
 /** Tables, CSV and figure from made-up result files. */
 class ReportTest {
@@ -113,11 +118,78 @@ class ReportTest {
     @Test
     void failedCellsAreListedNotCounted() {
         List<Result> rs = new ArrayList<>(results());
-        Cell cell = new Cell(Path.of("tiny"), 1, slim.data.Task.SST2, slim.data.Setting.CLS_PROMPT, 0, slim.nn.model.Pooling.LAST);
+        Cell cell = new Cell(Path.of("tiny"), 1, slim.data.Task.SST2, slim.data.Setting.CLS_PROMPT, 0, Pooling.LAST);
         rs.add(Result.failure(cell, Protocol.study(), "the training loss became NaN at epoch 1, step 3"));
         Report report = Report.of(rs, null);
         assertTrue(report.markdown().contains("1 cell(s) failed and are not counted"), report.markdown());
         assertTrue(report.markdown().contains("loss became NaN"));
         assertTrue(report.lines().stream().noneMatch(l -> l.setting().equals("cls-prompt")));
+    }
+
+    private void writeAll(List<Result> rs) {
+        for (Result r : rs) ResultFiles.write(ResultFiles.file(dir, cellOf(r)), r);
+    }
+
+    private static Cell cellOf(Result r) {
+        return new Cell(Path.of(r.cell().model()), r.cell().keep(), Task.parse(r.cell().task()),
+                Setting.parse(r.cell().setting()), r.cell().seed(), Pooling.LAST);
+    }
+
+    private SlimException refused() {
+        return assertThrows(SlimException.class, () -> ResultFiles.readAll(dir));
+    }
+
+    @Test
+    void damagedEmptyAndForeignFilesAreNamedOrSkippedWithASentence() throws Exception {
+        writeAll(results());
+        Path cut = dir.resolve("cut.json"), empty = dir.resolve("empty.json"), foreign = dir.resolve("other-tool.json");
+        String whole = Files.readString(Files.list(dir).filter(f -> f.toString().endsWith(".json")).findFirst().orElseThrow());
+        Files.writeString(cut, whole.substring(0, whole.length() / 2));
+        SlimException e = refused();
+        assertTrue(e.getMessage().contains("cut.json") && e.getMessage().contains("--skip-bad"), e.getMessage());
+        Files.delete(cut);
+        Files.writeString(empty, "");
+        assertTrue(refused().getMessage().contains("empty.json"));
+        Files.delete(empty);
+        Files.writeString(foreign, "{\"status\": \"done\", \"accuracy\": 0.9}");
+        e = refused();
+        assertTrue(e.getMessage().contains("other-tool.json") && e.getMessage().contains("not a slim result"), e.getMessage());
+        List<String> skipped = new ArrayList<>();
+        assertEquals(results().size(), ResultFiles.readAll(dir, true, skipped).size());
+        assertEquals(1, skipped.size());
+        assertTrue(skipped.getFirst().contains("other-tool.json"), skipped.toString());
+    }
+
+    @Test
+    void aCopyOfACellIsRefusedNotCountedAsAnotherSeed() throws Exception {
+        writeAll(results());
+        Path original = ResultFiles.file(dir, cellOf(results().getFirst()));
+        Files.createDirectories(dir.resolve("backup"));
+        Files.copy(original, dir.resolve("backup").resolve("copy.json"));
+        SlimException e = refused();
+        assertTrue(e.getMessage().contains("copy.json") && e.getMessage().contains("are both results of"), e.getMessage());
+    }
+
+    @Test
+    void resultsOfOneModelUnderTwoProtocolsAreNotAveraged() throws Exception {
+        List<Result> rs = new ArrayList<>(results());
+        Result first = rs.removeFirst();
+        writeAll(rs);
+        Protocol other = first.protocol().toBuilder().epochs(7).build();
+        Result changed = new Result(first.schemaVersion(), first.cell(), other, first.status(), first.error(), first.run(),
+                first.prompts(), first.curves(), first.costs(), first.layerScores(), first.predictions());
+        ResultFiles.write(ResultFiles.file(dir, cellOf(first)), changed);
+        SlimException e = refused();
+        assertTrue(e.getMessage().contains("made differently") && e.getMessage().contains("epochs=7"), e.getMessage());
+    }
+
+    @Test
+    void aSavedModelsFilesAreNotTakenForResults() throws Exception {
+        writeAll(results());
+        Path model = dir.resolve("saved-model");
+        Files.createDirectories(model);
+        Files.writeString(model.resolve("config.json"), "{\"model_type\": \"llama\"}");
+        Files.writeString(model.resolve("slim.json"), "{\"task\": \"sst2\"}");
+        assertEquals(results().size(), ResultFiles.readAll(dir).size());
     }
 }

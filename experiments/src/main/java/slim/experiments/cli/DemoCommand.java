@@ -103,7 +103,7 @@ final class DemoCommand implements Callable<Integer> {
         for (Run run : runs) {
             Experiment experiment = datasets.with(run.protocol());
             Grid.Counts s = new Grid(results, bar, false).run(run.cells, Grid.Shard.ALL, run.protocol,
-                    (cell, listener) -> experiment.run(cell, listener, null));
+                    (cell, listener) -> experiment.run(cell, listener));
             failed += s.failed();
         }
         Report report = Report.of(ResultFiles.readAll(results), ReportCommand.paperTables(null));

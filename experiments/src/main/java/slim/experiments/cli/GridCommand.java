@@ -101,12 +101,17 @@ final class GridCommand implements Callable<Integer> {
         for (Cell c : cells) experiment.dataset(c.task()); // shards are balanced by every cell's prompt length
         Grid grid = new Grid(out, ProgressBar.stderr(), retryFailed).costs(new CellCost(experiment));
         if (writeScripts) return slurm.write(grid.shards(cells, slurm.shards), cells.size(), out);
-        Grid.Counts counts = grid.run(cells, s, protocol, (cell, listener) -> experiment.run(cell, listener, null));
+        Grid.Counts counts = grid.run(cells, s, protocol, (cell, listener) -> experiment.run(cell, listener));
         String elsewhere = counts.elsewhere() > 0 ? ", " + counts.elsewhere() + " ran in another process" : "";
         System.out.printf("%d cells in the grid, %d in this shard: %d were done already, %d ran now (%d failed)%s."
                 + " Report: slim report %s%n", counts.cells(), counts.inShard(), counts.alreadyDone(), counts.ran(),
                 counts.failed(), elsewhere, out);
-        return counts.failed() == 0 ? 0 : Errors.FAILED;
+        int failed = counts.failed() + counts.failedBefore();
+        if (failed > 0) {
+            System.out.printf("%d cells have failed results (%d from earlier runs); fix the cause and run again with"
+                    + " --retry-failed to retry them%n", failed, counts.failedBefore());
+        }
+        return failed == 0 ? 0 : Errors.FAILED;
     }
 
     /** Each k by each selection, then each given set. */

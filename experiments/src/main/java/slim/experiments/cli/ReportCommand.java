@@ -2,6 +2,8 @@ package slim.experiments.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -30,9 +32,17 @@ final class ReportCommand implements Callable<Integer> {
     @Option(names = "--paper", paramLabel = "FILE", description = "the paper's numbers, shown beside GPT2-XL / OPT-1.3b results (default: ../shared/paper/tables.csv)")
     Path paper;
 
+    @Option(names = "--skip-bad", description = "leave out JSON files that are not slim results (damaged, cut short, another"
+            + " tool's) instead of stopping at the first; the report says which it left out")
+    boolean skipBad;
+
     @Override
     public Integer call() {
-        Report report = Report.of(ResultFiles.readAll(dir), paperTables(paper));
+        List<String> skipped = new ArrayList<>();
+        Report report = Report.of(ResultFiles.readAll(dir, skipBad, skipped), paperTables(paper));
+        if (!skipped.isEmpty()) {
+            System.err.println("left out " + skipped.size() + " files that are not slim results:\n  " + String.join("\n  ", skipped));
+        }
         Path where = out != null ? out : dir.resolve("report");
         Path png = report.write(where);
         System.out.print(report.markdown());

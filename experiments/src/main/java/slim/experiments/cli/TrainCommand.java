@@ -10,6 +10,7 @@ import slim.data.Task;
 import slim.experiments.Cell;
 import slim.experiments.CellProgress;
 import slim.experiments.Experiment;
+import slim.experiments.Grid;
 import slim.experiments.LayerChoice;
 import slim.experiments.ProgressBar;
 import slim.experiments.Protocol;
@@ -70,15 +71,34 @@ final class TrainCommand implements Callable<Integer> {
         if (pooling.pooling != null && cell.pooling() != pooling.pooling) {
             throw new SlimException("--pooling applies to encoders; " + model + " is a decoder, whose head reads the last token");
         }
-        if (save != null) SaveChecks.requireFresh(save);
+        if (save != null) {
+            Leftovers.clean(save.toAbsolutePath().getParent());
+            SaveChecks.requireFresh(save);
+        }
+        Leftovers.clean(out);
+        Path file = ResultFiles.file(out, cell);
+        Grid.requireSameOrigin(file, protocol);
         Experiment experiment = new Experiment(data.resolve(), protocol).on(backend.resolve());
         experiment.dataset(task);
         ProgressBar bar = ProgressBar.stderr();
         bar.log("training " + cell);
-        Result r = experiment.run(cell, new CellProgress(bar, cell, 0, 1, System.nanoTime(), protocol.epochs()), save);
+        CellProgress progress = new CellProgress(bar, cell, 0, 1, System.nanoTime(), protocol.epochs());
+        Result[] kept = new Result[1];
+        Result r;
+        try {
+            r = experiment.run(cell, progress, save, result -> {
+                ResultFiles.writeResult(file, result);
+                kept[0] = result;
+            });
+        } catch (SlimException e) {
+            if (kept[0] == null) throw e;
+            bar.clear();
+            ResultText.print(System.out, kept[0]);
+            System.out.println("result: " + file);
+            throw new SlimException("training finished and its result is kept in " + file + ", but the model was not saved: "
+                    + e.getMessage(), e);
+        }
         bar.clear();
-        Path file = ResultFiles.file(out, cell);
-        ResultFiles.writeResult(file, r);
         ResultText.print(System.out, r);
         System.out.println("result: " + file);
         if (save != null && r.ok()) {

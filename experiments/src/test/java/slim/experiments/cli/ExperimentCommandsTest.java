@@ -72,6 +72,20 @@ class ExperimentCommandsTest {
         refused(2, "go with --slurm FILE", "grid", "--models", STORIES, "-k", "1", "--shards", "2");
     }
 
+    /** A save that cannot be written (here its parent is a file; on a full disk likewise) keeps the finished result. */
+    @Test
+    void aFailedSaveKeepsTheResultAndSaysSo() throws Exception {
+        Path blocker = tmp.resolve("not-a-folder");
+        Files.writeString(blocker, "");
+        Path results = tmp.resolve("results");
+        InfoPruneCommandTest.Run r = run(concat(new String[] {"train", "--model", STORIES, "-k", "1", "--task", "trec",
+                "--setting", "cls-plain", "--out", results.toString(), "--save", blocker.resolve("model").toString()}, TINY));
+        assertTrue(r.code() != 0, r.out() + r.err());
+        assertTrue(r.err().contains("training finished and its result is kept in") && r.err().contains("not saved"), r.err());
+        assertTrue(Files.isRegularFile(results.resolve("stories260K_k1_trec_cls-plain_s0.json")), r.out() + r.err());
+        assertTrue(r.out().contains("test accuracy"), r.out());
+    }
+
     @Test
     void aSavedEncoderNamesBertForSequenceClassificationOnlyForThePoolerHead() throws Exception {
         String minilm = Shared.resolve("models", "all-MiniLM-L6-v2").toString();

@@ -204,7 +204,7 @@ public final class ModelFiles {
                 ckpt.read(name, shape, values, 0, false);
                 writer.add(renamed, type, shape, values, 0, false);
             }
-            writeFolder(out, dir, config.prunedJson(kept), writer);
+            writeFolder(out, dir, config.prunedJson(kept), writer, Map.of());
             return new Pruned(layout, extra, leftOut);
         }
     }
@@ -226,10 +226,18 @@ public final class ModelFiles {
      * tensor names.
      */
     public static void save(Model model, Path source, Path out) {
+        save(model, source, out, Map.of());
+    }
+
+    /**
+     * Like {@link #save(Model, Path, Path)}, with more files (name to contents) written into the folder
+     * before it is renamed into place, so that the folder appears whole with them or not at all.
+     */
+    public static void save(Model model, Path source, Path out, Map<String, byte[]> extraFiles) {
         ParamLayout layout = model.layout();
         ObjectNode config = layout.config().prunedJson(layout.kept());
         if (layout.numLabels() > 0) config.put("num_labels", layout.numLabels());
-        save(model, source, config, layout.prefix(), out);
+        save(model, source, config, layout.prefix(), out, extraFiles);
     }
 
     /**
@@ -239,6 +247,12 @@ public final class ModelFiles {
      * the source's tokenizer files.
      */
     public static void save(Model model, Path source, ObjectNode config, String prefix, Path out) {
+        save(model, source, config, prefix, out, Map.of());
+    }
+
+    /** Like the above, with more files (name to contents) in the folder before it is renamed into place. */
+    public static void save(Model model, Path source, ObjectNode config, String prefix, Path out,
+                            Map<String, byte[]> extraFiles) {
         ParamLayout named = model.layout().renumbered().withPrefix(prefix);
         model.kernels().read(model.params().all);
         float[] block = model.params().block;
@@ -247,14 +261,15 @@ public final class ModelFiles {
             writer.add(b.tensor(), b.shape(), block, b.offset(), b.transposed());
         }
         config.put("torch_dtype", "float32");
-        writeFolder(out, source, config, writer);
+        writeFolder(out, source, config, writer, extraFiles);
     }
 
     /**
      * Builds the folder beside out and renames it into place, so a failure leaves nothing half-written; an
      * existing non-empty out is refused.
      */
-    private static void writeFolder(Path out, Path source, ObjectNode config, SafeTensorsWriter writer) {
+    private static void writeFolder(Path out, Path source, ObjectNode config, SafeTensorsWriter writer,
+                                    Map<String, byte[]> extraFiles) {
         if (Files.exists(out) && !isEmptyDirectory(out)) {
             throw new SlimException(out + ": already exists and is not empty; choose a new folder");
         }
@@ -269,6 +284,7 @@ public final class ModelFiles {
                 Path f = source.resolve(name);
                 if (Files.isRegularFile(f)) Files.copy(f, tmp.resolve(name));
             }
+            for (Map.Entry<String, byte[]> extra : extraFiles.entrySet()) Files.write(tmp.resolve(extra.getKey()), extra.getValue());
             if (Files.exists(out)) Files.delete(out);
             Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {

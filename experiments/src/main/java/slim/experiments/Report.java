@@ -11,8 +11,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.stream.Stream;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
+import slim.data.Setting;
+import slim.data.Task;
 import slim.nn.SlimException;
 import slim.nn.io.AtomicFile;
 import slim.nn.model.KeptLayers;
@@ -28,9 +31,13 @@ import slim.nn.model.LayerSelection;
  * layers, one line per setting, model and selection.
  */
 public final class Report {
-    public static final List<String> TASKS = List.of("agnews", "emocontext", "sst2", "trec");
+    /** The tasks and settings as results name them, in the paper's column and table order (the enums' order). */
+    public static final List<String> TASKS =
+            Stream.of(Task.values()).map(Task::id).toList();
+
     public static final List<String> TASK_NAMES = List.of("AGNews", "EmoC", "SST-2", "TREC");
-    static final List<String> SETTINGS = List.of("lm-prompt", "cls-prompt", "cls-plain");
+    static final List<String> SETTINGS =
+            Stream.of(Setting.values()).map(Setting::id).toList();
     private static final Map<String, String> SETTING_TITLES = Map.of(
             "lm-prompt", "one demonstration per class, the LM head predicts the label word",
             "cls-prompt", "the same prompts, a classification head",
@@ -44,13 +51,16 @@ public final class Report {
             int n = values.size();
             if (n == 0) return NONE;
             double mean = values.stream().mapToDouble(Double::doubleValue).sum() / n;
-            double ss = values.stream().mapToDouble(v -> (v - mean) * (v - mean)).sum();
+            double ss =
+                    values.stream().mapToDouble(v -> (v - mean) * (v - mean)).sum();
             return new Stat(mean, n > 1 ? Math.sqrt(ss / (n - 1)) : Double.NaN, n);
         }
 
         String text() {
             if (n == 0) return "–";
-            return Double.isNaN(std) ? String.format(Locale.ROOT, "%.2f", mean) : String.format(Locale.ROOT, "%.2f ± %.2f", mean, std);
+            return Double.isNaN(std)
+                    ? String.format(Locale.ROOT, "%.2f", mean)
+                    : String.format(Locale.ROOT, "%.2f ± %.2f", mean, std);
         }
     }
 
@@ -60,8 +70,16 @@ public final class Report {
      * @param selection how the layers were chosen: first, bi, angular, or "layers 0,2" for a given set
      * @param layers    the kept layers when every result of the row kept the same, else "varies"
      */
-    public record Line(String setting, String model, String selection, int keep, String layers, String params,
-                       Stat[] tasks, Stat average, boolean paper) {
+    public record Line(
+            String setting,
+            String model,
+            String selection,
+            int keep,
+            String layers,
+            String params,
+            Stat[] tasks,
+            Stat average,
+            boolean paper) {
 
         /** The row's model as the tables and the figure name it: with its selection unless the study's. */
         String modelAndSelection() {
@@ -76,6 +94,7 @@ public final class Report {
     private final List<Result> failed;
     /** Majority-class test accuracy (%) per task, over the results that have one. */
     private final Map<String, Double> majority;
+
     private final int maxSeeds;
 
     private Report(List<Line> lines, List<Result> ok, List<Result> failed, Map<String, Double> majority, int maxSeeds) {
@@ -99,7 +118,10 @@ public final class Report {
         List<Result> ok = results.stream().filter(Result::ok).toList();
         List<Result> failed = results.stream().filter(r -> !r.ok()).toList();
         Map<String, List<Double>> majorities = new TreeMap<>();
-        for (Result r : ok) majorities.computeIfAbsent(r.cell().task(), t -> new ArrayList<>()).add(100 * r.curves().majorityAccuracy());
+        for (Result r : ok)
+            majorities
+                    .computeIfAbsent(r.cell().task(), t -> new ArrayList<>())
+                    .add(100 * r.curves().majorityAccuracy());
         Map<String, Double> majority = new LinkedHashMap<>();
         majorities.forEach((t, v) -> majority.put(t, Stat.of(v).mean()));
 
@@ -107,12 +129,16 @@ public final class Report {
         int maxSeeds = 0;
         for (String setting : SETTINGS) {
             Map<String, List<Result>> byModel = new TreeMap<>();
-            for (Result r : ok) if (r.cell().setting().equals(setting)) byModel.computeIfAbsent(label(r), m -> new ArrayList<>()).add(r);
+            for (Result r : ok)
+                if (r.cell().setting().equals(setting))
+                    byModel.computeIfAbsent(label(r), m -> new ArrayList<>()).add(r);
             for (var model : byModel.entrySet()) {
                 Map<String, Map<Integer, List<Result>>> bySelection = new TreeMap<>(Report::studyFirst);
                 for (Result r : model.getValue()) {
-                    bySelection.computeIfAbsent(selection(r), x -> new TreeMap<>(Comparator.reverseOrder()))
-                            .computeIfAbsent(r.cell().keep(), k -> new ArrayList<>()).add(r);
+                    bySelection
+                            .computeIfAbsent(selection(r), x -> new TreeMap<>(Comparator.reverseOrder()))
+                            .computeIfAbsent(r.cell().keep(), k -> new ArrayList<>())
+                            .add(r);
                 }
                 for (var selection : bySelection.entrySet()) {
                     for (var keep : selection.getValue().entrySet()) {
@@ -122,13 +148,24 @@ public final class Report {
                     }
                 }
                 Result any = model.getValue().getFirst();
-                String paperModel = PaperTables.paperModel(any.cell().modelType(), any.cell().modelLayers(), any.cell().hidden());
+                String paperModel = PaperTables.paperModel(
+                        any.cell().modelType(),
+                        any.cell().modelLayers(),
+                        any.cell().hidden());
                 if (paper != null && paperModel != null) {
                     for (PaperTables.Row p : paper.of(setting, paperModel)) {
                         Stat[] tasks = new Stat[TASKS.size()];
                         for (int t = 0; t < tasks.length; t++) tasks[t] = new Stat(p.accuracies()[t], Double.NaN, 1);
-                        lines.add(new Line(setting, paperModel + " (paper)", FIRST, p.layers(), "", p.params(), tasks,
-                                new Stat(p.average(), Double.NaN, 1), true));
+                        lines.add(new Line(
+                                setting,
+                                paperModel + " (paper)",
+                                FIRST,
+                                p.layers(),
+                                "",
+                                p.params(),
+                                tasks,
+                                new Stat(p.average(), Double.NaN, 1),
+                                true));
                     }
                 }
             }
@@ -139,7 +176,9 @@ public final class Report {
     /** Groups a model's results: its folder name, and for encoders the pooling, which changes the model. */
     static String label(Result r) {
         boolean encoder = "bert".equals(r.cell().modelType());
-        return encoder && r.cell().pooling() != null ? r.cell().modelName() + " (" + r.cell().pooling() + " pooling)" : r.cell().modelName();
+        return encoder && r.cell().pooling() != null
+                ? r.cell().modelName() + " (" + r.cell().pooling() + " pooling)"
+                : r.cell().modelName();
     }
 
     /** How a result's layers were chosen, as rows are told apart: a given set by its layers. */
@@ -169,7 +208,8 @@ public final class Report {
             for (Result r : results) {
                 if (!r.cell().task().equals(task)) continue;
                 acc.add(100 * r.curves().testAccuracy());
-                bySeed.computeIfAbsent(r.cell().seed(), s -> new LinkedHashMap<>()).put(task, 100 * r.curves().testAccuracy());
+                bySeed.computeIfAbsent(r.cell().seed(), s -> new LinkedHashMap<>())
+                        .put(task, 100 * r.curves().testAccuracy());
             }
             tasks[t] = Stat.of(acc);
             if (tasks[t].n() > 0) taskMeans.add(tasks[t].mean());
@@ -177,14 +217,33 @@ public final class Report {
         // the average's spread: over the seeds that ran every task present, of each seed's average
         List<Double> seedAverages = new ArrayList<>();
         for (Map<String, Double> s : bySeed.values()) {
-            if (s.size() == taskMeans.size()) seedAverages.add(s.values().stream().mapToDouble(Double::doubleValue).average().orElse(0));
+            if (s.size() == taskMeans.size())
+                seedAverages.add(s.values().stream()
+                        .mapToDouble(Double::doubleValue)
+                        .average()
+                        .orElse(0));
         }
         Stat spread = Stat.of(seedAverages);
-        Stat average = taskMeans.isEmpty() ? Stat.NONE
-                : new Stat(taskMeans.stream().mapToDouble(Double::doubleValue).average().orElse(0), spread.std(), spread.n());
+        Stat average = taskMeans.isEmpty()
+                ? Stat.NONE
+                : new Stat(
+                        taskMeans.stream()
+                                .mapToDouble(Double::doubleValue)
+                                .average()
+                                .orElse(0),
+                        spread.std(),
+                        spread.n());
         List<String> kept = results.stream().map(Report::layers).distinct().toList();
-        return new Line(setting, model, selection, keep, kept.size() == 1 ? kept.getFirst() : "varies",
-                ParamCount.human(results.getFirst().backboneParams()), tasks, average, false);
+        return new Line(
+                setting,
+                model,
+                selection,
+                keep,
+                kept.size() == 1 ? kept.getFirst() : "varies",
+                ParamCount.human(results.getFirst().backboneParams()),
+                tasks,
+                average,
+                false);
     }
 
     // ------------------------------------------------------------------ Markdown and CSV
@@ -193,14 +252,31 @@ public final class Report {
         StringBuilder b = new StringBuilder();
         int table = 0;
         for (String setting : SETTINGS) {
-            List<Line> rows = lines.stream().filter(l -> l.setting().equals(setting)).toList();
+            List<Line> rows =
+                    lines.stream().filter(l -> l.setting().equals(setting)).toList();
             table++;
             if (rows.isEmpty()) continue;
-            b.append("### Table ").append(table).append(": ").append(setting).append(" (").append(SETTING_TITLES.get(setting)).append(")\n\n");
-            b.append("| Model | Layers | Params | ").append(String.join(" | ", TASK_NAMES)).append(" | Average |\n");
-            b.append("|---|---:|---:|").append("---:|".repeat(TASK_NAMES.size() + 1)).append('\n');
+            b.append("### Table ")
+                    .append(table)
+                    .append(": ")
+                    .append(setting)
+                    .append(" (")
+                    .append(SETTING_TITLES.get(setting))
+                    .append(")\n\n");
+            b.append("| Model | Layers | Params | ")
+                    .append(String.join(" | ", TASK_NAMES))
+                    .append(" | Average |\n");
+            b.append("|---|---:|---:|")
+                    .append("---:|".repeat(TASK_NAMES.size() + 1))
+                    .append('\n');
             for (Line l : rows) {
-                b.append("| ").append(l.modelAndSelection()).append(" | ").append(l.keep()).append(" | ").append(l.params()).append(" | ");
+                b.append("| ")
+                        .append(l.modelAndSelection())
+                        .append(" | ")
+                        .append(l.keep())
+                        .append(" | ")
+                        .append(l.params())
+                        .append(" | ");
                 for (Stat s : l.tasks()) b.append(s.text()).append(" | ");
                 b.append(l.average().text()).append(" |\n");
             }
@@ -208,7 +284,8 @@ public final class Report {
         }
         selectionTables(b);
         if (lines.isEmpty()) b.append("No finished cells to report.\n\n");
-        b.append("Test accuracy (%)").append(maxSeeds > 1 ? ", mean ± sample standard deviation over seeds (up to " + maxSeeds + ")" : "")
+        b.append("Test accuracy (%)")
+                .append(maxSeeds > 1 ? ", mean ± sample standard deviation over seeds (up to " + maxSeeds + ")" : "")
                 .append("; Average is the mean over the tasks in the row.");
         if (!majority.isEmpty()) {
             b.append(" Majority-class baseline:");
@@ -223,7 +300,14 @@ public final class Report {
         if (!failed.isEmpty()) {
             b.append("\n").append(failed.size()).append(" cell(s) failed and are not counted:\n");
             for (Result r : failed) {
-                b.append(String.format("- %s k=%d %s %s seed %d: %s%n", r.cell().modelName(), r.cell().keep(), r.cell().task(), r.cell().setting(), r.cell().seed(), r.error()));
+                b.append(String.format(
+                        "- %s k=%d %s %s seed %d: %s%n",
+                        r.cell().modelName(),
+                        r.cell().keep(),
+                        r.cell().task(),
+                        r.cell().setting(),
+                        r.cell().seed(),
+                        r.error()));
             }
         }
         return b.toString();
@@ -236,15 +320,17 @@ public final class Report {
     private void selectionTables(StringBuilder b) {
         List<String> selections = List.of(FIRST, LayerSelection.BI.label(), LayerSelection.ANGULAR.label());
         for (String setting : SETTINGS) {
-            List<Line> rows = lines.stream().filter(l -> l.setting().equals(setting) && !l.paper()
-                    && selections.contains(l.selection())).toList();
+            List<Line> rows = lines.stream()
+                    .filter(l -> l.setting().equals(setting) && !l.paper() && selections.contains(l.selection()))
+                    .toList();
             if (rows.stream().allMatch(l -> l.selection().equals(FIRST))) continue;
             b.append("### Which layers to keep: ").append(setting).append("\n\n");
             b.append("| Model | k | ").append(String.join(" | ", selections)).append(" |\n");
             b.append("|---|---:|").append("---|".repeat(selections.size())).append('\n');
             Map<String, Map<Integer, Map<String, Line>>> byModel = new TreeMap<>();
             for (Line l : rows) {
-                byModel.computeIfAbsent(l.model(), m -> new TreeMap<>()).computeIfAbsent(l.keep(), k -> new TreeMap<>())
+                byModel.computeIfAbsent(l.model(), m -> new TreeMap<>())
+                        .computeIfAbsent(l.keep(), k -> new TreeMap<>())
                         .put(l.selection(), l);
             }
             List<String> best = new ArrayList<>();
@@ -252,18 +338,28 @@ public final class Report {
                 b.append("| ").append(model).append(" | ").append(keep).append(" |");
                 for (String s : selections) {
                     Line l = bySelection.get(s);
-                    b.append(' ').append(l == null ? "–" : l.average().text() + " (layers " + l.layers() + ")").append(" |");
+                    b.append(' ')
+                            .append(l == null ? "–" : l.average().text() + " (layers " + l.layers() + ")")
+                            .append(" |");
                 }
                 b.append('\n');
-                bySelection.values().stream().filter(l -> l.average().n() > 0)
+                bySelection.values().stream()
+                        .filter(l -> l.average().n() > 0)
                         .max(Comparator.comparingDouble(l -> l.average().mean()))
-                        .ifPresent(l -> best.add(String.format(Locale.ROOT, "%s k=%d %s (%.2f)", model, keep, l.selection(),
+                        .ifPresent(l -> best.add(String.format(
+                                Locale.ROOT,
+                                "%s k=%d %s (%.2f)",
+                                model,
+                                keep,
+                                l.selection(),
                                 l.average().mean())));
             }));
             b.append("\nAverage test accuracy (%) over the tasks of the row, mean ± standard deviation over seeds; bi")
-                    .append(" keeps the k layers of highest Block Influence, angular drops the block of layers whose input")
+                    .append(
+                            " keeps the k layers of highest Block Influence, angular drops the block of layers whose input")
                     .append(" and output are closest, both scored on each cell's training prompts. Highest average: ")
-                    .append(String.join("; ", best)).append(".\n\n");
+                    .append(String.join("; ", best))
+                    .append(".\n\n");
         }
     }
 
@@ -274,19 +370,36 @@ public final class Report {
      */
     public String csv() {
         StringWriter out = new StringWriter();
-        String[] header = {"model", "pooling", "selection", "layers", "k", "setting", "task", "mean", "std", "n_seeds",
-            "params"};
+        String[] header = {
+            "model", "pooling", "selection", "layers", "k", "setting", "task", "mean", "std", "n_seeds", "params"
+        };
         Map<List<Object>, List<Result>> groups = new TreeMap<>(Report::byColumns);
         for (Result r : ok) {
             Result.CellInfo c = r.cell();
-            groups.computeIfAbsent(List.of(c.modelName(), c.pooling() == null ? "" : c.pooling(), selection(r),
-                    layers(r), c.keep(), c.setting(), c.task()), g -> new ArrayList<>()).add(r);
+            groups.computeIfAbsent(
+                            List.of(
+                                    c.modelName(),
+                                    c.pooling() == null ? "" : c.pooling(),
+                                    selection(r),
+                                    layers(r),
+                                    c.keep(),
+                                    c.setting(),
+                                    c.task()),
+                            g -> new ArrayList<>())
+                    .add(r);
         }
-        try (CSVPrinter csv = new CSVPrinter(out, CSVFormat.DEFAULT.builder().setHeader(header).get())) {
+        try (CSVPrinter csv = new CSVPrinter(
+                out, CSVFormat.DEFAULT.builder().setHeader(header).get())) {
             for (var g : groups.entrySet()) {
-                Stat s = Stat.of(g.getValue().stream().map(r -> 100 * r.curves().testAccuracy()).toList());
+                Stat s = Stat.of(g.getValue().stream()
+                        .map(r -> 100 * r.curves().testAccuracy())
+                        .toList());
                 List<Object> row = new ArrayList<>(g.getKey());
-                row.addAll(List.of(number(s.mean()), number(s.std()), s.n(), g.getValue().getFirst().backboneParams()));
+                row.addAll(List.of(
+                        number(s.mean()),
+                        number(s.std()),
+                        s.n(),
+                        g.getValue().getFirst().backboneParams()));
                 csv.printRecord(row);
             }
         } catch (IOException e) {
@@ -298,7 +411,8 @@ public final class Report {
     /** Rows in the order of their columns: names alphabetically, k ascending. */
     private static int byColumns(List<Object> a, List<Object> b) {
         for (int i = 0; i < a.size(); i++) {
-            int c = a.get(i) instanceof Integer x ? Integer.compare(x, (Integer) b.get(i))
+            int c = a.get(i) instanceof Integer x
+                    ? Integer.compare(x, (Integer) b.get(i))
                     : a.get(i).toString().compareTo(b.get(i).toString());
             if (c != 0) return c;
         }

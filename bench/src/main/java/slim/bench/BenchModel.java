@@ -11,6 +11,7 @@ final class BenchModel {
     final Model model;
     /** tokens + 1 ids: the prompt, then the target of its last position. */
     final int[] ids;
+
     final int tokens;
 
     private BenchModel(Model model, int[] ids, int tokens) {

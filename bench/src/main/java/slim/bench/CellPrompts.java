@@ -35,7 +35,9 @@ public final class CellPrompts {
             PromptEncoder encoder = new PromptEncoder(task, setting, tokenizer, split.demonstrations(), 1024);
             put(out, "train", encoder.encodeAll(split.train()));
             put(out, "val", encoder.encodeAll(split.val()));
-            out.put("label_tokens", encoder.labelTokens() == null ? null : encoder.labelTokens().targets());
+            out.put(
+                    "label_tokens",
+                    encoder.labelTokens() == null ? null : encoder.labelTokens().targets());
         }
         try {
             new ObjectMapper().writeValue(System.out, out);
@@ -46,6 +48,8 @@ public final class CellPrompts {
 
     private static void put(Map<String, Object> out, String part, List<EncodedExample> examples) {
         out.put(part, examples.stream().map(EncodedExample::ids).toList());
-        out.put(part + "_labels", examples.stream().mapToInt(EncodedExample::label).toArray());
+        out.put(
+                part + "_labels",
+                examples.stream().mapToInt(EncodedExample::label).toArray());
     }
 }

@@ -19,8 +19,8 @@ public final class Footprint {
             for (int k : new int[] {1, layers / 4, layers / 2, 3 * layers / 4, layers}) {
                 long n = s.parameters(k);
                 double gib = 16.0 * n / GIB;
-                System.out.printf("| %s | %d | %.0f | %.1f | %s |%n", s.id, k, n / 1e6, gib,
-                        gib < BUDGET_GIB ? "yes" : "no");
+                System.out.printf(
+                        "| %s | %d | %.0f | %.1f | %s |%n", s.id, k, n / 1e6, gib, gib < BUDGET_GIB ? "yes" : "no");
             }
         }
     }

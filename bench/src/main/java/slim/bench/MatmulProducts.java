@@ -47,8 +47,15 @@ public final class MatmulProducts {
             }
         }
         double flop = 2.0 * T * C * OC;
-        System.out.printf("T=%d %dx%d%s: forward %.0f, input gradient %.0f, weight gradient %.0f GFLOP/s%n",
-                T, C, OC, EVICT == null ? "" : " (cold caches)", flop / median(forward), flop / median(input), flop / median(weight));
+        System.out.printf(
+                "T=%d %dx%d%s: forward %.0f, input gradient %.0f, weight gradient %.0f GFLOP/s%n",
+                T,
+                C,
+                OC,
+                EVICT == null ? "" : " (cold caches)",
+                flop / median(forward),
+                flop / median(input),
+                flop / median(weight));
     }
 
     /** Writes over twice the L3 before each product, so its operands come from memory as inside a step. */

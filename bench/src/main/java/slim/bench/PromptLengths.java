@@ -2,7 +2,6 @@ package slim.bench;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import slim.data.Dataset;
 import slim.data.Datasets;
@@ -30,13 +29,22 @@ public final class PromptLengths {
             for (Task task : Task.values()) {
                 Dataset data = Datasets.load(shared.resolve("datasets"), task);
                 Split split = Split.study(data, 0);
-                PromptEncoder encoder = new PromptEncoder(task, Setting.LM_PROMPT, tokenizer, split.demonstrations(), 1024);
+                PromptEncoder encoder =
+                        new PromptEncoder(task, Setting.LM_PROMPT, tokenizer, split.demonstrations(), 1024);
                 List<Example> all = new ArrayList<>(split.train());
                 all.addAll(split.val());
                 all.addAll(split.test());
-                int[] lengths = all.stream().mapToInt(e -> encoder.encode(e).ids().length).sorted().toArray();
-                System.out.printf("| %s | %d | %d | %d | %d |%n", task.id(), lengths.length, percentile(lengths, 50),
-                        percentile(lengths, 95), lengths[lengths.length - 1]);
+                int[] lengths = all.stream()
+                        .mapToInt(e -> encoder.encode(e).ids().length)
+                        .sorted()
+                        .toArray();
+                System.out.printf(
+                        "| %s | %d | %d | %d | %d |%n",
+                        task.id(),
+                        lengths.length,
+                        percentile(lengths, 50),
+                        percentile(lengths, 95),
+                        lengths[lengths.length - 1]);
             }
         }
     }

@@ -33,6 +33,7 @@ public enum Shapes {
 
     /** The name used on the command line and in the tables (-p shape=gpt2). */
     public final String id;
+
     private final String json;
 
     Shapes(String id, String json) {
@@ -71,8 +72,13 @@ public enum Shapes {
         float range = (float) (0.02 * Math.sqrt(3));
         for (int i = 0; i < block.length; i++) block[i] = (random.nextFloat() * 2 - 1) * range;
         for (var e : layout.entries().entrySet()) {
-            if (e.getKey().toLowerCase(java.util.Locale.ROOT).contains("norm") && e.getKey().endsWith("W")) {
-                java.util.Arrays.fill(block, e.getValue().offset(), e.getValue().offset() + e.getValue().length(), 1f);
+            if (e.getKey().toLowerCase(java.util.Locale.ROOT).contains("norm")
+                    && e.getKey().endsWith("W")) {
+                java.util.Arrays.fill(
+                        block,
+                        e.getValue().offset(),
+                        e.getValue().offset() + e.getValue().length(),
+                        1f);
             }
         }
         return new Model(layout, block, kernels, maxTokens, maxHeadRows, Pooling.LAST, trainable);

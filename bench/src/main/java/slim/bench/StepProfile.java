@@ -22,8 +22,8 @@ public final class StepProfile {
         int steps = Integer.parseInt(args[4]);
         Map<String, long[]> nanos = new TreeMap<>();
         Kernels cpu = new CpuKernels();
-        Kernels timed = (Kernels) Proxy.newProxyInstance(Kernels.class.getClassLoader(), new Class<?>[] {Kernels.class},
-                (proxy, method, a) -> {
+        Kernels timed = (Kernels) Proxy.newProxyInstance(
+                Kernels.class.getClassLoader(), new Class<?>[] {Kernels.class}, (proxy, method, a) -> {
                     long start = System.nanoTime();
                     Object result;
                     try {
@@ -32,7 +32,8 @@ public final class StepProfile {
                         throw e.getCause();
                     }
                     String key = method.getName();
-                    if (key.startsWith("matmul")) key += " " + a[a.length - 3] + "x" + a[a.length - 2] + "x" + a[a.length - 1];
+                    if (key.startsWith("matmul"))
+                        key += " " + a[a.length - 3] + "x" + a[a.length - 2] + "x" + a[a.length - 1];
                     nanos.computeIfAbsent(key, x -> new long[1])[0] += System.nanoTime() - start;
                     return result;
                 });
@@ -45,10 +46,13 @@ public final class StepProfile {
             if (s >= 0) total += System.nanoTime() - start;
         }
         long stepNanos = total;
-        System.out.printf("%s k=%d T=%d head=%s: %.1f ms per step (mean of %d)%n", shape.id, k, tokens, args[3],
-                stepNanos / 1e6 / steps, steps);
-        nanos.entrySet().stream().sorted((x, y) -> Long.compare(y.getValue()[0], x.getValue()[0])).forEach(e ->
-                System.out.printf("  %-36s %8.1f ms %5.1f %%%n", e.getKey(), e.getValue()[0] / 1e6 / steps,
-                        100.0 * e.getValue()[0] / stepNanos));
+        System.out.printf(
+                "%s k=%d T=%d head=%s: %.1f ms per step (mean of %d)%n",
+                shape.id, k, tokens, args[3], stepNanos / 1e6 / steps, steps);
+        nanos.entrySet().stream()
+                .sorted((x, y) -> Long.compare(y.getValue()[0], x.getValue()[0]))
+                .forEach(e -> System.out.printf(
+                        "  %-36s %8.1f ms %5.1f %%%n",
+                        e.getKey(), e.getValue()[0] / 1e6 / steps, 100.0 * e.getValue()[0] / stepNanos));
     }
 }

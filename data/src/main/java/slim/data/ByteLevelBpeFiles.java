@@ -29,8 +29,9 @@ final class ByteLevelBpeFiles {
     /**
      * The special-token attributes of transformers' tokenizers, in the order it adds missing ones to the vocabulary.
      */
-    private static final List<String> SPECIAL_TOKENS = List.of("bos_token", "eos_token", "unk_token", "sep_token",
-            "pad_token", "cls_token", "mask_token");
+    private static final List<String> SPECIAL_TOKENS =
+            List.of("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token");
+
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
@@ -52,7 +53,8 @@ final class ByteLevelBpeFiles {
 
     /** The BOS token's text as special_tokens_map.json (else tokenizer_config.json) names it, if either does. */
     static Optional<String> bosToken(Path dir) {
-        return Optional.ofNullable(specialTokens(dir).get("bos_token")).map(t -> t.path("content").asText());
+        return Optional.ofNullable(specialTokens(dir).get("bos_token"))
+                .map(t -> t.path("content").asText());
     }
 
     /** The tokenizer.json equivalent to GPT2Tokenizer on the folder's vocab.json and merges.txt. */
@@ -69,7 +71,8 @@ final class ByteLevelBpeFiles {
             specialIds.put(token.get("content").asText(), token.get("id").intValue());
         }
         root.putNull("normalizer");
-        boolean prefixSpace = read(dir, TOKENIZER_CONFIG).path("add_prefix_space").asBoolean(false);
+        boolean prefixSpace =
+                read(dir, TOKENIZER_CONFIG).path("add_prefix_space").asBoolean(false);
         root.set("pre_tokenizer", byteLevel(prefixSpace, true));
         String bos = bosToken(dir).orElse(null);
         boolean addBos = addBosToken(dir).orElse(false) && bos != null && specialIds.containsKey(bos);
@@ -102,7 +105,8 @@ final class ByteLevelBpeFiles {
             byContent.put(t.get("content").asText(), t);
         }
         int next = vocab.size();
-        for (ObjectNode t : byContent.values()) next = Math.max(next, t.get("id").intValue() + 1);
+        for (ObjectNode t : byContent.values())
+            next = Math.max(next, t.get("id").intValue() + 1);
         for (JsonNode special : specialTokens(dir).values()) {
             String content = special.path("content").asText();
             if (byContent.containsKey(content)) continue;
@@ -154,7 +158,13 @@ final class ByteLevelBpeFiles {
         ObjectNode n = NODES.objectNode();
         n.put("type", "TemplateProcessing");
         n.set("single", NODES.arrayNode().add(special(bos)).add(sequence("A")));
-        n.set("pair", NODES.arrayNode().add(special(bos)).add(sequence("A")).add(special(bos)).add(sequence("B")));
+        n.set(
+                "pair",
+                NODES.arrayNode()
+                        .add(special(bos))
+                        .add(sequence("A"))
+                        .add(special(bos))
+                        .add(sequence("B")));
         ObjectNode entry = n.putObject("special_tokens").putObject(bos);
         entry.put("id", bos);
         entry.putArray("ids").add(id);
@@ -180,8 +190,8 @@ final class ByteLevelBpeFiles {
         if (!vocab.isObject()) throw new SlimException(file + ": not a JSON object of token to id");
         for (Map.Entry<String, JsonNode> e : vocab.properties()) {
             if (!e.getValue().canConvertToInt() || e.getValue().intValue() < 0) {
-                throw new SlimException(file + ": token '" + e.getKey() + "' has id " + e.getValue()
-                        + ", not a non-negative integer");
+                throw new SlimException(
+                        file + ": token '" + e.getKey() + "' has id " + e.getValue() + ", not a non-negative integer");
             }
         }
         return (ObjectNode) vocab;
@@ -201,8 +211,8 @@ final class ByteLevelBpeFiles {
             String line = lines.get(i);
             if (line.isEmpty() || (i == 0 && line.startsWith("#version"))) continue;
             if (line.split(" ", -1).length != 2) {
-                throw new SlimException(file + ": line " + (i + 1) + " is not two tokens separated by one space: "
-                        + line);
+                throw new SlimException(
+                        file + ": line " + (i + 1) + " is not two tokens separated by one space: " + line);
             }
             merges.add(line);
         }

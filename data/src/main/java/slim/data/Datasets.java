@@ -30,15 +30,15 @@ public final class Datasets {
     /** Environment variable naming the data folder when --data is not given. */
     public static final String DATA_ENV = "SLIM_DATA";
 
-    private Datasets() {
-    }
+    private Datasets() {}
 
     /** $SLIM_DATA, else $XDG_CACHE_HOME/slim/datasets, else ~/.cache/slim/datasets. */
     public static Path defaultDir() {
         String env = System.getenv(DATA_ENV);
         if (env != null && !env.isBlank()) return Path.of(env);
         String cache = System.getenv("XDG_CACHE_HOME");
-        Path base = cache != null && !cache.isBlank() ? Path.of(cache) : Path.of(System.getProperty("user.home"), ".cache");
+        Path base =
+                cache != null && !cache.isBlank() ? Path.of(cache) : Path.of(System.getProperty("user.home"), ".cache");
         return base.resolve("slim").resolve("datasets");
     }
 
@@ -47,8 +47,7 @@ public final class Datasets {
     }
 
     /** One way a task's two files can lie in a folder. */
-    private record Layout(String name, String train, String test, FileReader reader) {
-    }
+    private record Layout(String name, String train, String test, FileReader reader) {}
 
     private static List<Layout> layouts(Task task) {
         String t = task.id();
@@ -60,8 +59,10 @@ public final class Datasets {
                 l.add(new Layout("GLUE", "train.tsv", "dev.tsv", Datasets::readGlue));
             }
             case AGNEWS -> {
-                l.add(new Layout("normalized or original AG News", t + "/train.csv", t + "/test.csv", Datasets::readAgNewsAny));
-                l.add(new Layout("original AG News", "ag_news_csv/train.csv", "ag_news_csv/test.csv", Datasets::readAgNewsAny));
+                l.add(new Layout(
+                        "normalized or original AG News", t + "/train.csv", t + "/test.csv", Datasets::readAgNewsAny));
+                l.add(new Layout(
+                        "original AG News", "ag_news_csv/train.csv", "ag_news_csv/test.csv", Datasets::readAgNewsAny));
                 l.add(new Layout("normalized or original AG News", "train.csv", "test.csv", Datasets::readAgNewsAny));
             }
             case TREC -> {
@@ -81,8 +82,8 @@ public final class Datasets {
 
     public static Dataset load(Path dataDir, Task task) {
         if (!Files.isDirectory(dataDir)) {
-            throw new SlimException("data folder " + dataDir + " does not exist (give --data DIR, set "
-                    + DATA_ENV + ", or run `slim data fetch`)");
+            throw new SlimException("data folder " + dataDir + " does not exist (give --data DIR, set " + DATA_ENV
+                    + ", or run `slim data fetch`)");
         }
         List<Layout> layouts = layouts(task);
         for (Layout layout : layouts) {
@@ -99,7 +100,9 @@ public final class Datasets {
             }
         }
         throw new SlimException("no " + task.id() + " data in " + dataDir + ": expected one of "
-                + layouts.stream().map(l -> l.train + " + " + l.test + " (" + l.name + ")").collect(Collectors.joining(", "))
+                + layouts.stream()
+                        .map(l -> l.train + " + " + l.test + " (" + l.name + ")")
+                        .collect(Collectors.joining(", "))
                 + "; `slim data fetch` writes the normalized layout");
     }
 
@@ -110,8 +113,11 @@ public final class Datasets {
     private static int label(Path file, long line, Task task, String name) {
         int index = task.labelIndex(name);
         if (index < 0) {
-            throw error(file, line, "unknown " + task.id() + " label '" + name + "' (expected one of "
-                    + String.join(", ", task.labels()) + ")");
+            throw error(
+                    file,
+                    line,
+                    "unknown " + task.id() + " label '" + name + "' (expected one of "
+                            + String.join(", ", task.labels()) + ")");
         }
         return index;
     }
@@ -134,12 +140,16 @@ public final class Datasets {
             int columns = -1;
             for (CSVRecord r : parser) {
                 if (columns < 0) {
-                    if (r.size() < 2 || !r.get(0).strip().replace("\uFEFF", "").equals("label") || !r.get(1).strip().equals("text")) {
-                        throw error(file, line, "header must start with label,text; found " + String.join(",", r.toList()));
+                    if (r.size() < 2
+                            || !r.get(0).strip().replace("\uFEFF", "").equals("label")
+                            || !r.get(1).strip().equals("text")) {
+                        throw error(
+                                file, line, "header must start with label,text; found " + String.join(",", r.toList()));
                     }
                     columns = r.size();
                 } else {
-                    if (r.size() != columns) throw error(file, line, "ragged row: " + r.size() + " fields, header has " + columns);
+                    if (r.size() != columns)
+                        throw error(file, line, "ragged row: " + r.size() + " fields, header has " + columns);
                     out.add(new Example(text(file, line, r.get(1)), label(file, line, task, r.get(0)), out.size()));
                 }
                 line = parser.getCurrentLineNumber() + 1;
@@ -174,11 +184,17 @@ public final class Datasets {
         try (CSVParser parser = csv(file)) {
             long line = 1;
             for (CSVRecord r : parser) {
-                if (r.size() != 3) throw error(file, line, "ragged row: " + r.size() + " fields, expected 3 (class index, title, description)");
+                if (r.size() != 3)
+                    throw error(
+                            file,
+                            line,
+                            "ragged row: " + r.size() + " fields, expected 3 (class index, title, description)");
                 String index = r.get(0).strip();
-                if (!index.matches("[1-4]")) throw error(file, line, "unknown agnews class index '" + index + "' (expected 1-4)");
+                if (!index.matches("[1-4]"))
+                    throw error(file, line, "unknown agnews class index '" + index + "' (expected 1-4)");
                 String text = r.get(1) + " " + r.get(2);
-                out.add(new Example(text(file, line, text), label(file, line, task, AG_LABELS[index.charAt(0) - '1']), out.size()));
+                out.add(new Example(
+                        text(file, line, text), label(file, line, task, AG_LABELS[index.charAt(0) - '1']), out.size()));
                 line = parser.getCurrentLineNumber() + 1;
             }
         } catch (IOException | java.io.UncheckedIOException e) {
@@ -190,9 +206,12 @@ public final class Datasets {
     /** Lines of a text file; bytes that are not UTF-8 (TREC's one latin-1 byte) become U+FFFD. */
     private static List<String> lines(Path file) {
         try {
-            var decoder = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPLACE).onUnmappableCharacter(CodingErrorAction.REPLACE);
-            String all = decoder.decode(ByteBuffer.wrap(Files.readAllBytes(file))).toString();
+            var decoder = StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPLACE)
+                    .onUnmappableCharacter(CodingErrorAction.REPLACE);
+            String all =
+                    decoder.decode(ByteBuffer.wrap(Files.readAllBytes(file))).toString();
             return List.of(all.split("\r?\n", -1));
         } catch (CharacterCodingException e) {
             throw new SlimException(file + ": cannot decode: " + e.getMessage());
@@ -249,7 +268,11 @@ public final class Datasets {
             if (ln.isEmpty()) continue;
             String[] f = ln.split("\t", -1);
             if (i == 0 && f[0].equals("id")) continue;
-            if (f.length != 5) throw error(file, i + 1, "ragged row: " + f.length + " fields, expected 5 (id, turn1, turn2, turn3, label)");
+            if (f.length != 5)
+                throw error(
+                        file,
+                        i + 1,
+                        "ragged row: " + f.length + " fields, expected 5 (id, turn1, turn2, turn3, label)");
             String text = f[1].strip() + " | " + f[2].strip() + " | " + f[3].strip();
             if (f[1].isBlank() && f[2].isBlank() && f[3].isBlank()) text = "";
             out.add(new Example(text(file, i + 1, text), label(file, i + 1, task, f[4].strip()), out.size()));

@@ -55,8 +55,10 @@ public record LabelTokens(int[] appended, int[] targets) {
         if (clash >= 0) {
             int d = 0;
             while (targets[d] != targets[clash]) d++;
-            throw new SlimException(task + ": labels '" + words.get(d).strip() + "' and '" + words.get(clash).strip()
-                    + "' share their target token " + targets[clash] + " after the shared tokens " + Arrays.toString(appended)
+            throw new SlimException(task + ": labels '" + words.get(d).strip() + "' and '"
+                    + words.get(clash).strip()
+                    + "' share their target token " + targets[clash] + " after the shared tokens "
+                    + Arrays.toString(appended)
                     + "; the LM head could not tell them apart");
         }
         return new LabelTokens(appended, targets);
@@ -87,7 +89,9 @@ public record LabelTokens(int[] appended, int[] targets) {
             }
             String first = word.substring(1, 1 + Character.charCount(word.codePointAt(1)));
             int id = tokenizer.pieceId(first);
-            if (id < 0) id = tokenizer.pieceId(String.format("<0x%02X>", first.getBytes(java.nio.charset.StandardCharsets.UTF_8)[0] & 0xFF));
+            if (id < 0)
+                id = tokenizer.pieceId(
+                        String.format("<0x%02X>", first.getBytes(java.nio.charset.StandardCharsets.UTF_8)[0] & 0xFF));
             if (id < 0) return null;
             out[c + 1] = id;
         }

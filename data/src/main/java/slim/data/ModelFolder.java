@@ -27,9 +27,11 @@ public record ModelFolder(Path dir, Family family, int maxPositions, int bosToke
             if (family == null) {
                 throw new SlimException(config + ": model_type '" + type + "' is not one of gpt2, opt, llama, bert");
             }
-            int positions = c.has("n_positions") ? c.get("n_positions").asInt()
+            int positions = c.has("n_positions")
+                    ? c.get("n_positions").asInt()
                     : c.path("max_position_embeddings").asInt(UNKNOWN);
-            return new ModelFolder(dir, family, positions, c.path("bos_token_id").asInt(UNKNOWN));
+            return new ModelFolder(
+                    dir, family, positions, c.path("bos_token_id").asInt(UNKNOWN));
         }
         Path tokenizerConfig = dir.resolve("tokenizer_config.json");
         if (Files.isRegularFile(tokenizerConfig)) {
@@ -39,7 +41,9 @@ public record ModelFolder(Path dir, Family family, int maxPositions, int bosToke
             if (cls.startsWith("GPT2")) family = Family.GPT2;
             else if (cls.startsWith("Llama")) family = Family.LLAMA;
             else if (cls.startsWith("Bert")) family = Family.BERT;
-            else throw new SlimException(tokenizerConfig + ": tokenizer_class '" + cls + "' does not tell the model family, and there is no config.json");
+            else
+                throw new SlimException(tokenizerConfig + ": tokenizer_class '" + cls
+                        + "' does not tell the model family, and there is no config.json");
             long max = c.path("model_max_length").asLong(UNKNOWN);
             return new ModelFolder(dir, family, max > 0 && max < Integer.MAX_VALUE ? (int) max : UNKNOWN, UNKNOWN);
         }

@@ -28,7 +28,8 @@ public final class PromptEncoder {
 
     public PromptEncoder(Task task, Setting setting, Tokenizer tokenizer, List<Example> demonstrations, int maxLength) {
         if (setting == Setting.LM_PROMPT && tokenizer.family() == Family.BERT) {
-            throw new SlimException("lm-prompt needs a decoder model with an LM head; " + tokenizer.model().dir() + " is a BERT encoder");
+            throw new SlimException("lm-prompt needs a decoder model with an LM head; "
+                    + tokenizer.model().dir() + " is a BERT encoder");
         }
         if (maxLength <= 0) throw new SlimException("the maximum prompt length must be positive, not " + maxLength);
         this.task = task;
@@ -79,7 +80,9 @@ public final class PromptEncoder {
         if (ids.length <= maxLength) return new EncodedExample(ids, e.label());
         shortened++;
         for (int guard = 0; ids.length > maxLength; guard++) {
-            if (guard > 1000) throw new SlimException("cannot shorten the " + task.id() + " prompt for row " + e.row() + " to " + maxLength + " tokens");
+            if (guard > 1000)
+                throw new SlimException("cannot shorten the " + task.id() + " prompt for row " + e.row() + " to "
+                        + maxLength + " tokens");
             int excess = ids.length - maxLength;
             int[] lengths = new int[demoTexts.length];
             int total = 0;
@@ -143,7 +146,10 @@ public final class PromptEncoder {
     private String prompt(String[] demoTexts, String query) {
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < demoTexts.length; i++) {
-            b.append(task.fill(demoTexts[i], task.labelWords().get(demonstrations.get(i).label()))).append('\n');
+            b.append(task.fill(
+                            demoTexts[i],
+                            task.labelWords().get(demonstrations.get(i).label())))
+                    .append('\n');
         }
         return b.append(task.fill(query, "")).toString();
     }

@@ -13,7 +13,8 @@ import slim.nn.SlimException;
  * them when it has fewer than asked). java.util.Random's generator is fixed by its specification, so a
  * seed picks the same rows on every machine and JDK.
  */
-public record Split(int seed, List<Example> demonstrations, List<Example> train, List<Example> val, List<Example> test) {
+public record Split(
+        int seed, List<Example> demonstrations, List<Example> train, List<Example> val, List<Example> test) {
 
     /** The study's sizes: 200 training, 1000 validation and 1000 test examples. */
     public static final int STUDY_TRAIN = 200, STUDY_VAL = 1000, STUDY_TEST = 1000;
@@ -29,8 +30,9 @@ public record Split(int seed, List<Example> demonstrations, List<Example> train,
         List<Example> pool = data.train();
         int needed = task.numLabels() + nTrain + nVal;
         if (pool.size() < needed) {
-            throw new SlimException(data.trainFile() + ": " + pool.size() + " rows, fewer than the " + needed
-                    + " a split needs (" + task.numLabels() + " demonstrations + " + nTrain + " train + " + nVal + " val)");
+            throw new SlimException(
+                    data.trainFile() + ": " + pool.size() + " rows, fewer than the " + needed + " a split needs ("
+                            + task.numLabels() + " demonstrations + " + nTrain + " train + " + nVal + " val)");
         }
         Random random = new Random(seed);
         int[] order = permutation(pool.size(), random);
@@ -46,7 +48,9 @@ public record Split(int seed, List<Example> demonstrations, List<Example> train,
             }
         }
         for (int c = 0; c < byClass.length; c++) {
-            if (byClass[c] == null) throw new SlimException(data.trainFile() + ": no example of class " + task.labels().get(c));
+            if (byClass[c] == null)
+                throw new SlimException(data.trainFile() + ": no example of class "
+                        + task.labels().get(c));
         }
         // demonstrations appear in a seeded order, so no class is always the one next to the query
         List<Example> demonstrations = new ArrayList<>(byClass.length);

@@ -9,22 +9,27 @@ import java.util.stream.Collectors;
  * word each label becomes in a prompt, and the prompt format.
  */
 public enum Task {
-    AGNEWS("agnews", "Article: {text}\nAnswer:{label}",
+    AGNEWS(
+            "agnews",
+            "Article: {text}\nAnswer:{label}",
             List.of("World", "Sports", "Business", "Sci/Tech"),
             List.of("World", "Sports", "Business", "Technology")),
-    EMOCONTEXT("emocontext", "Dialogue: {text}\nEmotion:{label}",
+    EMOCONTEXT(
+            "emocontext",
+            "Dialogue: {text}\nEmotion:{label}",
             List.of("others", "happy", "sad", "angry"),
             List.of("Others", "Happy", "Sad", "Angry")),
-    SST2("sst2", "Review: {text}\nSentiment:{label}",
-            List.of("negative", "positive"),
-            List.of("Negative", "Positive")),
-    TREC("trec", "Question: {text}\nAnswer Type:{label}",
+    SST2("sst2", "Review: {text}\nSentiment:{label}", List.of("negative", "positive"), List.of("Negative", "Positive")),
+    TREC(
+            "trec",
+            "Question: {text}\nAnswer Type:{label}",
             List.of("ABBR", "ENTY", "DESC", "HUM", "LOC", "NUM"),
             List.of("Abbreviation", "Entity", "Description", "Person", "Location", "Number"));
 
     private final String id;
     /** The prompt format: {text} is the input, {label} the label word with its leading space, or nothing for the query. */
     public final String format;
+
     private final List<String> labels;
     private final List<String> labelWords;
     private final String beforeText;

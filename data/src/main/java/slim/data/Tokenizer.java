@@ -27,8 +27,8 @@ import slim.nn.model.Family;
 public final class Tokenizer implements AutoCloseable {
     private static final String TOKENIZER_JSON = "tokenizer.json";
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Map<String, String> NO_TRUNCATION_OR_PADDING = Map.of("addSpecialTokens", "false",
-            "truncation", "false", "padding", "false");
+    private static final Map<String, String> NO_TRUNCATION_OR_PADDING =
+            Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false");
 
     static {
         System.setProperty("ai.djl.offline", "true");
@@ -38,6 +38,7 @@ public final class Tokenizer implements AutoCloseable {
     private final ModelFolder model;
     /** The tokenizer.json it runs: read from the folder's file when first needed, or built from vocab + merges. */
     private JsonNode definition;
+
     private final int[] bos;
 
     private Tokenizer(HuggingFaceTokenizer hf, ModelFolder model, JsonNode definition) {
@@ -82,7 +83,6 @@ public final class Tokenizer implements AutoCloseable {
         }
     }
 
-
     /** config.json's bos_token_id when it has one, else the id the token string encodes to. */
     private int bosId(String token) {
         if (model.bosTokenId() != ModelFolder.UNKNOWN) return model.bosTokenId();
@@ -111,7 +111,8 @@ public final class Tokenizer implements AutoCloseable {
 
     /** The text as a whole model input: BOS as the family expects, or BERT's [CLS] ... [SEP]. */
     public int[] encodeInput(String text) {
-        if (model.family() == Family.BERT) return toInts(hf.encode(text, true, false).getIds());
+        if (model.family() == Family.BERT)
+            return toInts(hf.encode(text, true, false).getIds());
         int[] ids = encode(text);
         int[] out = new int[bos.length + ids.length];
         System.arraycopy(bos, 0, out, 0, bos.length);

@@ -16,8 +16,15 @@ import org.junit.jupiter.api.io.TempDir;
 import slim.nn.SlimException;
 
 class DatasetsTest {
-    static final Map<Task, int[]> SIZES = Map.of(Task.AGNEWS, new int[] {6913, 7600}, Task.EMOCONTEXT, new int[] {30160, 5509},
-            Task.SST2, new int[] {67349, 872}, Task.TREC, new int[] {5452, 500});
+    static final Map<Task, int[]> SIZES = Map.of(
+            Task.AGNEWS,
+            new int[] {6913, 7600},
+            Task.EMOCONTEXT,
+            new int[] {30160, 5509},
+            Task.SST2,
+            new int[] {67349, 872},
+            Task.TREC,
+            new int[] {5452, 500});
     static final Map<Task, Dataset> NORMALIZED = new java.util.EnumMap<>(Task.class);
 
     @TempDir
@@ -39,7 +46,9 @@ class DatasetsTest {
         Example first = NORMALIZED.get(Task.SST2).train().getFirst();
         assertEquals("hide new secretions from the parental units", first.text());
         assertEquals(0, first.label());
-        assertEquals(Task.TREC.labelIndex("DESC"), NORMALIZED.get(Task.TREC).train().getFirst().label());
+        assertEquals(
+                Task.TREC.labelIndex("DESC"),
+                NORMALIZED.get(Task.TREC).train().getFirst().label());
     }
 
     private Path copy(Path from, String to) throws IOException {
@@ -128,7 +137,9 @@ class DatasetsTest {
     void noDataSaysWhatWasExpected() {
         String m = fails(Task.SST2).getMessage();
         assertTrue(m.contains("sst2/train.csv") && m.contains("SST-2/train.tsv"), m);
-        assertTrue(assertThrows(SlimException.class, () -> Datasets.load(tmp.resolve("absent"), Task.SST2)).getMessage().contains("does not exist"));
+        assertTrue(assertThrows(SlimException.class, () -> Datasets.load(tmp.resolve("absent"), Task.SST2))
+                .getMessage()
+                .contains("does not exist"));
     }
 
     @Test
@@ -201,8 +212,11 @@ class DatasetsTest {
     void parsesNamesWithAClearError() {
         assertEquals(Task.SST2, Task.parse("sst2"));
         assertEquals(Setting.CLS_PLAIN, Setting.parse("cls-plain"));
-        String m = assertThrows(IllegalArgumentException.class, () -> Task.parse("imdb")).getMessage();
+        String m = assertThrows(IllegalArgumentException.class, () -> Task.parse("imdb"))
+                .getMessage();
         assertTrue(m.contains("agnews, emocontext, sst2, trec"), m);
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> Setting.parse("x")).getMessage().contains("lm-prompt, cls-prompt, cls-plain"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Setting.parse("x"))
+                .getMessage()
+                .contains("lm-prompt, cls-prompt, cls-plain"));
     }
 }

@@ -106,8 +106,12 @@ class PromptEncoderTest {
         PromptEncoder plain = encoder(Task.SST2, Setting.CLS_PLAIN, gpt2, 1024);
         assertEquals("Review: " + e.text() + "\nSentiment:", plain.promptText(e));
         assertNull(plain.labelTokens());
-        assertEquals("Question: Who ?\nAnswer Type: Person", Task.TREC.fill("Who ?", Task.TREC.labelWords().get(3)));
-        assertEquals("Article: x\nAnswer: Technology", Task.AGNEWS.fill("x", Task.AGNEWS.labelWords().get(3)));
+        assertEquals(
+                "Question: Who ?\nAnswer Type: Person",
+                Task.TREC.fill("Who ?", Task.TREC.labelWords().get(3)));
+        assertEquals(
+                "Article: x\nAnswer: Technology",
+                Task.AGNEWS.fill("x", Task.AGNEWS.labelWords().get(3)));
     }
 
     @Test
@@ -121,7 +125,8 @@ class PromptEncoderTest {
                 assertArrayEquals(ids, enc.encode(e).ids(), "shortening is deterministic");
                 String text = t.decode(Arrays.copyOfRange(ids, t.bos().length, ids.length));
                 for (Example d : SPLITS.get(Task.AGNEWS).demonstrations()) {
-                    assertTrue(text.contains("\nAnswer:" + Task.AGNEWS.labelWords().get(d.label()) + "\n"), text);
+                    assertTrue(
+                            text.contains("\nAnswer:" + Task.AGNEWS.labelWords().get(d.label()) + "\n"), text);
                 }
                 assertTrue(text.strip().endsWith("\nAnswer:"), text);
             }
@@ -137,12 +142,15 @@ class PromptEncoderTest {
             assertTrue(ids.length <= 40);
             String text = gpt2.decode(ids);
             assertTrue(text.startsWith("Article: \nAnswer:"), text);
-            String query = text.substring(text.lastIndexOf("Article: ") + "Article: ".length(), text.lastIndexOf("\nAnswer:"));
+            String query =
+                    text.substring(text.lastIndexOf("Article: ") + "Article: ".length(), text.lastIndexOf("\nAnswer:"));
             assertTrue(e.text().startsWith(query) && !query.isEmpty(), query);
         }
         PromptEncoder tooSmall = encoder(Task.AGNEWS, Setting.LM_PROMPT, gpt2, 20);
         Example e = SPLITS.get(Task.AGNEWS).test().getFirst();
-        assertTrue(assertThrows(SlimException.class, () -> tooSmall.encode(e)).getMessage().contains("with every text cut away"));
+        assertTrue(assertThrows(SlimException.class, () -> tooSmall.encode(e))
+                .getMessage()
+                .contains("with every text cut away"));
     }
 
     @Test
@@ -154,20 +162,27 @@ class PromptEncoderTest {
 
     @Test
     void labelsSharingATargetFailClearly() {
-        String m = assertThrows(SlimException.class,
-                () -> LabelTokens.of("test", List.of(" Sad", " Sadness", " Happy"), gpt2, "Mood:")).getMessage();
+        String m = assertThrows(
+                        SlimException.class,
+                        () -> LabelTokens.of("test", List.of(" Sad", " Sadness", " Happy"), gpt2, "Mood:"))
+                .getMessage();
         assertTrue(m.contains("'Sad' and 'Sadness' share their target token"), m);
-        m = assertThrows(SlimException.class, () -> LabelTokens.of("test", List.of(" Sad", " Sad"), gpt2, "Mood:")).getMessage();
+        m = assertThrows(SlimException.class, () -> LabelTokens.of("test", List.of(" Sad", " Sad"), gpt2, "Mood:"))
+                .getMessage();
         assertTrue(m.contains("is the start of another label word"), m);
     }
 
     @Test
     void bertGetsClsAndSepAndNoLmPrompt() {
         try (Tokenizer bert = Tokenizer.load(Shared.minilm())) {
-            int[] ids = encoder(Task.TREC, Setting.CLS_PROMPT, bert, 512).encode(SPLITS.get(Task.TREC).test().getFirst()).ids();
+            int[] ids = encoder(Task.TREC, Setting.CLS_PROMPT, bert, 512)
+                    .encode(SPLITS.get(Task.TREC).test().getFirst())
+                    .ids();
             assertEquals(101, ids[0]);
             assertEquals(102, ids[ids.length - 1]);
-            assertTrue(assertThrows(SlimException.class, () -> encoder(Task.TREC, Setting.LM_PROMPT, bert, 512)).getMessage().contains("BERT encoder"));
+            assertTrue(assertThrows(SlimException.class, () -> encoder(Task.TREC, Setting.LM_PROMPT, bert, 512))
+                    .getMessage()
+                    .contains("BERT encoder"));
         }
     }
 

@@ -4,8 +4,7 @@ import java.nio.file.Path;
 
 /** The read-only reference data the data tests read, found as the rest of slim finds it ({@link slim.nn.Shared}). */
 public final class Shared {
-    private Shared() {
-    }
+    private Shared() {}
 
     public static Path dir() {
         return slim.nn.Shared.dir();

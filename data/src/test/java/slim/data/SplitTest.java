@@ -23,7 +23,10 @@ class SplitTest {
         for (int seed : Split.STUDY_SEEDS) {
             Split s = Split.study(TREC, seed);
             assertEquals(6, s.demonstrations().size());
-            assertEquals(Set.of(0, 1, 2, 3, 4, 5), new HashSet<>(s.demonstrations().stream().map(Example::label).toList()));
+            assertEquals(
+                    Set.of(0, 1, 2, 3, 4, 5),
+                    new HashSet<>(
+                            s.demonstrations().stream().map(Example::label).toList()));
             assertEquals(200, s.train().size());
             assertEquals(1000, s.val().size());
             assertEquals(500, s.test().size(), "TREC's test set has 500 rows: all of them");
@@ -37,7 +40,8 @@ class SplitTest {
     @Test
     void sameSeedSameRowsOtherSeedOtherRows() {
         Split a = Split.study(TREC, 42), b = Split.study(TREC, 42), c = Split.study(TREC, 421);
-        for (String part : a.rows().keySet()) assertArrayEquals(a.rows().get(part), b.rows().get(part), part);
+        for (String part : a.rows().keySet())
+            assertArrayEquals(a.rows().get(part), b.rows().get(part), part);
         assertFalse(Arrays.equals(a.rows().get("train"), c.rows().get("train")));
     }
 
@@ -64,10 +68,16 @@ class SplitTest {
     @Test
     void tooFewRowsOrAMissingClassFail() {
         Dataset small = new Dataset(Task.SST2, synthetic(10), synthetic(5), Path.of("train.csv"), Path.of("test.csv"));
-        assertTrue(assertThrows(SlimException.class, () -> Split.make(small, 0, 8, 8, 5)).getMessage().contains("train.csv: 10 rows"));
-        List<Example> oneClass = synthetic(40).stream().map(e -> new Example(e.text(), 0, e.row())).toList();
+        assertTrue(assertThrows(SlimException.class, () -> Split.make(small, 0, 8, 8, 5))
+                .getMessage()
+                .contains("train.csv: 10 rows"));
+        List<Example> oneClass = synthetic(40).stream()
+                .map(e -> new Example(e.text(), 0, e.row()))
+                .toList();
         Dataset missing = new Dataset(Task.SST2, oneClass, synthetic(5), Path.of("train.csv"), Path.of("test.csv"));
-        assertTrue(assertThrows(SlimException.class, () -> Split.make(missing, 0, 5, 5, 5)).getMessage().contains("no example of class positive"));
+        assertTrue(assertThrows(SlimException.class, () -> Split.make(missing, 0, 5, 5, 5))
+                .getMessage()
+                .contains("no example of class positive"));
     }
 
     static List<Example> synthetic(int n) {

@@ -45,7 +45,9 @@ class TokenizerTest {
     @Test
     void optStartsWithEndOfSentenceToken() throws IOException {
         Files.copy(Shared.gpt2().resolve("tokenizer.json"), tmp.resolve("tokenizer.json"));
-        Files.writeString(tmp.resolve("config.json"), "{\"model_type\":\"opt\",\"max_position_embeddings\":2048,\"bos_token_id\":2}");
+        Files.writeString(
+                tmp.resolve("config.json"),
+                "{\"model_type\":\"opt\",\"max_position_embeddings\":2048,\"bos_token_id\":2}");
         try (Tokenizer t = Tokenizer.load(tmp)) {
             assertEquals(Family.OPT, t.family());
             assertEquals(2048, t.model().maxPositions());
@@ -68,7 +70,8 @@ class TokenizerTest {
 
     @Test
     void keepTokensCutsWholeTokens() {
-        try (Tokenizer gpt2 = Tokenizer.load(Shared.gpt2()); Tokenizer stories = Tokenizer.load(Shared.stories())) {
+        try (Tokenizer gpt2 = Tokenizer.load(Shared.gpt2());
+                Tokenizer stories = Tokenizer.load(Shared.stories())) {
             assertEquals("it 's a", gpt2.keepTokens("it 's a charming journey", 4)); // it, ', s, a
             assertEquals("", gpt2.keepTokens("it 's a charming journey", 0));
             String text = "Once upon a time there was";
@@ -82,27 +85,37 @@ class TokenizerTest {
 
     @Test
     void badFoldersFailClearly() throws IOException {
-        assertTrue(assertThrows(SlimException.class, () -> Tokenizer.load(tmp)).getMessage().contains("neither config.json nor tokenizer_config.json"));
+        assertTrue(assertThrows(SlimException.class, () -> Tokenizer.load(tmp))
+                .getMessage()
+                .contains("neither config.json nor tokenizer_config.json"));
         Files.writeString(tmp.resolve("config.json"), "{\"model_type\":\"t5\"}");
-        assertTrue(assertThrows(SlimException.class, () -> Tokenizer.load(tmp)).getMessage().contains("model_type 't5'"));
+        assertTrue(assertThrows(SlimException.class, () -> Tokenizer.load(tmp))
+                .getMessage()
+                .contains("model_type 't5'"));
         Files.writeString(tmp.resolve("config.json"), "{\"model_type\":\"gpt2\"}");
         String noTokenizer = tmp + ": no tokenizer: neither tokenizer.json nor vocab.json + merges.txt";
-        assertTrue(assertThrows(SlimException.class, () -> Tokenizer.load(tmp)).getMessage().contains(noTokenizer));
+        assertTrue(assertThrows(SlimException.class, () -> Tokenizer.load(tmp))
+                .getMessage()
+                .contains(noTokenizer));
         Files.copy(Shared.gpt2().resolve("vocab.json"), tmp.resolve("vocab.json"));
-        assertTrue(assertThrows(SlimException.class, () -> Tokenizer.load(tmp)).getMessage().contains(noTokenizer));
+        assertTrue(assertThrows(SlimException.class, () -> Tokenizer.load(tmp))
+                .getMessage()
+                .contains(noTokenizer));
     }
 
     /** vocab.json + merges.txt with OPT's conventions (BOS </s>, no tokenizer.json) give GPT2Tokenizer's ids. */
     @Test
     void vocabAndMergesGiveTransformersIds() throws IOException {
         Path dir = Shared.dir().resolve("hub-layouts/opt-style-tokenizer");
-        JsonNode expected = new ObjectMapper().readTree(dir.resolve("expected.json").toFile());
+        JsonNode expected =
+                new ObjectMapper().readTree(dir.resolve("expected.json").toFile());
         try (Tokenizer t = Tokenizer.load(dir)) {
             assertEquals(1, t.bos().length);
             for (JsonNode c : expected.get("cases")) {
                 String text = c.get("text").asText();
                 int[] ids = new int[c.get("ids").size()];
-                for (int i = 0; i < ids.length; i++) ids[i] = c.get("ids").get(i).intValue();
+                for (int i = 0; i < ids.length; i++)
+                    ids[i] = c.get("ids").get(i).intValue();
                 assertArrayEquals(ids, t.encodeInput(text), text);
                 assertEquals(text, t.decode(t.encode(text)));
             }
@@ -117,7 +130,8 @@ class TokenizerTest {
             Files.copy(Shared.gpt2().resolve(f), tmp.resolve(f));
         }
         int texts = 0;
-        try (Tokenizer built = Tokenizer.load(tmp); Tokenizer hub = Tokenizer.load(Shared.gpt2())) {
+        try (Tokenizer built = Tokenizer.load(tmp);
+                Tokenizer hub = Tokenizer.load(Shared.gpt2())) {
             assertEquals(0, built.bos().length, "GPT-2 prepends nothing");
             for (Task task : Task.values()) {
                 for (Example e : Datasets.load(Shared.datasets(), task).test().subList(0, 250)) {

@@ -29,8 +29,10 @@ final class BestWeights implements AutoCloseable {
                 floats = ch.map(FileChannel.MapMode.READ_WRITE, 0, 4L * n, arena);
             }
         } catch (IOException e) {
-            throw new SlimException("cannot create a temporary file for the best epoch's weights ("
-                    + System.getProperty("java.io.tmpdir") + "): " + e.getMessage(), e);
+            throw new SlimException(
+                    "cannot create a temporary file for the best epoch's weights ("
+                            + System.getProperty("java.io.tmpdir") + "): " + e.getMessage(),
+                    e);
         }
     }
 

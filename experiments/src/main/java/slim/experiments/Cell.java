@@ -26,7 +26,8 @@ public record Cell(Path model, LayerChoice layers, Task task, Setting setting, i
     }
 
     /** The cell with the family's default pooling: last token for decoders, mean for encoders. */
-    public static Cell of(Path model, LayerChoice layers, Task task, Setting setting, int seed, Pooling encoderPooling) {
+    public static Cell of(
+            Path model, LayerChoice layers, Task task, Setting setting, int seed, Pooling encoderPooling) {
         Family family = ModelConfig.read(model).family();
         Pooling pooling = family.isDecoder() ? Pooling.LAST : encoderPooling == null ? Pooling.MEAN : encoderPooling;
         return new Cell(model, layers, task, setting, seed, pooling);
@@ -61,11 +62,12 @@ public record Cell(Path model, LayerChoice layers, Task task, Setting setting, i
         ModelConfig config = ModelConfig.read(model);
         layers.checkWithin(config);
         if (setting == Setting.LM_PROMPT && !config.family().isDecoder()) {
-            throw new SlimException(model + ": lm-prompt needs an LM head, and this " + config.family().modelType()
-                    + " encoder has none; use cls-prompt or cls-plain");
+            throw new SlimException(model + ": lm-prompt needs an LM head, and this "
+                    + config.family().modelType() + " encoder has none; use cls-prompt or cls-plain");
         }
         if (config.family().isDecoder() && pooling != Pooling.LAST) {
-            throw new SlimException(model + ": a decoder's classification head reads the last token; --pooling applies to encoders only");
+            throw new SlimException(model
+                    + ": a decoder's classification head reads the last token; --pooling applies to encoders only");
         }
     }
 

@@ -51,22 +51,40 @@ public final class CellClaims implements AutoCloseable {
      * @param slurmRestart SLURM_RESTART_COUNT: how often Slurm requeued the job
      * @param slurmTask    "arrayjob_task" of a job-array task, or null
      */
-    public record Owner(String host, long pid, String processStart, String slurmJob, int slurmRestart, String slurmTask,
-                        String claimedAt) {
+    public record Owner(
+            String host,
+            long pid,
+            String processStart,
+            String slurmJob,
+            int slurmRestart,
+            String slurmTask,
+            String claimedAt) {
 
         /** This process, with its Slurm identity when it runs as a Slurm job. */
         public static Owner current() {
             ProcessHandle self = ProcessHandle.current();
             Map<String, String> env = System.getenv();
             String array = env.get("SLURM_ARRAY_JOB_ID");
-            return new Owner(hostName(), self.pid(), self.info().startInstant().map(Instant::toString).orElse(null),
-                    env.get("SLURM_JOB_ID"), Integer.parseInt(env.getOrDefault("SLURM_RESTART_COUNT", "0")),
-                    array == null ? null : array + "_" + env.get("SLURM_ARRAY_TASK_ID"), null);
+            return new Owner(
+                    hostName(),
+                    self.pid(),
+                    self.info().startInstant().map(Instant::toString).orElse(null),
+                    env.get("SLURM_JOB_ID"),
+                    Integer.parseInt(env.getOrDefault("SLURM_RESTART_COUNT", "0")),
+                    array == null ? null : array + "_" + env.get("SLURM_ARRAY_TASK_ID"),
+                    null);
         }
 
         /** The owner as a claim made now records it. */
         Owner claimingNow() {
-            return new Owner(host, pid, processStart, slurmJob, slurmRestart, slurmTask, Instant.now().toString());
+            return new Owner(
+                    host,
+                    pid,
+                    processStart,
+                    slurmJob,
+                    slurmRestart,
+                    slurmTask,
+                    Instant.now().toString());
         }
 
         /** Whether the owner is an earlier run of this Slurm job, which Slurm stopped before this run began. */
@@ -77,8 +95,14 @@ public final class CellClaims implements AutoCloseable {
         /** On this host: whether that process still runs (the same pid started at the same time). */
         boolean runsOn(Owner me) {
             if (!host.equals(me.host)) return true; // cannot see it: only the heartbeat tells
-            return ProcessHandle.of(pid).map(h -> processStart == null || h.info().startInstant()
-                    .map(Instant::toString).map(processStart::equals).orElse(true)).orElse(false);
+            return ProcessHandle.of(pid)
+                    .map(h -> processStart == null
+                            || h.info()
+                                    .startInstant()
+                                    .map(Instant::toString)
+                                    .map(processStart::equals)
+                                    .orElse(true))
+                    .orElse(false);
         }
 
         @Override
@@ -190,7 +214,8 @@ public final class CellClaims implements AutoCloseable {
 
     private List<Path> generations(String cell) {
         try (Stream<Path> files = Files.list(dir)) {
-            return files.filter(f -> isGeneration(f, cell)).sorted(Comparator.comparingLong(CellClaims::generation))
+            return files.filter(f -> isGeneration(f, cell))
+                    .sorted(Comparator.comparingLong(CellClaims::generation))
                     .toList();
         } catch (IOException e) {
             throw new SlimException(dir + ": cannot list the claims: " + e.getMessage(), e);
@@ -199,7 +224,8 @@ public final class CellClaims implements AutoCloseable {
 
     private static boolean isGeneration(Path f, String cell) {
         String name = f.getFileName().toString();
-        return name.startsWith(cell + SUFFIX) && name.substring(cell.length() + SUFFIX.length()).matches("\\d{1,18}");
+        return name.startsWith(cell + SUFFIX)
+                && name.substring(cell.length() + SUFFIX.length()).matches("\\d{1,18}");
     }
 
     private static long generation(Path f) {

@@ -52,13 +52,21 @@ public final class CellCost implements ToDoubleFunction<Cell> {
     double meanTokens(Cell cell, ModelConfig config) {
         return meanTokens.computeIfAbsent(new Key(cell.model(), cell.task(), cell.setting()), key -> {
             Protocol p = experiment.protocol();
-            Split split = Split.make(experiment.dataset(key.task()), 0, p.trainExamples(), p.valExamples(),
-                    p.testExamples());
-            List<Example> sample = split.train().subList(0, Math.min(SAMPLE, split.train().size()));
+            Split split =
+                    Split.make(experiment.dataset(key.task()), 0, p.trainExamples(), p.valExamples(), p.testExamples());
+            List<Example> sample =
+                    split.train().subList(0, Math.min(SAMPLE, split.train().size()));
             try (Tokenizer tokenizer = Tokenizer.load(key.model())) {
-                PromptEncoder encoder = new PromptEncoder(key.task(), key.setting(), tokenizer, split.demonstrations(),
+                PromptEncoder encoder = new PromptEncoder(
+                        key.task(),
+                        key.setting(),
+                        tokenizer,
+                        split.demonstrations(),
                         experiment.maxPromptTokens(config));
-                return encoder.encodeAll(sample).stream().mapToInt(e -> e.ids().length).average().orElse(1);
+                return encoder.encodeAll(sample).stream()
+                        .mapToInt(e -> e.ids().length)
+                        .average()
+                        .orElse(1);
             }
         });
     }

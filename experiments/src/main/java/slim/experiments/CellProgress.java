@@ -36,8 +36,10 @@ public final class CellProgress implements Trainer.Listener {
         }
         if (!bar.due(done == of)) return;
         double cellFraction = (epoch - 1 + (double) done / of) / epochs;
-        bar.show(grid(now, cellFraction) + String.format("%s | epoch %d/%d %s%s", cell, epoch, epochs,
-                pass(done, of, now), last), done == of);
+        bar.show(
+                grid(now, cellFraction)
+                        + String.format("%s | epoch %d/%d %s%s", cell, epoch, epochs, pass(done, of, now), last),
+                done == of);
     }
 
     @Override
@@ -50,7 +52,8 @@ public final class CellProgress implements Trainer.Listener {
         if (!bar.due(false)) return;
         double cellFraction = part.equals("test") ? 1 : (double) currentEpoch / epochs;
         String where = part.equals("test") ? "test" : "epoch " + currentEpoch + "/" + epochs + " " + part;
-        bar.show(grid(now, cellFraction) + String.format("%s | %s %s%s", cell, where, pass(done, of, now), last), false);
+        bar.show(
+                grid(now, cellFraction) + String.format("%s | %s %s%s", cell, where, pass(done, of, now), last), false);
     }
 
     @Override
@@ -71,13 +74,14 @@ public final class CellProgress implements Trainer.Listener {
         String eta = index > 0
                 ? ProgressBar.duration(Math.max(0, perCell * (total - index) - (now - cellStart) / 1e9))
                 : ProgressBar.eta(elapsed, cellFraction, total);
-        return String.format("grid %d/%d %s ETA %s | ", index, total, ProgressBar.bar((index + cellFraction) / total, 20),
-                eta);
+        return String.format(
+                "grid %d/%d %s ETA %s | ", index, total, ProgressBar.bar((index + cellFraction) / total, 20), eta);
     }
 
     /** "[#####..........] 12/40 ETA 31s" for the running pass (training steps or evaluation). */
     private String pass(int done, int of, long now) {
-        return String.format("%s %d/%d ETA %s", ProgressBar.bar((double) done / of, 15), done, of,
-                ProgressBar.eta((now - partStart) / 1e9, done, of));
+        return String.format(
+                "%s %d/%d ETA %s",
+                ProgressBar.bar((double) done / of, 15), done, of, ProgressBar.eta((now - partStart) / 1e9, done, of));
     }
 }

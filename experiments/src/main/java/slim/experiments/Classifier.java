@@ -17,6 +17,7 @@ public final class Classifier {
     private final int[] lossColumns;
     /** The last block computes only the rows the head reads (false: every row, the full computation). */
     private final boolean headRowsOnly;
+
     private final int[] row = new int[1], target = new int[1];
 
     /**

@@ -45,7 +45,8 @@ public final class Evaluator {
         prefixTokens = 0;
         if (prefixCache && model.config().family().isDecoder() && n > 1) {
             int[] prefix = examples.get(representative(examples)).ids();
-            for (int i = 0; i < n; i++) shared[i] = common(prefix, examples.get(i).ids());
+            for (int i = 0; i < n; i++)
+                shared[i] = common(prefix, examples.get(i).ids());
             // the cache holds what at least two prompts share, so that it saves more than it costs
             prefixTokens = IntStream.of(shared).sorted().skip(n - 2).findFirst().orElse(0);
             for (int i = 0; i < n; i++) shared[i] = Math.min(shared[i], prefixTokens);
@@ -81,7 +82,8 @@ public final class Evaluator {
         long bestScore = -1;
         for (int c = 0; c < n; c++) {
             long score = 0;
-            for (int s = 0; s < n; s += stride) score += common(examples.get(c).ids(), examples.get(s).ids());
+            for (int s = 0; s < n; s += stride)
+                score += common(examples.get(c).ids(), examples.get(s).ids());
             if (score > bestScore) {
                 bestScore = score;
                 best = c;

@@ -49,8 +49,12 @@ public final class Experiment {
         this(dataDir, protocol, new EnumMap<>(Task.class), CpuKernels::new, new HashMap<>());
     }
 
-    private Experiment(Path dataDir, Protocol protocol, Map<Task, Dataset> datasets, Supplier<Kernels> kernels,
-                       Map<List<Object>, LayerScores> scores) {
+    private Experiment(
+            Path dataDir,
+            Protocol protocol,
+            Map<Task, Dataset> datasets,
+            Supplier<Kernels> kernels,
+            Map<List<Object>, LayerScores> scores) {
         this.dataDir = dataDir;
         this.protocol = protocol;
         this.datasets = datasets;
@@ -78,13 +82,25 @@ public final class Experiment {
     }
 
     /** A cell's prompts, encoded, with what the run needs to know about them. */
-    record Prepared(Split split, List<EncodedExample> train, List<EncodedExample> val, List<EncodedExample> test,
-                    int[] labelTokens, int[] appended, int longest, int shortened) {}
+    record Prepared(
+            Split split,
+            List<EncodedExample> train,
+            List<EncodedExample> val,
+            List<EncodedExample> test,
+            int[] labelTokens,
+            int[] appended,
+            int longest,
+            int shortened) {}
 
     Prepared prepare(Cell cell, Tokenizer tokenizer, int maxPromptTokens) {
-        Split split = Split.make(dataset(cell.task()), cell.seed(), protocol.trainExamples(), protocol.valExamples(),
+        Split split = Split.make(
+                dataset(cell.task()),
+                cell.seed(),
+                protocol.trainExamples(),
+                protocol.valExamples(),
                 protocol.testExamples());
-        PromptEncoder encoder = new PromptEncoder(cell.task(), cell.setting(), tokenizer, split.demonstrations(), maxPromptTokens);
+        PromptEncoder encoder =
+                new PromptEncoder(cell.task(), cell.setting(), tokenizer, split.demonstrations(), maxPromptTokens);
         List<EncodedExample> train = encoder.encodeAll(split.train());
         List<EncodedExample> val = encoder.encodeAll(split.val());
         List<EncodedExample> test = encoder.encodeAll(split.test());
@@ -93,8 +109,15 @@ public final class Experiment {
             for (EncodedExample e : part) longest = Math.max(longest, e.ids().length);
         }
         var labels = encoder.labelTokens();
-        return new Prepared(split, train, val, test, labels == null ? null : labels.targets(),
-                labels == null ? null : labels.appended(), longest, encoder.shortened());
+        return new Prepared(
+                split,
+                train,
+                val,
+                test,
+                labels == null ? null : labels.targets(),
+                labels == null ? null : labels.appended(),
+                longest,
+                encoder.shortened());
     }
 
     /** The prompt-length limit for a model: the protocol's, never beyond the model's context. */
@@ -125,26 +148,51 @@ public final class Experiment {
         }
         LayerScores layerScores = cell.layers().needsScores() ? layerScores(cell, p.train()) : null;
         KeptLayers kept = cell.layers().kept(layerScores);
-        Memory.requireFits(cell.model(), config, kept, lm ? 0 : cell.task().numLabels(),
-                cell.pooling() == Pooling.CLS_POOLER, p.longest());
+        Memory.requireFits(
+                cell.model(),
+                config,
+                kept,
+                lm ? 0 : cell.task().numLabels(),
+                cell.pooling() == Pooling.CLS_POOLER,
+                p.longest());
         Memory.resetPeaks();
-        ModelFiles.Options options = ModelFiles.Options.builder().trainable().maxTokens(p.longest()).headRows(1).labels(lm ? 0 : cell.task().numLabels(), cell.pooling(), cell.seed()).kernels(kernels.get()).build();
+        ModelFiles.Options options = ModelFiles.Options.builder()
+                .trainable()
+                .maxTokens(p.longest())
+                .headRows(1)
+                .labels(lm ? 0 : cell.task().numLabels(), cell.pooling(), cell.seed())
+                .kernels(kernels.get())
+                .build();
         Model model = ModelFiles.load(cell.model(), kept, options);
         AdamW optimizer = new AdamW(model, protocol.lr(), 0.9f, 0.999f, 1e-8f, protocol.weightDecay());
         if (protocol.freezeEmbeddings()) optimizer.freezeLeading(wordEmbeddings(model.layout()));
         Classifier classifier = new Classifier(model, p.labelTokens(), protocol.labelWordsLoss());
-        Trainer.Outcome o = new Trainer(model, classifier, optimizer, protocol).fit(p.train(), p.val(), p.test(),
-                cell.seed(), listener);
+        Trainer.Outcome o = new Trainer(model, classifier, optimizer, protocol)
+                .fit(p.train(), p.val(), p.test(), cell.seed(), listener);
 
         long headParams = lm ? 0 : (long) cell.task().numLabels() * config.embedDim();
         double wall = (System.nanoTime() - start) / 1e9;
-        var prompts = new Result.Prompts(p.split().rows(), p.labelTokens(), p.appended(), p.longest(), p.shortened(),
-                o.prefixTokens(), maxPrompt);
+        var prompts = new Result.Prompts(
+                p.split().rows(),
+                p.labelTokens(),
+                p.appended(),
+                p.longest(),
+                p.shortened(),
+                o.prefixTokens(),
+                maxPrompt);
         var curves = Result.Curves.of(o, majority(p.test(), cell.task().numLabels()));
         var costs = Result.Costs.measured(model.parameterCount(), headParams, wall, o);
         var answers = o.failed() ? null : new Result.Answers(o.valPredictions(), o.testPredictions());
-        Result result = Result.of(Result.CellInfo.of(cell, config, kept), protocol, o.failure(),
-                Result.RunInfo.since(started), prompts, curves, costs, layerScores, answers);
+        Result result = Result.of(
+                Result.CellInfo.of(cell, config, kept),
+                protocol,
+                o.failure(),
+                Result.RunInfo.since(started),
+                prompts,
+                curves,
+                costs,
+                layerScores,
+                answers);
         keepResult.accept(result);
         if (saveTo != null && !o.failed()) SavedModel.save(model, cell, maxPrompt, p.split(), saveTo);
         return result;
@@ -157,18 +205,22 @@ public final class Experiment {
     public LayerScores layerScores(Cell cell) {
         ModelConfig config = ModelConfig.read(cell.model());
         try (Tokenizer tokenizer = Tokenizer.load(cell.model())) {
-            return layerScores(cell, prepare(cell, tokenizer, maxPromptTokens(config)).train());
+            return layerScores(
+                    cell, prepare(cell, tokenizer, maxPromptTokens(config)).train());
         }
     }
 
     private LayerScores layerScores(Cell cell, List<EncodedExample> train) {
-        List<Object> key = List.of(cell.model().toAbsolutePath().normalize(), cell.task(), cell.setting(), cell.seed(),
-                protocol);
+        List<Object> key =
+                List.of(cell.model().toAbsolutePath().normalize(), cell.task(), cell.setting(), cell.seed(), protocol);
         return scores.computeIfAbsent(key, k -> {
             int layers = ModelConfig.read(cell.model()).layers();
             int longest = train.stream().mapToInt(e -> e.ids().length).max().orElse(1);
-            ModelFiles.Options options = ModelFiles.Options.builder().maxTokens(longest).labels(0, cell.pooling(), 0)
-                    .kernels(kernels.get()).build();
+            ModelFiles.Options options = ModelFiles.Options.builder()
+                    .maxTokens(longest)
+                    .labels(0, cell.pooling(), 0)
+                    .kernels(kernels.get())
+                    .build();
             Model full = ModelFiles.load(cell.model(), layers, options);
             LayerScores.Accumulator sum = new LayerScores.Accumulator(layers);
             for (EncodedExample e : train) {
@@ -183,7 +235,8 @@ public final class Experiment {
     static int wordEmbeddings(ParamLayout layout) {
         ParamLayout.Entry wte = layout.entries().get("wte");
         if (wte == null || wte.offset() != 0) {
-            throw new SlimException(layout.config().file() + ": the word embeddings are not first in the parameter block; cannot freeze them");
+            throw new SlimException(layout.config().file()
+                    + ": the word embeddings are not first in the parameter block; cannot freeze them");
         }
         return wte.length();
     }
@@ -201,14 +254,24 @@ public final class Experiment {
      * so that a bad one is refused before any runs. lm-prompt is left out for encoders, which have no
      * LM head.
      */
-    public static List<Cell> crossProduct(List<Path> models, List<Integer> ks, List<Task> tasks, List<Setting> settings,
-                                          List<Integer> seeds, slim.nn.model.Pooling encoderPooling) {
+    public static List<Cell> crossProduct(
+            List<Path> models,
+            List<Integer> ks,
+            List<Task> tasks,
+            List<Setting> settings,
+            List<Integer> seeds,
+            slim.nn.model.Pooling encoderPooling) {
         return cells(models, ks.stream().map(LayerChoice::first).toList(), tasks, settings, seeds, encoderPooling);
     }
 
     /** The same cross product over any layer choices (k by a selection, or given sets) in place of k. */
-    public static List<Cell> cells(List<Path> models, List<LayerChoice> choices, List<Task> tasks, List<Setting> settings,
-                                   List<Integer> seeds, slim.nn.model.Pooling encoderPooling) {
+    public static List<Cell> cells(
+            List<Path> models,
+            List<LayerChoice> choices,
+            List<Task> tasks,
+            List<Setting> settings,
+            List<Integer> seeds,
+            slim.nn.model.Pooling encoderPooling) {
         List<Cell> cells = new ArrayList<>();
         for (Path m : models) {
             boolean decoder = ModelConfig.read(m).family().isDecoder();

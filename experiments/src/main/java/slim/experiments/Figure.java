@@ -31,11 +31,22 @@ final class Figure {
     private Figure() {}
 
     /** One colour per model (and layer selection): matplotlib's tab10. */
-    private static final Color[] MODEL_COLOURS = {new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c),
-        new Color(0xd62728), new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x7f7f7f)};
+    private static final Color[] MODEL_COLOURS = {
+        new Color(0x1f77b4),
+        new Color(0xff7f0e),
+        new Color(0x2ca02c),
+        new Color(0xd62728),
+        new Color(0x9467bd),
+        new Color(0x8c564b),
+        new Color(0xe377c2),
+        new Color(0x7f7f7f)
+    };
     /** One marker per setting, in Setting order: circle, square, triangle. */
-    private static final Shape[] SETTING_MARKERS = {new Ellipse2D.Double(-4, -4, 8, 8),
-        new Rectangle2D.Double(-4, -4, 8, 8), new Polygon(new int[] {0, 5, -5}, new int[] {-5, 4, 4}, 3)};
+    private static final Shape[] SETTING_MARKERS = {
+        new Ellipse2D.Double(-4, -4, 8, 8),
+        new Rectangle2D.Double(-4, -4, 8, 8),
+        new Polygon(new int[] {0, 5, -5}, new int[] {-5, 4, 4}, 3)
+    };
 
     /**
      * The average over tasks at each k as a point with an error bar of one standard deviation over
@@ -51,12 +62,19 @@ final class Figure {
             int index = data.indexOf(key);
             YIntervalSeries series = index >= 0 ? data.getSeries(index) : new YIntervalSeries(key);
             if (index < 0) data.addSeries(series);
-            double mean = l.average().mean(), std = Double.isNaN(l.average().std()) ? 0 : l.average().std();
+            double mean = l.average().mean(),
+                    std = Double.isNaN(l.average().std()) ? 0 : l.average().std();
             series.add(l.keep(), mean, mean - std, mean + std);
         }
-        JFreeChart chart = ChartFactory.createXYLineChart("Average test accuracy against kept layers",
-                "kept layers", "average accuracy (%), error bars: std over seeds", data, PlotOrientation.VERTICAL,
-                true, false, false);
+        JFreeChart chart = ChartFactory.createXYLineChart(
+                "Average test accuracy against kept layers",
+                "kept layers",
+                "average accuracy (%), error bars: std over seeds",
+                data,
+                PlotOrientation.VERTICAL,
+                true,
+                false,
+                false);
         XYPlot plot = chart.getXYPlot();
         plot.setBackgroundPaint(Color.WHITE);
         plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
@@ -65,7 +83,8 @@ final class Figure {
         renderer.setDefaultLinesVisible(true);
         renderer.setDrawXError(false);
         renderer.setCapLength(6);
-        List<String> models = lines.stream().map(Report.Line::modelAndSelection).distinct().toList();
+        List<String> models =
+                lines.stream().map(Report.Line::modelAndSelection).distinct().toList();
         for (int s = 0; s < data.getSeriesCount(); s++) {
             String key = data.getSeriesKey(s).toString();
             Setting setting = Setting.parse(key.substring(0, key.indexOf(" · ")));

@@ -31,11 +31,13 @@ public final class Grid {
         public static Shard parse(String s) {
             String[] parts = s.split("/");
             try {
-                if (parts.length == 2) return new Shard(Integer.parseInt(parts[0].strip()), Integer.parseInt(parts[1].strip()));
+                if (parts.length == 2)
+                    return new Shard(Integer.parseInt(parts[0].strip()), Integer.parseInt(parts[1].strip()));
             } catch (NumberFormatException e) {
                 // fall through to the message below
             }
-            throw new IllegalArgumentException("--shard '" + s + "': expected i/n, e.g. 0/4 for the first of four shards");
+            throw new IllegalArgumentException(
+                    "--shard '" + s + "': expected i/n, e.g. 0/4 for the first of four shards");
         }
     }
 
@@ -53,7 +55,8 @@ public final class Grid {
      * @param elsewhere   cells another process was running, or finished meanwhile
      * @param failedBefore cells skipped because an earlier run failed them (--retry-failed runs them)
      */
-    public record Counts(int cells, int inShard, int alreadyDone, int ran, int failed, int elsewhere, int failedBefore) {}
+    public record Counts(
+            int cells, int inShard, int alreadyDone, int ran, int failed, int elsewhere, int failedBefore) {}
 
     private final Path outDir;
     private final ProgressBar bar;
@@ -110,22 +113,29 @@ public final class Grid {
 
     public Counts run(List<Cell> cells, Shard shard, Protocol protocol, Runner runner) {
         List<String> removed = ResultFiles.cleanLeftovers(outDir);
-        if (!removed.isEmpty()) bar.log("removed what an earlier, killed run left half-written: " + String.join(", ", removed));
+        if (!removed.isEmpty())
+            bar.log("removed what an earlier, killed run left half-written: " + String.join(", ", removed));
         List<Cell> mine = shards(cells, shard.count()).cells(shard);
         List<Cell> todo = mine.stream().filter(c -> !done(c, protocol)).toList();
-        List<String> failedBefore = mine.stream().filter(c -> !retryFailed && failedResult(c, protocol) != null)
-                .map(c -> c + ": " + failedResult(c, protocol)).toList();
-        bar.log("grid: " + cells.size() + " cells" + (shard.count() > 1 ? ", shard " + shard.index() + "/" + shard.count()
-                + " owns " + mine.size() : "") + ", " + (mine.size() - todo.size()) + " already done, " + todo.size()
+        List<String> failedBefore = mine.stream()
+                .filter(c -> !retryFailed && failedResult(c, protocol) != null)
+                .map(c -> c + ": " + failedResult(c, protocol))
+                .toList();
+        bar.log("grid: " + cells.size() + " cells"
+                + (shard.count() > 1 ? ", shard " + shard.index() + "/" + shard.count() + " owns " + mine.size() : "")
+                + ", " + (mine.size() - todo.size()) + " already done, " + todo.size()
                 + " to run; results in " + outDir);
         if (!failedBefore.isEmpty()) {
-            bar.log(failedBefore.size() + " cells failed in an earlier run and are not run again without --retry-failed:\n  "
+            bar.log(failedBefore.size()
+                    + " cells failed in an earlier run and are not run again without --retry-failed:\n  "
                     + String.join("\n  ", failedBefore));
         }
         AtomicInteger finished = new AtomicInteger();
         // SIGTERM or Ctrl-C: one line saying what is kept and how to go on (the cell in progress is lost).
-        Thread onStop = new Thread(() -> System.err.printf("%ngrid stopped: %d of the %d cells to run finished (results"
-                + " in %s); run the same command again to resume%n", finished.get(), todo.size(), outDir));
+        Thread onStop = new Thread(() -> System.err.printf(
+                "%ngrid stopped: %d of the %d cells to run finished (results"
+                        + " in %s); run the same command again to resume%n",
+                finished.get(), todo.size(), outDir));
         Runtime.getRuntime().addShutdownHook(onStop);
         long start = System.nanoTime();
         int failed = 0, elsewhere = 0;
@@ -137,8 +147,10 @@ public final class Grid {
                 try (CellClaims.Claim claim = claims.claim(cell.id())) {
                     if (claim == null || done(cell, protocol)) {
                         elsewhere++;
-                        bar.log(step + (claim == null ? "running elsewhere (" + claims.holder(cell.id()) + ")"
-                                : "finished elsewhere"));
+                        bar.log(step
+                                + (claim == null
+                                        ? "running elsewhere (" + claims.holder(cell.id()) + ")"
+                                        : "finished elsewhere"));
                         continue;
                     }
                     CellProgress progress = new CellProgress(bar, cell, i, todo.size(), start, protocol.epochs());
@@ -147,7 +159,8 @@ public final class Grid {
                 }
                 if (!result.ok()) failed++;
                 double perCell = (System.nanoTime() - start) / 1e9 / (i + 1);
-                String eta = i + 1 < todo.size() ? "; grid ETA " + ProgressBar.duration(perCell * (todo.size() - i - 1))
+                String eta = i + 1 < todo.size()
+                        ? "; grid ETA " + ProgressBar.duration(perCell * (todo.size() - i - 1))
                         : "";
                 bar.log(step + ResultText.line(result) + eta);
             }
@@ -156,7 +169,8 @@ public final class Grid {
         }
         bar.clear();
         int ran = todo.size() - elsewhere;
-        return new Counts(cells.size(), mine.size(), mine.size() - todo.size(), ran, failed, elsewhere, failedBefore.size());
+        return new Counts(
+                cells.size(), mine.size(), mine.size() - todo.size(), ran, failed, elsewhere, failedBefore.size());
     }
 
     /** The error of the cell's existing failed result, or null. */

@@ -48,12 +48,16 @@ public final class LayerScoreFiles {
     /** metric (bi_all, bi_last, angular_last), start_layer, block_size, value: one row each. */
     static String csv(LayerScores s) {
         StringWriter out = new StringWriter();
-        CSVFormat format = CSVFormat.DEFAULT.builder().setHeader("metric", "start_layer", "block_size", "value").get();
+        CSVFormat format = CSVFormat.DEFAULT
+                .builder()
+                .setHeader("metric", "start_layer", "block_size", "value")
+                .get();
         try (CSVPrinter csv = new CSVPrinter(out, format)) {
             for (int l = 0; l < s.layers(); l++) csv.printRecord("bi_all", l, 1, number(s.biAll()[l]));
             for (int l = 0; l < s.layers(); l++) csv.printRecord("bi_last", l, 1, number(s.biLast()[l]));
             for (int n = 1; n <= s.layers(); n++) {
-                for (int l = 0; l + n <= s.layers(); l++) csv.printRecord("angular_last", l, n, number(s.angular(n, l)));
+                for (int l = 0; l + n <= s.layers(); l++)
+                    csv.printRecord("angular_last", l, n, number(s.angular(n, l)));
             }
         } catch (IOException e) {
             throw new IllegalStateException(e); // a StringWriter does not fail
@@ -90,8 +94,11 @@ public final class LayerScoreFiles {
         renderer.setPaintScale(scale);
         XYPlot plot = new XYPlot(data, start, size, renderer);
         plot.setBackgroundPaint(Color.WHITE);
-        JFreeChart chart = new JFreeChart("Angular distance across n layers from l, last token: " + title,
-                JFreeChart.DEFAULT_TITLE_FONT.deriveFont(14f), plot, false);
+        JFreeChart chart = new JFreeChart(
+                "Angular distance across n layers from l, last token: " + title,
+                JFreeChart.DEFAULT_TITLE_FONT.deriveFont(14f),
+                plot,
+                false);
         NumberAxis legendAxis = new NumberAxis("arccos(cos(h_l, h_l+n)) / pi");
         PaintScaleLegend legend = new PaintScaleLegend(scale, legendAxis);
         legend.setPosition(RectangleEdge.RIGHT);
@@ -123,8 +130,15 @@ public final class LayerScoreFiles {
             data.addValue(s.biAll()[l], "all tokens", Integer.valueOf(l));
             data.addValue(s.biLast()[l], "last token", Integer.valueOf(l));
         }
-        JFreeChart chart = ChartFactory.createBarChart("Block Influence (1 - cos(input, output)): " + title, "layer",
-                "BI", data, PlotOrientation.VERTICAL, true, false, false);
+        JFreeChart chart = ChartFactory.createBarChart(
+                "Block Influence (1 - cos(input, output)): " + title,
+                "layer",
+                "BI",
+                data,
+                PlotOrientation.VERTICAL,
+                true,
+                false,
+                false);
         chart.getCategoryPlot().setBackgroundPaint(Color.WHITE);
         chart.getCategoryPlot().setRangeGridlinePaint(Color.LIGHT_GRAY);
         return chart;
@@ -135,8 +149,9 @@ public final class LayerScoreFiles {
      * little, light for those that change it most. JFreeChart ships only grey and lookup scales.
      */
     private record Viridis(double lower, double upper) implements PaintScale {
-        private static final Color[] STOPS = {new Color(0x440154), new Color(0x3b528b), new Color(0x21918c),
-                new Color(0x5ec962), new Color(0xfde725)};
+        private static final Color[] STOPS = {
+            new Color(0x440154), new Color(0x3b528b), new Color(0x21918c), new Color(0x5ec962), new Color(0xfde725)
+        };
 
         @Override
         public double getLowerBound() {
@@ -154,7 +169,8 @@ public final class LayerScoreFiles {
             int i = Math.min((int) t, STOPS.length - 2);
             double f = t - i;
             Color a = STOPS[i], b = STOPS[i + 1];
-            return new Color((int) Math.round(a.getRed() + f * (b.getRed() - a.getRed())),
+            return new Color(
+                    (int) Math.round(a.getRed() + f * (b.getRed() - a.getRed())),
                     (int) Math.round(a.getGreen() + f * (b.getGreen() - a.getGreen())),
                     (int) Math.round(a.getBlue() + f * (b.getBlue() - a.getBlue())));
         }

@@ -32,19 +32,27 @@ final class Memory {
         requireFits(model, config, kept, labels, pooler, tokens, rt.maxMemory() - (rt.totalMemory() - rt.freeMemory()));
     }
 
-    static void requireFits(Path model, ModelConfig config, KeptLayers kept, int labels, boolean pooler, int tokens,
-                            long available) {
+    static void requireFits(
+            Path model, ModelConfig config, KeptLayers kept, int labels, boolean pooler, int tokens, long available) {
         MemoryCheck need = training(config, kept, labels, pooler, tokens);
         if (need.totalBytes() <= available) return;
         int fits = 0;
         for (int k = kept.count() - 1; k >= 1 && fits == 0; k--) {
             if (training(config, KeptLayers.first(k), labels, pooler, tokens).totalBytes() <= available) fits = k;
         }
-        throw new SlimException(String.format(Locale.ROOT, "%s: training %d layers needs about %.2f GiB (weights,"
+        throw new SlimException(String.format(
+                Locale.ROOT,
+                "%s: training %d layers needs about %.2f GiB (weights,"
                         + " gradients and AdamW's two moments %.2f GiB, activations at %d tokens %.2f GiB) but the heap"
-                        + " has %.2f GiB free; %s (SLIM_HEAP=...g gives slim a larger heap)", model, kept.count(),
-                need.totalBytes() / GIB, need.parameterBytes() / GIB, tokens, need.activationBytes() / GIB,
-                available / GIB, fits > 0 ? "up to " + fits + " layers fit" : "not even one layer fits"));
+                        + " has %.2f GiB free; %s (SLIM_HEAP=...g gives slim a larger heap)",
+                model,
+                kept.count(),
+                need.totalBytes() / GIB,
+                need.parameterBytes() / GIB,
+                tokens,
+                need.activationBytes() / GIB,
+                available / GIB,
+                fits > 0 ? "up to " + fits + " layers fit" : "not even one layer fits"));
     }
 
     static MemoryCheck training(ModelConfig config, KeptLayers kept, int labels, boolean pooler, int tokens) {
@@ -53,8 +61,12 @@ final class Memory {
 
     /** The failure a cell that ran out of heap anyway records. */
     static String outOfMemory(OutOfMemoryError e) {
-        return String.format(Locale.ROOT, "ran out of memory (%s) with a heap of %.2f GiB: give slim a larger heap"
-                + " (SLIM_HEAP=...g) or keep fewer layers", e.getMessage(), Runtime.getRuntime().maxMemory() / GIB);
+        return String.format(
+                Locale.ROOT,
+                "ran out of memory (%s) with a heap of %.2f GiB: give slim a larger heap"
+                        + " (SLIM_HEAP=...g) or keep fewer layers",
+                e.getMessage(),
+                Runtime.getRuntime().maxMemory() / GIB);
     }
 
     /** Starts a new peak for {@link #peakHeapBytes}. */

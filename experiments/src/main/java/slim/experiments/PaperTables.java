@@ -29,20 +29,34 @@ public record PaperTables(List<Row> rows) {
     public static PaperTables read(Path file) {
         List<Row> rows = new ArrayList<>();
         try (Reader in = Files.newBufferedReader(file)) {
-            for (CSVRecord r : CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).get().parse(in)) {
+            for (CSVRecord r : CSVFormat.DEFAULT
+                    .builder()
+                    .setHeader()
+                    .setSkipHeaderRecord(true)
+                    .get()
+                    .parse(in)) {
                 double[] acc = new double[Report.TASKS.size()];
                 for (int t = 0; t < acc.length; t++) acc[t] = Double.parseDouble(r.get(Report.TASK_NAMES.get(t)));
-                rows.add(new Row(r.get("setting"), r.get("model"), Integer.parseInt(r.get("layers")), r.get("params"), acc,
+                rows.add(new Row(
+                        r.get("setting"),
+                        r.get("model"),
+                        Integer.parseInt(r.get("layers")),
+                        r.get("params"),
+                        acc,
                         Double.parseDouble(r.get("Average"))));
             }
         } catch (IOException | RuntimeException e) {
-            throw new SlimException(file + ": not the paper's tables (setting,model,layers,params,AGNews,EmoC,SST-2,TREC,Average): "
-                    + e.getMessage(), e);
+            throw new SlimException(
+                    file + ": not the paper's tables (setting,model,layers,params,AGNews,EmoC,SST-2,TREC,Average): "
+                            + e.getMessage(),
+                    e);
         }
         return new PaperTables(List.copyOf(rows));
     }
 
     public List<Row> of(String setting, String model) {
-        return rows.stream().filter(r -> r.setting().equals(setting) && r.model().equals(model)).toList();
+        return rows.stream()
+                .filter(r -> r.setting().equals(setting) && r.model().equals(model))
+                .toList();
     }
 }

@@ -34,8 +34,15 @@ public record Predictions(int[] labels, int[] predicted, float[][] probabilities
     /** One CSV line per example, labels by name, probabilities to six decimals; rows: the examples' data rows. */
     void appendCsv(StringBuilder b, String part, int[] rows, List<String> classes) {
         for (int i = 0; i < labels.length; i++) {
-            b.append(part).append(',').append(i).append(',').append(rows[i]).append(',')
-                    .append(classes.get(labels[i])).append(',').append(classes.get(predicted[i]));
+            b.append(part)
+                    .append(',')
+                    .append(i)
+                    .append(',')
+                    .append(rows[i])
+                    .append(',')
+                    .append(classes.get(labels[i]))
+                    .append(',')
+                    .append(classes.get(predicted[i]));
             for (float p : probabilities[i]) b.append(',').append(String.format(Locale.ROOT, "%.6f", p));
             b.append('\n');
         }

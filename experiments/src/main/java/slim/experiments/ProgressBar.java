@@ -15,6 +15,7 @@ import java.lang.invoke.MethodHandle;
 public final class ProgressBar {
     /** Set to 1 or 0 by the launcher (experiments/src/main/sh/slim-java), which sees the real stderr. */
     public static final String TTY_ENV = "SLIM_STDERR_TTY";
+
     private static final long REDRAW_NANOS = 200_000_000L;
     static final long LOG_NANOS = 30_000_000_000L;
 
@@ -57,7 +58,8 @@ public final class ProgressBar {
         if (launcher != null) return launcher.equals("1");
         try {
             Linker linker = Linker.nativeLinker();
-            MethodHandle isatty = linker.downcallHandle(linker.defaultLookup().find("isatty").orElseThrow(),
+            MethodHandle isatty = linker.downcallHandle(
+                    linker.defaultLookup().find("isatty").orElseThrow(),
                     FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
             return (int) isatty.invokeExact(2) == 1;
         } catch (Throwable e) {

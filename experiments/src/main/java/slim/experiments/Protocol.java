@@ -20,13 +20,25 @@ import slim.data.Split;
  * @param prefixCache      evaluation runs the prompt prefix all examples share once per pass (decoders; the same
  *                         predictions as without, in less time)
  */
-public record Protocol(float lr, float weightDecay, int epochs, int patience, int trainExamples, int valExamples,
-                       int testExamples, int maxPromptTokens, boolean labelWordsLoss, boolean freezeEmbeddings,
-                       boolean dropout, boolean prefixCache) {
+public record Protocol(
+        float lr,
+        float weightDecay,
+        int epochs,
+        int patience,
+        int trainExamples,
+        int valExamples,
+        int testExamples,
+        int maxPromptTokens,
+        boolean labelWordsLoss,
+        boolean freezeEmbeddings,
+        boolean dropout,
+        boolean prefixCache) {
 
     public Protocol {
-        if (!(lr > 0) || Float.isInfinite(lr)) throw new IllegalArgumentException("--lr must be a positive number, not " + lr);
-        if (weightDecay < 0) throw new IllegalArgumentException("--weight-decay must not be negative, not " + weightDecay);
+        if (!(lr > 0) || Float.isInfinite(lr))
+            throw new IllegalArgumentException("--lr must be a positive number, not " + lr);
+        if (weightDecay < 0)
+            throw new IllegalArgumentException("--weight-decay must not be negative, not " + weightDecay);
         if (epochs < 1) throw new IllegalArgumentException("--epochs must be at least 1, not " + epochs);
         if (patience < 1) throw new IllegalArgumentException("--patience must be at least 1, not " + patience);
         if (trainExamples < 1 || valExamples < 1 || testExamples < 1) {
@@ -140,8 +152,19 @@ public record Protocol(float lr, float weightDecay, int epochs, int patience, in
         }
 
         public Protocol build() {
-            return new Protocol(lr, weightDecay, epochs, patience, trainExamples, valExamples, testExamples,
-                    maxPromptTokens, labelWordsLoss, freezeEmbeddings, dropout, prefixCache);
+            return new Protocol(
+                    lr,
+                    weightDecay,
+                    epochs,
+                    patience,
+                    trainExamples,
+                    valExamples,
+                    testExamples,
+                    maxPromptTokens,
+                    labelWordsLoss,
+                    freezeEmbeddings,
+                    dropout,
+                    prefixCache);
         }
     }
 }

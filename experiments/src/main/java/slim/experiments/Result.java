@@ -21,19 +21,46 @@ import slim.nn.model.ModelConfig;
  * @param predictions   the answers per example, written beside the JSON (ResultFiles), not in it; null
  *                      when read back or when the cell failed
  */
-public record Result(int schemaVersion, CellInfo cell, Protocol protocol, String status, String error, RunInfo run,
-                     Prompts prompts, Curves curves, Costs costs, LayerScores layerScores,
-                     @JsonIgnore Answers predictions) {
+public record Result(
+        int schemaVersion,
+        CellInfo cell,
+        Protocol protocol,
+        String status,
+        String error,
+        RunInfo run,
+        Prompts prompts,
+        Curves curves,
+        Costs costs,
+        LayerScores layerScores,
+        @JsonIgnore Answers predictions) {
 
     public static final String OK = "ok", FAILED = "failed";
     /** 2: run, prompts.prompt_limit, pooling "cls" (was "first"), predictions beside the file. */
     public static final int SCHEMA_VERSION = 2;
 
     /** The result of a cell, from its groups. */
-    public static Result of(CellInfo cell, Protocol protocol, String error, RunInfo run, Prompts prompts,
-                            Curves curves, Costs costs, LayerScores layerScores, Answers predictions) {
-        return new Result(SCHEMA_VERSION, cell, protocol, error == null ? OK : FAILED, error, run, prompts, curves,
-                costs, layerScores, predictions);
+    public static Result of(
+            CellInfo cell,
+            Protocol protocol,
+            String error,
+            RunInfo run,
+            Prompts prompts,
+            Curves curves,
+            Costs costs,
+            LayerScores layerScores,
+            Answers predictions) {
+        return new Result(
+                SCHEMA_VERSION,
+                cell,
+                protocol,
+                error == null ? OK : FAILED,
+                error,
+                run,
+                prompts,
+                curves,
+                costs,
+                layerScores,
+                predictions);
     }
 
     /**
@@ -50,7 +77,11 @@ public record Result(int schemaVersion, CellInfo cell, Protocol protocol, String
         /** This build, from started until now. */
         public static RunInfo since(Instant started) {
             Version v = Version.CURRENT;
-            return new RunInfo(v.version(), v.commit(), v.dirty(), started == null ? null : started.toString(),
+            return new RunInfo(
+                    v.version(),
+                    v.commit(),
+                    v.dirty(),
+                    started == null ? null : started.toString(),
                     Instant.now().toString());
         }
     }
@@ -70,18 +101,36 @@ public record Result(int schemaVersion, CellInfo cell, Protocol protocol, String
      * @param pooling     which hidden state the classification head read (last, cls, mean; as --pooling); null in
      *                    lm-prompt
      */
-    public record CellInfo(String model, String modelName, String modelType, int modelLayers, int hidden, int keep,
-                           String selection, List<Integer> layers, String task, String setting, int seed,
-                           String pooling) {
+    public record CellInfo(
+            String model,
+            String modelName,
+            String modelType,
+            int modelLayers,
+            int hidden,
+            int keep,
+            String selection,
+            List<Integer> layers,
+            String task,
+            String setting,
+            int seed,
+            String pooling) {
 
         /** The cell as run on a model with this config (null: the config could not be read), keeping kept (nullable). */
         public static CellInfo of(Cell cell, ModelConfig config, KeptLayers kept) {
             boolean lm = cell.setting() == Setting.LM_PROMPT;
-            return new CellInfo(cell.model().toString(), cell.modelName(),
-                    config == null ? null : config.family().modelType(), config == null ? 0 : config.layers(),
-                    config == null ? 0 : config.hidden(), cell.keep(), cell.layers().label(),
-                    kept == null ? null : kept.indices(), cell.task().id(), cell.setting().id(),
-                    cell.seed(), lm || config == null ? null : cell.pooling().id());
+            return new CellInfo(
+                    cell.model().toString(),
+                    cell.modelName(),
+                    config == null ? null : config.family().modelType(),
+                    config == null ? 0 : config.layers(),
+                    config == null ? 0 : config.hidden(),
+                    cell.keep(),
+                    cell.layers().label(),
+                    kept == null ? null : kept.indices(),
+                    cell.task().id(),
+                    cell.setting().id(),
+                    cell.seed(),
+                    lm || config == null ? null : cell.pooling().id());
         }
 
         /** first, bi, angular or given; first for results written before layers could be chosen. */
@@ -103,8 +152,14 @@ public record Result(int schemaVersion, CellInfo cell, Protocol protocol, String
      * @param promptLimit      the prompt limit that applied, in tokens: --max-prompt-tokens, or the model's
      *                         context where that is 0 or longer
      */
-    public record Prompts(Map<String, int[]> split, int[] labelTokens, int[] appendedTokens, int longestPrompt,
-                          int shortenedPrompts, int prefixTokens, int promptLimit) {}
+    public record Prompts(
+            Map<String, int[]> split,
+            int[] labelTokens,
+            int[] appendedTokens,
+            int longestPrompt,
+            int shortenedPrompts,
+            int prefixTokens,
+            int promptLimit) {}
 
     /**
      * How training went and what the kept weights scored.
@@ -115,12 +170,24 @@ public record Result(int schemaVersion, CellInfo cell, Protocol protocol, String
      * @param testAccuracy     test accuracy of the best validation epoch; null when the cell failed
      * @param majorityAccuracy test accuracy of always answering the most frequent test class
      */
-    public record Curves(double[] valAccuracy, double[] trainLoss, int bestEpoch, double bestValAccuracy,
-                         boolean stoppedEarly, Double testAccuracy, double majorityAccuracy) {
+    public record Curves(
+            double[] valAccuracy,
+            double[] trainLoss,
+            int bestEpoch,
+            double bestValAccuracy,
+            boolean stoppedEarly,
+            Double testAccuracy,
+            double majorityAccuracy) {
 
         static Curves of(Trainer.Outcome o, double majorityAccuracy) {
-            return new Curves(o.valAccuracy(), o.trainLoss(), o.bestEpoch(), o.bestValAccuracy(), o.stoppedEarly(),
-                    o.failed() ? null : o.testAccuracy(), majorityAccuracy);
+            return new Curves(
+                    o.valAccuracy(),
+                    o.trainLoss(),
+                    o.bestEpoch(),
+                    o.bestValAccuracy(),
+                    o.stoppedEarly(),
+                    o.failed() ? null : o.testAccuracy(),
+                    majorityAccuracy);
         }
     }
 
@@ -133,14 +200,28 @@ public record Result(int schemaVersion, CellInfo cell, Protocol protocol, String
      * @param peakHeapBytes   the JVM heap's peak during the cell
      * @param peakRssBytes    the process's peak resident memory so far (Linux; 0 elsewhere)
      */
-    public record Costs(long paramsKept, long headParams, double wallSeconds, double trainSeconds, double evalSeconds,
-                        double tokensPerSecond, long peakHeapBytes, long peakRssBytes) {
+    public record Costs(
+            long paramsKept,
+            long headParams,
+            double wallSeconds,
+            double trainSeconds,
+            double evalSeconds,
+            double tokensPerSecond,
+            long peakHeapBytes,
+            long peakRssBytes) {
 
         /** The costs of a cell that trained: times from its outcome, peaks from {@link Memory}. */
         static Costs measured(long paramsKept, long headParams, double wallSeconds, Trainer.Outcome o) {
             double perSecond = o.trainSeconds() > 0 ? o.trainTokens() / o.trainSeconds() : 0;
-            return new Costs(paramsKept, headParams, wallSeconds, o.trainSeconds(), o.evalSeconds(), perSecond,
-                    Memory.peakHeapBytes(), Memory.peakRssBytes());
+            return new Costs(
+                    paramsKept,
+                    headParams,
+                    wallSeconds,
+                    o.trainSeconds(),
+                    o.evalSeconds(),
+                    perSecond,
+                    Memory.peakHeapBytes(),
+                    Memory.peakRssBytes());
         }
     }
 
@@ -152,7 +233,8 @@ public record Result(int schemaVersion, CellInfo cell, Protocol protocol, String
 
     /** The first part a result must have that this one lacks (read from a damaged or foreign file), or null. */
     String missingPart() {
-        if (cell == null || cell.task() == null || cell.setting() == null || cell.modelName() == null) return "\"cell\"";
+        if (cell == null || cell.task() == null || cell.setting() == null || cell.modelName() == null)
+            return "\"cell\"";
         if (protocol == null) return "\"protocol\"";
         if (!OK.equals(status) && !FAILED.equals(status)) return "\"status\" of ok or failed";
         if (ok() && (curves == null || curves.testAccuracy() == null)) return "test accuracy";

@@ -10,9 +10,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -55,7 +55,8 @@ public final class ResultFiles {
             try {
                 Files.deleteIfExists(predictions);
             } catch (IOException e) {
-                throw new SlimException(predictions + ": cannot remove the predictions of an earlier run: " + e.getMessage(), e);
+                throw new SlimException(
+                        predictions + ": cannot remove the predictions of an earlier run: " + e.getMessage(), e);
             }
         } else {
             List<String> classes = Task.parse(result.cell().task()).labels();
@@ -83,7 +84,8 @@ public final class ResultFiles {
         try {
             r = JSON.readValue(file.toFile(), Result.class);
         } catch (IOException e) {
-            throw new SlimException(file + ": not a slim result file (damaged or cut short?): " + firstLine(e.getMessage()), e);
+            throw new SlimException(
+                    file + ": not a slim result file (damaged or cut short?): " + firstLine(e.getMessage()), e);
         }
         String missing = r == null ? "everything" : r.missingPart();
         if (missing != null) throw new SlimException(file + ": not a slim result file: no " + missing);
@@ -98,7 +100,8 @@ public final class ResultFiles {
      * The temporary files and model folders a killed run leaves: {@code .NAME.tmp-PID}, {@code .NAME.partial-PID}
      * and AtomicFile's {@code .NAME.PID.NANOS.tmp}; the pid is group 1 or 2.
      */
-    private static final Pattern LEFTOVER = Pattern.compile("\\..+\\.(?:tmp|partial)-(\\d+)|\\..+\\.(\\d+)\\.\\d+\\.tmp");
+    private static final Pattern LEFTOVER =
+            Pattern.compile("\\..+\\.(?:tmp|partial)-(\\d+)|\\..+\\.(\\d+)\\.\\d+\\.tmp");
 
     /** How long a leftover must have been untouched: a process on another host sharing the folder may own it. */
     static final Duration LEFTOVER_AGE = Duration.ofMinutes(2);
@@ -115,7 +118,10 @@ public final class ResultFiles {
         try (Stream<Path> files = Files.list(dir)) {
             for (Path f : files.toList()) {
                 Matcher m = LEFTOVER.matcher(f.getFileName().toString());
-                if (!m.matches() || ProcessHandle.of(Long.parseLong(m.group(1) != null ? m.group(1) : m.group(2))).map(ProcessHandle::isAlive).orElse(false)
+                if (!m.matches()
+                        || ProcessHandle.of(Long.parseLong(m.group(1) != null ? m.group(1) : m.group(2)))
+                                .map(ProcessHandle::isAlive)
+                                .orElse(false)
                         || lastTouched(f).isAfter(recent)) {
                     continue;
                 }
@@ -162,7 +168,9 @@ public final class ResultFiles {
                 try {
                     found.put(f, read(f));
                 } catch (SlimException e) {
-                    if (!skipBad) throw new SlimException(e.getMessage() + " (move it away, or pass --skip-bad to leave it out)", e);
+                    if (!skipBad)
+                        throw new SlimException(
+                                e.getMessage() + " (move it away, or pass --skip-bad to leave it out)", e);
                     skipped.add(e.getMessage());
                 }
             }
@@ -179,8 +187,9 @@ public final class ResultFiles {
         for (Map.Entry<Path, Result> e : found.entrySet()) {
             Result r = e.getValue();
             Result.CellInfo c = r.cell();
-            String cell = c.modelName() + " k=" + c.keep() + (c.selection() == null ? "" : " " + c.selection() + " " + c.layers())
-                    + " " + c.task() + " " + c.setting() + " seed " + c.seed() + (c.pooling() == null ? "" : " pooling " + c.pooling());
+            String cell = c.modelName() + " k=" + c.keep()
+                    + (c.selection() == null ? "" : " " + c.selection() + " " + c.layers()) + " " + c.task() + " "
+                    + c.setting() + " seed " + c.seed() + (c.pooling() == null ? "" : " pooling " + c.pooling());
             Path twin = byCell.putIfAbsent(cell, e.getKey());
             if (twin != null) {
                 throw new SlimException(twin + " and " + e.getKey() + " are both results of " + cell
@@ -197,7 +206,9 @@ public final class ResultFiles {
 
     private static boolean isCandidate(Path f) {
         String name = f.getFileName().toString();
-        return name.endsWith(".json") && !name.startsWith(".") && Files.isRegularFile(f)
+        return name.endsWith(".json")
+                && !name.startsWith(".")
+                && Files.isRegularFile(f)
                 && !Files.isRegularFile(f.resolveSibling("config.json"));
     }
 }

@@ -10,16 +10,28 @@ public final class ResultText {
     public static String line(Result r) {
         if (!r.ok()) return "FAILED: " + r.error();
         Result.Curves c = r.curves();
-        return String.format("test accuracy %.3f (majority %.3f), best epoch %d of %d, %s, %.0f tokens/s",
-                c.testAccuracy(), c.majorityAccuracy(), c.bestEpoch(), c.valAccuracy().length,
-                ProgressBar.duration(r.costs().wallSeconds()), r.costs().tokensPerSecond());
+        return String.format(
+                "test accuracy %.3f (majority %.3f), best epoch %d of %d, %s, %.0f tokens/s",
+                c.testAccuracy(),
+                c.majorityAccuracy(),
+                c.bestEpoch(),
+                c.valAccuracy().length,
+                ProgressBar.duration(r.costs().wallSeconds()),
+                r.costs().tokensPerSecond());
     }
 
     /** The cell, its validation curve, best epoch, test accuracy and costs. */
     public static void print(PrintStream out, Result r) {
         Result.CellInfo cell = r.cell();
-        out.printf("%s k=%d of %d, %s, %s, seed %d%s%n", cell.modelName(), cell.keep(), cell.modelLayers(), cell.task(),
-                cell.setting(), cell.seed(), cell.pooling() != null ? ", pooling " + cell.pooling() : "");
+        out.printf(
+                "%s k=%d of %d, %s, %s, seed %d%s%n",
+                cell.modelName(),
+                cell.keep(),
+                cell.modelLayers(),
+                cell.task(),
+                cell.setting(),
+                cell.seed(),
+                cell.pooling() != null ? ", pooling " + cell.pooling() : "");
         if (!r.ok()) {
             out.println("FAILED: " + r.error());
             return;
@@ -28,11 +40,20 @@ public final class ResultText {
         StringBuilder curve = new StringBuilder();
         for (double v : c.valAccuracy()) curve.append(String.format(" %.3f", v));
         out.printf("validation accuracy per epoch:%s%n", curve);
-        out.printf("best epoch %d (val %.3f)%s; test accuracy %.3f (majority class %.3f)%n", c.bestEpoch(),
-                c.bestValAccuracy(), c.stoppedEarly() ? ", stopped early" : "", c.testAccuracy(), c.majorityAccuracy());
+        out.printf(
+                "best epoch %d (val %.3f)%s; test accuracy %.3f (majority class %.3f)%n",
+                c.bestEpoch(),
+                c.bestValAccuracy(),
+                c.stoppedEarly() ? ", stopped early" : "",
+                c.testAccuracy(),
+                c.majorityAccuracy());
         Result.Costs costs = r.costs();
-        out.printf("%,d parameters kept; %s (train %s, %.0f tokens/s); peak heap %.0f MB%n", costs.paramsKept(),
-                ProgressBar.duration(costs.wallSeconds()), ProgressBar.duration(costs.trainSeconds()),
-                costs.tokensPerSecond(), costs.peakHeapBytes() / 1e6);
+        out.printf(
+                "%,d parameters kept; %s (train %s, %.0f tokens/s); peak heap %.0f MB%n",
+                costs.paramsKept(),
+                ProgressBar.duration(costs.wallSeconds()),
+                ProgressBar.duration(costs.trainSeconds()),
+                costs.tokensPerSecond(),
+                costs.peakHeapBytes() / 1e6);
     }
 }

@@ -29,7 +29,8 @@ public final class SavedModel implements AutoCloseable {
     public static final String FILE = "slim.json";
 
     /** The contents of slim.json. */
-    public record Info(String task, String setting, String pooling, int maxPromptTokens, List<Demonstration> demonstrations) {}
+    public record Info(
+            String task, String setting, String pooling, int maxPromptTokens, List<Demonstration> demonstrations) {}
 
     public record Demonstration(String text, int label) {}
 
@@ -48,8 +49,14 @@ public final class SavedModel implements AutoCloseable {
     }
 
     /** The prompt a saved model needs, for use outside slim: slim-prompt.json. */
-    public record Prompt(String task, String setting, String format, List<String> labelWords,
-                         List<PromptDemonstration> demonstrations, String template, String note) {}
+    public record Prompt(
+            String task,
+            String setting,
+            String format,
+            List<String> labelWords,
+            List<PromptDemonstration> demonstrations,
+            String template,
+            String note) {}
 
     public record PromptDemonstration(String text, String label, String labelWord) {}
 
@@ -84,16 +91,33 @@ public final class SavedModel implements AutoCloseable {
         }
         config.put("pad_token_id", padToken(model.config().json(), lastToken));
         ModelFiles.save(model, cell.model(), config, hub.prefix(), out);
-        List<Demonstration> kept = demos.stream().map(e -> new Demonstration(e.text(), e.label())).toList();
-        ResultFiles.write(out.resolve(FILE), new Info(task.id(), cell.setting().id(),
-                cell.pooling().id(), maxPromptTokens, kept));
-        List<PromptDemonstration> shown = demos.stream().map(e -> new PromptDemonstration(e.text(),
-                task.labels().get(e.label()), task.labelWords().get(e.label()))).toList();
-        ResultFiles.write(out.resolve(PROMPT_FILE), new Prompt(task.id(), cell.setting().id(), task.format,
-                task.labelWords(), shown, template, "replace {text} in template with the input; "
-                + (cell.setting() == Setting.LM_PROMPT ? "the label is the label word with the highest next-token"
-                + " logit" : "the head reads the " + (model.config().family().isDecoder() ? "last token" : "pooled"
-                + " encoder output"))));
+        List<Demonstration> kept =
+                demos.stream().map(e -> new Demonstration(e.text(), e.label())).toList();
+        ResultFiles.write(
+                out.resolve(FILE),
+                new Info(task.id(), cell.setting().id(), cell.pooling().id(), maxPromptTokens, kept));
+        List<PromptDemonstration> shown = demos.stream()
+                .map(e -> new PromptDemonstration(
+                        e.text(),
+                        task.labels().get(e.label()),
+                        task.labelWords().get(e.label())))
+                .toList();
+        ResultFiles.write(
+                out.resolve(PROMPT_FILE),
+                new Prompt(
+                        task.id(),
+                        cell.setting().id(),
+                        task.format,
+                        task.labelWords(),
+                        shown,
+                        template,
+                        "replace {text} in template with the input; "
+                                + (cell.setting() == Setting.LM_PROMPT
+                                        ? "the label is the label word with the highest next-token" + " logit"
+                                        : "the head reads the "
+                                                + (model.config().family().isDecoder()
+                                                        ? "last token"
+                                                        : "pooled" + " encoder output"))));
         if (hub.name() == null) writeReadme(out, cell, hub);
     }
 
@@ -118,9 +142,10 @@ public final class SavedModel implements AutoCloseable {
                 case LLAMA -> "model.";
                 case BERT -> "bert.";
             };
-            if (setting == Setting.LM_PROMPT) return new HubClass(base + (family == Family.GPT2 ? "LMHeadModel"
-                    : "ForCausalLM"), prefix);
-            if (family.isDecoder() || model.layout().pooler()) return new HubClass(base + "ForSequenceClassification", prefix);
+            if (setting == Setting.LM_PROMPT)
+                return new HubClass(base + (family == Family.GPT2 ? "LMHeadModel" : "ForCausalLM"), prefix);
+            if (family.isDecoder() || model.layout().pooler())
+                return new HubClass(base + "ForSequenceClassification", prefix);
             return new HubClass(null, model.layout().prefix());
         }
     }
@@ -138,7 +163,8 @@ public final class SavedModel implements AutoCloseable {
     }
 
     private static void writeReadme(Path out, Cell cell, HubClass hub) {
-        String pooling = cell.pooling() == Pooling.MEAN ? "the mean of the final hidden states over all tokens"
+        String pooling = cell.pooling() == Pooling.MEAN
+                ? "the mean of the final hidden states over all tokens"
                 : "the final hidden state of the first token ([CLS]) as it is, without BERT's pooler";
         String text = "# A slim classifier without a transformers class\n\n"
                 + "This " + cell.task().id() + " classifier was fine-tuned by `slim train` with `--pooling "
@@ -146,7 +172,8 @@ public final class SavedModel implements AutoCloseable {
                 + " [num_labels, hidden] (no bias) reads " + pooling + ". No transformers class computes that head,"
                 + " so config.json names none: `AutoModelForSequenceClassification` would load it with a new,"
                 + " random head.\n\n"
-                + "To use it: `slim predict " + out.getFileName() + " --task " + cell.task().id() + " \"text\"`, or in"
+                + "To use it: `slim predict " + out.getFileName() + " --task "
+                + cell.task().id() + " \"text\"`, or in"
                 + " PyTorch load the encoder with `AutoModel.from_pretrained(folder)` (it leaves `score.weight` out),"
                 + " read `score.weight` from model.safetensors, and compute `logits = pooled @ score.weight.T` with"
                 + " pooled = " + pooling + ". The labels are config.json's id2label; " + PROMPT_FILE + " has the"
@@ -176,16 +203,22 @@ public final class SavedModel implements AutoCloseable {
             throw new SlimException(dir + ": this model was fine-tuned for " + trained.id() + ", not " + task.id());
         }
         Setting setting = Setting.parse(info.setting());
-        List<Example> demos = info.demonstrations().stream().map(d -> new Example(d.text(), d.label(), -1)).toList();
+        List<Example> demos = info.demonstrations().stream()
+                .map(d -> new Example(d.text(), d.label(), -1))
+                .toList();
         Tokenizer tokenizer = Tokenizer.load(dir);
         PromptEncoder encoder = new PromptEncoder(trained, setting, tokenizer, demos, info.maxPromptTokens());
         ModelConfig config = ModelConfig.read(dir);
         boolean lm = setting == Setting.LM_PROMPT;
-        ModelFiles.Options options = ModelFiles.Options.builder().maxTokens(Math.min(info.maxPromptTokens(), config.maxPositions())).labels(lm ? 0 : -1, Pooling.parse(info.pooling()), 0).build();
+        ModelFiles.Options options = ModelFiles.Options.builder()
+                .maxTokens(Math.min(info.maxPromptTokens(), config.maxPositions()))
+                .labels(lm ? 0 : -1, Pooling.parse(info.pooling()), 0)
+                .build();
         Model model = ModelFiles.load(dir, config.layers(), options);
         if (!lm && model.layout().numLabels() != trained.numLabels()) {
-            throw new SlimException(dir + ": the score head has " + model.layout().numLabels() + " rows; "
-                    + trained.id() + " has " + trained.numLabels() + " labels");
+            throw new SlimException(
+                    dir + ": the score head has " + model.layout().numLabels() + " rows; " + trained.id() + " has "
+                            + trained.numLabels() + " labels");
         }
         Classifier classifier = new Classifier(model, lm ? encoder.labelTokens().targets() : null, false);
         return new SavedModel(model, classifier, encoder, tokenizer, trained);

@@ -30,7 +30,8 @@ public final class Shards {
         if (count == 1) return new Shards(List.of(cells), new double[] {1}); // no estimate needed
         double[] cellCost = cells.stream().mapToDouble(cost).toArray();
         Integer[] byCost = IntStream.range(0, cells.size()).boxed().toArray(Integer[]::new);
-        Arrays.sort(byCost, Comparator.comparingDouble((Integer i) -> -cellCost[i]).thenComparingInt(i -> i));
+        Arrays.sort(
+                byCost, Comparator.comparingDouble((Integer i) -> -cellCost[i]).thenComparingInt(i -> i));
         double[] load = new double[count];
         List<List<Integer>> positions = new ArrayList<>();
         for (int s = 0; s < count; s++) positions.add(new ArrayList<>());
@@ -41,7 +42,8 @@ public final class Shards {
             positions.get(least).add(i);
         }
         List<List<Cell>> shards = positions.stream()
-                .map(p -> p.stream().sorted().map(cells::get).toList()).toList();
+                .map(p -> p.stream().sorted().map(cells::get).toList())
+                .toList();
         return new Shards(shards, load);
     }
 
@@ -53,8 +55,8 @@ public final class Shards {
     /** The cells of shard i, in grid order. */
     public List<Cell> cells(Grid.Shard shard) {
         if (shard.count() != shards.size()) {
-            throw new IllegalArgumentException("shard " + shard.index() + "/" + shard.count() + " of a split into "
-                    + shards.size());
+            throw new IllegalArgumentException(
+                    "shard " + shard.index() + "/" + shard.count() + " of a split into " + shards.size());
         }
         return shards.get(shard.index());
     }

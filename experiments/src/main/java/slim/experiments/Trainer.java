@@ -42,10 +42,20 @@ public final class Trainer {
      * @param valPredictions the best epoch's answers on the validation examples; null when none finished
      * @param testPredictions the kept weights' answers on the test examples; null when training failed
      */
-    public record Outcome(double[] valAccuracy, double[] trainLoss, int bestEpoch, double bestValAccuracy,
-                          double testAccuracy, String failure, boolean stoppedEarly, long trainTokens,
-                          double trainSeconds, double evalSeconds, int prefixTokens, Predictions valPredictions,
-                          Predictions testPredictions) {
+    public record Outcome(
+            double[] valAccuracy,
+            double[] trainLoss,
+            int bestEpoch,
+            double bestValAccuracy,
+            double testAccuracy,
+            String failure,
+            boolean stoppedEarly,
+            long trainTokens,
+            double trainSeconds,
+            double evalSeconds,
+            int prefixTokens,
+            Predictions valPredictions,
+            Predictions testPredictions) {
         public boolean failed() {
             return failure != null;
         }
@@ -69,15 +79,24 @@ public final class Trainer {
         this.evaluator = new Evaluator(classifier, protocol.prefixCache());
     }
 
-    public Outcome fit(List<EncodedExample> train, List<EncodedExample> val, List<EncodedExample> test, long seed,
-                       Listener listener) {
+    public Outcome fit(
+            List<EncodedExample> train,
+            List<EncodedExample> val,
+            List<EncodedExample> test,
+            long seed,
+            Listener listener) {
         try (BestWeights bestWeights = new BestWeights(model.layout().size())) {
             return fit(train, val, test, seed, listener, bestWeights);
         }
     }
 
-    private Outcome fit(List<EncodedExample> train, List<EncodedExample> val, List<EncodedExample> test, long seed,
-                        Listener listener, BestWeights bestWeights) {
+    private Outcome fit(
+            List<EncodedExample> train,
+            List<EncodedExample> val,
+            List<EncodedExample> test,
+            long seed,
+            Listener listener,
+            BestWeights bestWeights) {
         Random order = new Random(seed);
         int[] visit = new int[train.size()];
         for (int i = 0; i < visit.length; i++) visit[i] = i;
@@ -101,8 +120,8 @@ public final class Trainer {
                 model.zeroGrad();
                 float loss = classifier.loss(e.ids(), e.label());
                 if (!Float.isFinite(loss)) {
-                    failure = "the training loss became " + loss + " at epoch " + epoch + ", step " + (i + 1)
-                            + " (lr " + protocol.lr() + "); the cell stopped: try a lower --lr";
+                    failure = "the training loss became " + loss + " at epoch " + epoch + ", step " + (i + 1) + " (lr "
+                            + protocol.lr() + "); the cell stopped: try a lower --lr";
                     break;
                 }
                 model.backward();
@@ -147,15 +166,25 @@ public final class Trainer {
             prefixTokens = Math.max(prefixTokens, evaluator.prefixTokens());
         }
         boolean early = failure == null && epochs < protocol.epochs();
-        return new Outcome(java.util.Arrays.copyOf(valCurve, epochs), java.util.Arrays.copyOf(lossCurve, epochs),
-                bestEpoch, Math.max(best, 0), testAcc, failure, early, tokens, trainNanos / 1e9, evalNanos / 1e9,
-                prefixTokens, bestAnswers, testAnswers);
+        return new Outcome(
+                java.util.Arrays.copyOf(valCurve, epochs),
+                java.util.Arrays.copyOf(lossCurve, epochs),
+                bestEpoch,
+                Math.max(best, 0),
+                testAcc,
+                failure,
+                early,
+                tokens,
+                trainNanos / 1e9,
+                evalNanos / 1e9,
+                prefixTokens,
+                bestAnswers,
+                testAnswers);
     }
 
     private static boolean allFinite(float[] a) {
         float sum = 0;
-        for (float x : a) sum += x * 0f;   // NaN or infinity anywhere makes the sum NaN
+        for (float x : a) sum += x * 0f; // NaN or infinity anywhere makes the sum NaN
         return sum == 0f;
     }
-
 }

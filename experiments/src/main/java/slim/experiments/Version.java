@@ -24,8 +24,8 @@ public record Version(String version, String commit, boolean dirty) {
         }
         String commit = filled(p.getProperty("commit"));
         boolean dirty = commit.endsWith("-dirty");
-        return new Version(filled(p.getProperty("version")), dirty ? commit.substring(0, commit.length() - 6) : commit,
-                dirty);
+        return new Version(
+                filled(p.getProperty("version")), dirty ? commit.substring(0, commit.length() - 6) : commit, dirty);
     }
 
     /** The value, or "unknown" where the build left the placeholder (no git) or nothing. */
@@ -36,7 +36,9 @@ public record Version(String version, String commit, boolean dirty) {
     /** "slim 0.1.0-SNAPSHOT (commit 1a2b3c4d5e6f, with uncommitted changes)". */
     @Override
     public String toString() {
-        String c = commit.equals("unknown") ? "commit unknown" : "commit " + commit.substring(0, Math.min(12, commit.length()));
+        String c = commit.equals("unknown")
+                ? "commit unknown"
+                : "commit " + commit.substring(0, Math.min(12, commit.length()));
         return "slim " + version + " (" + c + (dirty ? ", with uncommitted changes" : "") + ")";
     }
 }

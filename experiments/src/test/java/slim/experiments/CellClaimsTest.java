@@ -40,7 +40,8 @@ class CellClaimsTest {
 
     @Test
     void aLiveClaimKeepsOthersOutUntilReleased() {
-        try (CellClaims a = claims(remote("node-a", null, 0)); CellClaims b = claims(remote("node-b", null, 0))) {
+        try (CellClaims a = claims(remote("node-a", null, 0));
+                CellClaims b = claims(remote("node-b", null, 0))) {
             CellClaims.Claim held = a.claim("cell");
             assertNotNull(held);
             assertNull(b.claim("cell"), "node-b must not run a cell node-a runs");
@@ -84,10 +85,12 @@ class CellClaimsTest {
 
     @Test
     void aClaimWhoseHeartbeatStoppedIsTakenOverByTheNextGeneration() throws Exception {
-        try (CellClaims crashed = claims(remote("node-a", null, 0)); CellClaims b = claims(remote("node-b", null, 0))) {
+        try (CellClaims crashed = claims(remote("node-a", null, 0));
+                CellClaims b = claims(remote("node-b", null, 0))) {
             assertNotNull(crashed.claim("cell"));
             Path first = dir.resolve("cell.claim-0");
-            Files.setLastModifiedTime(first, FileTime.from(Instant.now().minus(TIMEOUT).minusSeconds(1)));
+            Files.setLastModifiedTime(
+                    first, FileTime.from(Instant.now().minus(TIMEOUT).minusSeconds(1)));
             assertNotNull(b.claim("cell"), "a claim older than the timeout is expired");
             assertFalse(Files.exists(first), "the expired claim is cleared");
             assertTrue(Files.readString(dir.resolve("cell.claim-1")).contains("node-b"));
@@ -98,8 +101,8 @@ class CellClaimsTest {
     @Test
     void aRequeuedSlurmTaskTakesBackItsOwnCellAtOnce() {
         try (CellClaims firstRun = claims(remote("node-a", "17", 0));
-             CellClaims requeued = claims(remote("node-b", "17", 1));
-             CellClaims otherJob = claims(remote("node-c", "18", 0))) {
+                CellClaims requeued = claims(remote("node-b", "17", 1));
+                CellClaims otherJob = claims(remote("node-c", "18", 0))) {
             assertNotNull(firstRun.claim("cell"));
             assertNull(otherJob.claim("cell"), "another job waits for the heartbeat to stop");
             assertNotNull(requeued.claim("cell"), "Slurm stopped run 0 of job 17 before run 1 began");
@@ -112,7 +115,8 @@ class CellClaimsTest {
         gone.waitFor();
         CellClaims.Owner here = CellClaims.Owner.current();
         CellClaims.Owner dead = new CellClaims.Owner(here.host(), gone.pid(), null, null, 0, null, null);
-        try (CellClaims deadClaims = claims(dead); CellClaims mine = claims(here)) {
+        try (CellClaims deadClaims = claims(dead);
+                CellClaims mine = claims(here)) {
             assertNotNull(deadClaims.claim("cell"));
             assertNotNull(mine.claim("cell"), "pid " + gone.pid() + " has exited");
             assertNull(claims(remote("node-b", null, 0)).claim("cell"), "this live process's claim holds");

@@ -29,13 +29,15 @@ class CellCostTest {
 
         double prompt1 = cost.applyAsDouble(cell(1, Task.SST2, Setting.CLS_PROMPT));
         assertTrue(prompt1 > 1.5 * plain1, "two demonstrations lengthen SST-2's prompt: " + prompt1 + " vs " + plain1);
-        assertEquals(prompt1, cost.applyAsDouble(cell(1, Task.SST2, Setting.LM_PROMPT)), prompt1 * 0.1,
+        assertEquals(
+                prompt1,
+                cost.applyAsDouble(cell(1, Task.SST2, Setting.LM_PROMPT)),
+                prompt1 * 0.1,
                 "lm-prompt and cls-prompt share the prompt");
         double agnews = cost.applyAsDouble(cell(1, Task.AGNEWS, Setting.CLS_PROMPT));
         assertTrue(agnews > prompt1, "four news demonstrations are longer than two reviews");
 
-        double again = new CellCost(experiment.with(TINY))
-                .applyAsDouble(cell(1, Task.AGNEWS, Setting.CLS_PROMPT));
+        double again = new CellCost(experiment.with(TINY)).applyAsDouble(cell(1, Task.AGNEWS, Setting.CLS_PROMPT));
         assertEquals(agnews, again, 0, "every task of an array estimates the same");
     }
 }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import slim.data.EncodedExample;
@@ -24,16 +23,17 @@ import slim.nn.optim.AdamW;
  * and evaluation with the shared prompt prefix cached (the predictions over a validation split).
  */
 class ExactPathsTest {
-    private static final Protocol PROTOCOL = Protocol.builder().examples(4, 16, 1).lr(1e-3f).maxPromptTokens(256)
-            .build();
+    private static final Protocol PROTOCOL =
+            Protocol.builder().examples(4, 16, 1).lr(1e-3f).maxPromptTokens(256).build();
 
     @ParameterizedTest(name = "{0} k={1} {2} {3}")
     @CsvSource({
-            "stories260K,        2, trec, lm-prompt",
-            "stories260K,        5, sst2, cls-prompt",
-            "stories260K,        1, sst2, cls-plain",
-            "all-MiniLM-L6-v2,   1, sst2, cls-prompt",
-            "all-MiniLM-L6-v2,   2, trec, cls-plain"})
+        "stories260K,        2, trec, lm-prompt",
+        "stories260K,        5, sst2, cls-prompt",
+        "stories260K,        1, sst2, cls-plain",
+        "all-MiniLM-L6-v2,   1, sst2, cls-prompt",
+        "all-MiniLM-L6-v2,   2, trec, cls-plain"
+    })
     void sameLossesAndPredictions(String modelName, int keep, String task, String setting) {
         Path dir = Shared.resolve("models", modelName);
         Cell cell = Cell.of(dir, keep, Task.parse(task), Setting.parse(setting), 0, Pooling.FIRST);
@@ -47,9 +47,14 @@ class ExactPathsTest {
             float expected = full.step(e), actual = less.step(e);
             assertEquals(expected, actual, 1e-4 * Math.max(1, Math.abs(expected)), "training loss of step " + i);
         }
-        Evaluator everyPrompt = new Evaluator(full.classifier(), false), cached = new Evaluator(less.classifier(), true);
-        assertArrayEquals(everyPrompt.predictions(p.val(), "validation", Trainer.Listener.NONE).predicted(),
-                cached.predictions(p.val(), "validation", Trainer.Listener.NONE).predicted(), "validation predictions");
+        Evaluator everyPrompt = new Evaluator(full.classifier(), false),
+                cached = new Evaluator(less.classifier(), true);
+        assertArrayEquals(
+                everyPrompt
+                        .predictions(p.val(), "validation", Trainer.Listener.NONE)
+                        .predicted(),
+                cached.predictions(p.val(), "validation", Trainer.Listener.NONE).predicted(),
+                "validation predictions");
         assertEquals(0, everyPrompt.prefixTokens());
         if (!less.classifier().model().config().family().isDecoder()) {
             assertEquals(0, cached.prefixTokens(), "an encoder runs every prompt whole");
@@ -74,9 +79,15 @@ class ExactPathsTest {
     /** Both learners start from the same weights (the head seeded alike) and draw the same dropout masks. */
     private static Learner learner(Cell cell, Experiment.Prepared p, boolean everyRow) {
         boolean lm = cell.setting() == Setting.LM_PROMPT;
-        Model model = ModelFiles.load(cell.model(), cell.keep(), ModelFiles.Options.builder().trainable()
-                .maxTokens(p.longest()).headRows(1).labels(lm ? 0 : cell.task().numLabels(), cell.pooling(), 3)
-                .build());
+        Model model = ModelFiles.load(
+                cell.model(),
+                cell.keep(),
+                ModelFiles.Options.builder()
+                        .trainable()
+                        .maxTokens(p.longest())
+                        .headRows(1)
+                        .labels(lm ? 0 : cell.task().numLabels(), cell.pooling(), 3)
+                        .build());
         model.train(17);
         Classifier c = new Classifier(model, p.labelTokens(), false);
         return new Learner(everyRow ? c.everyRow() : c, AdamW.withDefaults(model, PROTOCOL.lr()));

@@ -30,7 +30,12 @@ class ExperimentTest {
     static final Path STORIES = Shared.resolve("models", "stories260K");
     static final Path MINILM = Shared.resolve("models", "all-MiniLM-L6-v2");
     static final Path DATA = Shared.resolve("datasets");
-    static final Protocol TINY = Protocol.builder().examples(8, 6, 10).epochs(2).patience(2).maxPromptTokens(256).build();
+    static final Protocol TINY = Protocol.builder()
+            .examples(8, 6, 10)
+            .epochs(2)
+            .patience(2)
+            .maxPromptTokens(256)
+            .build();
 
     @TempDir
     Path tmp;
@@ -86,7 +91,8 @@ class ExperimentTest {
 
         // Embeddings 512 x 64 (tied to the LM head), two kept layers of 45,440 (attention 4096 + 2 x 2048 + 4096
         // with 8 heads and 4 kv heads of 8, SwiGLU 3 x 64 x 172, two norms of 64), and the final norm.
-        assertEquals(512 * 64 + 2 * 45_440 + 64, j.get("costs").get("params_kept").asLong());
+        assertEquals(
+                512 * 64 + 2 * 45_440 + 64, j.get("costs").get("params_kept").asLong());
         assertEquals(0, j.get("costs").get("head_params").asLong());
         assertTrue(j.get("costs").get("wall_seconds").asDouble() > 0);
         assertTrue(j.get("costs").get("tokens_per_second").asDouble() > 0);
@@ -94,9 +100,11 @@ class ExperimentTest {
 
         Result back = ResultFiles.read(file);
         assertEquals(r.curves().testAccuracy(), back.curves().testAccuracy());
-        assertArrayEquals(r.prompts().split().get("train"), back.prompts().split().get("train"));
+        assertArrayEquals(
+                r.prompts().split().get("train"), back.prompts().split().get("train"));
         assertEquals(TINY, back.protocol());
-        assertFalse(Files.list(tmp).anyMatch(f -> f.getFileName().toString().startsWith(".")), "no temporary file left");
+        assertFalse(
+                Files.list(tmp).anyMatch(f -> f.getFileName().toString().startsWith(".")), "no temporary file left");
     }
 
     /** The TREC test examples at these 0-based rows of the test file. */
@@ -156,18 +164,35 @@ class ExperimentTest {
 
     @Test
     void cellsThatCannotRunAreRefusedBeforeAnyWork() {
-        var k = assertThrows(SlimException.class, () -> Cell.of(STORIES, 6, Task.SST2, Setting.CLS_PLAIN, 0, null).validate());
+        var k = assertThrows(
+                SlimException.class,
+                () -> Cell.of(STORIES, 6, Task.SST2, Setting.CLS_PLAIN, 0, null).validate());
         assertTrue(k.getMessage().contains("cannot keep 6 layers"), k.getMessage());
-        var lm = assertThrows(SlimException.class, () -> Cell.of(MINILM, 1, Task.SST2, Setting.LM_PROMPT, 0, null).validate());
+        var lm = assertThrows(
+                SlimException.class,
+                () -> Cell.of(MINILM, 1, Task.SST2, Setting.LM_PROMPT, 0, null).validate());
         assertTrue(lm.getMessage().contains("lm-prompt needs an LM head"), lm.getMessage());
-        var pool = assertThrows(SlimException.class, () -> new Cell(STORIES, 1, Task.SST2, Setting.CLS_PLAIN, 0, Pooling.FIRST)
-                .validate());
+        var pool = assertThrows(
+                SlimException.class,
+                () -> new Cell(STORIES, 1, Task.SST2, Setting.CLS_PLAIN, 0, Pooling.FIRST).validate());
         assertTrue(pool.getMessage().contains("encoders only"), pool.getMessage());
         // a grid validates every cell up front, and leaves lm-prompt out for the encoder
-        assertThrows(SlimException.class, () -> Experiment.crossProduct(List.of(STORIES, MINILM), List.of(1, 6),
-                List.of(Task.SST2), List.of(Setting.CLS_PLAIN), List.of(0), null));
-        List<Cell> cells = Experiment.crossProduct(List.of(STORIES, MINILM), List.of(1, 2), List.of(Task.SST2),
-                List.of(Setting.values()), List.of(0), null);
+        assertThrows(
+                SlimException.class,
+                () -> Experiment.crossProduct(
+                        List.of(STORIES, MINILM),
+                        List.of(1, 6),
+                        List.of(Task.SST2),
+                        List.of(Setting.CLS_PLAIN),
+                        List.of(0),
+                        null));
+        List<Cell> cells = Experiment.crossProduct(
+                List.of(STORIES, MINILM),
+                List.of(1, 2),
+                List.of(Task.SST2),
+                List.of(Setting.values()),
+                List.of(0),
+                null);
         assertEquals(3 * 2 + 2 * 2, cells.size());
         assertEquals(Pooling.MEAN, cells.getLast().pooling(), "encoders pool the mean by default");
     }

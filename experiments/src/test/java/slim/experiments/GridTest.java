@@ -31,8 +31,13 @@ class GridTest {
     Path out;
 
     static List<Cell> cells() {
-        return Experiment.crossProduct(List.of(LLAMA), List.of(1, 2, 3), List.of(Task.SST2, Task.TREC),
-                List.of(Setting.values()), List.of(0, 42), null);
+        return Experiment.crossProduct(
+                List.of(LLAMA),
+                List.of(1, 2, 3),
+                List.of(Task.SST2, Task.TREC),
+                List.of(Setting.values()),
+                List.of(0, 42),
+                null);
     }
 
     /** Records every cell it runs; throws (like a kill) when asked to run cell number killAt. */
@@ -123,8 +128,9 @@ class GridTest {
                 }
                 return r.run(cell, l);
             };
-            runs.add(Thread.ofPlatform().start(() -> summaries.add(new Grid(out, ProgressBar.none(), false)
-                    .run(cells, Grid.Shard.ALL, P, slow))));
+            runs.add(Thread.ofPlatform()
+                    .start(() -> summaries.add(
+                            new Grid(out, ProgressBar.none(), false).run(cells, Grid.Shard.ALL, P, slow))));
         }
         for (Thread t : runs) t.join();
         Set<String> all = new HashSet<>(recorders.get(0).ran);
@@ -155,7 +161,9 @@ class GridTest {
         assertEquals(List.of(cells.get(1).id(), cells.get(2).id()), rest.ran, "the cells after it ran");
         Result r = ResultFiles.read(ResultFiles.file(out, cells.getFirst()));
         assertFalse(r.ok());
-        assertTrue(r.error().contains("ran out of memory (Java heap space)") && r.error().contains("SLIM_HEAP"),
+        assertTrue(
+                r.error().contains("ran out of memory (Java heap space)")
+                        && r.error().contains("SLIM_HEAP"),
                 r.error());
     }
 
@@ -170,7 +178,11 @@ class GridTest {
         Result r = ResultFiles.read(ResultFiles.file(out, cells.getFirst()));
         assertFalse(r.ok());
         assertEquals("no such data", r.error());
-        assertEquals(0, new Grid(out, ProgressBar.none(), false).run(cells, Grid.Shard.ALL, P, new Recorder(-1)).ran());
+        assertEquals(
+                0,
+                new Grid(out, ProgressBar.none(), false)
+                        .run(cells, Grid.Shard.ALL, P, new Recorder(-1))
+                        .ran());
         Recorder retry = new Recorder(-1);
         new Grid(out, ProgressBar.none(), true).run(cells, Grid.Shard.ALL, P, retry);
         assertEquals(3, retry.ran.size());
@@ -192,15 +204,19 @@ class GridTest {
         Files.writeString(out.resolve(".b.json.tmp-" + alive), "{");
         Files.writeString(out.resolve(".c.json.tmp-" + dead), "{\"stat");
         FileTime old = FileTime.from(Instant.now().minus(Duration.ofMinutes(5)));
-        for (Path p : List.of(out.resolve(".a.json.tmp-" + dead), out.resolve(".model.partial-" + dead),
-                out.resolve(".model.partial-" + dead).resolve("config.json"), out.resolve(".b.json.tmp-" + alive))) {
+        for (Path p : List.of(
+                out.resolve(".a.json.tmp-" + dead),
+                out.resolve(".model.partial-" + dead),
+                out.resolve(".model.partial-" + dead).resolve("config.json"),
+                out.resolve(".b.json.tmp-" + alive))) {
             Files.setLastModifiedTime(p, old);
         }
         new Grid(out, ProgressBar.none(), false).run(cells().subList(0, 1), Grid.Shard.ALL, P, new Recorder(-1));
         assertFalse(Files.exists(out.resolve(".a.json.tmp-" + dead)));
         assertFalse(Files.exists(out.resolve(".model.partial-" + dead)));
         assertTrue(Files.exists(out.resolve(".b.json.tmp-" + alive)), "a live process's file is its own");
-        assertTrue(Files.exists(out.resolve(".c.json.tmp-" + dead)), "a fresh file may be another host's, still writing");
+        assertTrue(
+                Files.exists(out.resolve(".c.json.tmp-" + dead)), "a fresh file may be another host's, still writing");
     }
 
     @Test
@@ -220,8 +236,14 @@ class GridTest {
     void resultsOfAnotherProtocolAreNotMixedIn() {
         List<Cell> cells = cells().subList(0, 2);
         new Grid(out, ProgressBar.none(), false).run(cells, Grid.Shard.ALL, P, new Recorder(-1));
-        SlimException e = assertThrows(SlimException.class, () -> new Grid(out, ProgressBar.none(), false)
-                .run(cells, Grid.Shard.ALL, P.toBuilder().epochs(3).patience(3).build(), new Recorder(-1)));
+        SlimException e = assertThrows(
+                SlimException.class,
+                () -> new Grid(out, ProgressBar.none(), false)
+                        .run(
+                                cells,
+                                Grid.Shard.ALL,
+                                P.toBuilder().epochs(3).patience(3).build(),
+                                new Recorder(-1)));
         assertTrue(e.getMessage().contains("another protocol"), e.getMessage());
     }
 }

@@ -38,11 +38,20 @@ class LauncherTest {
 
     /** script -q -e -c "slim-java ... LauncherTest GO [2>redirect]" /dev/null */
     private Process start(Path go, String redirect) throws IOException {
-        String command = String.join(" ", List.of(LAUNCHER.toString(), "--add-modules", "jdk.incubator.vector",
-                "--enable-native-access=ALL-UNNAMED", "-cp", "target/classes:target/test-classes",
-                LauncherTest.class.getName(), go.toString(), redirect));
-        ProcessBuilder pb = new ProcessBuilder("script", "-q", "-e", "-c", command, "/dev/null")
-                .redirectErrorStream(true);
+        String command = String.join(
+                " ",
+                List.of(
+                        LAUNCHER.toString(),
+                        "--add-modules",
+                        "jdk.incubator.vector",
+                        "--enable-native-access=ALL-UNNAMED",
+                        "-cp",
+                        "target/classes:target/test-classes",
+                        LauncherTest.class.getName(),
+                        go.toString(),
+                        redirect));
+        ProcessBuilder pb =
+                new ProcessBuilder("script", "-q", "-e", "-c", command, "/dev/null").redirectErrorStream(true);
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         pb.environment().put("TERM", "xterm");
         pb.environment().remove(ProgressBar.TTY_ENV);

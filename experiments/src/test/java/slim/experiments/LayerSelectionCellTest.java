@@ -23,8 +23,12 @@ import slim.nn.model.LayerSelection;
  * different selections do not share a result file.
  */
 class LayerSelectionCellTest {
-    private static final Protocol TINY = Protocol.builder().examples(6, 4, 4).epochs(1).patience(1)
-            .maxPromptTokens(128).build();
+    private static final Protocol TINY = Protocol.builder()
+            .examples(6, 4, 4)
+            .epochs(1)
+            .patience(1)
+            .maxPromptTokens(128)
+            .build();
 
     @TempDir
     Path tmp;
@@ -33,8 +37,8 @@ class LayerSelectionCellTest {
     void aSelectedCellKeepsWhatTheScoresOfItsTrainingPromptsSayAndRecordsThem() throws Exception {
         Experiment experiment = new Experiment(ExperimentTest.DATA, TINY);
         for (LayerSelection selection : List.of(LayerSelection.BI, LayerSelection.ANGULAR)) {
-            Cell cell = Cell.of(ExperimentTest.STORIES, LayerChoice.selected(2, selection), Task.SST2,
-                    Setting.CLS_PLAIN, 0, null);
+            Cell cell = Cell.of(
+                    ExperimentTest.STORIES, LayerChoice.selected(2, selection), Task.SST2, Setting.CLS_PLAIN, 0, null);
             Result r = experiment.run(cell, Trainer.Listener.NONE);
             assertTrue(r.ok(), r.error());
             LayerScores scores = experiment.layerScores(cell);
@@ -68,9 +72,12 @@ class LayerSelectionCellTest {
     void cellIdsTellSelectionsAndGivenSetsApart() {
         Path m = ExperimentTest.STORIES;
         String first = Cell.of(m, 2, Task.SST2, Setting.CLS_PLAIN, 0, null).id();
-        String bi = Cell.of(m, LayerChoice.selected(2, LayerSelection.BI), Task.SST2, Setting.CLS_PLAIN, 0, null).id();
-        String given = Cell.of(m, LayerChoice.given(KeptLayers.parse("0,3")), Task.SST2, Setting.CLS_PLAIN, 0, null).id();
-        String firstGiven = Cell.of(m, LayerChoice.given(KeptLayers.parse("0-1")), Task.SST2, Setting.CLS_PLAIN, 0, null)
+        String bi = Cell.of(m, LayerChoice.selected(2, LayerSelection.BI), Task.SST2, Setting.CLS_PLAIN, 0, null)
+                .id();
+        String given = Cell.of(m, LayerChoice.given(KeptLayers.parse("0,3")), Task.SST2, Setting.CLS_PLAIN, 0, null)
+                .id();
+        String firstGiven = Cell.of(
+                        m, LayerChoice.given(KeptLayers.parse("0-1")), Task.SST2, Setting.CLS_PLAIN, 0, null)
                 .id();
         assertEquals("stories260K_k2_sst2_cls-plain_s0", first);
         assertEquals("stories260K_k2_bi_sst2_cls-plain_s0", bi);

@@ -39,8 +39,10 @@ class ProgressBarTest {
         String log = text();
         assertFalse(log.contains("\r"), log);
         // one grid cell took 10 s, so the two left take about 20 s less what this one has run
-        assertTrue(log.contains("grid 1/3 [########............] ETA 20s | m k=1 sst2 cls-plain seed 0 | epoch 1/2 "
-                + "[########.......] 1/2 ETA"), log);
+        assertTrue(
+                log.contains("grid 1/3 [########............] ETA 20s | m k=1 sst2 cls-plain seed 0 | epoch 1/2 "
+                        + "[########.......] 1/2 ETA"),
+                log);
         assertTrue(log.contains("| epoch 1/2 validation [########.......] 1/2 ETA"), log);
         assertTrue(log.contains("m k=1 sst2 cls-plain seed 0: epoch 1/2, loss 0.700 val 0.500 (best 0.500)\n"), log);
         assertTrue(log.contains("| test [########.......] 1/2 ETA"), log);
@@ -53,8 +55,10 @@ class ProgressBarTest {
         String shown = text();
         assertFalse(shown.contains("\n"), shown);
         assertTrue(shown.startsWith("\rgrid 1/3 "), shown);
-        assertTrue(shown.contains("\rgrid 1/3 [##########..........] ETA 20s | m k=1 sst2 cls-plain seed 0 | epoch 1/2 "
-                + "[###############] 2/2 ETA 0s"), shown);
+        assertTrue(
+                shown.contains("\rgrid 1/3 [##########..........] ETA 20s | m k=1 sst2 cls-plain seed 0 | epoch 1/2 "
+                        + "[###############] 2/2 ETA 0s"),
+                shown);
     }
 
     @Test

@@ -33,8 +33,10 @@ class ReportTest {
         for (int k : new int[] {1, 2}) {
             for (int t = 0; t < 4; t++) {
                 // seed 0 scores 0.60 + 0.1 t, seed 1 ten points more; k = 2 adds five points
-                rs.add(Synthetic.result("tiny", "llama", 5, 64, k, tasks[t], "cls-plain", 0, 0.60 + 0.1 * t + 0.05 * (k - 1)));
-                rs.add(Synthetic.result("tiny", "llama", 5, 64, k, tasks[t], "cls-plain", 1, 0.70 + 0.1 * t + 0.05 * (k - 1)));
+                rs.add(Synthetic.result(
+                        "tiny", "llama", 5, 64, k, tasks[t], "cls-plain", 0, 0.60 + 0.1 * t + 0.05 * (k - 1)));
+                rs.add(Synthetic.result(
+                        "tiny", "llama", 5, 64, k, tasks[t], "cls-plain", 1, 0.70 + 0.1 * t + 0.05 * (k - 1)));
             }
         }
         rs.add(Synthetic.result("tiny", "llama", 5, 64, 1, "sst2", "lm-prompt", 0, 0.55));
@@ -44,16 +46,26 @@ class ReportTest {
     @Test
     void tablesShowMeanAndSpreadOverSeedsPerSettingModelAndKeptLayers() throws Exception {
         List<Result> rs = results();
-        for (Result r : rs) ResultFiles.write(dir.resolve(r.cell().modelName() + r.cell().keep() + r.cell().task() + r.cell().setting() + r.cell().seed() + ".json"), r);
+        for (Result r : rs)
+            ResultFiles.write(
+                    dir.resolve(r.cell().modelName() + r.cell().keep()
+                            + r.cell().task() + r.cell().setting() + r.cell().seed() + ".json"),
+                    r);
         Report report = Report.of(ResultFiles.readAll(dir), null);
         String md = report.markdown();
         assertTrue(md.contains("### Table 1: lm-prompt"), md);
         assertTrue(md.contains("### Table 3: cls-plain"), md);
         assertTrue(!md.contains("Table 2"), "no cls-prompt results, no table");
         // k = 1, AGNews: 60 and 70 -> 65.00 ± 7.07; average over tasks: seed averages 75 and 85 -> 80.00 ± 7.07
-        assertTrue(md.contains("| tiny | 1 | 1K | 65.00 ± 7.07 | 75.00 ± 7.07 | 85.00 ± 7.07 | 95.00 ± 7.07 | 80.00 ± 7.07 |"), md);
-        assertTrue(md.indexOf("| tiny | 2 |") < md.indexOf("| tiny | 1 | 1K | 65"), "kept layers descend, as in the paper");
-        assertTrue(md.contains("| tiny | 1 | 1K | – | – | 55.00 | – | 55.00 |"), "a single seed shows no spread: " + md);
+        assertTrue(
+                md.contains(
+                        "| tiny | 1 | 1K | 65.00 ± 7.07 | 75.00 ± 7.07 | 85.00 ± 7.07 | 95.00 ± 7.07 | 80.00 ± 7.07 |"),
+                md);
+        assertTrue(
+                md.indexOf("| tiny | 2 |") < md.indexOf("| tiny | 1 | 1K | 65"),
+                "kept layers descend, as in the paper");
+        assertTrue(
+                md.contains("| tiny | 1 | 1K | – | – | 55.00 | – | 55.00 |"), "a single seed shows no spread: " + md);
 
         String csv = report.csv();
         String[] lines = csv.strip().split("\r?\n");
@@ -64,7 +76,8 @@ class ReportTest {
             assertEquals(11, row.size(), row.toString());
             Double.parseDouble(row.get("mean"));
             if (!row.get("std").isEmpty()) Double.parseDouble(row.get("std"));
-            assertTrue(Integer.parseInt(row.get("n_seeds")) >= 1 && Long.parseLong(row.get("params")) > 0, row.toString());
+            assertTrue(
+                    Integer.parseInt(row.get("n_seeds")) >= 1 && Long.parseLong(row.get("params")) > 0, row.toString());
         }
         assertTrue(!md.contains("Which layers to keep"), "no other selection, no comparison");
 
@@ -81,7 +94,8 @@ class ReportTest {
     @Test
     void thePapersModelsAreShownBesideThePapersNumbers() {
         List<Result> rs = new ArrayList<>();
-        for (String task : Report.TASKS) rs.add(Synthetic.result("gpt2-xl", "gpt2", 48, 1600, 1, task, "lm-prompt", 0, 0.8));
+        for (String task : Report.TASKS)
+            rs.add(Synthetic.result("gpt2-xl", "gpt2", 48, 1600, 1, task, "lm-prompt", 0, 0.8));
         Report report = Report.of(rs, PaperTables.read(Shared.resolve("paper", "tables.csv")));
         String md = report.markdown();
         assertTrue(md.contains("| gpt2-xl | 1 |"), md);
@@ -96,9 +110,12 @@ class ReportTest {
         for (int seed : new int[] {0, 1}) {
             for (String task : List.of("sst2", "trec")) {
                 double bump = seed * 0.1;
-                rs.add(Synthetic.result("tiny", "llama", 6, 32, "first", List.of(0), task, "cls-plain", seed, 0.5 + bump));
-                rs.add(Synthetic.result("tiny", "llama", 6, 32, "bi", List.of(seed + 3), task, "cls-plain", seed, 0.6 + bump));
-                rs.add(Synthetic.result("tiny", "llama", 6, 32, "angular", List.of(5), task, "cls-plain", seed, 0.7 + bump));
+                rs.add(Synthetic.result(
+                        "tiny", "llama", 6, 32, "first", List.of(0), task, "cls-plain", seed, 0.5 + bump));
+                rs.add(Synthetic.result(
+                        "tiny", "llama", 6, 32, "bi", List.of(seed + 3), task, "cls-plain", seed, 0.6 + bump));
+                rs.add(Synthetic.result(
+                        "tiny", "llama", 6, 32, "angular", List.of(5), task, "cls-plain", seed, 0.7 + bump));
             }
         }
         Report report = Report.of(rs, null);
@@ -106,7 +123,9 @@ class ReportTest {
         assertTrue(md.contains("| tiny | 1 | 1K | – | – | 55.00 ± 7.07 | 55.00 ± 7.07 | 55.00 ± 7.07 |"), md);
         assertTrue(md.contains("| tiny · bi | 1 | 1K | – | – | 65.00 ± 7.07 |"), md);
         assertTrue(md.contains("### Which layers to keep: cls-plain"), md);
-        assertTrue(md.contains("| tiny | 1 | 55.00 ± 7.07 (layers 0) | 65.00 ± 7.07 (layers varies) | 75.00 ± 7.07 (layers 5) |"),
+        assertTrue(
+                md.contains(
+                        "| tiny | 1 | 55.00 ± 7.07 (layers 0) | 65.00 ± 7.07 (layers varies) | 75.00 ± 7.07 (layers 5) |"),
                 md);
         assertTrue(md.contains("Highest average: tiny k=1 angular (75.00)."), md);
         assertTrue(report.csv().contains("tiny,last,angular,5,1,cls-plain,sst2,75.00,7.07,2,1100"), report.csv());
@@ -131,8 +150,13 @@ class ReportTest {
     }
 
     private static Cell cellOf(Result r) {
-        return new Cell(Path.of(r.cell().model()), r.cell().keep(), Task.parse(r.cell().task()),
-                Setting.parse(r.cell().setting()), r.cell().seed(), Pooling.LAST);
+        return new Cell(
+                Path.of(r.cell().model()),
+                r.cell().keep(),
+                Task.parse(r.cell().task()),
+                Setting.parse(r.cell().setting()),
+                r.cell().seed(),
+                Pooling.LAST);
     }
 
     private SlimException refused() {
@@ -143,7 +167,10 @@ class ReportTest {
     void damagedEmptyAndForeignFilesAreNamedOrSkippedWithASentence() throws Exception {
         writeAll(results());
         Path cut = dir.resolve("cut.json"), empty = dir.resolve("empty.json"), foreign = dir.resolve("other-tool.json");
-        String whole = Files.readString(Files.list(dir).filter(f -> f.toString().endsWith(".json")).findFirst().orElseThrow());
+        String whole = Files.readString(Files.list(dir)
+                .filter(f -> f.toString().endsWith(".json"))
+                .findFirst()
+                .orElseThrow());
         Files.writeString(cut, whole.substring(0, whole.length() / 2));
         SlimException e = refused();
         assertTrue(e.getMessage().contains("cut.json") && e.getMessage().contains("--skip-bad"), e.getMessage());
@@ -153,7 +180,9 @@ class ReportTest {
         Files.delete(empty);
         Files.writeString(foreign, "{\"status\": \"done\", \"accuracy\": 0.9}");
         e = refused();
-        assertTrue(e.getMessage().contains("other-tool.json") && e.getMessage().contains("not a slim result"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("other-tool.json") && e.getMessage().contains("not a slim result"),
+                e.getMessage());
         List<String> skipped = new ArrayList<>();
         assertEquals(results().size(), ResultFiles.readAll(dir, true, skipped).size());
         assertEquals(1, skipped.size());
@@ -167,7 +196,8 @@ class ReportTest {
         Files.createDirectories(dir.resolve("backup"));
         Files.copy(original, dir.resolve("backup").resolve("copy.json"));
         SlimException e = refused();
-        assertTrue(e.getMessage().contains("copy.json") && e.getMessage().contains("are both results of"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("copy.json") && e.getMessage().contains("are both results of"), e.getMessage());
     }
 
     @Test
@@ -176,8 +206,18 @@ class ReportTest {
         Result first = rs.removeFirst();
         writeAll(rs);
         Protocol other = first.protocol().toBuilder().epochs(7).build();
-        Result changed = new Result(first.schemaVersion(), first.cell(), other, first.status(), first.error(), first.run(),
-                first.prompts(), first.curves(), first.costs(), first.layerScores(), first.predictions());
+        Result changed = new Result(
+                first.schemaVersion(),
+                first.cell(),
+                other,
+                first.status(),
+                first.error(),
+                first.run(),
+                first.prompts(),
+                first.curves(),
+                first.costs(),
+                first.layerScores(),
+                first.predictions());
         ResultFiles.write(ResultFiles.file(dir, cellOf(first)), changed);
         SlimException e = refused();
         assertTrue(e.getMessage().contains("made differently") && e.getMessage().contains("epochs=7"), e.getMessage());

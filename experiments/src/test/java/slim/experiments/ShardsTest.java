@@ -38,7 +38,8 @@ class ShardsTest {
         List<Cell> cells = GridTest.cells(); // k 1-3 x 2 tasks x 3 settings x 2 seeds
         int n = 6;
         List<Cell> roundRobinFirst = Shards.equal(cells, n).cells(new Grid.Shard(0, n));
-        assertTrue(roundRobinFirst.stream().allMatch(c -> c.setting() == Setting.LM_PROMPT),
+        assertTrue(
+                roundRobinFirst.stream().allMatch(c -> c.setting() == Setting.LM_PROMPT),
                 "round-robin gives shard 0 of 6 only lm-prompt cells: " + roundRobinFirst);
         double roundRobin = spread(loads(Shards.equal(cells, n), n));
 
@@ -66,7 +67,8 @@ class ShardsTest {
             }
             assertEquals(GridTest.cells().size(), seen.size(), "every cell is in a shard of " + n);
             for (List<Cell> shard : first) {
-                List<Cell> inGridOrder = GridTest.cells().stream().filter(shard::contains).toList();
+                List<Cell> inGridOrder =
+                        GridTest.cells().stream().filter(shard::contains).toList();
                 assertEquals(inGridOrder, shard, "a shard runs its cells in grid order");
             }
         }

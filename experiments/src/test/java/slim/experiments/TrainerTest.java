@@ -41,11 +41,24 @@ class TrainerTest {
     }
 
     static Model load(int labels) {
-        return ModelFiles.load(LLAMA, 3, ModelFiles.Options.builder().trainable().maxTokens(16).headRows(1).labels(labels, Pooling.LAST, 7).build());
+        return ModelFiles.load(
+                LLAMA,
+                3,
+                ModelFiles.Options.builder()
+                        .trainable()
+                        .maxTokens(16)
+                        .headRows(1)
+                        .labels(labels, Pooling.LAST, 7)
+                        .build());
     }
 
     static Protocol toyProtocol(float lr) {
-        return Protocol.builder().lr(lr).epochs(8).patience(8).examples(48, 32, 64).build();
+        return Protocol.builder()
+                .lr(lr)
+                .epochs(8)
+                .patience(8)
+                .examples(48, 32, 64)
+                .build();
     }
 
     private static void learns(Model model, int[] labelTokens) {
@@ -91,7 +104,10 @@ class TrainerTest {
     @Test
     void earlyStoppingEndsAfterPatienceEpochsWithoutGain() {
         Model model = load(2);
-        Protocol p = toyProtocol(1e-9f).toBuilder().epochs(20).patience(2).build();   // too small a rate to change any prediction
+        Protocol p = toyProtocol(1e-9f).toBuilder()
+                .epochs(20)
+                .patience(2)
+                .build(); // too small a rate to change any prediction
         Trainer trainer = new Trainer(model, new Classifier(model, null, false), AdamW.withDefaults(model, p.lr()), p);
         Trainer.Outcome o = trainer.fit(toyTask(16, 1), toyTask(16, 2), toyTask(16, 3), 0, Trainer.Listener.NONE);
         assertEquals(3, o.epochsRun(), "epoch 1 is best; epochs 2 and 3 bring no gain");

@@ -71,7 +71,8 @@ final class DeviceKernels {
     }
 
     /** ints: T, C, dinp, dout, inp, w, mean, rstd offsets. dinp += per row. */
-    static void layerNormBackwardInput(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+    static void layerNormBackwardInput(
+            KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] dinp = mem, dout = mem, inp = mem, w = mem, mean = mem, rstd = mem;
         int T = ints[i0], C = ints[i0 + 1];
         int t = ctx.globalIdx;
@@ -96,7 +97,8 @@ final class DeviceKernels {
     }
 
     /** ints: T, C, dw, db, dout, inp, mean, rstd offsets. One work-item per column sums the rows. */
-    static void layerNormBackwardWeights(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+    static void layerNormBackwardWeights(
+            KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] dw = mem, db = mem, dout = mem, inp = mem, mean = mem, rstd = mem;
         int T = ints[i0], C = ints[i0 + 1];
         int i = ctx.globalIdx;
@@ -129,7 +131,8 @@ final class DeviceKernels {
     }
 
     /** ints: T, C, dinp, dout, inp, w, rstd offsets. */
-    static void rmsNormBackwardInput(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+    static void rmsNormBackwardInput(
+            KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] dinp = mem, dout = mem, inp = mem, w = mem, rstd = mem;
         int T = ints[i0], C = ints[i0 + 1];
         int t = ctx.globalIdx;
@@ -147,7 +150,8 @@ final class DeviceKernels {
     }
 
     /** ints: T, C, dw, dout, inp, rstd offsets. */
-    static void rmsNormBackwardWeights(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+    static void rmsNormBackwardWeights(
+            KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] dw = mem, dout = mem, inp = mem, rstd = mem;
         int T = ints[i0], C = ints[i0 + 1];
         int i = ctx.globalIdx;
@@ -173,8 +177,8 @@ final class DeviceKernels {
         int T = ints[i0], C = ints[i0 + 1], OC = ints[i0 + 2];
         int oo = ints[i0 + 3], io = ints[i0 + 4], wo = ints[i0 + 5], bo = ints[i0 + 6];
         int tilesOC = ints[i0 + 8];
-        float[] a = ctx.allocateFloatLocalArray(256);   // [TILE t][TILE c]
-        float[] b = ctx.allocateFloatLocalArray(256);   // [TILE o][TILE c]
+        float[] a = ctx.allocateFloatLocalArray(256); // [TILE t][TILE c]
+        float[] b = ctx.allocateFloatLocalArray(256); // [TILE o][TILE c]
         int lid = ctx.localIdx, group = ctx.groupIdx;
         int ly = lid / 16, lx = lid - ly * 16;
         int t0 = (group / tilesOC) * 16, o0 = (group - (group / tilesOC) * tilesOC) * 16;
@@ -193,7 +197,8 @@ final class DeviceKernels {
     }
 
     /** ints: T, C, OC, dinp, dout, w offsets. dinp[t, c] += Σ_o dout[t, o]·w[o, c]. */
-    static void matmulBackwardInput(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+    static void matmulBackwardInput(
+            KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] dinp = mem, dout = mem, w = mem;
         int T = ints[i0], C = ints[i0 + 1], OC = ints[i0 + 2];
         int gid = ctx.globalIdx;
@@ -207,7 +212,8 @@ final class DeviceKernels {
     }
 
     /** ints: T, C, OC, dw, dout, inp offsets. dw[o, c] += Σ_t dout[t, o]·inp[t, c]. */
-    static void matmulBackwardWeights(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+    static void matmulBackwardWeights(
+            KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] dw = mem, dout = mem, inp = mem;
         int T = ints[i0], C = ints[i0 + 1], OC = ints[i0 + 2];
         int gid = ctx.globalIdx;
@@ -221,7 +227,8 @@ final class DeviceKernels {
     }
 
     /** ints: T, OC, dbias, dout offsets. dbias[o] += Σ_t dout[t, o]. */
-    static void matmulBackwardBias(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+    static void matmulBackwardBias(
+            KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] dbias = mem, dout = mem;
         int T = ints[i0], OC = ints[i0 + 1];
         int o = ctx.globalIdx;
@@ -284,7 +291,8 @@ final class DeviceKernels {
      * offsets, q0, Tq. Per (head, query row in [q0, q0 + Tq)): datt ← d(scores) = att·(dp − Σ dp·att)·scale,
      * dp = dout·v (masked); 0 past the causal limit.
      */
-    static void attentionBackwardScores(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+    static void attentionBackwardScores(
+            KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] datt = mem, dout = mem, qkv = mem, att = mem, mask = mem;
         int T = ints[i0], H = ints[i0 + 1], KV = ints[i0 + 2], D = ints[i0 + 3];
         int first = ints[i0 + 11], Tq = ints[i0 + 12];
@@ -313,7 +321,8 @@ final class DeviceKernels {
      * Step 2: ints as step 1 minus dout/att/mask (T, H, KV, D, dqkv, datt, qkv, q0, Tq). dq[t, h] = Σ_s
      * ds[h, t, s]·k[s, g] for the query rows, zero for the others (their datt rows were not written).
      */
-    static void attentionBackwardQuery(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+    static void attentionBackwardQuery(
+            KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] dqkv = mem, datt = mem, qkv = mem;
         int T = ints[i0], H = ints[i0 + 1], KV = ints[i0 + 2], D = ints[i0 + 3];
         int gid = ctx.globalIdx;
@@ -334,7 +343,8 @@ final class DeviceKernels {
      * Step 3: ints: T, H, KV, D, hasMask, dqkv, datt, dout, qkv, att, mask offsets, q0, Tq. Per (key position
      * s, kv head g, i): dk = Σ over g's query heads and the query rows t of ds·q, dv = Σ att·mask·dout.
      */
-    static void attentionBackwardKeyValue(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+    static void attentionBackwardKeyValue(
+            KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] dqkv = mem, datt = mem, dout = mem, qkv = mem, att = mem, mask = mem;
         int T = ints[i0], H = ints[i0 + 1], KV = ints[i0 + 2], D = ints[i0 + 3];
         int gid = ctx.globalIdx;
@@ -378,9 +388,28 @@ final class DeviceKernels {
     private static float erf(float xf) {
         float x = TornadoMath.abs(xf);
         float t = 1f / (1f + 0.5f * x);
-        float y = t * TornadoMath.exp(-x * x - 1.26551223f + t * (1.00002368f + t * (0.37409196f + t * (0.09678418f
-                + t * (-0.18628806f + t * (0.27886807f + t * (-1.13520398f + t * (1.48851587f
-                + t * (-0.82215223f + t * 0.17087277f)))))))));
+        float y = t
+                * TornadoMath.exp(
+                        -x * x
+                                - 1.26551223f
+                                + t
+                                        * (1.00002368f
+                                                + t
+                                                        * (0.37409196f
+                                                                + t
+                                                                        * (0.09678418f
+                                                                                + t
+                                                                                        * (-0.18628806f
+                                                                                                + t
+                                                                                                        * (0.27886807f
+                                                                                                                + t
+                                                                                                                        * (-1.13520398f
+                                                                                                                                + t
+                                                                                                                                        * (1.48851587f
+                                                                                                                                                + t
+                                                                                                                                                        * (-0.82215223f
+                                                                                                                                                                + t
+                                                                                                                                                                        * 0.17087277f)))))))));
         float e = 1f - y;
         return xf >= 0f ? e : -e;
     }
@@ -407,7 +436,8 @@ final class DeviceKernels {
     }
 
     /** ints: N, kind, dinp, inp, dout offsets. dinp += act'(inp)·dout. */
-    static void activationBackward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+    static void activationBackward(
+            KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] dinp = mem, inp = mem, dout = mem;
         int i = ctx.globalIdx;
         if (i < ints[i0]) {
@@ -575,7 +605,8 @@ final class DeviceKernels {
      * One work-group per row: the max and the exp-sum over the row's columns are reduced in local
      * memory; loss[r] = -(z[target] - max - log sum).
      */
-    static void crossEntropyForward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+    static void crossEntropyForward(
+            KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] probs = mem, logits = mem, loss = aux;
         int n = ints[i0], V = ints[i0 + 1], K = ints[i0 + 4];
         int r = ctx.groupIdx, lid = ctx.localIdx;
@@ -584,7 +615,8 @@ final class DeviceKernels {
         int po = ints[i0 + 2] + r * V, zo = ints[i0 + 3] + r * V, cand = i0 + 6 + n;
         float max = -3.4e38f;
         if (r < n) {
-            for (int j = lid; j < count; j += 128) max = TornadoMath.max(max, logits[zo + (K == 0 ? j : ints[cand + j])]);
+            for (int j = lid; j < count; j += 128)
+                max = TornadoMath.max(max, logits[zo + (K == 0 ? j : ints[cand + j])]);
         }
         red[lid] = max;
         for (int stride = 64; stride > 0; stride /= 2) {
@@ -596,7 +628,8 @@ final class DeviceKernels {
         ctx.localBarrier();
         float sum = 0f;
         if (r < n) {
-            for (int j = lid; j < count; j += 128) sum += TornadoMath.exp(logits[zo + (K == 0 ? j : ints[cand + j])] - max);
+            for (int j = lid; j < count; j += 128)
+                sum += TornadoMath.exp(logits[zo + (K == 0 ? j : ints[cand + j])] - max);
         }
         red[lid] = sum;
         for (int stride = 64; stride > 0; stride /= 2) {
@@ -619,7 +652,8 @@ final class DeviceKernels {
     }
 
     /** ints: n, V, dlogits, probs offsets, targets[n]. dlogits = (probs - onehot) / n, overwritten. */
-    static void crossEntropyBackward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+    static void crossEntropyBackward(
+            KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] dlogits = mem, probs = mem;
         int n = ints[i0], V = ints[i0 + 1];
         int gid = ctx.globalIdx;

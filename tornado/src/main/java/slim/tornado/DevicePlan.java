@@ -30,6 +30,7 @@ final class DevicePlan implements AutoCloseable {
     static final int STAGING = 1 << 16;
     /** Ints of parameters (offsets, sizes) a call has besides its index list. */
     private static final int FIXED_INTS = 32;
+
     private static final int FLOATS = 8;
 
     final float[] arena;

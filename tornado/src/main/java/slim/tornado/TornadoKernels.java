@@ -3,10 +3,10 @@ package slim.tornado;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.Map;
-import slim.nn.SlimException;
 import slim.nn.Slice;
-import slim.nn.kernels.Nonlinearity;
+import slim.nn.SlimException;
 import slim.nn.kernels.Kernels;
+import slim.nn.kernels.Nonlinearity;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 
@@ -24,6 +24,7 @@ public final class TornadoKernels implements Kernels, AutoCloseable {
 
     /** Most rows one cross-entropy call may have (the head rows of one pass). */
     private static final int MAX_LOSS_ROWS = 4096;
+
     private static final int MIN_ARENA = 1 << 20;
 
     private final TornadoDevice device;
@@ -122,24 +123,28 @@ public final class TornadoKernels implements Kernels, AutoCloseable {
     /** A new plan of this size holding every buffer placed so far (brought back from the old one). */
     private void rebuild(int arenaFloats, int indexCapacity) {
         if ((long) arenaFloats > Integer.MAX_VALUE - 16) {
-            throw new SlimException("the model's buffers need " + arenaFloats + " floats on the device, more than one arena holds");
+            throw new SlimException(
+                    "the model's buffers need " + arenaFloats + " floats on the device, more than one arena holds");
         }
         if (plan != null) {
-            for (Map.Entry<float[], Integer> e : base.entrySet()) plan.download(e.getKey(), 0, e.getValue(), e.getKey().length);
+            for (Map.Entry<float[], Integer> e : base.entrySet())
+                plan.download(e.getKey(), 0, e.getValue(), e.getKey().length);
             floatsUpBefore += plan.floatsUp;
             floatsDownBefore += plan.floatsDown;
             executionsBefore += plan.executions;
             plan.close();
         }
         plan = new DevicePlan("slim" + plansBuilt++, device, arenaFloats, indexCapacity, MAX_LOSS_ROWS);
-        for (Map.Entry<float[], Integer> e : base.entrySet()) plan.upload(e.getKey(), 0, e.getValue(), e.getKey().length);
+        for (Map.Entry<float[], Integer> e : base.entrySet())
+            plan.upload(e.getKey(), 0, e.getValue(), e.getKey().length);
     }
 
     // ------------------------------------------------------------------ the calls
 
     /** Runs op now; its ints already hold arena offsets. */
     private void run(Op op, long work, int local, int[] ints, float... floats) {
-        if (work > Integer.MAX_VALUE) throw new SlimException("a " + op + " call of " + work + " work-items is too large for one kernel");
+        if (work > Integer.MAX_VALUE)
+            throw new SlimException("a " + op + " call of " + work + " work-items is too large for one kernel");
         if (plan == null) rebuild(MIN_ARENA, 256);
         if (!plan.fits(ints)) rebuild(plan.arena.length, Math.max(2 * plan.indexCapacity, ints.length));
         plan.run(op, ints, floats, work, local);
@@ -170,10 +175,14 @@ public final class TornadoKernels implements Kernels, AutoCloseable {
         int rows = table.length() / C;
         for (int t = 0; t < T; t++) {
             if (ids[t] < 0 || ids[t] >= rows) {
-                throw new IllegalArgumentException("token id " + ids[t] + " at position " + t + " is outside the embedding table of " + rows + " rows");
+                throw new IllegalArgumentException("token id " + ids[t] + " at position " + t
+                        + " is outside the embedding table of " + rows + " rows");
             }
         }
-        run(Op.EMBEDDING_FORWARD, (long) T * C, LOCAL,
+        run(
+                Op.EMBEDDING_FORWARD,
+                (long) T * C,
+                LOCAL,
                 ints(v(T, C, at(out), at(table), accumulate ? 1 : 0), Arrays.copyOf(ids, T)));
     }
 
@@ -183,74 +192,135 @@ public final class TornadoKernels implements Kernels, AutoCloseable {
     }
 
     @Override
-    public void layerNormForward(Slice out, Slice mean, Slice rstd, Slice inp, Slice w, Slice b, int T, int C, float eps) {
-        run(Op.LAYER_NORM_FORWARD, T, LOCAL,
-                ints(v(T, C, at(out), at(mean), at(rstd), at(inp), at(w), at(b))), eps);
+    public void layerNormForward(
+            Slice out, Slice mean, Slice rstd, Slice inp, Slice w, Slice b, int T, int C, float eps) {
+        run(Op.LAYER_NORM_FORWARD, T, LOCAL, ints(v(T, C, at(out), at(mean), at(rstd), at(inp), at(w), at(b))), eps);
     }
 
     @Override
-    public void layerNormBackward(Slice dinp, Slice dw, Slice db, Slice dout, Slice inp, Slice w, Slice mean,
-                                  Slice rstd, int T, int C) {
-        run(Op.LAYER_NORM_BACKWARD_INPUT, T, LOCAL,
+    public void layerNormBackward(
+            Slice dinp, Slice dw, Slice db, Slice dout, Slice inp, Slice w, Slice mean, Slice rstd, int T, int C) {
+        run(
+                Op.LAYER_NORM_BACKWARD_INPUT,
+                T,
+                LOCAL,
                 ints(v(T, C, at(dinp), at(dout), at(inp), at(w), at(mean), at(rstd))));
-        run(Op.LAYER_NORM_BACKWARD_WEIGHTS, C, LOCAL,
+        run(
+                Op.LAYER_NORM_BACKWARD_WEIGHTS,
+                C,
+                LOCAL,
                 ints(v(T, C, at(dw), at(db), at(dout), at(inp), at(mean), at(rstd))));
     }
 
     @Override
     public void rmsNormForward(Slice out, Slice rstd, Slice inp, Slice w, int T, int C, float eps) {
-        run(Op.RMS_NORM_FORWARD, T, LOCAL,
-                ints(v(T, C, at(out), at(rstd), at(inp), at(w))), eps);
+        run(Op.RMS_NORM_FORWARD, T, LOCAL, ints(v(T, C, at(out), at(rstd), at(inp), at(w))), eps);
     }
 
     @Override
     public void rmsNormBackward(Slice dinp, Slice dw, Slice dout, Slice inp, Slice w, Slice rstd, int T, int C) {
-        run(Op.RMS_NORM_BACKWARD_INPUT, T, LOCAL,
-                ints(v(T, C, at(dinp), at(dout), at(inp), at(w), at(rstd))));
-        run(Op.RMS_NORM_BACKWARD_WEIGHTS, C, LOCAL,
-                ints(v(T, C, at(dw), at(dout), at(inp), at(rstd))));
+        run(Op.RMS_NORM_BACKWARD_INPUT, T, LOCAL, ints(v(T, C, at(dinp), at(dout), at(inp), at(w), at(rstd))));
+        run(Op.RMS_NORM_BACKWARD_WEIGHTS, C, LOCAL, ints(v(T, C, at(dw), at(dout), at(inp), at(rstd))));
     }
 
     @Override
     public void matmulForward(Slice out, Slice inp, Slice w, Slice bias, int T, int C, int OC) {
         int tile = DeviceKernels.TILE, tilesT = (T + tile - 1) / tile, tilesOC = (OC + tile - 1) / tile;
-        run(Op.MATMUL_FORWARD, (long) tilesT * tilesOC * tile * tile, tile * tile,
+        run(
+                Op.MATMUL_FORWARD,
+                (long) tilesT * tilesOC * tile * tile,
+                tile * tile,
                 ints(v(T, C, OC, at(out), at(inp), at(w), at(bias), bias != null ? 1 : 0, tilesOC)));
     }
 
     @Override
-    public void matmulBackward(Slice dinp, Slice dw, Slice dbias, Slice dout, Slice inp, Slice w, int T, int C, int OC) {
+    public void matmulBackward(
+            Slice dinp, Slice dw, Slice dbias, Slice dout, Slice inp, Slice w, int T, int C, int OC) {
         if (dinp != null) {
-            run(Op.MATMUL_BACKWARD_INPUT, (long) T * C, LOCAL,
-                    ints(v(T, C, OC, at(dinp), at(dout), at(w))));
+            run(Op.MATMUL_BACKWARD_INPUT, (long) T * C, LOCAL, ints(v(T, C, OC, at(dinp), at(dout), at(w))));
         }
-        run(Op.MATMUL_BACKWARD_WEIGHTS, (long) OC * C, LOCAL,
-                ints(v(T, C, OC, at(dw), at(dout), at(inp))));
+        run(Op.MATMUL_BACKWARD_WEIGHTS, (long) OC * C, LOCAL, ints(v(T, C, OC, at(dw), at(dout), at(inp))));
         if (dbias != null) {
             run(Op.MATMUL_BACKWARD_BIAS, OC, LOCAL, ints(v(T, OC, at(dbias), at(dout))));
         }
     }
 
     @Override
-    public void attentionForward(Slice out, Slice att, Slice qkv, Slice dropMask, int T, int q0, int Tq, int H, int KV,
-                                 int D, boolean causal) {
-        run(Op.ATTENTION_FORWARD, (long) H * Tq, LOCAL,
-                ints(v(T, H, KV, D, causal ? 1 : 0, dropMask != null ? 1 : 0, at(out), at(att), at(qkv),
-                        at(dropMask), q0, Tq)));
+    public void attentionForward(
+            Slice out,
+            Slice att,
+            Slice qkv,
+            Slice dropMask,
+            int T,
+            int q0,
+            int Tq,
+            int H,
+            int KV,
+            int D,
+            boolean causal) {
+        run(
+                Op.ATTENTION_FORWARD,
+                (long) H * Tq,
+                LOCAL,
+                ints(v(
+                        T,
+                        H,
+                        KV,
+                        D,
+                        causal ? 1 : 0,
+                        dropMask != null ? 1 : 0,
+                        at(out),
+                        at(att),
+                        at(qkv),
+                        at(dropMask),
+                        q0,
+                        Tq)));
     }
 
     @Override
-    public void attentionBackward(Slice dqkv, Slice datt, Slice dout, Slice qkv, Slice att, Slice dropMask, int T,
-                                  int q0, int Tq, int H, int KV, int D, boolean causal) {
+    public void attentionBackward(
+            Slice dqkv,
+            Slice datt,
+            Slice dout,
+            Slice qkv,
+            Slice att,
+            Slice dropMask,
+            int T,
+            int q0,
+            int Tq,
+            int H,
+            int KV,
+            int D,
+            boolean causal) {
         int masked = dropMask != null ? 1 : 0;
-        run(Op.ATTENTION_BACKWARD_SCORES, (long) H * Tq, LOCAL,
-                ints(v(T, H, KV, D, causal ? 1 : 0, masked, at(datt), at(dout), at(qkv), at(att),
-                        at(dropMask), q0, Tq)));
-        run(Op.ATTENTION_BACKWARD_QUERY, (long) T * H * D, LOCAL,
+        run(
+                Op.ATTENTION_BACKWARD_SCORES,
+                (long) H * Tq,
+                LOCAL,
+                ints(v(
+                        T,
+                        H,
+                        KV,
+                        D,
+                        causal ? 1 : 0,
+                        masked,
+                        at(datt),
+                        at(dout),
+                        at(qkv),
+                        at(att),
+                        at(dropMask),
+                        q0,
+                        Tq)));
+        run(
+                Op.ATTENTION_BACKWARD_QUERY,
+                (long) T * H * D,
+                LOCAL,
                 ints(v(T, H, KV, D, at(dqkv), at(datt), at(qkv), q0, Tq)));
-        run(Op.ATTENTION_BACKWARD_KEY_VALUE, (long) T * KV * D, LOCAL,
-                ints(v(T, H, KV, D, masked, at(dqkv), at(datt), at(dout), at(qkv), at(att),
-                        at(dropMask), q0, Tq)));
+        run(
+                Op.ATTENTION_BACKWARD_KEY_VALUE,
+                (long) T * KV * D,
+                LOCAL,
+                ints(v(T, H, KV, D, masked, at(dqkv), at(datt), at(dout), at(qkv), at(att), at(dropMask), q0, Tq)));
     }
 
     @Override
@@ -264,8 +334,7 @@ public final class TornadoKernels implements Kernels, AutoCloseable {
     }
 
     private void rope(Slice qkv, Slice cos, Slice sin, int T, int H, int KV, int D, float direction) {
-        run(Op.ROPE, (long) T * (H + KV) * (D / 2), LOCAL,
-                ints(v(T, H, KV, D, at(qkv), at(cos), at(sin))), direction);
+        run(Op.ROPE, (long) T * (H + KV) * (D / 2), LOCAL, ints(v(T, H, KV, D, at(qkv), at(cos), at(sin))), direction);
     }
 
     @Override
@@ -275,8 +344,7 @@ public final class TornadoKernels implements Kernels, AutoCloseable {
 
     @Override
     public void activationBackward(Nonlinearity act, Slice dinp, Slice inp, Slice dout, int N) {
-        run(Op.ACTIVATION_BACKWARD, N, LOCAL,
-                ints(v(N, act.ordinal(), at(dinp), at(inp), at(dout))));
+        run(Op.ACTIVATION_BACKWARD, N, LOCAL, ints(v(N, act.ordinal(), at(dinp), at(inp), at(dout))));
     }
 
     @Override
@@ -286,8 +354,7 @@ public final class TornadoKernels implements Kernels, AutoCloseable {
 
     @Override
     public void swigluBackward(Slice dgateUp, Slice gateUp, Slice dout, int T, int I) {
-        run(Op.SWIGLU_BACKWARD, (long) T * I, LOCAL,
-                ints(v(T, I, at(dgateUp), at(gateUp), at(dout))));
+        run(Op.SWIGLU_BACKWARD, (long) T * I, LOCAL, ints(v(T, I, at(dgateUp), at(gateUp), at(dout))));
     }
 
     @Override
@@ -338,9 +405,13 @@ public final class TornadoKernels implements Kernels, AutoCloseable {
 
     @Override
     public float crossEntropyForward(Slice probs, Slice logits, int[] targets, int[] candidates, int n, int V) {
-        if (n > MAX_LOSS_ROWS) throw new IllegalArgumentException("cross-entropy over " + n + " rows; at most " + MAX_LOSS_ROWS);
+        if (n > MAX_LOSS_ROWS)
+            throw new IllegalArgumentException("cross-entropy over " + n + " rows; at most " + MAX_LOSS_ROWS);
         int[] cand = candidates == null ? new int[0] : candidates;
-        run(Op.CROSS_ENTROPY_FORWARD, (long) n * DeviceKernels.CE_GROUP, DeviceKernels.CE_GROUP,
+        run(
+                Op.CROSS_ENTROPY_FORWARD,
+                (long) n * DeviceKernels.CE_GROUP,
+                DeviceKernels.CE_GROUP,
                 ints(v(n, V, at(probs), at(logits), cand.length), Arrays.copyOf(targets, n), cand));
         float[] lossRows = plan.lossRows;
         double loss = 0;
@@ -350,16 +421,39 @@ public final class TornadoKernels implements Kernels, AutoCloseable {
 
     @Override
     public void crossEntropyBackward(Slice dlogits, Slice probs, int[] targets, int[] candidates, int n, int V) {
-        run(Op.CROSS_ENTROPY_BACKWARD, (long) n * V, LOCAL,
+        run(
+                Op.CROSS_ENTROPY_BACKWARD,
+                (long) n * V,
+                LOCAL,
                 ints(v(n, V, at(dlogits), at(probs)), Arrays.copyOf(targets, n)));
     }
 
     @Override
-    public void adamw(Slice params, Slice grads, Slice m, Slice v, int N, float lr, float beta1, float beta2, float eps,
-                      float weightDecay, int step) {
+    public void adamw(
+            Slice params,
+            Slice grads,
+            Slice m,
+            Slice v,
+            int N,
+            float lr,
+            float beta1,
+            float beta2,
+            float eps,
+            float weightDecay,
+            int step) {
         float correction1 = (float) (1 - Math.pow(beta1, step));
         float correction2Sqrt = (float) Math.sqrt(1 - Math.pow(beta2, step));
-        run(Op.ADAMW, N, LOCAL, ints(v(N, at(params), at(grads), at(m), at(v))),
-                lr, beta1, beta2, eps, 1f - lr * weightDecay, lr / correction1, correction2Sqrt);
+        run(
+                Op.ADAMW,
+                N,
+                LOCAL,
+                ints(v(N, at(params), at(grads), at(m), at(v))),
+                lr,
+                beta1,
+                beta2,
+                eps,
+                1f - lr * weightDecay,
+                lr / correction1,
+                correction2Sqrt);
     }
 }

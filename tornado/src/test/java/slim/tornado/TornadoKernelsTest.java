@@ -28,7 +28,7 @@ class TornadoKernelsTest {
                 b.set(i, 2 * i);
             }
             k.add(out, a, b, n);
-            k.add(out, out, a, n);                   // reads the device's out, not the host's zeros
+            k.add(out, out, a, n); // reads the device's out, not the host's zeros
             assertEquals(0f, out.get(7), "the host copy is untouched before read");
             k.read(out.sub(0, 10));
             for (int i = 0; i < 10; i++) assertEquals(4f * i, out.get(i));
@@ -50,8 +50,8 @@ class TornadoKernelsTest {
         try (TornadoKernels k = new TornadoKernels()) {
             Slice x = Slice.allocate(100);
             x.fill(1f);
-            k.add(x, x, x, 100);                     // 2 on the device
-            Slice big = Slice.allocate(3 << 20);     // forces a larger arena
+            k.add(x, x, x, 100); // 2 on the device
+            Slice big = Slice.allocate(3 << 20); // forces a larger arena
             k.copy(big, x, 100);
             k.read(big.sub(0, 100));
             k.read(x);

@@ -34,7 +34,9 @@ import slim.nn.optim.AdamW;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 3, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class TrainingStepBenchmark {
 
     @Param({"cpu", "tornado"})
@@ -61,10 +63,20 @@ public class TrainingStepBenchmark {
         } else {
             kernels = new CpuKernels();
         }
-        model = ModelFiles.load(Shared.resolve("models", "stories260K"), keep, ModelFiles.Options.builder().trainable().maxTokens(tokens).headRows(1).labels(0, Pooling.LAST, 0).kernels(kernels).build());
+        model = ModelFiles.load(
+                Shared.resolve("models", "stories260K"),
+                keep,
+                ModelFiles.Options.builder()
+                        .trainable()
+                        .maxTokens(tokens)
+                        .headRows(1)
+                        .labels(0, Pooling.LAST, 0)
+                        .kernels(kernels)
+                        .build());
         optimizer = AdamW.withDefaults(model, 1e-4f);
         ids = new int[tokens];
-        for (int t = 0; t < tokens; t++) ids[t] = 1 + (t * 7919) % (model.config().vocab() - 1);
+        for (int t = 0; t < tokens; t++)
+            ids[t] = 1 + (t * 7919) % (model.config().vocab() - 1);
         target = new int[] {ids[0]};
     }
 
@@ -93,8 +105,11 @@ public class TrainingStepBenchmark {
     @TearDown(Level.Iteration)
     public void report() {
         if (kernels instanceof TornadoKernels device && steps > 0) {
-            System.out.printf("  [tornado k=%d] per step: %d graph runs, %d floats in, %d floats out%n", keep,
-                    (device.executions() - executions) / steps, (device.floatsUploaded() - uploaded) / steps,
+            System.out.printf(
+                    "  [tornado k=%d] per step: %d graph runs, %d floats in, %d floats out%n",
+                    keep,
+                    (device.executions() - executions) / steps,
+                    (device.floatsUploaded() - uploaded) / steps,
                     (device.floatsDownloaded() - downloaded) / steps);
         }
     }

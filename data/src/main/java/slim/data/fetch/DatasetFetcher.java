@@ -32,27 +32,46 @@ import slim.nn.SlimException;
 public final class DatasetFetcher {
 
     /** Where one split of a task lives: candidate (revision, path) pairs, tried in order. */
-    record Source(String repo, String textColumn, String labelColumn, List<String[]> train, List<String[]> test) {
-    }
+    record Source(String repo, String textColumn, String labelColumn, List<String[]> train, List<String[]> test) {}
 
     static Source source(Task task) {
         return switch (task) {
-            case AGNEWS -> new Source("fancyzhx/ag_news", "text", "label",
-                    List.<String[]>of(new String[] {"main", "data/train-00000-of-00001.parquet"}),
-                    List.<String[]>of(new String[] {"main", "data/test-00000-of-00001.parquet"}));
-            case SST2 -> new Source("nyu-mll/glue", "sentence", "label",
-                    List.<String[]>of(new String[] {"main", "sst2/train-00000-of-00001.parquet"}),
-                    List.<String[]>of(new String[] {"main", "sst2/validation-00000-of-00001.parquet"}));
-            case TREC -> new Source("CogComp/trec", "text", "coarse_label",
-                    List.of(new String[] {"main", "data/train-00000-of-00001.parquet"},
-                            new String[] {"refs/convert/parquet", "default/train/0000.parquet"}),
-                    List.of(new String[] {"main", "data/test-00000-of-00001.parquet"},
-                            new String[] {"refs/convert/parquet", "default/test/0000.parquet"}));
-            case EMOCONTEXT -> new Source("SemEvalWorkshop/emo", "text", "label",
-                    List.of(new String[] {"main", "emo2019/train-00000-of-00001.parquet"},
-                            new String[] {"refs/convert/parquet", "emo2019/train/0000.parquet"}),
-                    List.of(new String[] {"main", "emo2019/test-00000-of-00001.parquet"},
-                            new String[] {"refs/convert/parquet", "emo2019/test/0000.parquet"}));
+            case AGNEWS ->
+                new Source(
+                        "fancyzhx/ag_news",
+                        "text",
+                        "label",
+                        List.<String[]>of(new String[] {"main", "data/train-00000-of-00001.parquet"}),
+                        List.<String[]>of(new String[] {"main", "data/test-00000-of-00001.parquet"}));
+            case SST2 ->
+                new Source(
+                        "nyu-mll/glue",
+                        "sentence",
+                        "label",
+                        List.<String[]>of(new String[] {"main", "sst2/train-00000-of-00001.parquet"}),
+                        List.<String[]>of(new String[] {"main", "sst2/validation-00000-of-00001.parquet"}));
+            case TREC ->
+                new Source(
+                        "CogComp/trec",
+                        "text",
+                        "coarse_label",
+                        List.of(
+                                new String[] {"main", "data/train-00000-of-00001.parquet"},
+                                new String[] {"refs/convert/parquet", "default/train/0000.parquet"}),
+                        List.of(
+                                new String[] {"main", "data/test-00000-of-00001.parquet"},
+                                new String[] {"refs/convert/parquet", "default/test/0000.parquet"}));
+            case EMOCONTEXT ->
+                new Source(
+                        "SemEvalWorkshop/emo",
+                        "text",
+                        "label",
+                        List.of(
+                                new String[] {"main", "emo2019/train-00000-of-00001.parquet"},
+                                new String[] {"refs/convert/parquet", "emo2019/train/0000.parquet"}),
+                        List.of(
+                                new String[] {"main", "emo2019/test-00000-of-00001.parquet"},
+                                new String[] {"refs/convert/parquet", "emo2019/test/0000.parquet"}));
         };
     }
 
@@ -69,7 +88,9 @@ public final class DatasetFetcher {
         Source source = source(task);
         Path dir = dataDir.resolve(task.id());
         for (String split : List.of("train", "test")) {
-            Path parquet = download(source, split.equals("train") ? source.train : source.test,
+            Path parquet = download(
+                    source,
+                    split.equals("train") ? source.train : source.test,
                     dir.resolve("raw").resolve(split + ".parquet"));
             writeCsv(readParquet(parquet, source, task), dir.resolve(split + ".csv"));
         }
@@ -92,9 +113,12 @@ public final class DatasetFetcher {
         List<String[]> rows = new ArrayList<>();
         try (ParquetFileReader reader = ParquetFileReader.open(InputFile.of(file))) {
             for (String column : List.of(source.textColumn, source.labelColumn)) {
-                if (reader.getFileSchema().getColumns().stream().noneMatch(c -> c.name().equals(column))) {
+                if (reader.getFileSchema().getColumns().stream()
+                        .noneMatch(c -> c.name().equals(column))) {
                     throw new SlimException(file + ": no column '" + column + "' (has "
-                            + reader.getFileSchema().getColumns().stream().map(c -> c.name()).toList() + ")");
+                            + reader.getFileSchema().getColumns().stream()
+                                    .map(c -> c.name())
+                                    .toList() + ")");
                 }
             }
             try (RowReader row = reader.rowReader()) {
@@ -102,8 +126,8 @@ public final class DatasetFetcher {
                     row.next();
                     long index = ((Number) row.getValue(source.labelColumn)).longValue();
                     if (index < 0 || index >= task.numLabels()) {
-                        throw new SlimException(file + ": row " + rows.size() + ": label index " + index
-                                + " is not a " + task.id() + " class (0-" + (task.numLabels() - 1) + ")");
+                        throw new SlimException(file + ": row " + rows.size() + ": label index " + index + " is not a "
+                                + task.id() + " class (0-" + (task.numLabels() - 1) + ")");
                     }
                     String text = row.getString(source.textColumn);
                     if (text == null || text.isBlank()) {
@@ -126,7 +150,7 @@ public final class DatasetFetcher {
         try {
             Files.createDirectories(target.toAbsolutePath().getParent());
             try (Writer out = Files.newBufferedWriter(part, StandardCharsets.UTF_8);
-                 CSVPrinter csv = new CSVPrinter(out, CSVFormat.RFC4180)) {
+                    CSVPrinter csv = new CSVPrinter(out, CSVFormat.RFC4180)) {
                 csv.printRecord("label", "text");
                 for (String[] r : rows) csv.printRecord((Object[]) r);
             }

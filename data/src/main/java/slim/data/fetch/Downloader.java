@@ -82,9 +82,13 @@ public final class Downloader {
             }
             Files.createDirectories(target.toAbsolutePath().getParent());
             if (commit != null) {
-                boolean sameCommit = Files.isRegularFile(partCommit) && Files.readString(partCommit).equals(commit);
-                if (!sameCommit || expected != null && Files.isRegularFile(part) && Files.size(part) > expected.size()
-                        && expected.size() != Published.UNKNOWN_SIZE) {
+                boolean sameCommit = Files.isRegularFile(partCommit)
+                        && Files.readString(partCommit).equals(commit);
+                if (!sameCommit
+                        || expected != null
+                                && Files.isRegularFile(part)
+                                && Files.size(part) > expected.size()
+                                && expected.size() != Published.UNKNOWN_SIZE) {
                     Files.deleteIfExists(part);
                 }
                 Files.writeString(partCommit, commit);
@@ -105,8 +109,11 @@ public final class Downloader {
             long done = append ? have : 0;
             String name = target.getFileName().toString();
             try (InputStream in = connection.getInputStream();
-                 OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                         append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
+                    OutputStream out = Files.newOutputStream(
+                            part,
+                            StandardOpenOption.CREATE,
+                            StandardOpenOption.WRITE,
+                            append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
                 byte[] buffer = new byte[1 << 16];
                 progress.update(name, done, total);
                 for (int n; (n = in.read(buffer)) >= 0; ) {
@@ -123,8 +130,8 @@ public final class Downloader {
             if (problem != null) {
                 Files.delete(part);
                 Files.deleteIfExists(partCommit);
-                throw new SlimException(uri + ": the download " + problem
-                        + "; it was deleted, run again to fetch it anew");
+                throw new SlimException(
+                        uri + ": the download " + problem + "; it was deleted, run again to fetch it anew");
             }
             Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             Files.deleteIfExists(partCommit);
@@ -202,8 +209,10 @@ public final class Downloader {
     private static void check(URI uri, int status) {
         if (status == 404) throw new NotFound(uri + ": not found (HTTP 404)");
         if (status != 200 && status != 206) {
-            throw new SlimException(uri + ": HTTP " + status + (status == 401 || status == 403
-                    ? " (a gated or private repository needs a token: HF_TOKEN, or huggingface-cli login)" : ""));
+            throw new SlimException(uri + ": HTTP " + status
+                    + (status == 401 || status == 403
+                            ? " (a gated or private repository needs a token: HF_TOKEN, or huggingface-cli login)"
+                            : ""));
         }
     }
 

@@ -27,8 +27,13 @@ import slim.nn.SlimException;
 public final class ModelFetcher {
     /** The file a plain model folder records its source in. */
     public static final String RECORD = "revision.json";
-    private static final Set<String> CONFIG_FILES = Set.of("config.json", "generation_config.json",
-            "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model");
+
+    private static final Set<String> CONFIG_FILES = Set.of(
+            "config.json",
+            "generation_config.json",
+            "tokenizer_config.json",
+            "special_tokens_map.json",
+            "tokenizer.model");
     private static final Pattern BIN_WEIGHTS = Pattern.compile("pytorch_model(-\\d+-of-\\d+)?\\.bin");
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -67,7 +72,8 @@ public final class ModelFetcher {
         }
         String at = repo + " at " + revision;
         if (!published.containsKey("config.json")) throw new SlimException(at + ": the repository has no config.json");
-        List<String> small = new ArrayList<>(published.keySet().stream().filter(CONFIG_FILES::contains).toList());
+        List<String> small = new ArrayList<>(
+                published.keySet().stream().filter(CONFIG_FILES::contains).toList());
         small.addAll(tokenizer(at, published.keySet()));
         List<String> weights = weights(at, published.keySet());
         small.sort(null);
@@ -88,12 +94,14 @@ public final class ModelFetcher {
 
     /** The safetensors weights if there are any, else PyTorch's. */
     private static List<String> weights(String at, Set<String> names) {
-        List<String> safetensors = new ArrayList<>(names.stream().filter(n -> n.endsWith(".safetensors")).toList());
+        List<String> safetensors = new ArrayList<>(
+                names.stream().filter(n -> n.endsWith(".safetensors")).toList());
         if (!safetensors.isEmpty()) {
             if (names.contains("model.safetensors.index.json")) safetensors.add("model.safetensors.index.json");
             return safetensors;
         }
-        List<String> bin = new ArrayList<>(names.stream().filter(n -> BIN_WEIGHTS.matcher(n).matches()).toList());
+        List<String> bin = new ArrayList<>(
+                names.stream().filter(n -> BIN_WEIGHTS.matcher(n).matches()).toList());
         if (names.contains("pytorch_model.bin.index.json")) bin.add("pytorch_model.bin.index.json");
         if (bin.isEmpty()) {
             throw new SlimException(at + ": the repository has neither safetensors nor pytorch_model.bin weights");
@@ -106,8 +114,11 @@ public final class ModelFetcher {
         Listing listing = list(repo, revision);
         List<Path> out = new ArrayList<>();
         for (Map.Entry<String, Published> f : listing.files().entrySet()) {
-            out.add(downloader.fetch(hub.modelFile(repo, listing.commit(), f.getKey()), dir.resolve(f.getKey()),
-                    f.getValue(), listing.commit()));
+            out.add(downloader.fetch(
+                    hub.modelFile(repo, listing.commit(), f.getKey()),
+                    dir.resolve(f.getKey()),
+                    f.getValue(),
+                    listing.commit()));
         }
         Map<String, String> record = new LinkedHashMap<>();
         record.put("repo", repo);
@@ -133,13 +144,13 @@ public final class ModelFetcher {
                 Path link = snapshot.resolve(f.getKey());
                 String etag = f.getValue().etag();
                 if (etag == null) { // the hub did not say: the file itself, not shared
-                    out.add(downloader.fetch(hub.modelFile(repo, listing.commit(), f.getKey()), link, f.getValue(),
-                            listing.commit()));
+                    out.add(downloader.fetch(
+                            hub.modelFile(repo, listing.commit(), f.getKey()), link, f.getValue(), listing.commit()));
                     continue;
                 }
                 Path blob = storage.resolve("blobs").resolve(etag);
-                downloader.fetch(hub.modelFile(repo, listing.commit(), f.getKey()), blob, f.getValue(),
-                        listing.commit());
+                downloader.fetch(
+                        hub.modelFile(repo, listing.commit(), f.getKey()), blob, f.getValue(), listing.commit());
                 if (!Files.isSymbolicLink(link)) {
                     Files.deleteIfExists(link);
                     Files.createSymbolicLink(link, link.getParent().relativize(blob));

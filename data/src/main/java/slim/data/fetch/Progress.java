@@ -6,7 +6,7 @@ import java.io.PrintStream;
 public interface Progress {
     void update(String name, long done, long total);
 
-    Progress NONE = (name, done, total) -> { };
+    Progress NONE = (name, done, total) -> {};
 
     /** One line per file and about one a second while it runs, so logs stay readable. */
     static Progress lines(PrintStream out) {
@@ -21,8 +21,9 @@ public interface Progress {
                 if (!name.equals(current) || finished || now - lastPrint > 1_000_000_000L) {
                     current = name;
                     lastPrint = now;
-                    String of = total >= 0 ? " / " + mb(total) + String.format(" (%d%%)",
-                            total == 0 ? 100 : done * 100 / total) : "";
+                    String of = total >= 0
+                            ? " / " + mb(total) + String.format(" (%d%%)", total == 0 ? 100 : done * 100 / total)
+                            : "";
                     out.println(name + ": " + mb(done) + of);
                 }
             }

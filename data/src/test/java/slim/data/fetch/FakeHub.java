@@ -32,6 +32,7 @@ public final class FakeHub implements AutoCloseable {
     public final List<String> requests = Collections.synchronizedList(new ArrayList<>());
     /** When set, responses send only this many bytes of the body and then stall. */
     public volatile int cutAfter = -1;
+
     private final HttpServer server;
 
     private FakeHub(HttpServer server) {
@@ -69,10 +70,18 @@ public final class FakeHub implements AutoCloseable {
             byte[] b = f.getValue();
             boolean lfs = f.getKey().endsWith(".bin") || f.getKey().endsWith(".safetensors");
             if (!siblings.isEmpty()) siblings.append(',');
-            siblings.append("{\"rfilename\":\"").append(f.getKey()).append("\",\"size\":").append(lfs ? 134 : b.length)
-                    .append(",\"blobId\":\"").append(lfs ? "0".repeat(40) : gitBlobId(b)).append('"');
+            siblings.append("{\"rfilename\":\"")
+                    .append(f.getKey())
+                    .append("\",\"size\":")
+                    .append(lfs ? 134 : b.length)
+                    .append(",\"blobId\":\"")
+                    .append(lfs ? "0".repeat(40) : gitBlobId(b))
+                    .append('"');
             if (lfs) {
-                siblings.append(",\"lfs\":{\"sha256\":\"").append(sha256(b)).append("\",\"size\":").append(b.length)
+                siblings.append(",\"lfs\":{\"sha256\":\"")
+                        .append(sha256(b))
+                        .append("\",\"size\":")
+                        .append(b.length)
                         .append('}');
             }
             siblings.append('}');
@@ -117,8 +126,8 @@ public final class FakeHub implements AutoCloseable {
         if (range != null) {
             ranges.add(range);
             from = Integer.parseInt(range.substring("bytes=".length(), range.indexOf('-')));
-            exchange.getResponseHeaders().add("Content-Range", "bytes " + from + "-" + (body.length - 1) + "/"
-                    + body.length);
+            exchange.getResponseHeaders()
+                    .add("Content-Range", "bytes " + from + "-" + (body.length - 1) + "/" + body.length);
         }
         exchange.sendResponseHeaders(range != null ? 206 : 200, body.length - from);
         OutputStream out = exchange.getResponseBody();

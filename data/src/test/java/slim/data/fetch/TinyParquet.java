@@ -13,11 +13,9 @@ import org.xerial.snappy.Snappy;
  * a writer for anything else.
  */
 final class TinyParquet {
-    private TinyParquet() {
-    }
+    private TinyParquet() {}
 
-    record Row(String text, long label) {
-    }
+    record Row(String text, long label) {}
 
     static byte[] write(String textColumn, String labelColumn, List<Row> rows) throws IOException {
         ByteArrayOutputStream file = new ByteArrayOutputStream();
@@ -37,7 +35,12 @@ final class TinyParquet {
         meta.i32(1, 1); // version
         meta.listBegin(2, 12, 3); // schema
         meta.structBegin().string(4, "schema").i32(5, 2).structEnd();
-        meta.structBegin().i32(1, 6).i32(3, 0).string(4, textColumn).i32(6, 0).structEnd(); // BYTE_ARRAY, REQUIRED, UTF8
+        meta.structBegin()
+                .i32(1, 6)
+                .i32(3, 0)
+                .string(4, textColumn)
+                .i32(6, 0)
+                .structEnd(); // BYTE_ARRAY, REQUIRED, UTF8
         meta.structBegin().i32(1, 2).i32(3, 0).string(4, labelColumn).structEnd(); // INT64, REQUIRED
         meta.i64(3, rows.size());
         meta.listBegin(4, 12, 1); // row_groups

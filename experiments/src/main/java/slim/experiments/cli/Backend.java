@@ -13,7 +13,9 @@ import slim.nn.kernels.Kernels;
  * in this JVM, because without it their static initialisers fail for good.
  */
 enum Backend {
-    CPU, TORNADO, AUTO;
+    CPU,
+    TORNADO,
+    AUTO;
 
     private static final String KERNELS = "slim.tornado.TornadoKernels";
     private static final String RUNTIME_CHECK = "slim.tornado.TornadoRuntime";

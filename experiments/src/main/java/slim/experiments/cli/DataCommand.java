@@ -25,7 +25,10 @@ import slim.data.fetch.Hub;
 import slim.data.fetch.Progress;
 
 /** `slim data show|fetch`: look at the prompts a run would use, or download the four datasets. */
-@Command(name = "data", mixinStandardHelpOptions = true, description = "Show the prompts a run would use, or fetch the datasets.",
+@Command(
+        name = "data",
+        mixinStandardHelpOptions = true,
+        description = "Show the prompts a run would use, or fetch the datasets.",
         subcommands = {DataCommand.Show.class, DataCommand.Fetch.class})
 final class DataCommand implements Callable<Integer> {
     @Spec
@@ -36,36 +39,61 @@ final class DataCommand implements Callable<Integer> {
         return Errors.missingSubcommand(spec);
     }
 
-    @Command(name = "show", mixinStandardHelpOptions = true, sortOptions = false,
-            description = {"Print prompts of a task's split as a model's tokenizer encodes them.",
-                    "With their token counts, the label tokens and any tokens appended to every prompt."})
+    @Command(
+            name = "show",
+            mixinStandardHelpOptions = true,
+            sortOptions = false,
+            description = {
+                "Print prompts of a task's split as a model's tokenizer encodes them.",
+                "With their token counts, the label tokens and any tokens appended to every prompt."
+            })
     static final class Show implements Callable<Integer> {
         @Spec
         CommandSpec spec;
 
-        @Option(names = "--task", required = true, paramLabel = "TASK", description = "agnews, emocontext, sst2 or trec")
+        @Option(
+                names = "--task",
+                required = true,
+                paramLabel = "TASK",
+                description = "agnews, emocontext, sst2 or trec")
         Task task;
 
-        @Option(names = "--setting", defaultValue = "lm-prompt", paramLabel = "SETTING",
+        @Option(
+                names = "--setting",
+                defaultValue = "lm-prompt",
+                paramLabel = "SETTING",
                 description = "lm-prompt, cls-prompt or cls-plain (default: ${DEFAULT-VALUE})")
         Setting setting;
 
-        @Option(names = "--model", required = true, paramLabel = "DIR",
+        @Option(
+                names = "--model",
+                required = true,
+                paramLabel = "DIR",
                 description = "model folder with tokenizer.json or vocab.json + merges.txt (and config.json)")
         Path model;
 
         @Mixin
         Options.Seed seed;
 
-        @Option(names = "--n", defaultValue = "2", paramLabel = "N", description = "how many examples (default: ${DEFAULT-VALUE})")
+        @Option(
+                names = "--n",
+                defaultValue = "2",
+                paramLabel = "N",
+                description = "how many examples (default: ${DEFAULT-VALUE})")
         int n;
 
-        @Option(names = "--part", defaultValue = "test", paramLabel = "PART",
+        @Option(
+                names = "--part",
+                defaultValue = "test",
+                paramLabel = "PART",
                 description = "train, val or test (default: ${DEFAULT-VALUE})")
         String part;
 
-        @Option(names = "--max-prompt-tokens", paramLabel = "N",
-                description = "shorten longer prompts (demonstrations first) to N tokens (default: the model's context)")
+        @Option(
+                names = "--max-prompt-tokens",
+                paramLabel = "N",
+                description =
+                        "shorten longer prompts (demonstrations first) to N tokens (default: the model's context)")
         Integer maxPromptTokens;
 
         @Mixin
@@ -84,21 +112,35 @@ final class DataCommand implements Callable<Integer> {
             try (Tokenizer tokenizer = Tokenizer.load(model)) {
                 int limit = maxPromptTokens != null ? maxPromptTokens : PromptEncoder.contextWindow(tokenizer, 1024);
                 PromptEncoder encoder = new PromptEncoder(task, setting, tokenizer, split.demonstrations(), limit);
-                System.out.printf("task %s, setting %s, seed %d, model %s (%s), limit %d tokens%n", task.id(), setting.id(), seed.seed,
-                        model, tokenizer.family().name().toLowerCase(), limit);
-                System.out.println("demonstration rows " + Arrays.toString(split.rows().get("demonstrations")));
+                System.out.printf(
+                        "task %s, setting %s, seed %d, model %s (%s), limit %d tokens%n",
+                        task.id(),
+                        setting.id(),
+                        seed.seed,
+                        model,
+                        tokenizer.family().name().toLowerCase(),
+                        limit);
+                System.out.println(
+                        "demonstration rows " + Arrays.toString(split.rows().get("demonstrations")));
                 LabelTokens labels = encoder.labelTokens();
                 if (labels != null) {
                     System.out.println("appended tokens " + describe(tokenizer, labels.appended()));
                     for (int c = 0; c < task.numLabels(); c++) {
-                        System.out.printf("label %-13s target %s%n", task.labelWords().get(c).strip(), describe(tokenizer, new int[] {labels.targets()[c]}));
+                        System.out.printf(
+                                "label %-13s target %s%n",
+                                task.labelWords().get(c).strip(), describe(tokenizer, new int[] {labels.targets()[c]}));
                     }
                 }
                 for (Example e : examples.subList(0, Math.min(n, examples.size()))) {
                     EncodedExample encoded = encoder.encode(e);
                     int[] ids = encoded.ids();
-                    System.out.printf("%n--- %s row %d, label %s (%s), %d tokens%n", part, e.row(), task.labels().get(e.label()),
-                            task.labelWords().get(e.label()).strip(), ids.length);
+                    System.out.printf(
+                            "%n--- %s row %d, label %s (%s), %d tokens%n",
+                            part,
+                            e.row(),
+                            task.labels().get(e.label()),
+                            task.labelWords().get(e.label()).strip(),
+                            ids.length);
                     System.out.println(tokenizer.decode(ids));
                     System.out.println("ids " + Arrays.toString(ids));
                     if (labels != null) System.out.println("target " + labels.targets()[e.label()]);
@@ -110,22 +152,38 @@ final class DataCommand implements Callable<Integer> {
 
         /** Ids with their vocabulary entries: decoding would hide a bare "▁" or a leading space. */
         private static String describe(Tokenizer tokenizer, int[] ids) {
-            return Arrays.toString(ids) + " " + Arrays.stream(ids).mapToObj(id -> '"' + tokenizer.piece(id) + '"').toList();
+            return Arrays.toString(ids) + " "
+                    + Arrays.stream(ids)
+                            .mapToObj(id -> '"' + tokenizer.piece(id) + '"')
+                            .toList();
         }
     }
 
-    @Command(name = "fetch", mixinStandardHelpOptions = true,
-            description = {"Download AG News, EmoContext, SST-2 and TREC from the Hugging Face hub.",
-                    "Writes them in slim's normalized layout; an interrupted download resumes."})
+    @Command(
+            name = "fetch",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Download AG News, EmoContext, SST-2 and TREC from the Hugging Face hub.",
+                "Writes them in slim's normalized layout; an interrupted download resumes."
+            })
     static final class Fetch implements Callable<Integer> {
-        @Option(names = {"--out", "--to"}, paramLabel = "DIR",
+        @Option(
+                names = {"--out", "--to"},
+                paramLabel = "DIR",
                 description = "data folder (default: $SLIM_DATA, else ~/.cache/slim/datasets)")
         Path to;
 
-        @Option(names = "--hub", paramLabel = "URL", description = "hub base URL (default: $HF_ENDPOINT, else https://huggingface.co)")
+        @Option(
+                names = "--hub",
+                paramLabel = "URL",
+                description = "hub base URL (default: $HF_ENDPOINT, else https://huggingface.co)")
         String hub;
 
-        @Option(names = {"--tasks", "--task"}, split = ",", paramLabel = "TASK", description = "only these tasks (default: all four)")
+        @Option(
+                names = {"--tasks", "--task"},
+                split = ",",
+                paramLabel = "TASK",
+                description = "only these tasks (default: all four)")
         List<Task> tasks;
 
         @Override
@@ -136,7 +194,9 @@ final class DataCommand implements Callable<Integer> {
                 System.err.println("fetching " + t.id());
                 fetcher.fetch(t, dir);
                 Dataset d = Datasets.load(dir, t);
-                System.out.printf("%s: %d train, %d test rows in %s%n", t.id(), d.train().size(), d.test().size(), dir.resolve(t.id()));
+                System.out.printf(
+                        "%s: %d train, %d test rows in %s%n",
+                        t.id(), d.train().size(), d.test().size(), dir.resolve(t.id()));
             }
             return 0;
         }

@@ -59,8 +59,12 @@ final class Errors implements IExecutionExceptionHandler, IParameterExceptionHan
         for (String arg : args) {
             if (arg.equals("--")) break;
             String name = arg.contains("=") ? arg.substring(0, arg.indexOf('=')) : arg;
-            if (name.startsWith("-") && name.length() > 1 && !Character.isDigit(name.charAt(1)) && name.charAt(1) != '.'
-                    && spec.findOption(name) == null && !isOptionOfParent(spec, name)) {
+            if (name.startsWith("-")
+                    && name.length() > 1
+                    && !Character.isDigit(name.charAt(1))
+                    && name.charAt(1) != '.'
+                    && spec.findOption(name) == null
+                    && !isOptionOfParent(spec, name)) {
                 unknown.add(arg);
             }
         }

@@ -24,53 +24,88 @@ import slim.nn.model.KeptLayers;
 import slim.nn.model.LayerSelection;
 
 /** `slim grid`: the study's cross product, resumable and shardable. */
-@Command(name = "grid", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Run the cross product of models, k values, tasks, settings and seeds, one result per cell.",
-                "Cells with a result are skipped, so a killed grid resumes where it stopped; --shard i/n runs shard i"
-                        + " (0 <= i < n) of n of about equal cost, so that n processes split a grid, and a cell another"
-                        + " process is running is left to it; --slurm writes the grid as a Slurm job array."
-                        + " lm-prompt is skipped for encoders."
-                        + " Each list option also takes its singular name (--model, --task, --setting, --seed)."})
+@Command(
+        name = "grid",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {
+            "Run the cross product of models, k values, tasks, settings and seeds, one result per cell.",
+            "Cells with a result are skipped, so a killed grid resumes where it stopped; --shard i/n runs shard i"
+                    + " (0 <= i < n) of n of about equal cost, so that n processes split a grid, and a cell another"
+                    + " process is running is left to it; --slurm writes the grid as a Slurm job array."
+                    + " lm-prompt is skipped for encoders."
+                    + " Each list option also takes its singular name (--model, --task, --setting, --seed)."
+        })
 final class GridCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"--models", "--model"}, required = true, split = ",", paramLabel = "DIR",
+    @Option(
+            names = {"--models", "--model"},
+            required = true,
+            split = ",",
+            paramLabel = "DIR",
             description = "model folders (comma-separated)")
     List<Path> models;
 
-    @Option(names = {"-k", "--keep"}, split = ",", paramLabel = "k",
+    @Option(
+            names = {"-k", "--keep"},
+            split = ",",
+            paramLabel = "k",
             description = "kept-layer counts (comma-separated), e.g. 1,2,5")
     List<Integer> ks = List.of();
 
-    @Option(names = "--select", split = ",", paramLabel = "HOW", defaultValue = "first",
+    @Option(
+            names = "--select",
+            split = ",",
+            paramLabel = "HOW",
+            defaultValue = "first",
             description = "how each k's layers are chosen (comma-separated): first (the study's), bi (highest Block"
                     + " Influence), angular (drop the most similar block), scored on each cell's training prompts"
                     + " (default: ${DEFAULT-VALUE})")
     List<String> select;
 
-    @Option(names = "--layers", paramLabel = "SPEC",
+    @Option(
+            names = "--layers",
+            paramLabel = "SPEC",
             description = "a kept set by original index, e.g. 0-3,7,11; repeat for more sets (with or without -k)")
     List<KeptLayers> layerSets = List.of();
 
-    @Option(names = {"--tasks", "--task"}, split = ",", paramLabel = "TASK", description = "tasks (default: all four)")
+    @Option(
+            names = {"--tasks", "--task"},
+            split = ",",
+            paramLabel = "TASK",
+            description = "tasks (default: all four)")
     List<Task> tasks;
 
-    @Option(names = {"--settings", "--setting"}, split = ",", paramLabel = "SETTING",
+    @Option(
+            names = {"--settings", "--setting"},
+            split = ",",
+            paramLabel = "SETTING",
             description = "settings (default: lm-prompt,cls-prompt,cls-plain)")
     List<Setting> settings;
 
-    @Option(names = {"--seeds", "--seed"}, split = ",", paramLabel = "N",
+    @Option(
+            names = {"--seeds", "--seed"},
+            split = ",",
+            paramLabel = "N",
             description = "seeds (default: the study's 0,42,421,520,1218)")
     List<Integer> seeds;
 
     @Mixin
     Options.PoolingChoice pooling;
 
-    @Option(names = "--out", defaultValue = "results", paramLabel = "DIR", description = "results folder (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--out",
+            defaultValue = "results",
+            paramLabel = "DIR",
+            description = "results folder (default: ${DEFAULT-VALUE})")
     Path out;
 
-    @Option(names = "--shard", paramLabel = "i/n", description = "run only shard i of n (0-based), e.g. $SLURM_ARRAY_TASK_ID/4")
+    @Option(
+            names = "--shard",
+            paramLabel = "i/n",
+            description = "run only shard i of n (0-based), e.g. $SLURM_ARRAY_TASK_ID/4")
     String shard;
 
     @Option(names = "--retry-failed", description = "run again the cells whose result is a failure")
@@ -92,8 +127,12 @@ final class GridCommand implements Callable<Integer> {
     public Integer call() {
         Protocol protocol = protocolOptions.apply(Protocol.study());
         Grid.Shard s = shard();
-        List<Cell> cells = Experiment.cells(models, choices(), tasks != null ? tasks : List.of(Task.values()),
-                settings != null ? settings : List.of(Setting.values()), seeds != null ? seeds : Split.STUDY_SEEDS,
+        List<Cell> cells = Experiment.cells(
+                models,
+                choices(),
+                tasks != null ? tasks : List.of(Task.values()),
+                settings != null ? settings : List.of(Setting.values()),
+                seeds != null ? seeds : Split.STUDY_SEEDS,
                 pooling.pooling);
         boolean writeScripts = slurm.requested(shard);
         data.data = data.resolve(); // resolved here, so that a --slurm script's tasks read the same folder
@@ -103,13 +142,16 @@ final class GridCommand implements Callable<Integer> {
         if (writeScripts) return slurm.write(grid.shards(cells, slurm.shards), cells.size(), out);
         Grid.Counts counts = grid.run(cells, s, protocol, (cell, listener) -> experiment.run(cell, listener));
         String elsewhere = counts.elsewhere() > 0 ? ", " + counts.elsewhere() + " ran in another process" : "";
-        System.out.printf("%d cells in the grid, %d in this shard: %d were done already, %d ran now (%d failed)%s."
-                + " Report: slim report %s%n", counts.cells(), counts.inShard(), counts.alreadyDone(), counts.ran(),
-                counts.failed(), elsewhere, out);
+        System.out.printf(
+                "%d cells in the grid, %d in this shard: %d were done already, %d ran now (%d failed)%s."
+                        + " Report: slim report %s%n",
+                counts.cells(), counts.inShard(), counts.alreadyDone(), counts.ran(), counts.failed(), elsewhere, out);
         int failed = counts.failed() + counts.failedBefore();
         if (failed > 0) {
-            System.out.printf("%d cells have failed results (%d from earlier runs); fix the cause and run again with"
-                    + " --retry-failed to retry them%n", failed, counts.failedBefore());
+            System.out.printf(
+                    "%d cells have failed results (%d from earlier runs); fix the cause and run again with"
+                            + " --retry-failed to retry them%n",
+                    failed, counts.failedBefore());
         }
         return failed == 0 ? 0 : Errors.FAILED;
     }
@@ -121,7 +163,8 @@ final class GridCommand implements Callable<Integer> {
         }
         List<LayerSelection> selections;
         try {
-            selections = select.stream().map(LayerSelection::fromLabel).distinct().toList();
+            selections =
+                    select.stream().map(LayerSelection::fromLabel).distinct().toList();
         } catch (SlimException e) {
             throw Options.usage(spec, "--select: " + e.getMessage());
         }

@@ -16,7 +16,9 @@ import slim.nn.model.ModelConfig;
 import slim.nn.model.ParamLayout;
 
 /** `slim info DIR [--keep k | --layers SPEC] [--json]`: what a model is and what keeping layers leaves of it. */
-@Command(name = "info", mixinStandardHelpOptions = true,
+@Command(
+        name = "info",
+        mixinStandardHelpOptions = true,
         description = "Show a model's family, shape and parameter counts, in full and with k layers kept.")
 final class InfoCommand implements Callable<Integer> {
 
@@ -50,19 +52,28 @@ final class InfoCommand implements Callable<Integer> {
         info.put("layers_kept", k.indices());
         info.put("parameters_kept", parameters(c, k));
         if (json) {
-            System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(info));
+            System.out.println(new ObjectMapper()
+                    .enable(SerializationFeature.INDENT_OUTPUT)
+                    .writeValueAsString(info));
             return 0;
         }
         long total = parameters(c, KeptLayers.first(c.layers())), kept = parameters(c, k);
         System.out.printf("model        %s%n", dir);
         System.out.printf("family       %s%n", c.family().modelType());
         System.out.printf("layers       %d%n", c.layers());
-        System.out.printf("hidden       %d (%d heads of %d, %d kv heads), MLP %d%n", c.hidden(), c.heads(), c.headDim(),
-                c.kvHeads(), c.intermediate());
+        System.out.printf(
+                "hidden       %d (%d heads of %d, %d kv heads), MLP %d%n",
+                c.hidden(), c.heads(), c.headDim(), c.kvHeads(), c.intermediate());
         System.out.printf("vocab        %d, context %d%n", c.vocab(), c.maxPositions());
         System.out.printf("parameters   %,d (%s)%n", total, ParamCount.human(total));
-        System.out.printf("kept %2d of %d %,d (%s, %.1f%% of the model)%s%n", k.count(), c.layers(), kept,
-                ParamCount.human(kept), 100.0 * kept / total, k.isFirst() ? "" : ": layers " + k.format());
+        System.out.printf(
+                "kept %2d of %d %,d (%s, %.1f%% of the model)%s%n",
+                k.count(),
+                c.layers(),
+                kept,
+                ParamCount.human(kept),
+                100.0 * kept / total,
+                k.isFirst() ? "" : ": layers " + k.format());
         return 0;
     }
 

@@ -11,6 +11,8 @@ final class Leftovers {
     static void clean(Path dir) {
         if (dir == null) return;
         List<String> removed = ResultFiles.cleanLeftovers(dir);
-        if (!removed.isEmpty()) System.err.println("removed what an earlier, killed run left half-written in " + dir + ": " + String.join(", ", removed));
+        if (!removed.isEmpty())
+            System.err.println("removed what an earlier, killed run left half-written in " + dir + ": "
+                    + String.join(", ", removed));
     }
 }

@@ -9,11 +9,23 @@ import picocli.CommandLine.Spec;
 import slim.experiments.Version;
 
 /** The `slim` command line: each subcommand is its own class in this package. */
-@Command(name = "slim", mixinStandardHelpOptions = true, versionProvider = Main.VersionText.class,
+@Command(
+        name = "slim",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.VersionText.class,
         description = "Make large language models small by cutting off their top decoder layers.",
-        subcommands = {InfoCommand.class, PruneCommand.class, TrainCommand.class, PredictCommand.class,
-                GridCommand.class, ReportCommand.class, DemoCommand.class, DataCommand.class, ModelCommand.class,
-                LayersCommand.class})
+        subcommands = {
+            InfoCommand.class,
+            PruneCommand.class,
+            TrainCommand.class,
+            PredictCommand.class,
+            GridCommand.class,
+            ReportCommand.class,
+            DemoCommand.class,
+            DataCommand.class,
+            ModelCommand.class,
+            LayersCommand.class
+        })
 public final class Main implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -16,7 +16,10 @@ import slim.data.fetch.Progress;
 import slim.nn.SlimException;
 
 /** `slim model fetch REPO`: config, tokenizer and weights of a hub model at a revision, checked and resumable. */
-@Command(name = "model", mixinStandardHelpOptions = true, description = "Fetch models from the Hugging Face hub.",
+@Command(
+        name = "model",
+        mixinStandardHelpOptions = true,
+        description = "Fetch models from the Hugging Face hub.",
         subcommands = {ModelCommand.Fetch.class})
 final class ModelCommand implements Callable<Integer> {
     @Spec
@@ -27,28 +30,41 @@ final class ModelCommand implements Callable<Integer> {
         return Errors.missingSubcommand(spec);
     }
 
-    @Command(name = "fetch", mixinStandardHelpOptions = true,
-            description = {"Download a hub model's config.json, tokenizer (tokenizer.json, else vocab.json"
-                    + " + merges.txt) and weights (safetensors, else pytorch_model.bin) into a folder, checked"
-                    + " against the sizes and hashes the hub publishes.",
-                "Sends HF_TOKEN, HUGGING_FACE_HUB_TOKEN or the token of huggingface-cli login ($HF_HOME/token)."})
+    @Command(
+            name = "fetch",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Download a hub model's config.json, tokenizer (tokenizer.json, else vocab.json"
+                        + " + merges.txt) and weights (safetensors, else pytorch_model.bin) into a folder, checked"
+                        + " against the sizes and hashes the hub publishes.",
+                "Sends HF_TOKEN, HUGGING_FACE_HUB_TOKEN or the token of huggingface-cli login ($HF_HOME/token)."
+            })
     static final class Fetch implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "REPO", description = "hub repository id, e.g. openai-community/gpt2-xl")
         String repo;
 
-        @Option(names = {"--out", "--to"}, paramLabel = "DIR",
+        @Option(
+                names = {"--out", "--to"},
+                paramLabel = "DIR",
                 description = "model folder (default: ~/.cache/slim/models/OWNER--NAME)")
         Path to;
 
-        @Option(names = "--cache", description = "fill transformers' cache ($HF_HUB_CACHE, else $HF_HOME/hub, else"
-                + " ~/.cache/huggingface/hub) instead of a folder; the model folder is its snapshot")
+        @Option(
+                names = "--cache",
+                description = "fill transformers' cache ($HF_HUB_CACHE, else $HF_HOME/hub, else"
+                        + " ~/.cache/huggingface/hub) instead of a folder; the model folder is its snapshot")
         boolean cache;
 
-        @Option(names = "--revision", paramLabel = "REV", defaultValue = "main",
+        @Option(
+                names = "--revision",
+                paramLabel = "REV",
+                defaultValue = "main",
                 description = "branch, tag, commit or refs/pr/N (default: main)")
         String revision;
 
-        @Option(names = "--hub", paramLabel = "URL",
+        @Option(
+                names = "--hub",
+                paramLabel = "URL",
                 description = "hub base URL (default: $HF_ENDPOINT, else https://huggingface.co)")
         String hub;
 
@@ -56,11 +72,20 @@ final class ModelCommand implements Callable<Integer> {
         public Integer call() {
             if (cache && to != null) throw new SlimException("--out and --cache exclude each other");
             ModelFetcher fetcher = new ModelFetcher(Hub.of(hub), new Downloader(Progress.lines(System.err)));
-            ModelFetcher.Fetched f = cache ? fetcher.fetchToCache(repo, revision, HubEnvironment.system().cache())
-                    : fetcher.fetch(repo, revision, to != null ? to : Datasets.defaultDir().resolveSibling("models")
-                            .resolve(repo.replace("/", "--")));
-            System.out.printf("%s at %s (commit %s): %d files in %s%n", repo, revision, f.commit(),
-                    f.files().size(), f.dir());
+            ModelFetcher.Fetched f = cache
+                    ? fetcher.fetchToCache(
+                            repo, revision, HubEnvironment.system().cache())
+                    : fetcher.fetch(
+                            repo,
+                            revision,
+                            to != null
+                                    ? to
+                                    : Datasets.defaultDir()
+                                            .resolveSibling("models")
+                                            .resolve(repo.replace("/", "--")));
+            System.out.printf(
+                    "%s at %s (commit %s): %d files in %s%n",
+                    repo, revision, f.commit(), f.files().size(), f.dir());
             return 0;
         }
     }

@@ -55,9 +55,12 @@ final class Options {
 
     /** `--data DIR`: where the datasets are. */
     static final class Data {
-        @Option(names = "--data", paramLabel = "DIR",
-                description = "datasets folder (default: $SLIM_DATA, else the download cache of `slim data fetch` when it"
-                        + " exists, else ../shared/datasets)")
+        @Option(
+                names = "--data",
+                paramLabel = "DIR",
+                description =
+                        "datasets folder (default: $SLIM_DATA, else the download cache of `slim data fetch` when it"
+                                + " exists, else ../shared/datasets)")
         Path data;
 
         /**
@@ -80,7 +83,10 @@ final class Options {
 
     /** `--seed N` of a single run; grid and demo take a list (`--seeds`, with --seed as its other name). */
     static final class Seed {
-        @Option(names = "--seed", defaultValue = "0", paramLabel = "N",
+        @Option(
+                names = "--seed",
+                defaultValue = "0",
+                paramLabel = "N",
                 description = "draws the split, the head and the training order (default: ${DEFAULT-VALUE})")
         int seed;
     }
@@ -90,10 +96,15 @@ final class Options {
         @Spec(Spec.Target.MIXEE)
         CommandSpec spec;
 
-        @Option(names = {"-k", "--keep"}, paramLabel = "k", description = "layers kept, counted from the input (1..the model's)")
+        @Option(
+                names = {"-k", "--keep"},
+                paramLabel = "k",
+                description = "layers kept, counted from the input (1..the model's)")
         Integer keep;
 
-        @Option(names = "--layers", paramLabel = "SPEC",
+        @Option(
+                names = "--layers",
+                paramLabel = "SPEC",
                 description = "the kept layers by original index, ascending, e.g. 0-3,7,11 (instead of -k)")
         KeptLayers layers;
 
@@ -114,23 +125,32 @@ final class Options {
         /** The kept layers, or a usage error naming the options when neither was given (required by the command). */
         KeptLayers required(ModelConfig config) {
             KeptLayers kept = of(config);
-            if (kept == null) throw new ParameterException(spec.commandLine(), "Missing required option: '--keep=k' or '--layers=SPEC'");
+            if (kept == null)
+                throw new ParameterException(
+                        spec.commandLine(), "Missing required option: '--keep=k' or '--layers=SPEC'");
             return kept;
         }
     }
 
     /** `--pooling cls|mean`: which hidden state an encoder's classification head reads. */
     static final class PoolingChoice {
-        @Option(names = "--pooling", paramLabel = "POOLING",
-                description = {"encoders: the classification head reads [CLS] (cls), BERT's pooler on [CLS] then a",
-                        "classifier with bias (cls-pooler, as BertForSequenceClassification), or the mean of all",
-                        "positions (mean, the default); decoders always read the last token"})
+        @Option(
+                names = "--pooling",
+                paramLabel = "POOLING",
+                description = {
+                    "encoders: the classification head reads [CLS] (cls), BERT's pooler on [CLS] then a",
+                    "classifier with bias (cls-pooler, as BertForSequenceClassification), or the mean of all",
+                    "positions (mean, the default); decoders always read the last token"
+                })
         Pooling pooling;
     }
 
     /** `--backend cpu|tornado|auto`: where the kernels run. */
     static final class BackendChoice {
-        @Option(names = "--backend", paramLabel = "NAME", defaultValue = "cpu",
+        @Option(
+                names = "--backend",
+                paramLabel = "NAME",
+                defaultValue = "cpu",
                 description = "where the kernels run: cpu (default), tornado (TornadoVM; fails without it) or auto"
                         + " (TornadoVM when present)")
         Backend backend;

@@ -23,12 +23,17 @@ import slim.experiments.SavedModel;
 import slim.nn.SlimException;
 
 /** `slim predict DIR --task sst2 "text"...`: a label and its probabilities per text, from a model saved by train --save. */
-@Command(name = "predict", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Classify texts with a model written by `slim train --save`.",
-                "One output line per text: LABEL<TAB>PROBABILITY<TAB>TEXT; with --all every label's probability"
-                        + " before the text; with --json one JSON object per line (text, label, probability,"
-                        + " probabilities). Texts come from the command line, or one per line from a file or standard"
-                        + " input (--input FILE, or - for stdin)."})
+@Command(
+        name = "predict",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {
+            "Classify texts with a model written by `slim train --save`.",
+            "One output line per text: LABEL<TAB>PROBABILITY<TAB>TEXT; with --all every label's probability"
+                    + " before the text; with --json one JSON object per line (text, label, probability,"
+                    + " probabilities). Texts come from the command line, or one per line from a file or standard"
+                    + " input (--input FILE, or - for stdin)."
+        })
 final class PredictCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -41,11 +46,15 @@ final class PredictCommand implements Callable<Integer> {
     @Parameters(index = "1..*", arity = "0..*", paramLabel = "TEXT", description = "texts to classify")
     List<String> texts;
 
-    @Option(names = {"-i", "--input"}, paramLabel = "FILE",
+    @Option(
+            names = {"-i", "--input"},
+            paramLabel = "FILE",
             description = "classify each line of FILE (- reads standard input), after any TEXT")
     String input;
 
-    @Option(names = "--task", paramLabel = "TASK",
+    @Option(
+            names = "--task",
+            paramLabel = "TASK",
             description = "the task the model was fine-tuned for (checked; default: the one it was saved with)")
     Task task;
 
@@ -60,12 +69,14 @@ final class PredictCommand implements Callable<Integer> {
         if ((texts == null || texts.isEmpty()) && input == null) {
             throw Options.usage(spec, "Nothing to classify: give TEXT arguments or --input FILE (- for stdin)");
         }
-        try (SavedModel model = SavedModel.open(dir, task); Stream<String> lines = lines()) {
+        try (SavedModel model = SavedModel.open(dir, task);
+                Stream<String> lines = lines()) {
             List<String> labels = model.task().labels();
-            Stream.concat(texts != null ? texts.stream() : Stream.empty(), lines).forEach(text -> {
-                System.out.println(line(text, labels, model.classify(text)));
-                System.out.flush();
-            });
+            Stream.concat(texts != null ? texts.stream() : Stream.empty(), lines)
+                    .forEach(text -> {
+                        System.out.println(line(text, labels, model.classify(text)));
+                        System.out.flush();
+                    });
         } catch (UncheckedIOException e) {
             throw new SlimException(input + ": cannot read: " + e.getCause().getMessage(), e);
         }
@@ -75,7 +86,8 @@ final class PredictCommand implements Callable<Integer> {
     /** The lines of --input, read as they are classified (a pipe's first answers come before it ends). */
     private Stream<String> lines() throws IOException {
         if (input == null) return Stream.empty();
-        if (input.equals("-")) return new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).lines();
+        if (input.equals("-"))
+            return new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).lines();
         Path file = Path.of(input);
         if (!Files.isRegularFile(file)) throw new SlimException(file + ": no such file (--input)");
         return Files.lines(file, StandardCharsets.UTF_8);
@@ -85,7 +97,10 @@ final class PredictCommand implements Callable<Integer> {
         int best = 0;
         for (int c = 1; c < p.length; c++) if (p[c] > p[best]) best = c;
         if (json) {
-            ObjectNode o = JSON.createObjectNode().put("text", text).put("label", labels.get(best)).put("probability", p[best]);
+            ObjectNode o = JSON.createObjectNode()
+                    .put("text", text)
+                    .put("label", labels.get(best))
+                    .put("probability", p[best]);
             ObjectNode each = o.putObject("probabilities");
             for (int c = 0; c < p.length; c++) each.put(labels.get(c), p[c]);
             return o.toString();
@@ -93,10 +108,13 @@ final class PredictCommand implements Callable<Integer> {
         StringBuilder b = new StringBuilder(labels.get(best)).append('\t').append(format(p[best]));
         if (all) {
             b.append('\t');
-            for (int c = 0; c < p.length; c++) b.append(c > 0 ? " " : "").append(labels.get(c)).append('=').append(format(p[c]));
+            for (int c = 0; c < p.length; c++)
+                b.append(c > 0 ? " " : "").append(labels.get(c)).append('=').append(format(p[c]));
         }
         // one line per text, whatever the text holds
-        return b.append('\t').append(text.replace('\t', ' ').replace('\n', ' ').replace('\r', ' ')).toString();
+        return b.append('\t')
+                .append(text.replace('\t', ' ').replace('\n', ' ').replace('\r', ' '))
+                .toString();
     }
 
     private static String format(float p) {

@@ -13,13 +13,19 @@ final class ProtocolOptions {
     @Option(names = "--lr", paramLabel = "RATE", description = "AdamW learning rate (study: 5e-5)")
     Float lr;
 
-    @Option(names = "--weight-decay", paramLabel = "W", description = "AdamW weight decay (study: 0.01, PyTorch's default)")
+    @Option(
+            names = "--weight-decay",
+            paramLabel = "W",
+            description = "AdamW weight decay (study: 0.01, PyTorch's default)")
     Float weightDecay;
 
     @Option(names = "--epochs", paramLabel = "N", description = "most epochs (study: 50)")
     Integer epochs;
 
-    @Option(names = "--patience", paramLabel = "N", description = "stop after N epochs without a validation gain (study: 15)")
+    @Option(
+            names = "--patience",
+            paramLabel = "N",
+            description = "stop after N epochs without a validation gain (study: 15)")
     Integer patience;
 
     @Option(names = "--train", paramLabel = "N", description = "training examples per seed (study: 200)")
@@ -28,26 +34,39 @@ final class ProtocolOptions {
     @Option(names = "--val", paramLabel = "N", description = "validation examples (study: 1000)")
     Integer val;
 
-    @Option(names = "--test", paramLabel = "N", description = "most test examples (study: 1000; all when the test set is smaller)")
+    @Option(
+            names = "--test",
+            paramLabel = "N",
+            description = "most test examples (study: 1000; all when the test set is smaller)")
     Integer test;
 
-    @Option(names = "--max-prompt-tokens", paramLabel = "N",
+    @Option(
+            names = "--max-prompt-tokens",
+            paramLabel = "N",
             description = "shorten longer prompts (demonstrations first) to N tokens (study: the model's context)")
     Integer maxPromptTokens;
 
-    @Option(names = "--label-words-loss", negatable = true,
-            description = "lm-prompt: train with cross-entropy over the label tokens only (study: the whole vocabulary)")
+    @Option(
+            names = "--label-words-loss",
+            negatable = true,
+            description =
+                    "lm-prompt: train with cross-entropy over the label tokens only (study: the whole vocabulary)")
     Boolean labelWordsLoss;
 
-    @Option(names = "--freeze-embeddings", negatable = true,
+    @Option(
+            names = "--freeze-embeddings",
+            negatable = true,
             description = "leave the word-embedding table out of the update (tied heads freeze with it)")
     Boolean freezeEmbeddings;
 
     @Option(names = "--dropout", negatable = true, description = "train with the model config's dropout (default: on)")
     Boolean dropout;
 
-    @Option(names = "--prefix-cache", negatable = true, description = "evaluate decoders with the prompt prefix "
-            + "all examples share run once per pass (default: on; --no-prefix-cache runs every prompt whole)")
+    @Option(
+            names = "--prefix-cache",
+            negatable = true,
+            description = "evaluate decoders with the prompt prefix "
+                    + "all examples share run once per pass (default: on; --no-prefix-cache runs every prompt whole)")
     Boolean prefixCache;
 
     /** The base protocol with every flag that was given applied. */

@@ -11,10 +11,14 @@ import slim.nn.model.ModelConfig;
 import slim.nn.model.ModelFiles;
 
 /** `slim prune DIR --keep k | --layers SPEC --out OUT`: a Hugging Face checkpoint of the kept layers. */
-@Command(name = "prune", mixinStandardHelpOptions = true,
-        description = {"Write a Hugging Face checkpoint that keeps only the first k layers, or the layers --layers"
-                + " names (renumbered 0..n-1, the config's layer count n).",
-                "Every other tensor (BERT's pooler, a head) is kept, each in its source dtype."})
+@Command(
+        name = "prune",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Write a Hugging Face checkpoint that keeps only the first k layers, or the layers --layers"
+                    + " names (renumbered 0..n-1, the config's layer count n).",
+            "Every other tensor (BERT's pooler, a head) is kept, each in its source dtype."
+        })
 final class PruneCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "DIR", description = "Hugging Face model folder")
@@ -23,14 +27,22 @@ final class PruneCommand implements Callable<Integer> {
     @Mixin
     Options.Keep keep;
 
-    @Option(names = "--out", required = true, paramLabel = "OUT", description = "new folder to write (must not exist or be empty)")
+    @Option(
+            names = "--out",
+            required = true,
+            paramLabel = "OUT",
+            description = "new folder to write (must not exist or be empty)")
     Path out;
 
     @Override
     public Integer call() {
         KeptLayers kept = keep.required(ModelConfig.read(dir));
         ModelFiles.Pruned p = ModelFiles.prune(dir, kept, out);
-        System.out.printf("wrote %s: %d of %d layers%s, %,d parameters%n", out, kept.count(), p.layout().config().layers(),
+        System.out.printf(
+                "wrote %s: %d of %d layers%s, %,d parameters%n",
+                out,
+                kept.count(),
+                p.layout().config().layers(),
                 kept.isFirst() ? "" : " (" + kept.format() + ", renumbered 0-" + (kept.count() - 1) + ")",
                 p.layout().size());
         if (!p.extra().isEmpty()) {

@@ -15,25 +15,38 @@ import slim.nn.Shared;
 import slim.nn.SlimException;
 
 /** `slim report DIR`: the paper's tables (Markdown, CSV) and Figure 2 (PNG) from a folder of results. */
-@Command(name = "report", mixinStandardHelpOptions = true,
-        description = {"Write the paper's tables and Figure 2 from a folder of results.",
-                "Tables in the paper's layout (one per setting; per model, rows are kept layers; mean ± std over"
-                        + " seeds) as Markdown, the same numbers in tidy form as CSV (one row per model, pooling, k,"
-                        + " setting and task), and Figure 2 (average accuracy against kept layers, error bars the std"
-                        + " over seeds) as PNG and SVG."})
+@Command(
+        name = "report",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Write the paper's tables and Figure 2 from a folder of results.",
+            "Tables in the paper's layout (one per setting; per model, rows are kept layers; mean ± std over"
+                    + " seeds) as Markdown, the same numbers in tidy form as CSV (one row per model, pooling, k,"
+                    + " setting and task), and Figure 2 (average accuracy against kept layers, error bars the std"
+                    + " over seeds) as PNG and SVG."
+        })
 final class ReportCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "DIR", description = "folder of result files (searched recursively)")
     Path dir;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "where tables.md, tables.csv, figure2.png and figure2.svg go (default: DIR/report)")
+    @Option(
+            names = "--out",
+            paramLabel = "DIR",
+            description = "where tables.md, tables.csv, figure2.png and figure2.svg go (default: DIR/report)")
     Path out;
 
-    @Option(names = "--paper", paramLabel = "FILE", description = "the paper's numbers, shown beside GPT2-XL / OPT-1.3b results (default: ../shared/paper/tables.csv)")
+    @Option(
+            names = "--paper",
+            paramLabel = "FILE",
+            description =
+                    "the paper's numbers, shown beside GPT2-XL / OPT-1.3b results (default: ../shared/paper/tables.csv)")
     Path paper;
 
-    @Option(names = "--skip-bad", description = "leave out JSON files that are not slim results (damaged, cut short, another"
-            + " tool's) instead of stopping at the first; the report says which it left out")
+    @Option(
+            names = "--skip-bad",
+            description = "leave out JSON files that are not slim results (damaged, cut short, another"
+                    + " tool's) instead of stopping at the first; the report says which it left out")
     boolean skipBad;
 
     @Override
@@ -41,7 +54,8 @@ final class ReportCommand implements Callable<Integer> {
         List<String> skipped = new ArrayList<>();
         Report report = Report.of(ResultFiles.readAll(dir, skipBad, skipped), paperTables(paper));
         if (!skipped.isEmpty()) {
-            System.err.println("left out " + skipped.size() + " files that are not slim results:\n  " + String.join("\n  ", skipped));
+            System.err.println("left out " + skipped.size() + " files that are not slim results:\n  "
+                    + String.join("\n  ", skipped));
         }
         Path where = out != null ? out : dir.resolve("report");
         Path png = report.write(where);

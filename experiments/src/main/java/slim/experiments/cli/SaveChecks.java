@@ -13,7 +13,8 @@ final class SaveChecks {
     static void requireFresh(Path out) {
         if (!Files.exists(out)) return;
         try (Stream<Path> s = Files.list(out)) {
-            if (s.findAny().isPresent()) throw new SlimException(out + ": already exists and is not empty; choose a new folder for --save");
+            if (s.findAny().isPresent())
+                throw new SlimException(out + ": already exists and is not empty; choose a new folder for --save");
         } catch (IOException e) {
             throw new SlimException(out + ": exists and is not a readable folder; choose a new folder for --save");
         }

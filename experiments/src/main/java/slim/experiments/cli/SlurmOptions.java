@@ -21,14 +21,19 @@ final class SlurmOptions {
     /** Options the array's tasks do not get: these, and --shard, which each task sets to its own. */
     private static final Set<String> NOT_PASSED_ON = Set.of("--slurm", "--shards", "--slurm-option", "--shard");
 
-    @Option(names = "--slurm", paramLabel = "FILE",
-            description = "write a Slurm job-array script for this grid to FILE (and FILE-report's) instead of running it")
+    @Option(
+            names = "--slurm",
+            paramLabel = "FILE",
+            description =
+                    "write a Slurm job-array script for this grid to FILE (and FILE-report's) instead of running it")
     Path file;
 
     @Option(names = "--shards", paramLabel = "N", description = "with --slurm: how many array tasks split the grid")
     Integer shards;
 
-    @Option(names = "--slurm-option", paramLabel = "OPTION",
+    @Option(
+            names = "--slurm-option",
+            paramLabel = "OPTION",
             description = "an sbatch option for the scripts, e.g. --partition=gpu, --time=2-00:00:00, --gres=gpu:1"
                     + " (repeatable)")
     List<String> options = new ArrayList<>();
@@ -59,8 +64,8 @@ final class SlurmOptions {
         int dot = name.lastIndexOf('.');
         String reportName = dot > 0 ? name.substring(0, dot) + "-report" + name.substring(dot) : name + "-report";
         Path report = script.resolveSibling(reportName);
-        SlurmScript slurm = new SlurmScript(SlurmScript.Launch.current(results.resolve(".slim")), arguments(command),
-                shards, results, options);
+        SlurmScript slurm = new SlurmScript(
+                SlurmScript.Launch.current(results.resolve(".slim")), arguments(command), shards, results, options);
         try {
             Files.createDirectories(slurm.logs());
             Files.createDirectories(script.getParent());
@@ -74,11 +79,14 @@ final class SlurmOptions {
         System.out.printf("Wrote %s (a job array of %d tasks over %d cells) and %s.%n", script, shards, cells, report);
         for (int i = 0; i < shards; i++) {
             int n = split.cells(new Grid.Shard(i, shards)).size();
-            System.out.printf("  task %d: %d cell%s, %.1f%% of the estimated cost%n", i, n, n == 1 ? "" : "s",
-                    100 * split.share(i));
+            System.out.printf(
+                    "  task %d: %d cell%s, %.1f%% of the estimated cost%n",
+                    i, n, n == 1 ? "" : "s", 100 * split.share(i));
         }
-        System.out.printf("Submit both (the report runs once every task has succeeded):%n"
-                + "  jid=$(sbatch --parsable %s) && sbatch --dependency=afterok:${jid%%%%;*} %s%n", script, report);
+        System.out.printf(
+                "Submit both (the report runs once every task has succeeded):%n"
+                        + "  jid=$(sbatch --parsable %s) && sbatch --dependency=afterok:${jid%%%%;*} %s%n",
+                script, report);
         return 0;
     }
 
@@ -96,7 +104,9 @@ final class SlurmOptions {
             if (isPaths(o) && value != null) {
                 Collection<?> paths = value instanceof Collection<?> c ? c : List.of(value);
                 for (Object p : paths) {
-                    args.add(List.of(o.longestName(), ((Path) p).toAbsolutePath().normalize().toString()));
+                    args.add(List.of(
+                            o.longestName(),
+                            ((Path) p).toAbsolutePath().normalize().toString()));
                 }
             } else if (parsed.hasMatchedOption(o)) {
                 if (o.arity().max() == 0) {

@@ -75,8 +75,11 @@ record SlurmScript(Launch launch, List<List<String>> grid, int shards, Path out,
             for (String name : List.of("DJL_OFFLINE", "SLIM_SHARED")) {
                 if (System.getenv(name) != null) env.put(name, System.getenv(name));
             }
-            return new Launch(Path.of(System.getProperty("java.home"), "bin", "java"),
-                    ManagementFactory.getRuntimeMXBean().getInputArguments(), jars, env);
+            return new Launch(
+                    Path.of(System.getProperty("java.home"), "bin", "java"),
+                    ManagementFactory.getRuntimeMXBean().getInputArguments(),
+                    jars,
+                    env);
         }
 
         /** The jar copied into dir as NAME-HASH.jar, once: a later build gets a name of its own. */
@@ -131,15 +134,20 @@ record SlurmScript(Launch launch, List<List<String>> grid, int shards, Path out,
         StringBuilder s = new StringBuilder();
         s.append("#!/bin/bash\n");
         s.append("# slim grid as a Slurm job array: ").append(shards).append(" tasks, each running its shard\n");
-        s.append("# (of about equal estimated cost) of the grid into ").append(out).append(".\n");
+        s.append("# (of about equal estimated cost) of the grid into ")
+                .append(out)
+                .append(".\n");
         s.append("# Written by `slim grid --slurm`. It runs a copy of slim's jar made then, on the JDK and\n");
         s.append("# with the JVM flags slim ran with, so it runs from any directory and later builds of slim\n");
         s.append("# do not change it.\n");
         s.append("#\n");
         s.append("#   submit: jid=$(sbatch --parsable ").append(file).append(") && \\\n");
-        s.append("#             sbatch --dependency=afterok:${jid%%;*} ").append(reportScript).append('\n');
+        s.append("#             sbatch --dependency=afterok:${jid%%;*} ")
+                .append(reportScript)
+                .append('\n');
         s.append("#   resume: submit it again (cells with a result are skipped), or one task: sbatch --array=2 ")
-                .append(file).append('\n');
+                .append(file)
+                .append('\n');
         s.append("#   logs:   ").append(logs()).append("/grid-ARRAYJOB_TASK.log\n");
         s.append("# A task that is cancelled, preempted or requeued redoes at most the cell it was in; a cell is\n");
         s.append("# claimed (").append(out.resolve(".claims")).append(") before it runs, so no two tasks run it.\n");
@@ -150,7 +158,8 @@ record SlurmScript(Launch launch, List<List<String>> grid, int shards, Path out,
         s.append("#SBATCH --requeue\n");
         options.forEach(o -> s.append("#SBATCH ").append(o).append('\n'));
         List<List<String>> command = launch.command(args);
-        return s.append(body(command, "--shard \"$SLURM_ARRAY_TASK_ID/" + shards + "\"")).toString();
+        return s.append(body(command, "--shard \"$SLURM_ARRAY_TASK_ID/" + shards + "\""))
+                .toString();
     }
 
     /** The script that writes the report once every task is done. */
@@ -158,25 +167,40 @@ record SlurmScript(Launch launch, List<List<String>> grid, int shards, Path out,
         StringBuilder s = new StringBuilder();
         s.append("#!/bin/bash\n");
         s.append("# slim report of the grid that ").append(arrayScript).append(" runs: tables and Figure 2 from\n");
-        s.append("# ").append(out).append(" into ").append(out.resolve("report")).append(".\n");
-        s.append("# Submit it with --dependency=afterok:ARRAYJOB (see ").append(arrayScript.getFileName())
+        s.append("# ")
+                .append(out)
+                .append(" into ")
+                .append(out.resolve("report"))
+                .append(".\n");
+        s.append("# Submit it with --dependency=afterok:ARRAYJOB (see ")
+                .append(arrayScript.getFileName())
                 .append(").\n");
         s.append("#SBATCH --job-name=slim-report\n");
         s.append("#SBATCH --output=").append(logs()).append("/report-%j.log\n");
-        options.stream().filter(o -> DEVICE_OPTIONS.stream().noneMatch(o::startsWith))
+        options.stream()
+                .filter(o -> DEVICE_OPTIONS.stream().noneMatch(o::startsWith))
                 .forEach(o -> s.append("#SBATCH ").append(o).append('\n'));
-        return s.append(body(launch.command(List.of(List.of("report", out.toString()))), null)).toString();
+        return s.append(body(launch.command(List.of(List.of("report", out.toString()))), null))
+                .toString();
     }
 
     private String body(List<List<String>> command, String last) {
         StringBuilder s = new StringBuilder("set -euo pipefail\n");
-        launch.env().forEach((k, v) -> s.append("export ").append(k).append('=').append(quote(v)).append('\n'));
+        launch.env()
+                .forEach((k, v) -> s.append("export ")
+                        .append(k)
+                        .append('=')
+                        .append(quote(v))
+                        .append('\n'));
         List<String> lines = new ArrayList<>();
         for (List<String> words : command) {
             lines.add(words.stream().map(SlurmScript::quote).collect(Collectors.joining(" ")));
         }
         if (last != null) lines.add(last);
-        return s.append("exec ").append(String.join(" \\\n    ", lines)).append('\n').toString();
+        return s.append("exec ")
+                .append(String.join(" \\\n    ", lines))
+                .append('\n')
+                .toString();
     }
 
     /** The word as the shell reads it back unchanged: in single quotes unless it is plain. */

@@ -21,11 +21,16 @@ import slim.nn.SlimException;
 import slim.nn.model.ModelConfig;
 
 /** `slim train`: one cell of the study, its result written as JSON. */
-@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Fine-tune the first k layers of a model on one task and setting, and evaluate it.",
-                "Early-stops on validation accuracy and tests the best epoch. Writes the cell's result (configuration,"
-                        + " split, curves, test accuracy, cost) as JSON into --out, with its per-example predictions"
-                        + " beside it."})
+@Command(
+        name = "train",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {
+            "Fine-tune the first k layers of a model on one task and setting, and evaluate it.",
+            "Early-stops on validation accuracy and tests the best epoch. Writes the cell's result (configuration,"
+                    + " split, curves, test accuracy, cost) as JSON into --out, with its per-example predictions"
+                    + " beside it."
+        })
 final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face model folder")
@@ -37,7 +42,11 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--task", required = true, paramLabel = "TASK", description = "agnews, emocontext, sst2 or trec")
     Task task;
 
-    @Option(names = "--setting", required = true, paramLabel = "SETTING", description = "lm-prompt, cls-prompt or cls-plain")
+    @Option(
+            names = "--setting",
+            required = true,
+            paramLabel = "SETTING",
+            description = "lm-prompt, cls-prompt or cls-plain")
     Setting setting;
 
     @Mixin
@@ -49,11 +58,17 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     Options.Data data;
 
-    @Option(names = "--out", defaultValue = "results", paramLabel = "DIR",
+    @Option(
+            names = "--out",
+            defaultValue = "results",
+            paramLabel = "DIR",
             description = "folder for the result JSON (default: ${DEFAULT-VALUE})")
     Path out;
 
-    @Option(names = "--save", paramLabel = "DIR", description = "also write the fine-tuned, pruned model here as a Hugging Face folder")
+    @Option(
+            names = "--save",
+            paramLabel = "DIR",
+            description = "also write the fine-tuned, pruned model here as a Hugging Face folder")
     Path save;
 
     @Mixin
@@ -69,7 +84,8 @@ final class TrainCommand implements Callable<Integer> {
         Cell cell = Cell.of(model, layers, task, setting, seed.seed, pooling.pooling);
         cell.validate();
         if (pooling.pooling != null && cell.pooling() != pooling.pooling) {
-            throw new SlimException("--pooling applies to encoders; " + model + " is a decoder, whose head reads the last token");
+            throw new SlimException(
+                    "--pooling applies to encoders; " + model + " is a decoder, whose head reads the last token");
         }
         if (save != null) {
             Leftovers.clean(save.toAbsolutePath().getParent());
@@ -95,14 +111,17 @@ final class TrainCommand implements Callable<Integer> {
             bar.clear();
             ResultText.print(System.out, kept[0]);
             System.out.println("result: " + file);
-            throw new SlimException("training finished and its result is kept in " + file + ", but the model was not saved: "
-                    + e.getMessage(), e);
+            throw new SlimException(
+                    "training finished and its result is kept in " + file + ", but the model was not saved: "
+                            + e.getMessage(),
+                    e);
         }
         bar.clear();
         ResultText.print(System.out, r);
         System.out.println("result: " + file);
         if (save != null && r.ok()) {
-            System.out.println("model:  " + save + " (try: slim predict " + save + " --task " + task.id() + " \"some text\")");
+            System.out.println(
+                    "model:  " + save + " (try: slim predict " + save + " --task " + task.id() + " \"some text\")");
         }
         return r.ok() ? 0 : Errors.FAILED;
     }

@@ -42,8 +42,21 @@ class DataCommandTest {
     }
 
     private static Run show(Path model) {
-        return run("data", "show", "--task", "trec", "--seed", "42", "--setting", "lm-prompt", "--model", model.toString(),
-                "--n", "2", "--data", Shared.resolve("datasets").toString());
+        return run(
+                "data",
+                "show",
+                "--task",
+                "trec",
+                "--seed",
+                "42",
+                "--setting",
+                "lm-prompt",
+                "--model",
+                model.toString(),
+                "--n",
+                "2",
+                "--data",
+                Shared.resolve("datasets").toString());
     }
 
     @Test
@@ -53,7 +66,9 @@ class DataCommandTest {
         assertEquals(2, r.out().split("\n--- test row ", -1).length - 1, r.out());
         assertTrue(r.out().contains("appended tokens [] []"), r.out());
         assertTrue(r.out().contains("label Person        target [7755] [\"ĠPerson\"]"), r.out());
-        assertTrue(r.out().contains("label Abbreviation  target [2275] [\"ĠAb\"]"), "the first of three tokens: " + r.out());
+        assertTrue(
+                r.out().contains("label Abbreviation  target [2275] [\"ĠAb\"]"),
+                "the first of three tokens: " + r.out());
         assertTrue(r.out().contains("Question: ") && r.out().contains("\nAnswer Type: Number\n"), r.out());
         assertTrue(r.out().contains("shortened 0 of 2 prompts"), r.out());
     }

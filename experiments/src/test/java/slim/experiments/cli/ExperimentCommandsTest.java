@@ -12,9 +12,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
+import java.util.stream.Stream;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVRecord;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import slim.data.Setting;
@@ -32,7 +32,9 @@ import slim.nn.model.Pooling;
 class ExperimentCommandsTest {
     static final String STORIES = Shared.resolve("models", "stories260K").toString();
     static final String MINILM = Shared.resolve("models", "all-MiniLM-L6-v2").toString();
-    static final String[] TINY = {"--train", "6", "--val", "4", "--test", "6", "--epochs", "1", "--max-prompt-tokens", "64"};
+    static final String[] TINY = {
+        "--train", "6", "--val", "4", "--test", "6", "--epochs", "1", "--max-prompt-tokens", "64"
+    };
 
     @TempDir
     Path tmp;
@@ -56,19 +58,99 @@ class ExperimentCommandsTest {
 
     @Test
     void badInputsAreRefusedBeforeAnyWork() {
-        refused(2, "unknown task 'imdb'", "train", "--model", STORIES, "-k", "1", "--task", "imdb", "--setting", "cls-plain");
-        refused(2, "unknown setting 'zero-shot'", "train", "--model", STORIES, "-k", "1", "--task", "sst2", "--setting", "zero-shot");
-        refused(1, "cannot keep 9 layers", "train", "--model", STORIES, "-k", "9", "--task", "sst2", "--setting", "cls-plain");
-        refused(1, "lm-prompt needs an LM head", "train", "--model", MINILM, "-k", "1", "--task", "sst2", "--setting", "lm-prompt");
-        refused(1, "--pooling applies to encoders", "train", "--model", STORIES, "-k", "1", "--task", "sst2", "--setting",
-                "cls-plain", "--pooling", "cls");
-        refused(2, "--lr must be a positive number", "train", "--model", STORIES, "-k", "1", "--task", "sst2", "--setting",
-                "cls-plain", "--lr", "-1");
+        refused(
+                2,
+                "unknown task 'imdb'",
+                "train",
+                "--model",
+                STORIES,
+                "-k",
+                "1",
+                "--task",
+                "imdb",
+                "--setting",
+                "cls-plain");
+        refused(
+                2,
+                "unknown setting 'zero-shot'",
+                "train",
+                "--model",
+                STORIES,
+                "-k",
+                "1",
+                "--task",
+                "sst2",
+                "--setting",
+                "zero-shot");
+        refused(
+                1,
+                "cannot keep 9 layers",
+                "train",
+                "--model",
+                STORIES,
+                "-k",
+                "9",
+                "--task",
+                "sst2",
+                "--setting",
+                "cls-plain");
+        refused(
+                1,
+                "lm-prompt needs an LM head",
+                "train",
+                "--model",
+                MINILM,
+                "-k",
+                "1",
+                "--task",
+                "sst2",
+                "--setting",
+                "lm-prompt");
+        refused(
+                1,
+                "--pooling applies to encoders",
+                "train",
+                "--model",
+                STORIES,
+                "-k",
+                "1",
+                "--task",
+                "sst2",
+                "--setting",
+                "cls-plain",
+                "--pooling",
+                "cls");
+        refused(
+                2,
+                "--lr must be a positive number",
+                "train",
+                "--model",
+                STORIES,
+                "-k",
+                "1",
+                "--task",
+                "sst2",
+                "--setting",
+                "cls-plain",
+                "--lr",
+                "-1");
         refused(1, "cannot keep 6 layers", "grid", "--models", STORIES + "," + MINILM, "-k", "1,6", "--seeds", "0");
         refused(2, "expected i/n", "grid", "--models", STORIES, "--keep", "1", "--shard", "2/2");
         refused(2, "--slurm needs --shards N", "grid", "--models", STORIES, "-k", "1", "--slurm", "grid.sbatch");
-        refused(2, "leave out --shard 1/2", "grid", "--models", STORIES, "-k", "1", "--slurm", "grid.sbatch",
-                "--shards", "2", "--shard", "1/2");
+        refused(
+                2,
+                "leave out --shard 1/2",
+                "grid",
+                "--models",
+                STORIES,
+                "-k",
+                "1",
+                "--slurm",
+                "grid.sbatch",
+                "--shards",
+                "2",
+                "--shard",
+                "1/2");
         refused(2, "go with --slurm FILE", "grid", "--models", STORIES, "-k", "1", "--shards", "2");
     }
 
@@ -78,10 +160,28 @@ class ExperimentCommandsTest {
         Path blocker = tmp.resolve("not-a-folder");
         Files.writeString(blocker, "");
         Path results = tmp.resolve("results");
-        InfoPruneCommandTest.Run r = run(concat(new String[] {"train", "--model", STORIES, "-k", "1", "--task", "trec",
-                "--setting", "cls-plain", "--out", results.toString(), "--save", blocker.resolve("model").toString()}, TINY));
+        InfoPruneCommandTest.Run r = run(concat(
+                new String[] {
+                    "train",
+                    "--model",
+                    STORIES,
+                    "-k",
+                    "1",
+                    "--task",
+                    "trec",
+                    "--setting",
+                    "cls-plain",
+                    "--out",
+                    results.toString(),
+                    "--save",
+                    blocker.resolve("model").toString()
+                },
+                TINY));
         assertTrue(r.code() != 0, r.out() + r.err());
-        assertTrue(r.err().contains("training finished and its result is kept in") && r.err().contains("not saved"), r.err());
+        assertTrue(
+                r.err().contains("training finished and its result is kept in")
+                        && r.err().contains("not saved"),
+                r.err());
         assertTrue(Files.isRegularFile(results.resolve("stories260K_k1_trec_cls-plain_s0.json")), r.out() + r.err());
         assertTrue(r.out().contains("test accuracy"), r.out());
     }
@@ -91,22 +191,46 @@ class ExperimentCommandsTest {
         String minilm = Shared.resolve("models", "all-MiniLM-L6-v2").toString();
         Path pooler = tmp.resolve("pooler"), mean = tmp.resolve("mean");
         for (Path save : List.of(pooler, mean)) {
-            InfoPruneCommandTest.Run r = run(concat(new String[] {"train", "--model", minilm, "-k", "1", "--task",
-                    "sst2", "--setting", "cls-plain", "--pooling", save == pooler ? "cls-pooler" : "mean", "--out",
-                    tmp.resolve("results").toString(), "--save", save.toString()}, TINY));
+            InfoPruneCommandTest.Run r = run(concat(
+                    new String[] {
+                        "train",
+                        "--model",
+                        minilm,
+                        "-k",
+                        "1",
+                        "--task",
+                        "sst2",
+                        "--setting",
+                        "cls-plain",
+                        "--pooling",
+                        save == pooler ? "cls-pooler" : "mean",
+                        "--out",
+                        tmp.resolve("results").toString(),
+                        "--save",
+                        save.toString()
+                    },
+                    TINY));
             assertEquals(0, r.code(), r.out() + r.err());
         }
-        JsonNode config = new ObjectMapper().readTree(pooler.resolve("config.json").toFile());
-        assertEquals("BertForSequenceClassification", config.get("architectures").get(0).asText());
+        JsonNode config =
+                new ObjectMapper().readTree(pooler.resolve("config.json").toFile());
+        assertEquals(
+                "BertForSequenceClassification",
+                config.get("architectures").get(0).asText());
         assertEquals("positive", config.get("id2label").get("1").asText());
         try (Checkpoint ckpt = Checkpoint.open(pooler)) {
-            for (String t : List.of("bert.embeddings.word_embeddings.weight", "bert.pooler.dense.weight",
-                    "bert.pooler.dense.bias", "classifier.weight", "classifier.bias")) {
+            for (String t : List.of(
+                    "bert.embeddings.word_embeddings.weight",
+                    "bert.pooler.dense.weight",
+                    "bert.pooler.dense.bias",
+                    "classifier.weight",
+                    "classifier.bias")) {
                 assertTrue(ckpt.has(t), t + " in " + ckpt.names());
             }
         }
         assertTrue(run("predict", pooler.toString(), "a fine film").out().contains("\t"));
-        JsonNode meanConfig = new ObjectMapper().readTree(mean.resolve("config.json").toFile());
+        JsonNode meanConfig =
+                new ObjectMapper().readTree(mean.resolve("config.json").toFile());
         assertFalse(meanConfig.has("architectures"), "no class computes a mean-pooled head: " + meanConfig);
         assertTrue(Files.readString(mean.resolve("README.md")).contains("random head"));
     }
@@ -114,30 +238,57 @@ class ExperimentCommandsTest {
     @Test
     void trainSavesAModelThatPredictUses() throws Exception {
         Path save = tmp.resolve("trec-k1");
-        InfoPruneCommandTest.Run r = run(concat(new String[] {"train", "--model", STORIES, "-k", "1", "--task", "trec",
-                "--setting", "cls-plain", "--seed", "3", "--out", tmp.resolve("results").toString(), "--save", save.toString()}, TINY));
+        InfoPruneCommandTest.Run r = run(concat(
+                new String[] {
+                    "train",
+                    "--model",
+                    STORIES,
+                    "-k",
+                    "1",
+                    "--task",
+                    "trec",
+                    "--setting",
+                    "cls-plain",
+                    "--seed",
+                    "3",
+                    "--out",
+                    tmp.resolve("results").toString(),
+                    "--save",
+                    save.toString()
+                },
+                TINY));
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("test accuracy"), r.out());
         assertTrue(Files.isRegularFile(tmp.resolve("results/stories260K_k1_trec_cls-plain_s3.json")));
         assertTrue(Files.isRegularFile(save.resolve("model.safetensors")));
         resultExplainsItself(tmp.resolve("results/stories260K_k1_trec_cls-plain_s3.json"));
         assertTrue(Files.readString(save.resolve("config.json")).contains("\"num_labels\" : 6"));
-        JsonNode config = new ObjectMapper().readTree(save.resolve("config.json").toFile());
-        assertEquals("LlamaForSequenceClassification", config.get("architectures").get(0).asText(),
+        JsonNode config =
+                new ObjectMapper().readTree(save.resolve("config.json").toFile());
+        assertEquals(
+                "LlamaForSequenceClassification",
+                config.get("architectures").get(0).asText(),
                 "the class that reads the last token through `score`");
         assertEquals("ENTY", config.get("id2label").get("1").asText());
         assertEquals(5, config.get("label2id").get("NUM").asInt());
         assertTrue(config.get("pad_token_id").canConvertToInt());
         assertEquals("float32", config.get("torch_dtype").asText());
         try (Checkpoint ckpt = Checkpoint.open(save)) {
-            assertTrue(ckpt.has("model.layers.0.self_attn.q_proj.weight") && ckpt.has("score.weight"),
+            assertTrue(
+                    ckpt.has("model.layers.0.self_attn.q_proj.weight") && ckpt.has("score.weight"),
                     "names as LlamaForSequenceClassification saves them: " + ckpt.names());
         }
-        JsonNode prompt = new ObjectMapper().readTree(save.resolve("slim-prompt.json").toFile());
+        JsonNode prompt =
+                new ObjectMapper().readTree(save.resolve("slim-prompt.json").toFile());
         assertEquals("trec", prompt.get("task").asText());
         assertEquals("Question: {text}\nAnswer Type:", prompt.get("template").asText(), "cls-plain: no demonstrations");
 
-        InfoPruneCommandTest.Run p = run("predict", save.toString(), "--task", "trec", "How far is it from Denver to Aspen?",
+        InfoPruneCommandTest.Run p = run(
+                "predict",
+                save.toString(),
+                "--task",
+                "trec",
+                "How far is it from Denver to Aspen?",
                 "Who wrote Hamlet?");
         assertEquals(0, p.code(), p.err());
         String[] lines = p.out().strip().split("\n");
@@ -156,7 +307,9 @@ class ExperimentCommandsTest {
         List<String> eachLines = each.out().lines().toList();
         assertEquals(2, eachLines.size(), each.out());
         String[] fields = eachLines.getFirst().split("\t"), before = lines[1].split("\t");
-        assertEquals(List.of(before[0], before[1], "Who wrote Hamlet?"), List.of(fields[0], fields[1], fields[3]),
+        assertEquals(
+                List.of(before[0], before[1], "Who wrote Hamlet?"),
+                List.of(fields[0], fields[1], fields[3]),
                 "the same label and probability as from the command line");
         String[] probs = fields[2].split(" ");
         assertEquals(6, probs.length, eachLines.getFirst());
@@ -174,10 +327,14 @@ class ExperimentCommandsTest {
             JsonNode first = new ObjectMapper().readTree(jsonLines.getFirst());
             assertEquals("Who wrote Hamlet?", first.get("text").asText());
             assertEquals(lines[1].split("\t")[0], first.get("label").asText());
-            assertEquals(Double.parseDouble(lines[1].split("\t")[1]), first.get("probability").asDouble(), 1e-4);
+            assertEquals(
+                    Double.parseDouble(lines[1].split("\t")[1]),
+                    first.get("probability").asDouble(),
+                    1e-4);
             assertEquals(6, first.get("probabilities").size());
-            assertEquals(first.get("probability").asDouble(), first.get("probabilities").get(first.get("label").asText())
-                    .asDouble());
+            assertEquals(
+                    first.get("probability").asDouble(),
+                    first.get("probabilities").get(first.get("label").asText()).asDouble());
         } finally {
             System.setIn(stdin);
         }
@@ -201,11 +358,16 @@ class ExperimentCommandsTest {
         assertEquals(64, r.get("prompts").get("prompt_limit").asInt(), "--max-prompt-tokens 64 of the model's 512");
         assertEquals("last", r.get("cell").get("pooling").asText());
 
-        List<CSVRecord> rows = CSVFormat.DEFAULT.builder().setHeader().get()
-                .parse(Files.newBufferedReader(ResultFiles.predictionsFile(file))).getRecords();
+        List<CSVRecord> rows = CSVFormat.DEFAULT
+                .builder()
+                .setHeader()
+                .get()
+                .parse(Files.newBufferedReader(ResultFiles.predictionsFile(file)))
+                .getRecords();
         List<String> classes = Task.TREC.labels();
         for (String part : List.of("val", "test")) {
-            List<CSVRecord> answers = rows.stream().filter(x -> x.get("part").equals(part)).toList();
+            List<CSVRecord> answers =
+                    rows.stream().filter(x -> x.get("part").equals(part)).toList();
             JsonNode dataRows = r.get("prompts").get("split").get(part);
             assertEquals(dataRows.size(), answers.size(), part);
             int right = 0;
@@ -229,34 +391,61 @@ class ExperimentCommandsTest {
             }
             double accuracy = (double) right / answers.size();
             JsonNode curves = r.get("curves");
-            assertEquals(part.equals("val") ? curves.get("best_val_accuracy").asDouble()
-                    : curves.get("test_accuracy").asDouble(), accuracy, 1e-12, part + " accuracy from the answers");
+            assertEquals(
+                    part.equals("val")
+                            ? curves.get("best_val_accuracy").asDouble()
+                            : curves.get("test_accuracy").asDouble(),
+                    accuracy,
+                    1e-12,
+                    part + " accuracy from the answers");
         }
     }
 
     @Test
     void anEncodersClsPoolingIsRecordedAsTheOptionSpellsIt() {
         Cell cell = Cell.of(Path.of(MINILM), 1, Task.SST2, Setting.CLS_PLAIN, 0, Pooling.parse("cls"));
-        assertEquals("cls", Result.CellInfo.of(cell, ModelConfig.read(Path.of(MINILM)), null).pooling());
+        assertEquals(
+                "cls",
+                Result.CellInfo.of(cell, ModelConfig.read(Path.of(MINILM)), null)
+                        .pooling());
     }
 
     @Test
     void gridResumesAndReportWritesTablesAndFigure() throws Exception {
         Path out = tmp.resolve("grid");
-        String[] grid = concat(new String[] {"grid", "--model", STORIES, "-k", "1,2", "--tasks", "trec", "--settings",
-                "cls-plain", "--seeds", "0,1", "--out", out.toString()}, TINY);
+        String[] grid = concat(
+                new String[] {
+                    "grid",
+                    "--model",
+                    STORIES,
+                    "-k",
+                    "1,2",
+                    "--tasks",
+                    "trec",
+                    "--settings",
+                    "cls-plain",
+                    "--seeds",
+                    "0,1",
+                    "--out",
+                    out.toString()
+                },
+                TINY);
         InfoPruneCommandTest.Run first = run(concat(grid, "--shard", "0/2"));
         assertEquals(0, first.code(), first.err());
-        assertTrue(first.out().contains("4 cells in the grid, 2 in this shard: 0 were done already, 2 ran now"), first.out());
+        assertTrue(
+                first.out().contains("4 cells in the grid, 2 in this shard: 0 were done already, 2 ran now"),
+                first.out());
         InfoPruneCommandTest.Run all = run(grid);
         assertEquals(0, all.code(), all.err());
-        assertTrue(all.out().contains("4 cells in the grid, 4 in this shard: 2 were done already, 2 ran now"), all.out());
+        assertTrue(
+                all.out().contains("4 cells in the grid, 4 in this shard: 2 were done already, 2 ran now"), all.out());
 
         InfoPruneCommandTest.Run report = run("report", out.toString());
         assertEquals(0, report.code(), report.err());
         assertTrue(report.out().contains("### Table 3: cls-plain"), report.out());
         assertTrue(report.out().contains("| stories260K | 2 |"), report.out());
         assertTrue(Files.size(out.resolve("report/figure2.png")) > 1000);
-        assertTrue(Files.readString(out.resolve("report/tables.csv")).contains("stories260K,last,first,0,1,cls-plain,trec,"));
+        assertTrue(Files.readString(out.resolve("report/tables.csv"))
+                .contains("stories260K,last,first,0,1,cls-plain,trec,"));
     }
 }

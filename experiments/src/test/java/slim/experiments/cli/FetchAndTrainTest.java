@@ -51,50 +51,76 @@ class FetchAndTrainTest {
             fake.publish(REPO, "refs/pr/1", PR_COMMIT, pr);
 
             Path dir = tmp.resolve("opt-1.3b");
-            InfoPruneCommandTest.Run f = InfoPruneCommandTest.run("model", "fetch", REPO, "--hub", fake.url(),
-                    "--out", dir.toString());
+            InfoPruneCommandTest.Run f =
+                    InfoPruneCommandTest.run("model", "fetch", REPO, "--hub", fake.url(), "--out", dir.toString());
             assertEquals(0, f.code(), f.out() + f.err());
             assertTrue(f.out().contains("commit " + MAIN_COMMIT), f.out());
-            for (String name : List.of("config.json", "generation_config.json", "merges.txt", "pytorch_model.bin",
-                    "special_tokens_map.json", "tokenizer_config.json", "vocab.json")) {
+            for (String name : List.of(
+                    "config.json",
+                    "generation_config.json",
+                    "merges.txt",
+                    "pytorch_model.bin",
+                    "special_tokens_map.json",
+                    "tokenizer_config.json",
+                    "vocab.json")) {
                 assertArrayEquals(main.get(name), Files.readAllBytes(dir.resolve(name)), name);
             }
             assertFalse(Files.exists(dir.resolve("README.md")) || Files.exists(dir.resolve(".gitattributes")));
             assertTrue(Files.readString(dir.resolve("revision.json")).contains(MAIN_COMMIT));
 
             Path prDir = tmp.resolve("opt-1.3b-pr");
-            f = InfoPruneCommandTest.run("model", "fetch", REPO, "--hub", fake.url(), "--revision", "refs/pr/1",
-                    "--out", prDir.toString());
+            f = InfoPruneCommandTest.run(
+                    "model", "fetch", REPO, "--hub", fake.url(), "--revision", "refs/pr/1", "--out", prDir.toString());
             assertEquals(0, f.code(), f.out() + f.err());
             assertTrue(Files.isRegularFile(prDir.resolve("model.safetensors")));
             assertFalse(Files.exists(prDir.resolve("pytorch_model.bin")), "safetensors when the revision has them");
             assertTrue(Files.readString(prDir.resolve("revision.json")).contains(PR_COMMIT));
-            assertTrue(fake.requests.stream().anyMatch(r -> r.startsWith("/api/models/" + REPO
-                    + "/revision/refs%2Fpr%2F1 ")));
-            try (Checkpoint bin = Checkpoint.open(dir); Checkpoint st = Checkpoint.open(prDir)) {
+            assertTrue(fake.requests.stream()
+                    .anyMatch(r -> r.startsWith("/api/models/" + REPO + "/revision/refs%2Fpr%2F1 ")));
+            try (Checkpoint bin = Checkpoint.open(dir);
+                    Checkpoint st = Checkpoint.open(prDir)) {
                 String name = "model.decoder.layers.0.fc1.weight";
                 assertArrayEquals(read(st, name), read(bin, name), "both revisions hold the same weights");
             }
 
             // transformers' cache: its snapshot folder is a model folder like any other
-            Path snapshot = new ModelFetcher(fake.hub(), new Downloader(Progress.NONE)).fetchToCache(REPO, "main",
-                    tmp.resolve("hf-cache")).dir();
+            Path snapshot = new ModelFetcher(fake.hub(), new Downloader(Progress.NONE))
+                    .fetchToCache(REPO, "main", tmp.resolve("hf-cache"))
+                    .dir();
             assertEquals(tmp.resolve("hf-cache/models--facebook--opt-1.3b/snapshots/" + MAIN_COMMIT), snapshot);
-            InfoPruneCommandTest.Run p = InfoPruneCommandTest.run("prune", snapshot.toString(), "--keep", "1", "--out",
+            InfoPruneCommandTest.Run p = InfoPruneCommandTest.run(
+                    "prune",
+                    snapshot.toString(),
+                    "--keep",
+                    "1",
+                    "--out",
                     tmp.resolve("pruned").toString());
             assertEquals(0, p.code(), p.out() + p.err());
-            try (Tokenizer fromCache = Tokenizer.load(snapshot); Tokenizer fromFolder = Tokenizer.load(dir)) {
-                assertArrayEquals(fromFolder.encodeInput("a charming journey"),
-                        fromCache.encodeInput("a charming journey"));
+            try (Tokenizer fromCache = Tokenizer.load(snapshot);
+                    Tokenizer fromFolder = Tokenizer.load(dir)) {
+                assertArrayEquals(
+                        fromFolder.encodeInput("a charming journey"), fromCache.encodeInput("a charming journey"));
             }
         }
 
         Path results = tmp.resolve("results");
-        InfoPruneCommandTest.Run t = InfoPruneCommandTest.run(ExperimentCommandsTest.concat(new String[] {"train",
-                "--model",
-                tmp.resolve("opt-1.3b").toString(), "-k", "1", "--task", "sst2", "--setting", "lm-prompt", "--seed",
-                        "0",
-                "--out", results.toString()}, ExperimentCommandsTest.TINY));
+        InfoPruneCommandTest.Run t = InfoPruneCommandTest.run(ExperimentCommandsTest.concat(
+                new String[] {
+                    "train",
+                    "--model",
+                    tmp.resolve("opt-1.3b").toString(),
+                    "-k",
+                    "1",
+                    "--task",
+                    "sst2",
+                    "--setting",
+                    "lm-prompt",
+                    "--seed",
+                    "0",
+                    "--out",
+                    results.toString()
+                },
+                ExperimentCommandsTest.TINY));
         assertEquals(0, t.code(), t.out() + t.err());
         assertTrue(t.out().contains("test accuracy"), t.out());
         assertTrue(Files.isRegularFile(results.resolve("opt-1.3b_k1_sst2_lm-prompt_s0.json")), results.toString());
@@ -115,8 +141,8 @@ class FetchAndTrainTest {
         files.put(".gitattributes", "*.bin filter=lfs diff=lfs merge=lfs -text\n".getBytes());
         files.put("README.md", "---\nlicense: other\n---\n# OPT, tiny\n".getBytes());
         files.put("config.json", config());
-        files.put("generation_config.json",
-                "{\"bos_token_id\": 2, \"eos_token_id\": 2, \"pad_token_id\": 1}".getBytes());
+        files.put(
+                "generation_config.json", "{\"bos_token_id\": 2, \"eos_token_id\": 2, \"pad_token_id\": 1}".getBytes());
         for (String name : List.of("merges.txt", "special_tokens_map.json", "tokenizer_config.json", "vocab.json")) {
             files.put(name, Files.readAllBytes(tokenizer.resolve(name)));
         }
@@ -128,8 +154,8 @@ class FetchAndTrainTest {
 
     private static byte[] config() throws IOException {
         ObjectMapper json = new ObjectMapper();
-        ObjectNode c = (ObjectNode) json.readTree(Shared.resolve("hub-layouts", "opt-tiny-bin",
-                "config.json").toFile());
+        ObjectNode c = (ObjectNode) json.readTree(
+                Shared.resolve("hub-layouts", "opt-tiny-bin", "config.json").toFile());
         c.put("vocab_size", VOCAB);
         c.put("max_position_embeddings", POSITIONS);
         return json.writeValueAsBytes(c);
@@ -142,7 +168,8 @@ class FetchAndTrainTest {
             for (String name : c.names()) {
                 long[] s = c.info(name).shape();
                 float[] v = read(c, name);
-                int rows = name.endsWith("embed_tokens.weight") || name.equals("lm_head.weight") ? VOCAB
+                int rows = name.endsWith("embed_tokens.weight") || name.equals("lm_head.weight")
+                        ? VOCAB
                         : name.endsWith("embed_positions.weight") ? POSITIONS + 2 : -1;
                 if (rows < 0) {
                     int[] shape = new int[s.length];

@@ -63,7 +63,13 @@ class InfoPruneCommandTest {
 
     @Test
     void aKTheModelLacksIsOneClearLine(@TempDir Path tmp) {
-        Run r = run("prune", Shared.resolve("golden", "opt-tiny").toString(), "--keep", "7", "--out", tmp.resolve("x").toString());
+        Run r = run(
+                "prune",
+                Shared.resolve("golden", "opt-tiny").toString(),
+                "--keep",
+                "7",
+                "--out",
+                tmp.resolve("x").toString());
         assertEquals(1, r.code(), "a failure of the run, not of its usage");
         assertTrue(r.err().startsWith("slim: ") && r.err().contains("cannot keep 7 layers"), r.err());
         assertFalse(r.err().contains("Exception"), r.err());

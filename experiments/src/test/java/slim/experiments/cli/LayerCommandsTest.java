@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import slim.nn.Shared;
 import slim.nn.model.ModelConfig;
 
 /** --layers on info, prune, train and grid; grid --select; and `slim layers`, through the command line. */
@@ -34,7 +33,9 @@ class LayerCommandsTest {
         assertEquals(2, j.get("kept_layers").asInt());
         assertEquals("[1,3]", j.get("layers_kept").toString());
         InfoPruneCommandTest.Run two = run("info", STORIES, "-k", "2", "--json");
-        assertEquals(j.get("parameters_kept").asLong(), JSON.readTree(two.out()).get("parameters_kept").asLong(),
+        assertEquals(
+                j.get("parameters_kept").asLong(),
+                JSON.readTree(two.out()).get("parameters_kept").asLong(),
                 "any two layers hold as many parameters as the first two");
 
         Path out = tmp.resolve("pruned");
@@ -46,9 +47,18 @@ class LayerCommandsTest {
 
     @Test
     void badLayerSpecsAreOneClearLine() {
-        for (String[] c : List.of(new String[] {"3,1", "ascending"}, new String[] {"1,1", "without repeats"},
-                new String[] {"x", "'x' in layer list"}, new String[] {"", "empty layer list"})) {
-            InfoPruneCommandTest.Run r = run("prune", STORIES, "--layers", c[0], "--out", tmp.resolve("no").toString());
+        for (String[] c : List.of(
+                new String[] {"3,1", "ascending"},
+                new String[] {"1,1", "without repeats"},
+                new String[] {"x", "'x' in layer list"},
+                new String[] {"", "empty layer list"})) {
+            InfoPruneCommandTest.Run r = run(
+                    "prune",
+                    STORIES,
+                    "--layers",
+                    c[0],
+                    "--out",
+                    tmp.resolve("no").toString());
             assertEquals(2, r.code(), r.err());
             assertTrue(r.err().contains(c[1]), r.err());
         }
@@ -67,11 +77,24 @@ class LayerCommandsTest {
     @Test
     void trainKeepsTheGivenLayersAndSaysSoInItsResult() throws Exception {
         Path results = tmp.resolve("results");
-        InfoPruneCommandTest.Run r = run(ExperimentCommandsTest.concat(new String[] {"train", "--model", STORIES,
-                "--layers", "0,4", "--task", "sst2", "--setting", "cls-plain", "--out", results.toString()},
+        InfoPruneCommandTest.Run r = run(ExperimentCommandsTest.concat(
+                new String[] {
+                    "train",
+                    "--model",
+                    STORIES,
+                    "--layers",
+                    "0,4",
+                    "--task",
+                    "sst2",
+                    "--setting",
+                    "cls-plain",
+                    "--out",
+                    results.toString()
+                },
                 ExperimentCommandsTest.TINY));
         assertEquals(0, r.code(), r.out() + r.err());
-        JsonNode j = JSON.readTree(results.resolve("stories260K_layers0_4_sst2_cls-plain_s0.json").toFile());
+        JsonNode j = JSON.readTree(
+                results.resolve("stories260K_layers0_4_sst2_cls-plain_s0.json").toFile());
         assertEquals("given", j.get("cell").get("selection").asText());
         assertEquals("[0,4]", j.get("cell").get("layers").toString());
     }
@@ -79,14 +102,32 @@ class LayerCommandsTest {
     @Test
     void aGridWithSelectWritesEachStrategyAndTheReportComparesThem() throws Exception {
         Path results = tmp.resolve("grid");
-        InfoPruneCommandTest.Run g = run(ExperimentCommandsTest.concat(new String[] {"grid", "--models", STORIES, "-k", "2",
-                "--select", "first,bi,angular", "--tasks", "sst2", "--settings", "cls-plain", "--seeds", "0,1",
-                "--out", results.toString()}, ExperimentCommandsTest.TINY));
+        InfoPruneCommandTest.Run g = run(ExperimentCommandsTest.concat(
+                new String[] {
+                    "grid",
+                    "--models",
+                    STORIES,
+                    "-k",
+                    "2",
+                    "--select",
+                    "first,bi,angular",
+                    "--tasks",
+                    "sst2",
+                    "--settings",
+                    "cls-plain",
+                    "--seeds",
+                    "0,1",
+                    "--out",
+                    results.toString()
+                },
+                ExperimentCommandsTest.TINY));
         assertEquals(0, g.code(), g.out() + g.err());
         for (String id : List.of("k2", "k2_bi", "k2_angular")) {
             for (int seed : new int[] {0, 1}) {
                 Path file = results.resolve("stories260K_" + id + "_sst2_cls-plain_s" + seed + ".json");
-                assertTrue(Files.isRegularFile(file), file + " in " + Files.list(results).toList());
+                assertTrue(
+                        Files.isRegularFile(file),
+                        file + " in " + Files.list(results).toList());
                 JsonNode j = JSON.readTree(file.toFile());
                 assertEquals(2, j.get("cell").get("layers").size());
                 assertEquals(!id.equals("k2"), j.get("layer_scores").isObject(), "scores recorded by bi and angular");
@@ -103,8 +144,19 @@ class LayerCommandsTest {
     @Test
     void layersScoresAModelAndSaysWhatEachSelectionKeeps() throws Exception {
         Path out = tmp.resolve("scores");
-        InfoPruneCommandTest.Run r = run("layers", STORIES, "--task", "trec", "--examples", "4", "--keep", "3",
-                "--max-prompt-tokens", "64", "--out", out.toString());
+        InfoPruneCommandTest.Run r = run(
+                "layers",
+                STORIES,
+                "--task",
+                "trec",
+                "--examples",
+                "4",
+                "--keep",
+                "3",
+                "--max-prompt-tokens",
+                "64",
+                "--out",
+                out.toString());
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("5 layers scored on 4 trec cls-plain training prompts"), r.out());
         assertTrue(r.out().contains("first    0-2"), r.out());

@@ -28,9 +28,23 @@ class SlurmScriptTest {
 
     @Test
     void tasksGetTheGridsArgumentsWithAbsolutePathsAndNoShard() {
-        CommandSpec grid = parsedGrid("grid", "--models", "models/a,models/b", "-k", "1,2", "--seeds", "0",
-                "--epochs", "1", "--retry-failed", "--slurm", "grid.sbatch", "--shards", "4",
-                "--slurm-option", "--time=1:00:00");
+        CommandSpec grid = parsedGrid(
+                "grid",
+                "--models",
+                "models/a,models/b",
+                "-k",
+                "1,2",
+                "--seeds",
+                "0",
+                "--epochs",
+                "1",
+                "--retry-failed",
+                "--slurm",
+                "grid.sbatch",
+                "--shards",
+                "4",
+                "--slurm-option",
+                "--time=1:00:00");
         List<List<String>> args = SlurmOptions.arguments(grid);
         Path cwd = Path.of("").toAbsolutePath();
         assertTrue(args.contains(List.of("--models", cwd.resolve("models/a").toString())), args.toString());
@@ -73,11 +87,12 @@ class SlurmScriptTest {
         ProcessBuilder pb = new ProcessBuilder("bash", file.toString());
         pb.environment().put("SLURM_ARRAY_TASK_ID", "2");
         Process p = pb.start();
-        List<String> printed = new String(p.getInputStream().readAllBytes()).lines().toList();
+        List<String> printed =
+                new String(p.getInputStream().readAllBytes()).lines().toList();
         assertEquals(0, p.waitFor());
         List<String> expected = new ArrayList<>(flags);
-        expected.addAll(List.of("-jar", jar.toString(), "grid", "--models", "/models/gpt2 xl", "--keep", "1,2",
-                "--shard", "2/4"));
+        expected.addAll(List.of(
+                "-jar", jar.toString(), "grid", "--models", "/models/gpt2 xl", "--keep", "1,2", "--shard", "2/4"));
         assertEquals(expected, printed);
 
         String report = script.reportScript(file);

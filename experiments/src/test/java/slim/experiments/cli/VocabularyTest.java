@@ -59,8 +59,10 @@ class VocabularyTest {
         for (CommandSpec command : commands()) {
             for (OptionSpec o : command.options()) {
                 OptionSpec seen = first.putIfAbsent(o.longestName(), o);
-                if (seen == null || List.of("--help", "--version", "--out", "--to").contains(o.longestName())) continue;
-                String where = o.longestName() + " in " + command.qualifiedName() + " and " + seen.command().qualifiedName();
+                if (seen == null
+                        || List.of("--help", "--version", "--out", "--to").contains(o.longestName())) continue;
+                String where = o.longestName() + " in " + command.qualifiedName() + " and "
+                        + seen.command().qualifiedName();
                 if (o.isMultiValue() != seen.isMultiValue()) continue; // grid's lists take the singular name too
                 assertEquals(List.of(seen.names()), List.of(o.names()), where);
                 // data show may default what train requires (--setting), but never to another value
@@ -73,8 +75,15 @@ class VocabularyTest {
             OptionSpec keep = command.findOption("--keep");
             if (keep != null) assertTrue(List.of(keep.names()).contains("-k"), command.qualifiedName());
         }
-        assertEquals("0", commands().stream().filter(c -> c.qualifiedName().equals("slim data show")).findFirst()
-                .orElseThrow().findOption("--seed").defaultValue(), "data show draws the split train and grid draw");
+        assertEquals(
+                "0",
+                commands().stream()
+                        .filter(c -> c.qualifiedName().equals("slim data show"))
+                        .findFirst()
+                        .orElseThrow()
+                        .findOption("--seed")
+                        .defaultValue(),
+                "data show draws the split train and grid draw");
     }
 
     @Test
@@ -87,8 +96,11 @@ class VocabularyTest {
 
         InfoPruneCommandTest.Run grid = run("grid", "--models", STORIES, "--keep", "1", "--setings", "cls-plain");
         assertEquals(2, grid.code());
-        assertTrue(grid.err().contains("'--setings'") && grid.err().contains("Possible solutions: ")
-                && grid.err().contains(" --settings,"), grid.err());
+        assertTrue(
+                grid.err().contains("'--setings'")
+                        && grid.err().contains("Possible solutions: ")
+                        && grid.err().contains(" --settings,"),
+                grid.err());
     }
 
     @Test
@@ -116,7 +128,8 @@ class VocabularyTest {
     void demoHelpSaysHowLongTheReadmeSaysItTakes() throws IOException {
         String help = picocliOut("demo", "--help").replace("\n", " ").replaceAll(" +", " ");
         String readme = Files.readString(Path.of("../README.md")).replace("\n", " ");
-        var duration = java.util.regex.Pattern.compile("takes? (\\d+-\\d+ minutes)").matcher(help);
+        var duration =
+                java.util.regex.Pattern.compile("takes? (\\d+-\\d+ minutes)").matcher(help);
         assertTrue(duration.find(), help);
         assertTrue(readme.contains("takes " + duration.group(1)), "README: " + duration.group(1));
     }
@@ -125,7 +138,9 @@ class VocabularyTest {
     void versionNamesTheCommitTheClassesWereBuiltFrom() throws Exception {
         String version = picocliOut("--version");
         assertTrue(version.startsWith("slim " + Version.CURRENT.version()), version);
-        Process git = new ProcessBuilder("git", "rev-parse", "HEAD").redirectErrorStream(true).start();
+        Process git = new ProcessBuilder("git", "rev-parse", "HEAD")
+                .redirectErrorStream(true)
+                .start();
         String head = new String(git.getInputStream().readAllBytes()).strip();
         if (git.waitFor() == 0) {
             assertEquals(head, Version.CURRENT.commit(), "built in this checkout");

@@ -24,8 +24,8 @@ public final class AtomicFile {
 
     public static void write(Path file, Content content) {
         Path dir = file.toAbsolutePath().getParent();
-        Path tmp = dir.resolve("." + file.getFileName() + "." + ProcessHandle.current().pid() + "." + System.nanoTime()
-                + ".tmp");
+        Path tmp = dir.resolve(
+                "." + file.getFileName() + "." + ProcessHandle.current().pid() + "." + System.nanoTime() + ".tmp");
         try {
             Files.createDirectories(dir);
             content.writeTo(tmp);

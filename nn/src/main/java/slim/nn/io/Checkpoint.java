@@ -6,8 +6,6 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import slim.nn.SlimException;
-
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -33,6 +31,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
+import slim.nn.SlimException;
 
 /**
  * A Hugging Face checkpoint folder, in the first of these layouts it has: {@code model.safetensors}, or
@@ -57,12 +56,15 @@ public final class Checkpoint implements AutoCloseable {
     /** Rows converted at once when transposing: small enough to stay in cache, large enough to write runs. */
     private static final int TRANSPOSE_ROWS = 32;
     /** Strict: trailing tokens and a name given twice (which would leave one of two tensors unchecked) are errors. */
-    private static final ObjectMapper JSON = JsonMapper.builder().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .build();
 
     private final Path dir;
     /** The file that lists the tensors (the single file or the index), named when a tensor is missing. */
     private final Path listing;
+
     private final TreeMap<String, TensorInfo> tensors;
     private final Arena arena = Arena.ofShared();
     private final Map<Path, MemorySegment> mapped = new HashMap<>();
@@ -91,16 +93,20 @@ public final class Checkpoint implements AutoCloseable {
         }
         List<Path> candidates;
         try (Stream<Path> files = Files.list(dir)) {
-            candidates = files.filter(f -> isSafeTensors(f) && Files.isRegularFile(f)).toList();
+            candidates = files.filter(f -> isSafeTensors(f) && Files.isRegularFile(f))
+                    .toList();
         } catch (IOException e) {
             throw new SlimException(dir + ": cannot list folder: " + e.getMessage(), e);
         }
-        if (candidates.size() == 1) return new Checkpoint(dir, candidates.getFirst(), readHeader(candidates.getFirst()));
+        if (candidates.size() == 1)
+            return new Checkpoint(dir, candidates.getFirst(), readHeader(candidates.getFirst()));
         for (String name : List.of(BIN_FILE, BIN_INDEX_FILE)) {
             Checkpoint c = openListing(dir, name);
             if (c != null) return c;
         }
-        String found = candidates.isEmpty() ? "" : " (" + candidates.size() + " *.safetensors files but no index to join them)";
+        String found = candidates.isEmpty()
+                ? ""
+                : " (" + candidates.size() + " *.safetensors files but no index to join them)";
         throw new SlimException("no " + SINGLE_FILE + ", " + INDEX_FILE + ", " + BIN_FILE + " or " + BIN_INDEX_FILE
                 + " in " + dir + found);
     }
@@ -155,7 +161,8 @@ public final class Checkpoint implements AutoCloseable {
         if (!transpose) {
             dtype.decode(data, 0, dst, dstOff, (int) n);
         } else {
-            if (expectedShape.length != 2) throw fail(t, "cannot transpose a tensor of shape " + Arrays.toString(expectedShape));
+            if (expectedShape.length != 2)
+                throw fail(t, "cannot transpose a tensor of shape " + Arrays.toString(expectedShape));
             transposeInto(data, dtype, (int) expectedShape[0], (int) expectedShape[1], dst, dstOff);
         }
         bytesRead.addAndGet(t.bytes());
@@ -168,9 +175,12 @@ public final class Checkpoint implements AutoCloseable {
     public TensorInfo check(String name, long[] expectedShape) {
         TensorInfo t = info(name);
         if (!Arrays.equals(t.shape(), expectedShape)) {
-            throw fail(t, "stored shape " + Arrays.toString(t.shape()) + " but expected " + Arrays.toString(expectedShape));
+            throw fail(
+                    t,
+                    "stored shape " + Arrays.toString(t.shape()) + " but expected " + Arrays.toString(expectedShape));
         }
-        if (FloatType.of(t.dtype()) == null) throw fail(t, "dtype " + t.dtype() + " cannot be read as float (only F32, F16, BF16)");
+        if (FloatType.of(t.dtype()) == null)
+            throw fail(t, "dtype " + t.dtype() + " cannot be read as float (only F32, F16, BF16)");
         return t;
     }
 
@@ -239,12 +249,14 @@ public final class Checkpoint implements AutoCloseable {
         Map<String, TensorInfo> tensors = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> e : weightMap.properties()) {
             String name = e.getKey();
-            if (!e.getValue().isTextual()) throw new SlimException(index + ": tensor '" + name + "': shard is not a file name");
+            if (!e.getValue().isTextual())
+                throw new SlimException(index + ": tensor '" + name + "': shard is not a file name");
             String shardName = e.getValue().asText();
             Map<String, TensorInfo> shard = shards.computeIfAbsent(shardName, s -> {
                 Path file = dir.resolve(s);
                 if (!Files.isRegularFile(file)) {
-                    throw new SlimException(index + ": tensor '" + name + "' is in shard " + s + ", which is missing from " + dir);
+                    throw new SlimException(
+                            index + ": tensor '" + name + "' is in shard " + s + ", which is missing from " + dir);
                 }
                 return readFile(file);
             });
@@ -268,18 +280,24 @@ public final class Checkpoint implements AutoCloseable {
     static Map<String, TensorInfo> readHeader(Path file) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
-            if (size < 8) throw new SlimException(file + ": " + size + " bytes, too short for a safetensors file (8-byte header length)");
-            long headerBytes = readFully(ch, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
+            if (size < 8)
+                throw new SlimException(
+                        file + ": " + size + " bytes, too short for a safetensors file (8-byte header length)");
+            long headerBytes =
+                    readFully(ch, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
             if (headerBytes < 0 || headerBytes > MAX_HEADER_BYTES) {
-                throw new SlimException(file + ": header length " + Long.toUnsignedString(headerBytes) + " is absurd (limit 100 MB); not a safetensors file?");
+                throw new SlimException(file + ": header length " + Long.toUnsignedString(headerBytes)
+                        + " is absurd (limit 100 MB); not a safetensors file?");
             }
-            if (headerBytes > size - 8) throw new SlimException(file + ": header length " + headerBytes + " exceeds the file size " + size);
+            if (headerBytes > size - 8)
+                throw new SlimException(file + ": header length " + headerBytes + " exceeds the file size " + size);
             JsonNode root = parseHeader(file, readFully(ch, 8, (int) headerBytes));
             long dataStart = 8 + headerBytes;
             Map<String, TensorInfo> tensors = new LinkedHashMap<>();
             for (Map.Entry<String, JsonNode> e : root.properties()) {
                 if (e.getKey().equals("__metadata__")) {
-                    if (!e.getValue().isObject()) throw new SlimException(file + ": \"__metadata__\" is not a JSON object");
+                    if (!e.getValue().isObject())
+                        throw new SlimException(file + ": \"__metadata__\" is not a JSON object");
                     continue;
                 }
                 tensors.put(e.getKey(), entry(file, e.getKey(), e.getValue(), dataStart, size - dataStart));
@@ -293,11 +311,16 @@ public final class Checkpoint implements AutoCloseable {
 
     /** The header as a JSON object; strict UTF-8 (Jackson alone would guess UTF-16 or -32 from the bytes). */
     private static JsonNode parseHeader(Path file, ByteBuffer bytes) {
-        if (bytes.limit() == 0 || bytes.get(0) != '{') throw new SlimException(file + ": header does not start with '{'; not a safetensors file?");
+        if (bytes.limit() == 0 || bytes.get(0) != '{')
+            throw new SlimException(file + ": header does not start with '{'; not a safetensors file?");
         String text;
         try {
-            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(bytes).toString();
+            text = StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(bytes)
+                    .toString();
         } catch (CharacterCodingException e) {
             throw new SlimException(file + ": header is not valid UTF-8 (" + e.getMessage() + ")", e);
         }
@@ -318,7 +341,8 @@ public final class Checkpoint implements AutoCloseable {
      */
     private static void checkTiling(Path file, Collection<TensorInfo> tensors, long dataStart, long size) {
         List<TensorInfo> sorted = tensors.stream()
-                .sorted(Comparator.comparingLong(TensorInfo::dataBegin).thenComparingLong(TensorInfo::dataEnd)).toList();
+                .sorted(Comparator.comparingLong(TensorInfo::dataBegin).thenComparingLong(TensorInfo::dataEnd))
+                .toList();
         long expected = dataStart;
         TensorInfo previous = null;
         for (TensorInfo t : sorted) {
@@ -326,15 +350,17 @@ public final class Checkpoint implements AutoCloseable {
                 String problem = t.dataBegin() < expected
                         ? "overlaps the bytes of tensor '" + previous.name() + "'"
                         : "leaves " + (t.dataBegin() - expected) + " bytes unaccounted for before it";
-                throw new SlimException(file + ": tensor '" + t.name() + "': data_offsets [" + (t.dataBegin() - dataStart) + ", "
-                        + (t.dataEnd() - dataStart) + "] " + problem + " (the tensors' bytes must follow each other without gaps)");
+                throw new SlimException(file + ": tensor '" + t.name() + "': data_offsets ["
+                        + (t.dataBegin() - dataStart) + ", " + (t.dataEnd() - dataStart) + "] " + problem
+                        + " (the tensors' bytes must follow each other without gaps)");
             }
             expected = t.dataEnd();
             previous = t;
         }
         if (expected != size) {
-            throw new SlimException(file + ": the tensors' data_offsets end at byte " + (expected - dataStart) + " of the data but it holds "
-                    + (size - dataStart) + " (the header length or the offsets are wrong, or the file has extra bytes)");
+            throw new SlimException(file + ": the tensors' data_offsets end at byte " + (expected - dataStart)
+                    + " of the data but it holds " + (size - dataStart)
+                    + " (the header length or the offsets are wrong, or the file has extra bytes)");
         }
     }
 
@@ -351,9 +377,11 @@ public final class Checkpoint implements AutoCloseable {
         long[] offsets = longs(e.get("data_offsets"), 2);
         if (offsets == null) throw new SlimException(where + "\"data_offsets\" is not two non-negative integers");
         long begin = offsets[0], end = offsets[1];
-        if (end < begin) throw new SlimException(where + "data_offsets [" + begin + ", " + end + "] end before they begin");
+        if (end < begin)
+            throw new SlimException(where + "data_offsets [" + begin + ", " + end + "] end before they begin");
         if (end > dataBytes) {
-            throw new SlimException(where + "data_offsets [" + begin + ", " + end + "] run past the " + dataBytes + " data bytes of the file");
+            throw new SlimException(where + "data_offsets [" + begin + ", " + end + "] run past the " + dataBytes
+                    + " data bytes of the file");
         }
         long need;
         try {
@@ -363,8 +391,8 @@ public final class Checkpoint implements AutoCloseable {
             throw new SlimException(where + "shape " + Arrays.toString(shape) + " is too large");
         }
         if (end - begin != need) {
-            throw new SlimException(where + "data_offsets [" + begin + ", " + end + "] hold " + (end - begin) + " bytes but "
-                    + dtype + Arrays.toString(shape) + " needs " + need);
+            throw new SlimException(where + "data_offsets [" + begin + ", " + end + "] hold " + (end - begin)
+                    + " bytes but " + dtype + Arrays.toString(shape) + " needs " + need);
         }
         return new TensorInfo(name, dtype, shape, file, dataStart + begin, dataStart + end);
     }

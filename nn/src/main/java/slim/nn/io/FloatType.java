@@ -37,7 +37,7 @@ public enum FloatType {
         void encode(float v, ByteBuffer out) {
             int bits = Float.floatToRawIntBits(v);
             if (Float.isNaN(v)) {
-                out.putShort((short) ((bits >>> 16) | 0x40));   // stays a NaN once the low half is gone
+                out.putShort((short) ((bits >>> 16) | 0x40)); // stays a NaN once the low half is gone
             } else {
                 out.putShort((short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16));
             }

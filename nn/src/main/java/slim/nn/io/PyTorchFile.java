@@ -23,6 +23,7 @@ final class PyTorchFile {
     private static final byte[] ZIP_MAGIC = {'P', 'K', 3, 4};
     /** Protocol-2 pickles start so; torch.save wrote its pre-1.6 format as a sequence of them, with no zip. */
     private static final int PICKLE_PROTO = 0x80;
+
     private static final int STORED = 0;
     /** data.pkl of a state dict holds a few hundred bytes per tensor: anything this large is not one. */
     private static final long MAX_PICKLE_BYTES = 100L << 20;
@@ -44,20 +45,20 @@ final class PyTorchFile {
             ZipArchiveEntry pickle = pickleEntry(file, zip);
             String top = pickle.getName().substring(0, pickle.getName().length() - "data.pkl".length());
             checkByteOrder(file, zip, top);
-            Map<String, TorchPickle.Tensor> stateDict = TorchPickle.stateDict(readEntry(file, zip, pickle), file
-                    + ": " + pickle.getName());
+            Map<String, TorchPickle.Tensor> stateDict =
+                    TorchPickle.stateDict(readEntry(file, zip, pickle), file + ": " + pickle.getName());
             Map<String, ZipArchiveEntry> storages = new HashMap<>();
             Map<String, TensorInfo> tensors = new LinkedHashMap<>();
             for (Map.Entry<String, TorchPickle.Tensor> e : stateDict.entrySet()) {
                 TorchPickle.Storage s = e.getValue().storage();
-                ZipArchiveEntry entry = storages.computeIfAbsent(s.key(), key -> storageEntry(file, zip, top, s,
-                        fileSize));
+                ZipArchiveEntry entry =
+                        storages.computeIfAbsent(s.key(), key -> storageEntry(file, zip, top, s, fileSize));
                 tensors.put(e.getKey(), tensor(file, e.getKey(), e.getValue(), entry));
             }
             return tensors;
         } catch (IOException e) {
-            throw new SlimException(file + ": not a readable PyTorch zip checkpoint (truncated or damaged?): "
-                    + e.getMessage(), e);
+            throw new SlimException(
+                    file + ": not a readable PyTorch zip checkpoint (truncated or damaged?): " + e.getMessage(), e);
         }
     }
 
@@ -72,8 +73,8 @@ final class PyTorchFile {
                         + " read; convert it once with torch >= 1.6: torch.save(torch.load(f), f) writes the zip format,"
                         + " or safetensors.torch.save_file(torch.load(f), 'model.safetensors') writes safetensors");
             }
-            throw new SlimException(file + ": not a PyTorch checkpoint (no zip signature at its start;"
-                    + " truncated or damaged?)");
+            throw new SlimException(
+                    file + ": not a PyTorch checkpoint (no zip signature at its start;" + " truncated or damaged?)");
         } catch (IOException e) {
             throw new SlimException(file + ": cannot read: " + e.getMessage(), e);
         }
@@ -81,7 +82,8 @@ final class PyTorchFile {
 
     private static ZipArchiveEntry pickleEntry(Path file, ZipFile zip) {
         ZipArchiveEntry found = null;
-        for (ZipArchiveEntry e : (Iterable<ZipArchiveEntry>) () -> zip.getEntries().asIterator()) {
+        for (ZipArchiveEntry e :
+                (Iterable<ZipArchiveEntry>) () -> zip.getEntries().asIterator()) {
             String name = e.getName();
             int slash = name.lastIndexOf('/');
             if (name.substring(slash + 1).equals("data.pkl")
@@ -107,8 +109,8 @@ final class PyTorchFile {
 
     private static byte[] readEntry(Path file, ZipFile zip, ZipArchiveEntry entry) throws IOException {
         if (entry.getSize() > MAX_PICKLE_BYTES) {
-            throw new SlimException(file + ": " + entry.getName() + " is " + entry.getSize()
-                    + " bytes, absurd for a state dict");
+            throw new SlimException(
+                    file + ": " + entry.getName() + " is " + entry.getSize() + " bytes, absurd for a state dict");
         }
         try (InputStream in = zip.getInputStream(entry)) {
             return in.readAllBytes();
@@ -118,8 +120,8 @@ final class PyTorchFile {
     /**
      * The zip entry holding a storage, checked to be stored uncompressed, whole, and as long as its element count says.
      */
-    private static ZipArchiveEntry storageEntry(Path file, ZipFile zip, String top, TorchPickle.Storage s,
-            long fileSize) {
+    private static ZipArchiveEntry storageEntry(
+            Path file, ZipFile zip, String top, TorchPickle.Storage s, long fileSize) {
         String name = top + "data/" + s.key();
         ZipArchiveEntry entry = zip.getEntry(name);
         if (entry == null) {
@@ -137,8 +139,8 @@ final class PyTorchFile {
                     + s.dtype() + " elements need " + s.elements() * width);
         }
         if (entry.getDataOffset() < 0 || entry.getDataOffset() + entry.getSize() > fileSize) {
-            throw new SlimException(file + ": " + name + " runs past the end of the file (" + fileSize
-                    + " bytes): truncated?");
+            throw new SlimException(
+                    file + ": " + name + " runs past the end of the file (" + fileSize + " bytes): truncated?");
         }
         return entry;
     }

@@ -3,7 +3,6 @@ package slim.nn.io;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -30,8 +29,8 @@ public final class SafeTensorsWriter {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int BUFFER_BYTES = 1 << 20;
 
-    private record Tensor(String name, FloatType type, long[] shape, float[] src, int srcOff, int elements,
-                          boolean transpose) {}
+    private record Tensor(
+            String name, FloatType type, long[] shape, float[] src, int srcOff, int elements, boolean transpose) {}
 
     private final List<Tensor> tensors = new ArrayList<>();
     private final Set<String> names = new HashSet<>();
@@ -46,17 +45,21 @@ public final class SafeTensorsWriter {
      * {@code transpose}, {@code shape} must be 2-D {@code [r, c]} and {@code src} holds the transpose {@code [c, r]}:
      * the file gets {@code [r, c]}.
      */
-    public SafeTensorsWriter add(String name, FloatType type, long[] shape, float[] src, int srcOff,
-                                 boolean transpose) {
-        if (name.equals("__metadata__") || !names.add(name)) throw new IllegalArgumentException("tensor name '" + name + "' is taken");
+    public SafeTensorsWriter add(
+            String name, FloatType type, long[] shape, float[] src, int srcOff, boolean transpose) {
+        if (name.equals("__metadata__") || !names.add(name))
+            throw new IllegalArgumentException("tensor name '" + name + "' is taken");
         long n = 1;
         for (long d : shape) {
-            if (d < 0) throw new IllegalArgumentException("tensor '" + name + "': negative dimension in " + Arrays.toString(shape));
+            if (d < 0)
+                throw new IllegalArgumentException(
+                        "tensor '" + name + "': negative dimension in " + Arrays.toString(shape));
             n = Math.multiplyExact(n, d);
         }
         Objects.checkFromIndexSize(srcOff, n, src.length);
         if (transpose && shape.length != 2) {
-            throw new IllegalArgumentException("tensor '" + name + "': cannot transpose shape " + Arrays.toString(shape));
+            throw new IllegalArgumentException(
+                    "tensor '" + name + "': cannot transpose shape " + Arrays.toString(shape));
         }
         tensors.add(new Tensor(name, type, shape.clone(), src, srcOff, (int) n, transpose));
         return this;

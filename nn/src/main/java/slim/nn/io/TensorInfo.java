@@ -33,8 +33,13 @@ public record TensorInfo(String name, String dtype, long[] shape, Path file, lon
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof TensorInfo t && name.equals(t.name) && dtype.equals(t.dtype) && Arrays.equals(shape, t.shape)
-                && file.equals(t.file) && dataBegin == t.dataBegin && dataEnd == t.dataEnd;
+        return o instanceof TensorInfo t
+                && name.equals(t.name)
+                && dtype.equals(t.dtype)
+                && Arrays.equals(shape, t.shape)
+                && file.equals(t.file)
+                && dataBegin == t.dataBegin
+                && dataEnd == t.dataEnd;
     }
 
     @Override
@@ -44,6 +49,7 @@ public record TensorInfo(String name, String dtype, long[] shape, Path file, lon
 
     @Override
     public String toString() {
-        return name + " " + dtype + Arrays.toString(shape) + " in " + file.getFileName() + " [" + dataBegin + ", " + dataEnd + ")";
+        return name + " " + dtype + Arrays.toString(shape) + " in " + file.getFileName() + " [" + dataBegin + ", "
+                + dataEnd + ")";
     }
 }

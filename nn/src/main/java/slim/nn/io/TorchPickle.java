@@ -53,16 +53,24 @@ final class TorchPickle {
 
     /** torch's typed storage classes, by the dtype names safetensors uses. */
     private static final Map<String, String> STORAGE_DTYPES = Map.ofEntries(
-            Map.entry("DoubleStorage", "F64"), Map.entry("FloatStorage", "F32"), Map.entry("HalfStorage", "F16"),
-            Map.entry("BFloat16Storage", "BF16"), Map.entry("LongStorage", "I64"), Map.entry("IntStorage", "I32"),
-            Map.entry("ShortStorage", "I16"), Map.entry("CharStorage", "I8"), Map.entry("ByteStorage", "U8"),
+            Map.entry("DoubleStorage", "F64"),
+            Map.entry("FloatStorage", "F32"),
+            Map.entry("HalfStorage", "F16"),
+            Map.entry("BFloat16Storage", "BF16"),
+            Map.entry("LongStorage", "I64"),
+            Map.entry("IntStorage", "I32"),
+            Map.entry("ShortStorage", "I16"),
+            Map.entry("CharStorage", "I8"),
+            Map.entry("ByteStorage", "U8"),
             Map.entry("BoolStorage", "BOOL"));
 
     /** A storage type named by a global, e.g. {@code torch.HalfStorage}. */
     private record StorageType(String dtype) {}
 
     /** Python's None, which an ArrayList could hold as null but which reads better named. */
-    private enum None { NONE }
+    private enum None {
+        NONE
+    }
 
     private static final Object MARK = new Object();
 
@@ -116,58 +124,80 @@ final class TorchPickle {
             int at = in.position();
             int op = in.get() & 0xff;
             switch (op) {
-                case 0x80 -> u8();                                       // PROTO
-                case 0x95 -> in.getLong();                               // FRAME: a length hint
-                case '.' -> {                                            // STOP
+                case 0x80 -> u8(); // PROTO
+                case 0x95 -> in.getLong(); // FRAME: a length hint
+                case '.' -> { // STOP
                     if (stack.size() != 1 || !marks.isEmpty()) {
                         throw malformed("stops with " + stack.size() + " values on its stack");
                     }
                     return stack.getFirst();
                 }
-                case '(' -> { marks.add(stack.size()); push(MARK); }    // MARK
-                case '0' -> pop();                                       // POP
-                case '1' -> popMark();                                   // POP_MARK
-                case '2' -> push(peek());                                // DUP
+                case '(' -> {
+                    marks.add(stack.size());
+                    push(MARK);
+                } // MARK
+                case '0' -> pop(); // POP
+                case '1' -> popMark(); // POP_MARK
+                case '2' -> push(peek()); // DUP
                 case 'N' -> push(None.NONE);
-                case 0x88 -> push(Boolean.TRUE);                         // NEWTRUE
-                case 0x89 -> push(Boolean.FALSE);                        // NEWFALSE
-                case 'K' -> push((long) u8());                           // BININT1
-                case 'M' -> push((long) (in.getShort() & 0xffff));       // BININT2
-                case 'J' -> push((long) in.getInt());                    // BININT
-                case 0x8a -> push(long1());                              // LONG1
+                case 0x88 -> push(Boolean.TRUE); // NEWTRUE
+                case 0x89 -> push(Boolean.FALSE); // NEWFALSE
+                case 'K' -> push((long) u8()); // BININT1
+                case 'M' -> push((long) (in.getShort() & 0xffff)); // BININT2
+                case 'J' -> push((long) in.getInt()); // BININT
+                case 0x8a -> push(long1()); // LONG1
                 case 'G' -> push(Double.longBitsToDouble(Long.reverseBytes(in.getLong()))); // BINFLOAT, big-endian
-                case 'X' -> push(text(u32(), StandardCharsets.UTF_8));  // BINUNICODE
-                case 0x8c -> push(text(u8(), StandardCharsets.UTF_8));   // SHORT_BINUNICODE
+                case 'X' -> push(text(u32(), StandardCharsets.UTF_8)); // BINUNICODE
+                case 0x8c -> push(text(u8(), StandardCharsets.UTF_8)); // SHORT_BINUNICODE
                 case 0x8d -> push(text(in.getLong(), StandardCharsets.UTF_8)); // BINUNICODE8
                 case 'T' -> push(text(u32(), StandardCharsets.ISO_8859_1)); // BINSTRING (Python 2)
-                case 'U' -> push(text(u8(), StandardCharsets.ISO_8859_1));  // SHORT_BINSTRING (Python 2)
-                case ')' -> push(List.of());                             // EMPTY_TUPLE
-                case 0x85 -> push(tuple(1));                             // TUPLE1
-                case 0x86 -> push(tuple(2));                             // TUPLE2
-                case 0x87 -> push(tuple(3));                             // TUPLE3
-                case 't' -> push(tupleOf(popMark()));                    // TUPLE
-                case ']' -> push(new ArrayList<>());                     // EMPTY_LIST
-                case 'l' -> push(new ArrayList<>(popMark()));            // LIST
-                case 'a' -> list(peekBelow(1)).add(pop());               // APPEND
-                case 'e' -> { List<Object> items = popMark(); list(peek()).addAll(items); } // APPENDS
-                case '}' -> push(new LinkedHashMap<>());                 // EMPTY_DICT
-                case 'd' -> { Map<Object, Object> d = new LinkedHashMap<>(); putAll(d, popMark()); push(d); } // DICT
-                case 's' -> { Object v = pop(), k = pop(); dict(peek()).put(k, v); } // SETITEM
-                case 'u' -> { List<Object> items = popMark(); putAll(dict(peek()), items); } // SETITEMS
-                case 'q' -> memo.put(u8(), peek());                      // BINPUT
-                case 'r' -> memo.put(u32(), peek());                     // LONG_BINPUT
-                case 0x94 -> memo.put(memo.size(), peek());              // MEMOIZE
-                case 'h' -> push(recall(u8()));                          // BINGET
-                case 'j' -> push(recall(u32()));                         // LONG_BINGET
-                case 'c' -> push(global(line(), line()));                // GLOBAL
-                case 0x93 -> { Object name = pop(), module = pop(); push(global(string(module),
-                        string(name))); } // STACK_GLOBAL
-                case 'Q' -> push(storage(pop()));                        // BINPERSID
-                case 'R' -> { Object args = pop(); push(reduce(pop(), args)); } // REDUCE
-                case 'b' -> build(pop(), peek());                        // BUILD
-                default -> throw new SlimException(source + ": pickle opcode 0x" + Integer.toHexString(op)
-                        + " at byte " + at
-                        + " is not one a state dict is written with; refused without running anything");
+                case 'U' -> push(text(u8(), StandardCharsets.ISO_8859_1)); // SHORT_BINSTRING (Python 2)
+                case ')' -> push(List.of()); // EMPTY_TUPLE
+                case 0x85 -> push(tuple(1)); // TUPLE1
+                case 0x86 -> push(tuple(2)); // TUPLE2
+                case 0x87 -> push(tuple(3)); // TUPLE3
+                case 't' -> push(tupleOf(popMark())); // TUPLE
+                case ']' -> push(new ArrayList<>()); // EMPTY_LIST
+                case 'l' -> push(new ArrayList<>(popMark())); // LIST
+                case 'a' -> list(peekBelow(1)).add(pop()); // APPEND
+                case 'e' -> {
+                    List<Object> items = popMark();
+                    list(peek()).addAll(items);
+                } // APPENDS
+                case '}' -> push(new LinkedHashMap<>()); // EMPTY_DICT
+                case 'd' -> {
+                    Map<Object, Object> d = new LinkedHashMap<>();
+                    putAll(d, popMark());
+                    push(d);
+                } // DICT
+                case 's' -> {
+                    Object v = pop(), k = pop();
+                    dict(peek()).put(k, v);
+                } // SETITEM
+                case 'u' -> {
+                    List<Object> items = popMark();
+                    putAll(dict(peek()), items);
+                } // SETITEMS
+                case 'q' -> memo.put(u8(), peek()); // BINPUT
+                case 'r' -> memo.put(u32(), peek()); // LONG_BINPUT
+                case 0x94 -> memo.put(memo.size(), peek()); // MEMOIZE
+                case 'h' -> push(recall(u8())); // BINGET
+                case 'j' -> push(recall(u32())); // LONG_BINGET
+                case 'c' -> push(global(line(), line())); // GLOBAL
+                case 0x93 -> {
+                    Object name = pop(), module = pop();
+                    push(global(string(module), string(name)));
+                } // STACK_GLOBAL
+                case 'Q' -> push(storage(pop())); // BINPERSID
+                case 'R' -> {
+                    Object args = pop();
+                    push(reduce(pop(), args));
+                } // REDUCE
+                case 'b' -> build(pop(), peek()); // BUILD
+                default ->
+                    throw new SlimException(source + ": pickle opcode 0x" + Integer.toHexString(op)
+                            + " at byte " + at
+                            + " is not one a state dict is written with; refused without running anything");
             }
         }
     }
@@ -176,8 +206,8 @@ final class TorchPickle {
     private Object global(String module, String name) {
         String qualified = module + "." + name;
         for (Callable c : Callable.values()) if (c.qualifiedName.equals(qualified)) return c;
-        if (module.equals("torch")
-                && STORAGE_DTYPES.containsKey(name)) return new StorageType(STORAGE_DTYPES.get(name));
+        if (module.equals("torch") && STORAGE_DTYPES.containsKey(name))
+            return new StorageType(STORAGE_DTYPES.get(name));
         Set<String> accepted = new TreeSet<>();
         for (Callable c : Callable.values()) accepted.add(c.qualifiedName);
         accepted.add("torch.<Type>Storage");
@@ -364,8 +394,8 @@ final class TorchPickle {
     }
 
     private SlimException malformed(String problem) {
-        return new SlimException(source + ": not a state dict pickle this reader accepts: at byte "
-                + in.position() + " it " + problem);
+        return new SlimException(
+                source + ": not a state dict pickle this reader accepts: at byte " + in.position() + " it " + problem);
     }
 
     private static String describe(Object o) {
@@ -379,6 +409,8 @@ final class TorchPickle {
         if (o instanceof Storage) return "storage";
         if (o instanceof Tensor) return "tensor";
         if (o instanceof StorageType t) return "storage type (" + t.dtype() + ")";
-        return o == null ? "nothing" : o instanceof None ? "None" : o.getClass().getSimpleName().toLowerCase();
+        return o == null
+                ? "nothing"
+                : o instanceof None ? "None" : o.getClass().getSimpleName().toLowerCase();
     }
 }

@@ -24,7 +24,8 @@ public final class CpuKernels implements Kernels {
         for (int t = 0; t < T; t++) {
             int id = ids[t];
             if (id < 0 || id >= rows) {
-                throw new IllegalArgumentException("token id " + id + " at position " + t + " is outside the embedding table of " + rows + " rows");
+                throw new IllegalArgumentException("token id " + id + " at position " + t
+                        + " is outside the embedding table of " + rows + " rows");
             }
             int src = table.offset() + id * C, dst = out.offset() + t * C;
             if (accumulate) {
@@ -45,7 +46,8 @@ public final class CpuKernels implements Kernels {
     }
 
     @Override
-    public void layerNormForward(Slice out, Slice mean, Slice rstd, Slice inp, Slice w, Slice b, int T, int C, float eps) {
+    public void layerNormForward(
+            Slice out, Slice mean, Slice rstd, Slice inp, Slice w, Slice b, int T, int C, float eps) {
         float[] o = out.data(), x = inp.data(), wd = w.data(), bd = b.data();
         Parallel.forEach(T, 4L * C, t -> {
             int xo = inp.offset() + t * C, oo = out.offset() + t * C;
@@ -67,8 +69,8 @@ public final class CpuKernels implements Kernels {
     }
 
     @Override
-    public void layerNormBackward(Slice dinp, Slice dw, Slice db, Slice dout, Slice inp, Slice w, Slice mean,
-                                  Slice rstd, int T, int C) {
+    public void layerNormBackward(
+            Slice dinp, Slice dw, Slice db, Slice dout, Slice inp, Slice w, Slice mean, Slice rstd, int T, int C) {
         float[] dx = dinp.data(), d = dout.data(), x = inp.data(), wd = w.data();
         Parallel.forEach(T, 6L * C, t -> {
             int xo = inp.offset() + t * C, dOff = dout.offset() + t * C, dxo = dinp.offset() + t * C;
@@ -139,30 +141,92 @@ public final class CpuKernels implements Kernels {
 
     @Override
     public void matmulForward(Slice out, Slice inp, Slice w, Slice bias, int T, int C, int OC) {
-        Matmul.forward(out.data(), out.offset(), inp.data(), inp.offset(), w.data(), w.offset(),
-                bias == null ? null : bias.data(), bias == null ? 0 : bias.offset(), T, C, OC);
+        Matmul.forward(
+                out.data(),
+                out.offset(),
+                inp.data(),
+                inp.offset(),
+                w.data(),
+                w.offset(),
+                bias == null ? null : bias.data(),
+                bias == null ? 0 : bias.offset(),
+                T,
+                C,
+                OC);
     }
 
     @Override
-    public void matmulBackward(Slice dinp, Slice dw, Slice dbias, Slice dout, Slice inp, Slice w, int T, int C, int OC) {
-        Matmul.backward(dinp == null ? null : dinp.data(), dinp == null ? 0 : dinp.offset(),
-                dw.data(), dw.offset(), dbias == null ? null : dbias.data(), dbias == null ? 0 : dbias.offset(),
-                dout.data(), dout.offset(), inp.data(), inp.offset(), w.data(), w.offset(), T, C, OC);
+    public void matmulBackward(
+            Slice dinp, Slice dw, Slice dbias, Slice dout, Slice inp, Slice w, int T, int C, int OC) {
+        Matmul.backward(
+                dinp == null ? null : dinp.data(),
+                dinp == null ? 0 : dinp.offset(),
+                dw.data(),
+                dw.offset(),
+                dbias == null ? null : dbias.data(),
+                dbias == null ? 0 : dbias.offset(),
+                dout.data(),
+                dout.offset(),
+                inp.data(),
+                inp.offset(),
+                w.data(),
+                w.offset(),
+                T,
+                C,
+                OC);
     }
 
     @Override
-    public void attentionForward(Slice out, Slice att, Slice qkv, Slice dropMask, int T, int q0, int Tq, int H, int KV,
-                                 int D, boolean causal) {
+    public void attentionForward(
+            Slice out,
+            Slice att,
+            Slice qkv,
+            Slice dropMask,
+            int T,
+            int q0,
+            int Tq,
+            int H,
+            int KV,
+            int D,
+            boolean causal) {
         float[] mask = dropMask == null ? null : dropMask.data();
         int maskOff = dropMask == null ? 0 : dropMask.offset();
         if (NarrowHeadAttention.narrow(D)) {
-            NarrowHeadAttention.forward(out.data(), out.offset(), att.data(), att.offset(), qkv.data(), qkv.offset(),
-                    mask, maskOff, T, q0, Tq, H, KV, D, causal);
+            NarrowHeadAttention.forward(
+                    out.data(),
+                    out.offset(),
+                    att.data(),
+                    att.offset(),
+                    qkv.data(),
+                    qkv.offset(),
+                    mask,
+                    maskOff,
+                    T,
+                    q0,
+                    Tq,
+                    H,
+                    KV,
+                    D,
+                    causal);
             return;
         }
         if (FourVectorAttention.fits(D)) {
-            FourVectorAttention.forward(out.data(), out.offset(), att.data(), att.offset(), qkv.data(), qkv.offset(),
-                    mask, maskOff, T, q0, Tq, H, KV, D, causal);
+            FourVectorAttention.forward(
+                    out.data(),
+                    out.offset(),
+                    att.data(),
+                    att.offset(),
+                    qkv.data(),
+                    qkv.offset(),
+                    mask,
+                    maskOff,
+                    T,
+                    q0,
+                    Tq,
+                    H,
+                    KV,
+                    D,
+                    causal);
             return;
         }
         int row = (H + 2 * KV) * D, group = H / KV;
@@ -211,26 +275,73 @@ public final class CpuKernels implements Kernels {
             sum += e;
         }
         float inv = 1f / sum;
-        for (s = 0; s < bound; s += F.length()) FloatVector.fromArray(F, dst, dstOff + s).mul(inv).intoArray(dst, dstOff + s);
+        for (s = 0; s < bound; s += F.length())
+            FloatVector.fromArray(F, dst, dstOff + s).mul(inv).intoArray(dst, dstOff + s);
         for (; s < n; s++) dst[dstOff + s] *= inv;
         return sum;
     }
 
     @Override
-    public void attentionBackward(Slice dqkv, Slice datt, Slice dout, Slice qkv, Slice att, Slice dropMask, int T,
-                                  int q0, int Tq, int H, int KV, int D, boolean causal) {
+    public void attentionBackward(
+            Slice dqkv,
+            Slice datt,
+            Slice dout,
+            Slice qkv,
+            Slice att,
+            Slice dropMask,
+            int T,
+            int q0,
+            int Tq,
+            int H,
+            int KV,
+            int D,
+            boolean causal) {
         float[] mask = dropMask == null ? null : dropMask.data();
         int maskOff = dropMask == null ? 0 : dropMask.offset();
         if (NarrowHeadAttention.narrow(D)) {
-            NarrowHeadAttention.backward(dqkv.data(), dqkv.offset(), datt.data(), datt.offset(), dout.data(),
-                    dout.offset(), qkv.data(), qkv.offset(), att.data(), att.offset(), mask, maskOff, T, q0, Tq, H, KV,
-                    D, causal);
+            NarrowHeadAttention.backward(
+                    dqkv.data(),
+                    dqkv.offset(),
+                    datt.data(),
+                    datt.offset(),
+                    dout.data(),
+                    dout.offset(),
+                    qkv.data(),
+                    qkv.offset(),
+                    att.data(),
+                    att.offset(),
+                    mask,
+                    maskOff,
+                    T,
+                    q0,
+                    Tq,
+                    H,
+                    KV,
+                    D,
+                    causal);
             return;
         }
         if (FourVectorAttention.fits(D)) {
-            FourVectorAttention.backward(dqkv.data(), dqkv.offset(), datt.data(), datt.offset(), dout.data(),
-                    dout.offset(), qkv.data(), qkv.offset(), att.data(), att.offset(), mask, maskOff, T, q0, Tq, H, KV,
-                    D, causal);
+            FourVectorAttention.backward(
+                    dqkv.data(),
+                    dqkv.offset(),
+                    datt.data(),
+                    datt.offset(),
+                    dout.data(),
+                    dout.offset(),
+                    qkv.data(),
+                    qkv.offset(),
+                    att.data(),
+                    att.offset(),
+                    mask,
+                    maskOff,
+                    T,
+                    q0,
+                    Tq,
+                    H,
+                    KV,
+                    D,
+                    causal);
             return;
         }
         int row = (H + 2 * KV) * D, group = H / KV;
@@ -268,8 +379,8 @@ public final class CpuKernels implements Kernels {
      * is zeroed, since its k and v rows sum over the query heads that share them, and the work runs as
      * one task per kv head, so that no two tasks add to the same k or v.
      */
-    static void perKvHead(float[] dqkv, int dqkvOff, int T, int Tq, int H, int KV, int D, boolean causal,
-                          IntConsumer kvHead) {
+    static void perKvHead(
+            float[] dqkv, int dqkvOff, int T, int Tq, int H, int KV, int D, boolean causal, IntConsumer kvHead) {
         Arrays.fill(dqkv, dqkvOff, dqkvOff + T * (H + 2 * KV) * D, 0f);
         Parallel.forEach(KV, 4L * (H / KV) * Tq * T * D / (causal ? 2 : 1), kvHead);
     }
@@ -367,15 +478,22 @@ public final class CpuKernels implements Kernels {
     }
 
     /** dinp += gelu'(inp) · dout over [from, to), in vectors as geluTanh. */
-    private static void geluTanhBackward(float[] dx, int dxo, float[] x, int xo, float[] d, int dOff, int from, int to) {
+    private static void geluTanhBackward(
+            float[] dx, int dxo, float[] x, int xo, float[] d, int dOff, int from, int to) {
         int i = from;
         for (int bound = from + F.loopBound(to - from); i < bound; i += F.length()) {
             FloatVector v = FloatVector.fromArray(F, x, xo + i), v2 = v.mul(v);
-            FloatVector tanh = v2.mul(v).mul(0.044715f).add(v).mul(SQRT_2_OVER_PI).lanewise(VectorOperators.TANH);
+            FloatVector tanh =
+                    v2.mul(v).mul(0.044715f).add(v).mul(SQRT_2_OVER_PI).lanewise(VectorOperators.TANH);
             FloatVector sech2 = tanh.mul(tanh).neg().add(1f);
-            FloatVector grad = tanh.add(1f).mul(0.5f)
-                    .add(v.mul(0.5f).mul(sech2).mul(SQRT_2_OVER_PI).mul(v2.mul(3f * 0.044715f).add(1f)));
-            grad.fma(FloatVector.fromArray(F, d, dOff + i), FloatVector.fromArray(F, dx, dxo + i)).intoArray(dx, dxo + i);
+            FloatVector grad = tanh.add(1f)
+                    .mul(0.5f)
+                    .add(v.mul(0.5f)
+                            .mul(sech2)
+                            .mul(SQRT_2_OVER_PI)
+                            .mul(v2.mul(3f * 0.044715f).add(1f)));
+            grad.fma(FloatVector.fromArray(F, d, dOff + i), FloatVector.fromArray(F, dx, dxo + i))
+                    .intoArray(dx, dxo + i);
         }
         for (; i < to; i++) {
             float v = x[xo + i];
@@ -390,9 +508,28 @@ public final class CpuKernels implements Kernels {
     static float erf(float xf) {
         double x = Math.abs(xf);
         double t = 1.0 / (1.0 + 0.5 * x);
-        double y = t * Math.exp(-x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418
-                + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587
-                + t * (-0.82215223 + t * 0.17087277)))))))));
+        double y = t
+                * Math.exp(
+                        -x * x
+                                - 1.26551223
+                                + t
+                                        * (1.00002368
+                                                + t
+                                                        * (0.37409196
+                                                                + t
+                                                                        * (0.09678418
+                                                                                + t
+                                                                                        * (-0.18628806
+                                                                                                + t
+                                                                                                        * (0.27886807
+                                                                                                                + t
+                                                                                                                        * (-1.13520398
+                                                                                                                                + t
+                                                                                                                                        * (1.48851587
+                                                                                                                                                + t
+                                                                                                                                                        * (-0.82215223
+                                                                                                                                                                + t
+                                                                                                                                                                        * 0.17087277)))))))));
         double erf = 1.0 - y;
         return (float) (xf >= 0 ? erf : -erf);
     }
@@ -478,7 +615,8 @@ public final class CpuKernels implements Kernels {
 
     @Override
     public void meanRowsBackward(Slice dinp, Slice dout, int T, int C) {
-        for (int t = 0; t < T; t++) Matmul.axpy(1f / T, dout.data(), dout.offset(), dinp.data(), dinp.offset() + t * C, C);
+        for (int t = 0; t < T; t++)
+            Matmul.axpy(1f / T, dout.data(), dout.offset(), dinp.data(), dinp.offset() + t * C, C);
     }
 
     @Override
@@ -488,7 +626,8 @@ public final class CpuKernels implements Kernels {
         // Rows are independent; a causal-LM step has T of them over the whole vocabulary (16 M logits at T = 317).
         Parallel.forEach(n, 4L * (candidates == null ? V : candidates.length), r -> {
             int zo = logits.offset() + r * V, po = probs.offset() + r * V;
-            rowLoss[r] = candidates == null ? softmaxRow(p, po, z, zo, targets[r], V)
+            rowLoss[r] = candidates == null
+                    ? softmaxRow(p, po, z, zo, targets[r], V)
                     : softmaxCandidates(p, po, z, zo, targets[r], candidates, V);
         });
         double loss = 0;
@@ -534,8 +673,18 @@ public final class CpuKernels implements Kernels {
     }
 
     @Override
-    public void adamw(Slice params, Slice grads, Slice m, Slice v, int N, float lr, float beta1, float beta2,
-                      float eps, float weightDecay, int step) {
+    public void adamw(
+            Slice params,
+            Slice grads,
+            Slice m,
+            Slice v,
+            int N,
+            float lr,
+            float beta1,
+            float beta2,
+            float eps,
+            float weightDecay,
+            int step) {
         float[] p = params.data(), g = grads.data(), md = m.data(), vd = v.data();
         int po = params.offset(), go = grads.offset(), mo = m.offset(), vo = v.offset();
         float correction1 = (float) (1 - Math.pow(beta1, step));
@@ -553,11 +702,16 @@ public final class CpuKernels implements Kernels {
                 FloatVector grad = FloatVector.fromArray(F, g, go + i);
                 zero.intoArray(g, go + i);
                 FloatVector mi = FloatVector.fromArray(F, md, mo + i).mul(beta1).add(grad.mul(keep1));
-                FloatVector vi = FloatVector.fromArray(F, vd, vo + i).mul(beta2).add(grad.mul(keep2).mul(grad));
+                FloatVector vi = FloatVector.fromArray(F, vd, vo + i)
+                        .mul(beta2)
+                        .add(grad.mul(keep2).mul(grad));
                 mi.intoArray(md, mo + i);
                 vi.intoArray(vd, vo + i);
                 FloatVector denom = vi.sqrt().div(correction2Sqrt).add(eps);
-                FloatVector.fromArray(F, p, po + i).mul(decay).sub(mi.mul(stepSize).div(denom)).intoArray(p, po + i);
+                FloatVector.fromArray(F, p, po + i)
+                        .mul(decay)
+                        .sub(mi.mul(stepSize).div(denom))
+                        .intoArray(p, po + i);
             }
             for (; i < end; i++) {
                 float grad = g[go + i];

@@ -21,8 +21,22 @@ final class FourVectorAttention {
         return D == 4 * L;
     }
 
-    static void forward(float[] o, int oOff, float[] a, int aOff, float[] q, int qkvOff, float[] mask, int maskOff,
-                        int T, int q0, int Tq, int H, int KV, int D, boolean causal) {
+    static void forward(
+            float[] o,
+            int oOff,
+            float[] a,
+            int aOff,
+            float[] q,
+            int qkvOff,
+            float[] mask,
+            int maskOff,
+            int T,
+            int q0,
+            int Tq,
+            int H,
+            int KV,
+            int D,
+            boolean causal) {
         int row = (H + 2 * KV) * D, group = H / KV;
         float scale = (float) (1.0 / Math.sqrt(D));
         Parallel.forEach(H * Tq, 2L * T * D, ht -> {
@@ -34,9 +48,12 @@ final class FourVectorAttention {
             float max = Float.NEGATIVE_INFINITY;
             for (int s = 0; s < len; s++) {
                 int k = ko + s * row;
-                float sc = r0.mul(FloatVector.fromArray(S, q, k)).add(r1.mul(FloatVector.fromArray(S, q, k + L)))
-                        .add(r2.mul(FloatVector.fromArray(S, q, k + 2 * L))).add(r3.mul(FloatVector.fromArray(S, q, k + 3 * L)))
-                        .reduceLanes(VectorOperators.ADD) * scale;
+                float sc = r0.mul(FloatVector.fromArray(S, q, k))
+                                .add(r1.mul(FloatVector.fromArray(S, q, k + L)))
+                                .add(r2.mul(FloatVector.fromArray(S, q, k + 2 * L)))
+                                .add(r3.mul(FloatVector.fromArray(S, q, k + 3 * L)))
+                                .reduceLanes(VectorOperators.ADD)
+                        * scale;
                 a[ao + s] = sc;
                 if (sc > max) max = sc;
             }
@@ -53,13 +70,33 @@ final class FourVectorAttention {
                 y3 = FloatVector.fromArray(S, q, v + 3 * L).fma(p, y3);
             }
             int out = oOff + t * H * D + h * D;
-            y0.intoArray(o, out); y1.intoArray(o, out + L); y2.intoArray(o, out + 2 * L); y3.intoArray(o, out + 3 * L);
+            y0.intoArray(o, out);
+            y1.intoArray(o, out + L);
+            y2.intoArray(o, out + 2 * L);
+            y3.intoArray(o, out + 3 * L);
         });
     }
 
-    static void backward(float[] dq, int dqkvOff, float[] datt, int dattOff, float[] dout, int doutOff, float[] q,
-                         int qkvOff, float[] a, int aOff, float[] mask, int maskOff, int T, int q0, int Tq, int H,
-                         int KV, int D, boolean causal) {
+    static void backward(
+            float[] dq,
+            int dqkvOff,
+            float[] datt,
+            int dattOff,
+            float[] dout,
+            int doutOff,
+            float[] q,
+            int qkvOff,
+            float[] a,
+            int aOff,
+            float[] mask,
+            int maskOff,
+            int T,
+            int q0,
+            int Tq,
+            int H,
+            int KV,
+            int D,
+            boolean causal) {
         int row = (H + 2 * KV) * D, group = H / KV;
         float scale = (float) (1.0 / Math.sqrt(D));
         CpuKernels.perKvHead(dq, dqkvOff, T, Tq, H, KV, D, causal, g -> {
@@ -71,15 +108,19 @@ final class FourVectorAttention {
                     int ao = aOff + (h * T + t) * T, dao = dattOff + (h * T + t) * T, mo = maskOff + (h * T + t) * T;
                     int doo = doutOff + t * H * D + h * D, qo = qkvOff + t * row + h * D;
                     FloatVector d0 = FloatVector.fromArray(S, dout, doo), d1 = FloatVector.fromArray(S, dout, doo + L);
-                    FloatVector d2 = FloatVector.fromArray(S, dout, doo + 2 * L), d3 = FloatVector.fromArray(S, dout, doo + 3 * L);
+                    FloatVector d2 = FloatVector.fromArray(S, dout, doo + 2 * L),
+                            d3 = FloatVector.fromArray(S, dout, doo + 3 * L);
                     // dP = dout · v through the dropout mask; dv += P·mask ⊗ dout
                     float sum = 0f;
                     for (int s = 0; s < len; s++) {
                         float m = mask == null ? 1f : mask[mo + s];
                         int v = vo + s * row, dv = dvo + s * row;
-                        float dp = d0.mul(FloatVector.fromArray(S, q, v)).add(d1.mul(FloatVector.fromArray(S, q, v + L)))
-                                .add(d2.mul(FloatVector.fromArray(S, q, v + 2 * L))).add(d3.mul(FloatVector.fromArray(S, q, v + 3 * L)))
-                                .reduceLanes(VectorOperators.ADD) * m;
+                        float dp = d0.mul(FloatVector.fromArray(S, q, v))
+                                        .add(d1.mul(FloatVector.fromArray(S, q, v + L)))
+                                        .add(d2.mul(FloatVector.fromArray(S, q, v + 2 * L)))
+                                        .add(d3.mul(FloatVector.fromArray(S, q, v + 3 * L)))
+                                        .reduceLanes(VectorOperators.ADD)
+                                * m;
                         FloatVector p = FloatVector.broadcast(S, a[ao + s] * m);
                         d0.fma(p, FloatVector.fromArray(S, dq, dv)).intoArray(dq, dv);
                         d1.fma(p, FloatVector.fromArray(S, dq, dv + L)).intoArray(dq, dv + L);
@@ -90,7 +131,8 @@ final class FourVectorAttention {
                     }
                     // dS = P ⊙ (dP - Σ P·dP) · scale; dq = dS · k (in registers); dk += dS ⊗ q
                     FloatVector r0 = FloatVector.fromArray(S, q, qo), r1 = FloatVector.fromArray(S, q, qo + L);
-                    FloatVector r2 = FloatVector.fromArray(S, q, qo + 2 * L), r3 = FloatVector.fromArray(S, q, qo + 3 * L);
+                    FloatVector r2 = FloatVector.fromArray(S, q, qo + 2 * L),
+                            r3 = FloatVector.fromArray(S, q, qo + 3 * L);
                     FloatVector g0 = FloatVector.zero(S), g1 = g0, g2 = g0, g3 = g0;
                     for (int s = 0; s < len; s++) {
                         float ds = a[ao + s] * (datt[dao + s] - sum) * scale;
@@ -106,7 +148,10 @@ final class FourVectorAttention {
                         r3.fma(vds, FloatVector.fromArray(S, dq, dk + 3 * L)).intoArray(dq, dk + 3 * L);
                     }
                     int dqo = dqkvOff + t * row + h * D;
-                    g0.intoArray(dq, dqo); g1.intoArray(dq, dqo + L); g2.intoArray(dq, dqo + 2 * L); g3.intoArray(dq, dqo + 3 * L);
+                    g0.intoArray(dq, dqo);
+                    g1.intoArray(dq, dqo + L);
+                    g2.intoArray(dq, dqo + 2 * L);
+                    g3.intoArray(dq, dqo + 3 * L);
                 }
             }
         });

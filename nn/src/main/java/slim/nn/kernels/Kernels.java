@@ -33,8 +33,8 @@ public interface Kernels {
 
     void layerNormForward(Slice out, Slice mean, Slice rstd, Slice inp, Slice w, Slice b, int T, int C, float eps);
 
-    void layerNormBackward(Slice dinp, Slice dw, Slice db, Slice dout, Slice inp, Slice w, Slice mean, Slice rstd,
-                           int T, int C);
+    void layerNormBackward(
+            Slice dinp, Slice dw, Slice db, Slice dout, Slice inp, Slice w, Slice mean, Slice rstd, int T, int C);
 
     void rmsNormForward(Slice out, Slice rstd, Slice inp, Slice w, int T, int C, float eps);
 
@@ -55,15 +55,37 @@ public interface Kernels {
      * backward (zero past the causal limit); dropMask (nullable) [H, T, T] is the attention-dropout mask (0 or
      * 1/(1-p)).
      */
-    void attentionForward(Slice out, Slice att, Slice qkv, Slice dropMask, int T, int q0, int Tq, int H, int KV, int D,
-                          boolean causal);
+    void attentionForward(
+            Slice out,
+            Slice att,
+            Slice qkv,
+            Slice dropMask,
+            int T,
+            int q0,
+            int Tq,
+            int H,
+            int KV,
+            int D,
+            boolean causal);
 
     /**
      * datt is scratch of att's size; dqkv [T, (H + 2·KV)·D] is overwritten (not accumulated): q of the query rows,
      * zero q elsewhere, k and v of every row.
      */
-    void attentionBackward(Slice dqkv, Slice datt, Slice dout, Slice qkv, Slice att, Slice dropMask, int T, int q0,
-                           int Tq, int H, int KV, int D, boolean causal);
+    void attentionBackward(
+            Slice dqkv,
+            Slice datt,
+            Slice dout,
+            Slice qkv,
+            Slice att,
+            Slice dropMask,
+            int T,
+            int q0,
+            int Tq,
+            int H,
+            int KV,
+            int D,
+            boolean causal);
 
     /** Rotates q and k of a fused qkv in place (rotate-half RoPE); cos/sin are [maxT, D/2] tables. */
     void ropeForward(Slice qkv, Slice cos, Slice sin, int T, int H, int KV, int D);
@@ -121,6 +143,16 @@ public interface Kernels {
      * It consumes the gradient: grads is left zero, so the next backward needs no zeroing pass of its
      * own (what torch's zero_grad(set_to_none=True) saves).
      */
-    void adamw(Slice params, Slice grads, Slice m, Slice v, int N, float lr, float beta1, float beta2, float eps,
-               float weightDecay, int step);
+    void adamw(
+            Slice params,
+            Slice grads,
+            Slice m,
+            Slice v,
+            int N,
+            float lr,
+            float beta1,
+            float beta2,
+            float eps,
+            float weightDecay,
+            int step);
 }

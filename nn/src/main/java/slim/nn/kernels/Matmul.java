@@ -38,8 +38,18 @@ public final class Matmul {
     private Matmul() {}
 
     /** out[T, OC] = inp[T, C] · w[OC, C]ᵀ + bias (bias may be null). */
-    public static void forward(float[] out, int outOff, float[] inp, int inOff, float[] w, int wOff,
-                               float[] bias, int biasOff, int T, int C, int OC) {
+    public static void forward(
+            float[] out,
+            int outOff,
+            float[] inp,
+            int inOff,
+            float[] w,
+            int wOff,
+            float[] bias,
+            int biasOff,
+            int T,
+            int C,
+            int OC) {
         int band = Math.max(4, FWD_BAND / Math.max(1, C) & ~3);
         Parallel.forEach((OC + FWD_ROWS - 1) / FWD_ROWS, (long) FWD_ROWS * T * C, block -> {
             int o0 = block * FWD_ROWS, o1 = Math.min(OC, o0 + FWD_ROWS);
@@ -62,8 +72,19 @@ public final class Matmul {
     }
 
     /** Sixteen dot products: rows t..t+3 of inp against rows o..o+3 of w. */
-    private static void dot4x4(float[] out, int outOff, float[] a, int aOff, float[] w, int wOff,
-                               float[] bias, int biasOff, int t, int o, int C, int OC) {
+    private static void dot4x4(
+            float[] out,
+            int outOff,
+            float[] a,
+            int aOff,
+            float[] w,
+            int wOff,
+            float[] bias,
+            int biasOff,
+            int t,
+            int o,
+            int C,
+            int OC) {
         int a0 = aOff + t * C, a1 = a0 + C, a2 = a1 + C, a3 = a2 + C;
         int w0 = wOff + o * C, w1 = w0 + C, w2 = w1 + C, w3 = w2 + C;
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
@@ -75,32 +96,66 @@ public final class Matmul {
             FloatVector x0 = FloatVector.fromArray(S, a, a0 + i), x1 = FloatVector.fromArray(S, a, a1 + i);
             FloatVector x2 = FloatVector.fromArray(S, a, a2 + i), x3 = FloatVector.fromArray(S, a, a3 + i);
             FloatVector y = FloatVector.fromArray(S, w, w0 + i);
-            c00 = x0.fma(y, c00); c10 = x1.fma(y, c10); c20 = x2.fma(y, c20); c30 = x3.fma(y, c30);
+            c00 = x0.fma(y, c00);
+            c10 = x1.fma(y, c10);
+            c20 = x2.fma(y, c20);
+            c30 = x3.fma(y, c30);
             y = FloatVector.fromArray(S, w, w1 + i);
-            c01 = x0.fma(y, c01); c11 = x1.fma(y, c11); c21 = x2.fma(y, c21); c31 = x3.fma(y, c31);
+            c01 = x0.fma(y, c01);
+            c11 = x1.fma(y, c11);
+            c21 = x2.fma(y, c21);
+            c31 = x3.fma(y, c31);
             y = FloatVector.fromArray(S, w, w2 + i);
-            c02 = x0.fma(y, c02); c12 = x1.fma(y, c12); c22 = x2.fma(y, c22); c32 = x3.fma(y, c32);
+            c02 = x0.fma(y, c02);
+            c12 = x1.fma(y, c12);
+            c22 = x2.fma(y, c22);
+            c32 = x3.fma(y, c32);
             y = FloatVector.fromArray(S, w, w3 + i);
-            c03 = x0.fma(y, c03); c13 = x1.fma(y, c13); c23 = x2.fma(y, c23); c33 = x3.fma(y, c33);
+            c03 = x0.fma(y, c03);
+            c13 = x1.fma(y, c13);
+            c23 = x2.fma(y, c23);
+            c33 = x3.fma(y, c33);
         }
         int r0 = outOff + t * OC + o, r1 = r0 + OC, r2 = r1 + OC, r3 = r2 + OC;
         float b0 = 0f, b1 = 0f, b2 = 0f, b3 = 0f;
         if (bias != null) {
-            b0 = bias[biasOff + o]; b1 = bias[biasOff + o + 1]; b2 = bias[biasOff + o + 2]; b3 = bias[biasOff + o + 3];
+            b0 = bias[biasOff + o];
+            b1 = bias[biasOff + o + 1];
+            b2 = bias[biasOff + o + 2];
+            b3 = bias[biasOff + o + 3];
         }
-        out[r0] = b0 + finish(c00, a, a0, w, w0, i, C); out[r0 + 1] = b1 + finish(c01, a, a0, w, w1, i, C);
-        out[r0 + 2] = b2 + finish(c02, a, a0, w, w2, i, C); out[r0 + 3] = b3 + finish(c03, a, a0, w, w3, i, C);
-        out[r1] = b0 + finish(c10, a, a1, w, w0, i, C); out[r1 + 1] = b1 + finish(c11, a, a1, w, w1, i, C);
-        out[r1 + 2] = b2 + finish(c12, a, a1, w, w2, i, C); out[r1 + 3] = b3 + finish(c13, a, a1, w, w3, i, C);
-        out[r2] = b0 + finish(c20, a, a2, w, w0, i, C); out[r2 + 1] = b1 + finish(c21, a, a2, w, w1, i, C);
-        out[r2 + 2] = b2 + finish(c22, a, a2, w, w2, i, C); out[r2 + 3] = b3 + finish(c23, a, a2, w, w3, i, C);
-        out[r3] = b0 + finish(c30, a, a3, w, w0, i, C); out[r3 + 1] = b1 + finish(c31, a, a3, w, w1, i, C);
-        out[r3 + 2] = b2 + finish(c32, a, a3, w, w2, i, C); out[r3 + 3] = b3 + finish(c33, a, a3, w, w3, i, C);
+        out[r0] = b0 + finish(c00, a, a0, w, w0, i, C);
+        out[r0 + 1] = b1 + finish(c01, a, a0, w, w1, i, C);
+        out[r0 + 2] = b2 + finish(c02, a, a0, w, w2, i, C);
+        out[r0 + 3] = b3 + finish(c03, a, a0, w, w3, i, C);
+        out[r1] = b0 + finish(c10, a, a1, w, w0, i, C);
+        out[r1 + 1] = b1 + finish(c11, a, a1, w, w1, i, C);
+        out[r1 + 2] = b2 + finish(c12, a, a1, w, w2, i, C);
+        out[r1 + 3] = b3 + finish(c13, a, a1, w, w3, i, C);
+        out[r2] = b0 + finish(c20, a, a2, w, w0, i, C);
+        out[r2 + 1] = b1 + finish(c21, a, a2, w, w1, i, C);
+        out[r2 + 2] = b2 + finish(c22, a, a2, w, w2, i, C);
+        out[r2 + 3] = b3 + finish(c23, a, a2, w, w3, i, C);
+        out[r3] = b0 + finish(c30, a, a3, w, w0, i, C);
+        out[r3 + 1] = b1 + finish(c31, a, a3, w, w1, i, C);
+        out[r3 + 2] = b2 + finish(c32, a, a3, w, w2, i, C);
+        out[r3 + 3] = b3 + finish(c33, a, a3, w, w3, i, C);
     }
 
     /** Four dot products: row t of inp against rows o..o+3 of w (one row left over, or T = 1 heads). */
-    private static void dot1x4(float[] out, int outOff, float[] a, int aOff, float[] w, int wOff,
-                               float[] bias, int biasOff, int t, int o, int C, int OC) {
+    private static void dot1x4(
+            float[] out,
+            int outOff,
+            float[] a,
+            int aOff,
+            float[] w,
+            int wOff,
+            float[] bias,
+            int biasOff,
+            int t,
+            int o,
+            int C,
+            int OC) {
         int a0 = aOff + t * C;
         int w0 = wOff + o * C, w1 = w0 + C, w2 = w1 + C, w3 = w2 + C;
         FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0;
@@ -128,9 +183,22 @@ public final class Matmul {
     }
 
     /** dinp += dout·w (skipped when dinp is null), dw += doutᵀ·inp, dbias += column sums of dout. */
-    public static void backward(float[] dinp, int dinpOff, float[] dw, int dwOff, float[] dbias, int dbiasOff,
-                                float[] dout, int doutOff, float[] inp, int inOff, float[] w, int wOff,
-                                int T, int C, int OC) {
+    public static void backward(
+            float[] dinp,
+            int dinpOff,
+            float[] dw,
+            int dwOff,
+            float[] dbias,
+            int dbiasOff,
+            float[] dout,
+            int doutOff,
+            float[] inp,
+            int inOff,
+            float[] w,
+            int wOff,
+            int T,
+            int C,
+            int OC) {
         if (T < FEW_ROWS) {
             fewRows(dinp, dinpOff, dw, dwOff, dout, doutOff, inp, inOff, w, wOff, T, C, OC);
         } else {
@@ -147,8 +215,20 @@ public final class Matmul {
      * kilobytes), added up at the end. Rows whose dout is zero at every position are skipped
      * (outside a candidate-label softmax).
      */
-    private static void fewRows(float[] dinp, int dinpOff, float[] dw, int dwOff, float[] dout, int doutOff,
-                                float[] inp, int inOff, float[] w, int wOff, int T, int C, int OC) {
+    private static void fewRows(
+            float[] dinp,
+            int dinpOff,
+            float[] dw,
+            int dwOff,
+            float[] dout,
+            int doutOff,
+            float[] inp,
+            int inOff,
+            float[] w,
+            int wOff,
+            int T,
+            int C,
+            int OC) {
         int parts = Math.min(OC, Parallel.threads());
         float[] partial = dinp == null ? null : new float[parts * T * C];
         Parallel.forEach(parts, (long) T * C * OC / parts, part -> {
@@ -175,8 +255,8 @@ public final class Matmul {
      * of 6 positions (then one of 4, then single rows through axpy, which skips zeros of dout: a
      * softmax over a few candidate labels leaves most of it zero).
      */
-    private static void inputGradient(float[] dinp, int dinpOff, float[] dout, int doutOff, float[] w, int wOff,
-                                      int T, int C, int OC) {
+    private static void inputGradient(
+            float[] dinp, int dinpOff, float[] dout, int doutOff, float[] w, int wOff, int T, int C, int OC) {
         int tiledC = C - C % TILE_C;
         Parallel.forEach(tiledC / TILE_C, (long) TILE_C * T * OC, band -> {
             int c0 = band * TILE_C;
@@ -185,20 +265,28 @@ public final class Matmul {
                 int n = Math.min(OC, o0 + BWD_ROWS) - o0;
                 packBand(w, wOff, o0, o0 + n, c0, C, pw);
                 int t = 0;
-                for (; t + 6 <= T; t += 6) tile6x4(dinp, dinpOff + t * C + c0, C, dout, doutOff + t * OC + o0, OC, 1, pw, n);
+                for (; t + 6 <= T; t += 6)
+                    tile6x4(dinp, dinpOff + t * C + c0, C, dout, doutOff + t * OC + o0, OC, 1, pw, n);
                 if (T - t >= 4) {
                     tile4x4(dinp, dinpOff + t * C + c0, C, dout, doutOff + t * OC + o0, OC, 1, pw, n);
                     t += 4;
                 }
                 for (; t < T; t++) {
-                    for (int o = 0; o < n; o++) axpy(dout[doutOff + t * OC + o0 + o], pw, o * TILE_C, dinp, dinpOff + t * C + c0, TILE_C);
+                    for (int o = 0; o < n; o++)
+                        axpy(dout[doutOff + t * OC + o0 + o], pw, o * TILE_C, dinp, dinpOff + t * C + c0, TILE_C);
                 }
             }
         });
         if (tiledC < C) { // columns past the last full band
             Parallel.forEach(T, (long) (C - tiledC) * OC, t -> {
                 for (int o = 0; o < OC; o++) {
-                    axpy(dout[doutOff + t * OC + o], w, wOff + o * C + tiledC, dinp, dinpOff + t * C + tiledC, C - tiledC);
+                    axpy(
+                            dout[doutOff + t * OC + o],
+                            w,
+                            wOff + o * C + tiledC,
+                            dinp,
+                            dinpOff + t * C + tiledC,
+                            C - tiledC);
                 }
             });
         }
@@ -210,15 +298,19 @@ public final class Matmul {
      * then single rows). A tile whose dout columns are zero at every position is skipped (the rows
      * outside a candidate-label softmax); on a dense dout the check stops at its first element.
      */
-    private static void weightGradient(float[] dw, int dwOff, float[] dout, int doutOff, float[] inp, int inOff,
-                                       int T, int C, int OC) {
+    private static void weightGradient(
+            float[] dw, int dwOff, float[] dout, int doutOff, float[] inp, int inOff, int T, int C, int OC) {
         int tiledC = C - C % TILE_C, tiles = OC / 6;
         // doutᵀ in tiles of 6 columns, [tile][T][6]: each tile then reads its column block in order.
         float[] pd = packed(1, tiles * 6 * T);
         Parallel.forEach(tiles, 6L * T, i -> {
             for (int t = 0, src = doutOff + 6 * i, dst = i * T * 6; t < T; t++, src += OC, dst += 6) {
-                pd[dst] = dout[src]; pd[dst + 1] = dout[src + 1]; pd[dst + 2] = dout[src + 2];
-                pd[dst + 3] = dout[src + 3]; pd[dst + 4] = dout[src + 4]; pd[dst + 5] = dout[src + 5];
+                pd[dst] = dout[src];
+                pd[dst + 1] = dout[src + 1];
+                pd[dst + 2] = dout[src + 2];
+                pd[dst + 3] = dout[src + 3];
+                pd[dst + 4] = dout[src + 4];
+                pd[dst + 5] = dout[src + 5];
             }
         });
         Parallel.forEach(tiledC / TILE_C, (long) TILE_C * T * OC, band -> {
@@ -227,20 +319,29 @@ public final class Matmul {
             packBand(inp, inOff, 0, T, c0, C, pin);
             int o = 0;
             for (; o + 6 <= OC; o += 6) {
-                if (!zeroColumns(dout, doutOff, o, 6, T, OC)) tile6x4(dw, dwOff + o * C + c0, C, pd, o * T, 1, 6, pin, T);
+                if (!zeroColumns(dout, doutOff, o, 6, T, OC))
+                    tile6x4(dw, dwOff + o * C + c0, C, pd, o * T, 1, 6, pin, T);
             }
             if (OC - o >= 4) {
-                if (!zeroColumns(dout, doutOff, o, 4, T, OC)) tile4x4(dw, dwOff + o * C + c0, C, dout, doutOff + o, 1, OC, pin, T);
+                if (!zeroColumns(dout, doutOff, o, 4, T, OC))
+                    tile4x4(dw, dwOff + o * C + c0, C, dout, doutOff + o, 1, OC, pin, T);
                 o += 4;
             }
             for (; o < OC; o++) {
-                for (int t = 0; t < T; t++) axpy(dout[doutOff + t * OC + o], pin, t * TILE_C, dw, dwOff + o * C + c0, TILE_C);
+                for (int t = 0; t < T; t++)
+                    axpy(dout[doutOff + t * OC + o], pin, t * TILE_C, dw, dwOff + o * C + c0, TILE_C);
             }
         });
         if (tiledC < C) { // columns past the last full band
             Parallel.forEach(OC, (long) (C - tiledC) * T, o -> {
                 for (int t = 0; t < T; t++) {
-                    axpy(dout[doutOff + t * OC + o], inp, inOff + t * C + tiledC, dw, dwOff + o * C + tiledC, C - tiledC);
+                    axpy(
+                            dout[doutOff + t * OC + o],
+                            inp,
+                            inOff + t * C + tiledC,
+                            dw,
+                            dwOff + o * C + tiledC,
+                            C - tiledC);
                 }
             });
         }
@@ -272,9 +373,14 @@ public final class Matmul {
      * gradient with rows = outputs and k = positions (a = doutᵀ, b = inp). Per k: 4 loads and 6
      * broadcasts feed 24 multiply-adds; 24 of AVX-512's 32 vector registers hold acc.
      */
-    private static void tile6x4(float[] acc, int accOff, int accStride, float[] a, int aOff, int aRow, int aK,
-                                float[] b, int K) {
-        int x0 = accOff, x1 = x0 + accStride, x2 = x1 + accStride, x3 = x2 + accStride, x4 = x3 + accStride, x5 = x4 + accStride;
+    private static void tile6x4(
+            float[] acc, int accOff, int accStride, float[] a, int aOff, int aRow, int aK, float[] b, int K) {
+        int x0 = accOff,
+                x1 = x0 + accStride,
+                x2 = x1 + accStride,
+                x3 = x2 + accStride,
+                x4 = x3 + accStride,
+                x5 = x4 + accStride;
         FloatVector c00 = FloatVector.fromArray(S, acc, x0), c01 = FloatVector.fromArray(S, acc, x0 + L);
         FloatVector c02 = FloatVector.fromArray(S, acc, x0 + 2 * L), c03 = FloatVector.fromArray(S, acc, x0 + 3 * L);
         FloatVector c10 = FloatVector.fromArray(S, acc, x1), c11 = FloatVector.fromArray(S, acc, x1 + L);
@@ -293,29 +399,65 @@ public final class Matmul {
             FloatVector y0 = FloatVector.fromArray(S, b, br), y1 = FloatVector.fromArray(S, b, br + L);
             FloatVector y2 = FloatVector.fromArray(S, b, br + 2 * L), y3 = FloatVector.fromArray(S, b, br + 3 * L);
             FloatVector g = FloatVector.broadcast(S, a[ak]);
-            c00 = y0.fma(g, c00); c01 = y1.fma(g, c01); c02 = y2.fma(g, c02); c03 = y3.fma(g, c03);
+            c00 = y0.fma(g, c00);
+            c01 = y1.fma(g, c01);
+            c02 = y2.fma(g, c02);
+            c03 = y3.fma(g, c03);
             g = FloatVector.broadcast(S, a[ak + r1]);
-            c10 = y0.fma(g, c10); c11 = y1.fma(g, c11); c12 = y2.fma(g, c12); c13 = y3.fma(g, c13);
+            c10 = y0.fma(g, c10);
+            c11 = y1.fma(g, c11);
+            c12 = y2.fma(g, c12);
+            c13 = y3.fma(g, c13);
             g = FloatVector.broadcast(S, a[ak + r2]);
-            c20 = y0.fma(g, c20); c21 = y1.fma(g, c21); c22 = y2.fma(g, c22); c23 = y3.fma(g, c23);
+            c20 = y0.fma(g, c20);
+            c21 = y1.fma(g, c21);
+            c22 = y2.fma(g, c22);
+            c23 = y3.fma(g, c23);
             g = FloatVector.broadcast(S, a[ak + r3]);
-            c30 = y0.fma(g, c30); c31 = y1.fma(g, c31); c32 = y2.fma(g, c32); c33 = y3.fma(g, c33);
+            c30 = y0.fma(g, c30);
+            c31 = y1.fma(g, c31);
+            c32 = y2.fma(g, c32);
+            c33 = y3.fma(g, c33);
             g = FloatVector.broadcast(S, a[ak + r4]);
-            c40 = y0.fma(g, c40); c41 = y1.fma(g, c41); c42 = y2.fma(g, c42); c43 = y3.fma(g, c43);
+            c40 = y0.fma(g, c40);
+            c41 = y1.fma(g, c41);
+            c42 = y2.fma(g, c42);
+            c43 = y3.fma(g, c43);
             g = FloatVector.broadcast(S, a[ak + r5]);
-            c50 = y0.fma(g, c50); c51 = y1.fma(g, c51); c52 = y2.fma(g, c52); c53 = y3.fma(g, c53);
+            c50 = y0.fma(g, c50);
+            c51 = y1.fma(g, c51);
+            c52 = y2.fma(g, c52);
+            c53 = y3.fma(g, c53);
         }
-        c00.intoArray(acc, x0); c01.intoArray(acc, x0 + L); c02.intoArray(acc, x0 + 2 * L); c03.intoArray(acc, x0 + 3 * L);
-        c10.intoArray(acc, x1); c11.intoArray(acc, x1 + L); c12.intoArray(acc, x1 + 2 * L); c13.intoArray(acc, x1 + 3 * L);
-        c20.intoArray(acc, x2); c21.intoArray(acc, x2 + L); c22.intoArray(acc, x2 + 2 * L); c23.intoArray(acc, x2 + 3 * L);
-        c30.intoArray(acc, x3); c31.intoArray(acc, x3 + L); c32.intoArray(acc, x3 + 2 * L); c33.intoArray(acc, x3 + 3 * L);
-        c40.intoArray(acc, x4); c41.intoArray(acc, x4 + L); c42.intoArray(acc, x4 + 2 * L); c43.intoArray(acc, x4 + 3 * L);
-        c50.intoArray(acc, x5); c51.intoArray(acc, x5 + L); c52.intoArray(acc, x5 + 2 * L); c53.intoArray(acc, x5 + 3 * L);
+        c00.intoArray(acc, x0);
+        c01.intoArray(acc, x0 + L);
+        c02.intoArray(acc, x0 + 2 * L);
+        c03.intoArray(acc, x0 + 3 * L);
+        c10.intoArray(acc, x1);
+        c11.intoArray(acc, x1 + L);
+        c12.intoArray(acc, x1 + 2 * L);
+        c13.intoArray(acc, x1 + 3 * L);
+        c20.intoArray(acc, x2);
+        c21.intoArray(acc, x2 + L);
+        c22.intoArray(acc, x2 + 2 * L);
+        c23.intoArray(acc, x2 + 3 * L);
+        c30.intoArray(acc, x3);
+        c31.intoArray(acc, x3 + L);
+        c32.intoArray(acc, x3 + 2 * L);
+        c33.intoArray(acc, x3 + 3 * L);
+        c40.intoArray(acc, x4);
+        c41.intoArray(acc, x4 + L);
+        c42.intoArray(acc, x4 + 2 * L);
+        c43.intoArray(acc, x4 + 3 * L);
+        c50.intoArray(acc, x5);
+        c51.intoArray(acc, x5 + L);
+        c52.intoArray(acc, x5 + 2 * L);
+        c53.intoArray(acc, x5 + 3 * L);
     }
 
     /** tile6x4 for 4 rows (what is left of the positions or outputs after the tiles of 6). */
-    private static void tile4x4(float[] acc, int accOff, int accStride, float[] a, int aOff, int aRow, int aK,
-                                float[] b, int K) {
+    private static void tile4x4(
+            float[] acc, int accOff, int accStride, float[] a, int aOff, int aRow, int aK, float[] b, int K) {
         int x0 = accOff, x1 = x0 + accStride, x2 = x1 + accStride, x3 = x2 + accStride;
         FloatVector c00 = FloatVector.fromArray(S, acc, x0), c01 = FloatVector.fromArray(S, acc, x0 + L);
         FloatVector c02 = FloatVector.fromArray(S, acc, x0 + 2 * L), c03 = FloatVector.fromArray(S, acc, x0 + 3 * L);
@@ -331,18 +473,42 @@ public final class Matmul {
             FloatVector y0 = FloatVector.fromArray(S, b, br), y1 = FloatVector.fromArray(S, b, br + L);
             FloatVector y2 = FloatVector.fromArray(S, b, br + 2 * L), y3 = FloatVector.fromArray(S, b, br + 3 * L);
             FloatVector g = FloatVector.broadcast(S, a[ak]);
-            c00 = y0.fma(g, c00); c01 = y1.fma(g, c01); c02 = y2.fma(g, c02); c03 = y3.fma(g, c03);
+            c00 = y0.fma(g, c00);
+            c01 = y1.fma(g, c01);
+            c02 = y2.fma(g, c02);
+            c03 = y3.fma(g, c03);
             g = FloatVector.broadcast(S, a[ak + r1]);
-            c10 = y0.fma(g, c10); c11 = y1.fma(g, c11); c12 = y2.fma(g, c12); c13 = y3.fma(g, c13);
+            c10 = y0.fma(g, c10);
+            c11 = y1.fma(g, c11);
+            c12 = y2.fma(g, c12);
+            c13 = y3.fma(g, c13);
             g = FloatVector.broadcast(S, a[ak + r2]);
-            c20 = y0.fma(g, c20); c21 = y1.fma(g, c21); c22 = y2.fma(g, c22); c23 = y3.fma(g, c23);
+            c20 = y0.fma(g, c20);
+            c21 = y1.fma(g, c21);
+            c22 = y2.fma(g, c22);
+            c23 = y3.fma(g, c23);
             g = FloatVector.broadcast(S, a[ak + r3]);
-            c30 = y0.fma(g, c30); c31 = y1.fma(g, c31); c32 = y2.fma(g, c32); c33 = y3.fma(g, c33);
+            c30 = y0.fma(g, c30);
+            c31 = y1.fma(g, c31);
+            c32 = y2.fma(g, c32);
+            c33 = y3.fma(g, c33);
         }
-        c00.intoArray(acc, x0); c01.intoArray(acc, x0 + L); c02.intoArray(acc, x0 + 2 * L); c03.intoArray(acc, x0 + 3 * L);
-        c10.intoArray(acc, x1); c11.intoArray(acc, x1 + L); c12.intoArray(acc, x1 + 2 * L); c13.intoArray(acc, x1 + 3 * L);
-        c20.intoArray(acc, x2); c21.intoArray(acc, x2 + L); c22.intoArray(acc, x2 + 2 * L); c23.intoArray(acc, x2 + 3 * L);
-        c30.intoArray(acc, x3); c31.intoArray(acc, x3 + L); c32.intoArray(acc, x3 + 2 * L); c33.intoArray(acc, x3 + 3 * L);
+        c00.intoArray(acc, x0);
+        c01.intoArray(acc, x0 + L);
+        c02.intoArray(acc, x0 + 2 * L);
+        c03.intoArray(acc, x0 + 3 * L);
+        c10.intoArray(acc, x1);
+        c11.intoArray(acc, x1 + L);
+        c12.intoArray(acc, x1 + 2 * L);
+        c13.intoArray(acc, x1 + 3 * L);
+        c20.intoArray(acc, x2);
+        c21.intoArray(acc, x2 + L);
+        c22.intoArray(acc, x2 + 2 * L);
+        c23.intoArray(acc, x2 + 3 * L);
+        c30.intoArray(acc, x3);
+        c31.intoArray(acc, x3 + L);
+        c32.intoArray(acc, x3 + 2 * L);
+        c33.intoArray(acc, x3 + 3 * L);
     }
 
     /** dbias[OC] += Σ_t dout[t]: whole rows at a time (T·OC adds, too few to split). */
@@ -367,7 +533,8 @@ public final class Matmul {
         int i = 0;
         FloatVector va = FloatVector.broadcast(S, alpha);
         for (int bound = S.loopBound(n); i < bound; i += S.length()) {
-            FloatVector.fromArray(S, x, xOff + i).fma(va, FloatVector.fromArray(S, y, yOff + i))
+            FloatVector.fromArray(S, x, xOff + i)
+                    .fma(va, FloatVector.fromArray(S, y, yOff + i))
                     .intoArray(y, yOff + i);
         }
         for (; i < n; i++) y[yOff + i] += alpha * x[xOff + i];

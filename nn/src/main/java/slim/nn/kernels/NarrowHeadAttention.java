@@ -1,6 +1,5 @@
 package slim.nn.kernels;
 
-import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -38,8 +37,22 @@ final class NarrowHeadAttention {
         }
     }
 
-    static void forward(float[] o, int oOff, float[] a, int aOff, float[] q, int qkvOff, float[] mask, int maskOff,
-                        int T, int q0, int Tq, int H, int KV, int D, boolean causal) {
+    static void forward(
+            float[] o,
+            int oOff,
+            float[] a,
+            int aOff,
+            float[] q,
+            int qkvOff,
+            float[] mask,
+            int maskOff,
+            int T,
+            int q0,
+            int Tq,
+            int H,
+            int KV,
+            int D,
+            boolean causal) {
         int row = (H + 2 * KV) * D, group = H / KV;
         float scale = (float) (1.0 / Math.sqrt(D));
         Parallel.forEach(H, (long) 2 * Tq * T * D, h -> {
@@ -68,9 +81,26 @@ final class NarrowHeadAttention {
         });
     }
 
-    static void backward(float[] dq, int dqkvOff, float[] datt, int dattOff, float[] dout, int doutOff, float[] q,
-                         int qkvOff, float[] a, int aOff, float[] mask, int maskOff, int T, int q0, int Tq, int H,
-                         int KV, int D, boolean causal) {
+    static void backward(
+            float[] dq,
+            int dqkvOff,
+            float[] datt,
+            int dattOff,
+            float[] dout,
+            int doutOff,
+            float[] q,
+            int qkvOff,
+            float[] a,
+            int aOff,
+            float[] mask,
+            int maskOff,
+            int T,
+            int q0,
+            int Tq,
+            int H,
+            int KV,
+            int D,
+            boolean causal) {
         int row = (H + 2 * KV) * D, group = H / KV;
         float scale = (float) (1.0 / Math.sqrt(D));
         CpuKernels.perKvHead(dq, dqkvOff, T, Tq, H, KV, D, causal, g -> {

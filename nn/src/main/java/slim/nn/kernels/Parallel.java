@@ -19,8 +19,9 @@ public final class Parallel {
     private static final int CHUNKS_PER_THREAD = 4;
     /** How long an idle worker spins for the next loop before parking (a step's kernels come back to back). */
     private static final long SPIN_NANOS = 200_000;
-    private static final int THREADS = Math.max(1,
-            Integer.getInteger("slim.threads", Runtime.getRuntime().availableProcessors()));
+
+    private static final int THREADS =
+            Math.max(1, Integer.getInteger("slim.threads", Runtime.getRuntime().availableProcessors()));
     private static final Worker[] WORKERS = new Worker[THREADS - 1];
     /** One loop runs on the workers at a time; a loop that finds them busy (nested or concurrent) runs inline. */
     private static final AtomicBoolean BUSY = new AtomicBoolean();
@@ -28,7 +29,8 @@ public final class Parallel {
     static {
         for (int i = 0; i < WORKERS.length; i++) {
             WORKERS[i] = new Worker();
-            Thread thread = Thread.ofPlatform().daemon().name("slim-kernels-" + (i + 1)).unstarted(WORKERS[i]);
+            Thread thread =
+                    Thread.ofPlatform().daemon().name("slim-kernels-" + (i + 1)).unstarted(WORKERS[i]);
             WORKERS[i].thread = thread;
             thread.start();
         }
@@ -55,8 +57,8 @@ public final class Parallel {
 
     /** Runs body over consecutive ranges covering [0, n), split like forEach. */
     public static void forRanges(int n, long workPerItem, Range body) {
-        int chunks = (int) Math.min(n, Math.max(1, Math.min((long) THREADS * CHUNKS_PER_THREAD,
-                n * workPerItem / MIN_WORK)));
+        int chunks = (int) Math.min(
+                n, Math.max(1, Math.min((long) THREADS * CHUNKS_PER_THREAD, n * workPerItem / MIN_WORK)));
         if (chunks <= 1 || !BUSY.compareAndSet(false, true)) {
             body.run(0, n);
             return;

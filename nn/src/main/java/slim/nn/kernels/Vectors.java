@@ -21,9 +21,10 @@ final class Vectors {
         if (bits == null || bits.isBlank()) return FloatVector.SPECIES_PREFERRED;
         return switch (bits.strip()) {
             case "64", "128", "256", "512" ->
-                    VectorSpecies.of(float.class, VectorShape.forBitSize(Integer.parseInt(bits.strip())));
-            default -> throw new IllegalArgumentException(
-                    "-Dslim.vectorBits=" + bits + ": the kernels' vectors are 64, 128, 256 or 512 bits wide");
+                VectorSpecies.of(float.class, VectorShape.forBitSize(Integer.parseInt(bits.strip())));
+            default ->
+                throw new IllegalArgumentException(
+                        "-Dslim.vectorBits=" + bits + ": the kernels' vectors are 64, 128, 256 or 512 bits wide");
         };
     }
 }

@@ -41,6 +41,7 @@ final class Activations {
     final Slice tokenEmb;
     /** The embedding sum entering the first block (before BERT's embedding norm). */
     final Slice x0, x0Drop;
+
     final Slice embNorm, embMean, embRstd;
     final Layer[] layers;
     final Slice finalNorm, finalMean, finalRstd;
@@ -55,8 +56,8 @@ final class Activations {
     final Slice dHidden, dRes, dNorm, dProj, dQkv, dAtt, dAttY, dFc, dAct, dOut, dFinalNorm, dTokenEmb;
     final Slice dHeadIn, dLogits, dPooled, dClassLogits, dPoolerPre;
 
-    Activations(ModelConfig c, int keptLayers, int maxT, int maxHeadRows, int numLabels, boolean pooler,
-                boolean training) {
+    Activations(
+            ModelConfig c, int keptLayers, int maxT, int maxHeadRows, int numLabels, boolean pooler, boolean training) {
         this.maxT = maxT;
         int tc = maxT * c.hidden(), tp = maxT * c.embedDim();
         boolean embDropout = training && c.embeddingDropout() > 0;

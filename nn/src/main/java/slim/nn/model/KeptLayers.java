@@ -55,8 +55,8 @@ public record KeptLayers(List<Integer> indices) {
                     for (int i = from; i <= to; i++) l.add(i);
                 }
             } catch (NumberFormatException e) {
-                throw new SlimException("'" + p + "' in layer list '" + spec + "' is not a layer index or a range"
-                        + " like 0-3");
+                throw new SlimException(
+                        "'" + p + "' in layer list '" + spec + "' is not a layer index or a range" + " like 0-3");
             }
         }
         return new KeptLayers(l);

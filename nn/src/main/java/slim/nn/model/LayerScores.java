@@ -4,8 +4,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.IntStream;
-import slim.nn.SlimException;
 import slim.nn.Slice;
+import slim.nn.SlimException;
 
 /**
  * How much each layer of a model changes its input, averaged over prompts: the scores that the
@@ -34,9 +34,14 @@ public record LayerScores(int prompts, double[] biAll, double[] biLast, double[]
         if (k < 1 || k > L) throw new SlimException("cannot keep " + k + " of " + L + " layers");
         return switch (selection) {
             case FIRST -> KeptLayers.first(k);
-            case BI -> new KeptLayers(IntStream.range(0, L).boxed()
-                    .sorted(Comparator.comparingDouble((Integer l) -> -biAll[l]).thenComparing(l -> l))
-                    .limit(k).sorted().toList());
+            case BI ->
+                new KeptLayers(IntStream.range(0, L)
+                        .boxed()
+                        .sorted(Comparator.comparingDouble((Integer l) -> -biAll[l])
+                                .thenComparing(l -> l))
+                        .limit(k)
+                        .sorted()
+                        .toList());
             case ANGULAR -> {
                 int drop = L - k;
                 if (drop == 0) yield KeptLayers.first(L);

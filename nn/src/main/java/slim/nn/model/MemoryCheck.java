@@ -44,10 +44,16 @@ public record MemoryCheck(long parameterBytes, long activationBytes, long larges
         Runtime rt = Runtime.getRuntime();
         long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
         if (totalBytes() > free) {
-            throw new SlimException(String.format(Locale.ROOT, "%s: the model needs about %.2f GiB (parameters %.2f GiB,"
-                    + " activations %.2f GiB) but the JVM has %.2f GiB free; give it more (SLIM_JAVA_OPTS=-Xmx...),"
-                    + " keep fewer layers or use shorter sequences", model, totalBytes() / GIB, parameterBytes / GIB,
-                    activationBytes / GIB, free / GIB));
+            throw new SlimException(String.format(
+                    Locale.ROOT,
+                    "%s: the model needs about %.2f GiB (parameters %.2f GiB,"
+                            + " activations %.2f GiB) but the JVM has %.2f GiB free; give it more (SLIM_JAVA_OPTS=-Xmx...),"
+                            + " keep fewer layers or use shorter sequences",
+                    model,
+                    totalBytes() / GIB,
+                    parameterBytes / GIB,
+                    activationBytes / GIB,
+                    free / GIB));
         }
     }
 }

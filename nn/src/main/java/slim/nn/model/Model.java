@@ -1,8 +1,8 @@
 package slim.nn.model;
 
 import java.util.Arrays;
-import slim.nn.SlimException;
 import slim.nn.Slice;
+import slim.nn.SlimException;
 import slim.nn.SplitMix;
 import slim.nn.kernels.Kernels;
 import slim.nn.kernels.Nonlinearity;
@@ -30,6 +30,7 @@ public final class Model {
     private boolean training;
     /** Nothing has written the gradients since they were last zeroed (allocation, zeroGrad, or AdamW consuming them). */
     private boolean gradsZero = true;
+
     private long dropoutSeed, dropoutCalls;
 
     // What the last forward pass computed, for the head, the loss and backward.
@@ -42,6 +43,7 @@ public final class Model {
     private Rows rows;
     /** The tokens whose keys and values rows [0, prefix.length) of every layer hold for evaluation; null when none. */
     private int[] prefix;
+
     private final int[] idScratch, positionScratch;
 
     /**
@@ -49,8 +51,14 @@ public final class Model {
      * @param maxHeadRows the most positions the LM head is evaluated at in one pass
      * @param trainable   allocate gradients and backward scratch
      */
-    public Model(ParamLayout layout, float[] block, Kernels kernels, int maxTokens, int maxHeadRows,
-                 Pooling pooling, boolean trainable) {
+    public Model(
+            ParamLayout layout,
+            float[] block,
+            Kernels kernels,
+            int maxTokens,
+            int maxHeadRows,
+            Pooling pooling,
+            boolean trainable) {
         this.config = layout.config();
         this.layout = layout;
         this.kernels = kernels;
@@ -66,8 +74,14 @@ public final class Model {
             throw new IllegalArgumentException("pooling " + pooling + " needs a layout "
                     + (layout.pooler() ? "without" : "with") + " the pooler head");
         }
-        this.a = new Activations(config, layout.keptLayers(), maxTokens, Math.max(1, maxHeadRows),
-                layout.numLabels(), layout.pooler(), trainable);
+        this.a = new Activations(
+                config,
+                layout.keptLayers(),
+                maxTokens,
+                Math.max(1, maxHeadRows),
+                layout.numLabels(),
+                layout.pooler(),
+                trainable);
         positions = new int[maxTokens];
         for (int t = 0; t < maxTokens; t++) positions[t] = t + config.positionOffset();
         tokenTypes = new int[maxTokens];
@@ -168,8 +182,16 @@ public final class Model {
         if (params.wtt != null) kernels.embeddingForward(x0, params.wtt, tokenTypes, n, C, true);
         Slice h = a.x0;
         if (a.embNorm != null) {
-            kernels.layerNormForward(rowsOf(a.embNorm, from, C), a.embMean.sub(from, n), a.embRstd.sub(from, n), x0,
-                    params.embNormW, params.embNormB, n, C, config.normEps());
+            kernels.layerNormForward(
+                    rowsOf(a.embNorm, from, C),
+                    a.embMean.sub(from, n),
+                    a.embRstd.sub(from, n),
+                    x0,
+                    params.embNormW,
+                    params.embNormB,
+                    n,
+                    C,
+                    config.normEps());
             h = a.embNorm;
         }
         dropout(h, a.x0Drop, config.embeddingDropout(), from, T, C);
@@ -210,8 +232,8 @@ public final class Model {
     private void checkPrefix(int[] ids, int from) {
         if (training) throw new IllegalStateException("a cached prefix serves evaluation only");
         if (prefix == null || prefix.length < from || !Arrays.equals(ids, 0, from, prefix, 0, from)) {
-            throw new IllegalStateException("the sequence does not start with the " + from
-                    + " cached tokens (cached: " + cachedPrefix() + "); call cachePrefix first");
+            throw new IllegalStateException("the sequence does not start with the " + from + " cached tokens (cached: "
+                    + cachedPrefix() + "); call cachePrefix first");
         }
     }
 
@@ -245,16 +267,27 @@ public final class Model {
         kernels.matmulForward(rowsOf(s.qkv, kv0, row), rowsOf(attnIn, kv0, C), p.qkvW(), p.qkvB(), kvn, C, row);
         if (ropeCos != null) {
             int half = D / 2;
-            kernels.ropeForward(rowsOf(s.qkv, kv0, row), rowsOf(ropeCos, kv0, half), rowsOf(ropeSin, kv0, half), kvn,
-                    H, KV, D);
+            kernels.ropeForward(
+                    rowsOf(s.qkv, kv0, row), rowsOf(ropeCos, kv0, half), rowsOf(ropeSin, kv0, half), kvn, H, KV, D);
         }
         Slice outBuffer = pre ? s.res2 : s.norm2;
         if (n == 0) return outBuffer;
         Slice attDrop = training ? s.attDrop : null;
         if (attDrop != null) kernels.dropoutMask(attDrop, H * T * T, config.attentionDropout(), nextDropoutSeed());
-        kernels.attentionForward(s.attY, s.att, s.qkv, attDrop, T, from, n, H, KV, D, config.family().isDecoder());
-        kernels.matmulForward(rowsOf(s.attnProj, from, C), rowsOf(s.attY, from, A), p.attnOutW(), p.attnOutB(), n, A,
-                C);
+        kernels.attentionForward(
+                s.attY,
+                s.att,
+                s.qkv,
+                attDrop,
+                T,
+                from,
+                n,
+                H,
+                KV,
+                D,
+                config.family().isDecoder());
+        kernels.matmulForward(
+                rowsOf(s.attnProj, from, C), rowsOf(s.attY, from, A), p.attnOutW(), p.attnOutB(), n, A, C);
         dropout(s.attnProj, s.attnDrop, config.residualDropout(), from, to, C);
         kernels.add(rowsOf(s.res1, from, C), rowsOf(in, from, C), rowsOf(s.attnProj, from, C), n * C);
         Slice mlpIn;
@@ -284,11 +317,19 @@ public final class Model {
     private void norm(Slice out, Slice mean, Slice rstd, Slice in, Slice w, Slice b, int from, int n) {
         int C = config.hidden();
         if (config.rmsNorm()) {
-            kernels.rmsNormForward(rowsOf(out, from, C), rstd.sub(from, n), rowsOf(in, from, C), w, n, C,
-                    config.normEps());
+            kernels.rmsNormForward(
+                    rowsOf(out, from, C), rstd.sub(from, n), rowsOf(in, from, C), w, n, C, config.normEps());
         } else {
-            kernels.layerNormForward(rowsOf(out, from, C), mean.sub(from, n), rstd.sub(from, n), rowsOf(in, from, C),
-                    w, b, n, C, config.normEps());
+            kernels.layerNormForward(
+                    rowsOf(out, from, C),
+                    mean.sub(from, n),
+                    rstd.sub(from, n),
+                    rowsOf(in, from, C),
+                    w,
+                    b,
+                    n,
+                    C,
+                    config.normEps());
         }
     }
 
@@ -334,8 +375,10 @@ public final class Model {
 
     /** LM-head logits [n, vocab] at the given positions of the last forward pass. */
     public Slice lmLogits(int[] positions, int n) {
-        if (a.logits == null) throw new SlimException(config.file() + ": a " + config.family().modelType() + " model has no LM head");
-        if (n > a.headIn.length() / config.embedDim()) throw new IllegalArgumentException("head rows " + n + " exceed the model's maxHeadRows");
+        if (a.logits == null)
+            throw new SlimException(config.file() + ": a " + config.family().modelType() + " model has no LM head");
+        if (n > a.headIn.length() / config.embedDim())
+            throw new IllegalArgumentException("head rows " + n + " exceed the model's maxHeadRows");
         int P = config.embedDim(), V = config.vocab();
         for (int i = 0; i < n; i++) {
             if (!rows.computes(positions[i], positions[i] + 1)) {
@@ -404,7 +447,7 @@ public final class Model {
         if (lossTargets == null) throw new IllegalStateException("backward needs a loss first");
         if (rows.cached() > 0) throw new IllegalStateException("backward needs a pass without a cached prefix");
         gradsZero = false;
-        prefix = null;   // the weights are about to change
+        prefix = null; // the weights are about to change
         int C = config.hidden(), P = config.embedDim(), h0 = rows.headFrom(), hn = rows.headTo() - h0;
         // Only the head rows [h0, h0 + hn) of the final hidden states have a gradient.
         Slice dFinal = a.dOut;
@@ -413,8 +456,8 @@ public final class Model {
             int L = layout.numLabels();
             kernels.crossEntropyBackward(a.dClassLogits, a.classProbs, lossTargets, lossCandidates, 1, L);
             kernels.zero(a.dPooled, P);
-            kernels.matmulBackward(a.dPooled, grads.score, grads.scoreB, a.dClassLogits, a.pooled, params.score, 1, P,
-                    L);
+            kernels.matmulBackward(
+                    a.dPooled, grads.score, grads.scoreB, a.dClassLogits, a.pooled, params.score, 1, P, L);
             switch (pooling) {
                 case LAST -> kernels.copy(dFinal.sub((T - 1) * P, P), a.dPooled, P);
                 case FIRST -> kernels.copy(dFinal, a.dPooled, P);
@@ -423,8 +466,8 @@ public final class Model {
                     if (a.pooledDrop != null && training) kernels.multiply(a.dPooled, a.pooledDrop, P);
                     kernels.zero(a.dPoolerPre, P);
                     kernels.activationBackward(Nonlinearity.TANH, a.dPoolerPre, a.poolerPre, a.dPooled, P);
-                    kernels.matmulBackward(dFinal, grads.poolerW, grads.poolerB, a.dPoolerPre, hidden(), params.poolerW,
-                            1, P, P);
+                    kernels.matmulBackward(
+                            dFinal, grads.poolerW, grads.poolerB, a.dPoolerPre, hidden(), params.poolerW, 1, P, P);
                 }
             }
         } else {
@@ -439,14 +482,31 @@ public final class Model {
         if (config.projects()) {
             dNormOut = a.dFinalNorm;
             kernels.zero(rowsOf(dNormOut, h0, C), hn * C);
-            kernels.matmulBackward(rowsOf(dNormOut, h0, C), grads.projectOut, null, rowsOf(dFinal, h0, P),
-                    rowsOf(a.finalNorm != null ? a.finalNorm : outputOfBlocks(), h0, C), params.projectOut, hn, C, P);
+            kernels.matmulBackward(
+                    rowsOf(dNormOut, h0, C),
+                    grads.projectOut,
+                    null,
+                    rowsOf(dFinal, h0, P),
+                    rowsOf(a.finalNorm != null ? a.finalNorm : outputOfBlocks(), h0, C),
+                    params.projectOut,
+                    hn,
+                    C,
+                    P);
         }
         Slice dh = a.dHidden;
         if (a.finalNorm != null) {
             kernels.zero(rowsOf(dh, h0, C), hn * C);
-            normBackward(dh, grads.finalNormW, grads.finalNormB, dNormOut, outputOfBlocks(), params.finalNormW,
-                    a.finalMean, a.finalRstd, h0, hn);
+            normBackward(
+                    dh,
+                    grads.finalNormW,
+                    grads.finalNormB,
+                    dNormOut,
+                    outputOfBlocks(),
+                    params.finalNormW,
+                    a.finalMean,
+                    a.finalRstd,
+                    h0,
+                    hn);
         } else {
             kernels.copy(rowsOf(dh, h0, C), rowsOf(dNormOut, h0, C), hn * C);
         }
@@ -460,8 +520,8 @@ public final class Model {
         if (a.embNorm != null) {
             dx0 = a.dRes;
             kernels.zero(dx0, T * C);
-            kernels.layerNormBackward(dx0, grads.embNormW, grads.embNormB, dh, a.x0, params.embNormW, a.embMean,
-                    a.embRstd, T, C);
+            kernels.layerNormBackward(
+                    dx0, grads.embNormW, grads.embNormB, dh, a.x0, params.embNormW, a.embMean, a.embRstd, T, C);
         }
         if (params.wpe != null) kernels.embeddingBackward(grads.wpe, dx0, positions, T, C);
         if (params.wtt != null) kernels.embeddingBackward(grads.wtt, dx0, tokenTypes, T, C);
@@ -531,11 +591,23 @@ public final class Model {
         if (s.attnDrop != null && training) kernels.multiply(dProj, rowsOf(s.attnDrop, from, C), nC);
         Slice dAttY = rowsOf(a.dAttY, from, A);
         kernels.zero(dAttY, n * A);
-        kernels.matmulBackward(dAttY, g.attnOutW(), g.attnOutB(), dProj, rowsOf(s.attY, from, A), p.attnOutW(), n,
-                A, C);
+        kernels.matmulBackward(
+                dAttY, g.attnOutW(), g.attnOutB(), dProj, rowsOf(s.attY, from, A), p.attnOutW(), n, A, C);
         // every row's keys and values were read, so d(qkv) and everything below it cover all T rows
-        kernels.attentionBackward(a.dQkv, a.dAtt, a.dAttY, s.qkv, s.att, training ? s.attDrop : null, T, from, n, H,
-                KV, D, config.family().isDecoder());
+        kernels.attentionBackward(
+                a.dQkv,
+                a.dAtt,
+                a.dAttY,
+                s.qkv,
+                s.att,
+                training ? s.attDrop : null,
+                T,
+                from,
+                n,
+                H,
+                KV,
+                D,
+                config.family().isDecoder());
         if (ropeCos != null) kernels.ropeBackward(a.dQkv, ropeCos, ropeSin, T, H, KV, D);
         // d(input) = d(res1) through the residual, plus the attention branch
         int TC = T * C;
@@ -551,8 +623,8 @@ public final class Model {
     }
 
     /** The norm's backward over rows [from, from + n). */
-    private void normBackward(Slice dinp, Slice dw, Slice db, Slice dout, Slice inp, Slice w, Slice mean, Slice rstd,
-                              int from, int n) {
+    private void normBackward(
+            Slice dinp, Slice dw, Slice db, Slice dout, Slice inp, Slice w, Slice mean, Slice rstd, int from, int n) {
         int C = config.hidden();
         Slice dx = rowsOf(dinp, from, C), d = rowsOf(dout, from, C), x = rowsOf(inp, from, C);
         if (config.rmsNorm()) {

@@ -25,15 +25,39 @@ import slim.nn.kernels.Nonlinearity;
  * @param preNorm      norm before each sub-block (GPT-2, OPT default, Llama) or after (BERT, opt-350m)
  */
 public record ModelConfig(
-        Family family, Path file, ObjectNode json,
-        int vocab, int hidden, int embedDim, int layers, int heads, int kvHeads, int headDim,
-        int intermediate, int maxPositions, int positionOffset, int typeVocab,
-        float normEps, boolean rmsNorm, Nonlinearity activation, boolean preNorm, boolean finalNorm,
-        boolean embeddingNorm, boolean linearBias, boolean ropeEnabled, float ropeTheta, boolean tiedHead,
-        float embeddingDropout, float residualDropout, float attentionDropout, float initializerRange) {
+        Family family,
+        Path file,
+        ObjectNode json,
+        int vocab,
+        int hidden,
+        int embedDim,
+        int layers,
+        int heads,
+        int kvHeads,
+        int headDim,
+        int intermediate,
+        int maxPositions,
+        int positionOffset,
+        int typeVocab,
+        float normEps,
+        boolean rmsNorm,
+        Nonlinearity activation,
+        boolean preNorm,
+        boolean finalNorm,
+        boolean embeddingNorm,
+        boolean linearBias,
+        boolean ropeEnabled,
+        float ropeTheta,
+        boolean tiedHead,
+        float embeddingDropout,
+        float residualDropout,
+        float attentionDropout,
+        float initializerRange) {
 
     /** A name given twice would leave the value read up to which copy the parser keeps: an error instead. */
-    private static final ObjectMapper JSON = JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .build();
     /** The longest context a config may declare (2^20; the largest hub models have 2^17); more is a damaged file. */
     static final int MAX_POSITIONS = 1 << 20;
     /** The largest size (width, vocabulary, layer count) a config may declare: 2^24, some 60 times today's largest. */
@@ -42,7 +66,8 @@ public record ModelConfig(
     /** Reads DIR/config.json (or the file itself when given one). */
     public static ModelConfig read(Path dirOrFile) {
         Path file = Files.isDirectory(dirOrFile) ? dirOrFile.resolve("config.json") : dirOrFile;
-        if (!Files.isRegularFile(file)) throw new SlimException(file + ": no such file (a model folder needs config.json)");
+        if (!Files.isRegularFile(file))
+            throw new SlimException(file + ": no such file (a model folder needs config.json)");
         JsonNode root;
         try {
             root = JSON.readTree(file.toFile());
@@ -55,7 +80,8 @@ public record ModelConfig(
         if (type == null) throw new SlimException(file + ": no 'model_type' (expected one of gpt2, opt, llama, bert)");
         Family family = Family.fromModelType(type);
         if (family == null) {
-            throw new SlimException(file + ": unsupported model_type '" + type + "' (slim knows gpt2, opt, llama, bert)");
+            throw new SlimException(
+                    file + ": unsupported model_type '" + type + "' (slim knows gpt2, opt, llama, bert)");
         }
         Builder b = new Builder(family, file, json).vocab(r.size("vocab_size"));
         switch (family) {
@@ -63,11 +89,17 @@ public record ModelConfig(
                 int c = r.size("n_embd");
                 int heads = r.size("n_head");
                 float pdrop = r.probability("resid_pdrop", 0.1);
-                b.hidden(c).layers(r.size("n_layer")).heads(heads, heads, r.divide("n_embd", "n_head"))
-                        .intermediate(r.size("n_inner", 4 * c)).maxPositions(r.positions("n_positions"))
+                b.hidden(c)
+                        .layers(r.size("n_layer"))
+                        .heads(heads, heads, r.divide("n_embd", "n_head"))
+                        .intermediate(r.size("n_inner", 4 * c))
+                        .maxPositions(r.positions("n_positions"))
                         .normEps(r.positive("layer_norm_epsilon", 1e-5))
                         .activation(activation(file, r.string("activation_function", "gelu_new")))
-                        .preNorm(true).finalNorm(true).linearBias(true).tiedHead(r.bool("tie_word_embeddings", true))
+                        .preNorm(true)
+                        .finalNorm(true)
+                        .linearBias(true)
+                        .tiedHead(r.bool("tie_word_embeddings", true))
                         .dropout(r.probability("embd_pdrop", 0.1), pdrop, r.probability("attn_pdrop", 0.1))
                         .initializerRange(r.nonNegative("initializer_range", 0.02));
             }
@@ -76,12 +108,19 @@ public record ModelConfig(
                 int heads = r.size("num_attention_heads");
                 boolean pre = r.bool("do_layer_norm_before", true);
                 float pdrop = r.probability("dropout", 0.1);
-                b.hidden(c).embedDim(r.size("word_embed_proj_dim", c)).layers(r.size("num_hidden_layers"))
-                        .heads(heads, heads, r.divide("hidden_size", "num_attention_heads")).intermediate(r.size("ffn_dim"))
-                        .maxPositions(r.positions("max_position_embeddings")).positionOffset(2).normEps(1e-5f)
-                        .activation(activation(file, r.string("activation_function", "relu"))).preNorm(pre)
+                b.hidden(c)
+                        .embedDim(r.size("word_embed_proj_dim", c))
+                        .layers(r.size("num_hidden_layers"))
+                        .heads(heads, heads, r.divide("hidden_size", "num_attention_heads"))
+                        .intermediate(r.size("ffn_dim"))
+                        .maxPositions(r.positions("max_position_embeddings"))
+                        .positionOffset(2)
+                        .normEps(1e-5f)
+                        .activation(activation(file, r.string("activation_function", "relu")))
+                        .preNorm(pre)
                         .finalNorm(pre && !r.bool("_remove_final_layer_norm", false))
-                        .linearBias(r.bool("enable_bias", true)).tiedHead(r.bool("tie_word_embeddings", true))
+                        .linearBias(r.bool("enable_bias", true))
+                        .tiedHead(r.bool("tie_word_embeddings", true))
                         .dropout(pdrop, pdrop, r.probability("attention_dropout", 0.0))
                         .initializerRange(r.nonNegative("init_std", 0.02));
             }
@@ -100,16 +139,27 @@ public record ModelConfig(
                 if (!act.equals("silu")) {
                     throw new SlimException(file + ": hidden_act '" + act + "' is not supported for llama (only silu)");
                 }
-                int headDim = r.json.hasNonNull("head_dim") ? r.size("head_dim") : r.divide("hidden_size", "num_attention_heads");
-                if (headDim % 2 != 0) throw new SlimException(file + ": 'head_dim' " + headDim + " must be even for rotary positions");
+                int headDim = r.json.hasNonNull("head_dim")
+                        ? r.size("head_dim")
+                        : r.divide("hidden_size", "num_attention_heads");
+                if (headDim % 2 != 0)
+                    throw new SlimException(file + ": 'head_dim' " + headDim + " must be even for rotary positions");
                 if ((long) (heads + 2 * kv) * headDim > MAX_SIZE) {
-                    throw new SlimException(file + ": 'head_dim' " + headDim + " times the heads is beyond any model slim can run");
+                    throw new SlimException(
+                            file + ": 'head_dim' " + headDim + " times the heads is beyond any model slim can run");
                 }
-                b.hidden(c).layers(r.size("num_hidden_layers")).heads(heads, kv, headDim)
+                b.hidden(c)
+                        .layers(r.size("num_hidden_layers"))
+                        .heads(heads, kv, headDim)
                         .intermediate(r.size("intermediate_size"))
-                        .maxPositions(r.positions("max_position_embeddings")).normEps(r.positive("rms_norm_eps", 1e-6))
-                        .rmsNorm(true).activation(null).preNorm(true).finalNorm(true)
-                        .linearBias(r.bool("attention_bias", false)).rope(r.positive("rope_theta", 10000.0))
+                        .maxPositions(r.positions("max_position_embeddings"))
+                        .normEps(r.positive("rms_norm_eps", 1e-6))
+                        .rmsNorm(true)
+                        .activation(null)
+                        .preNorm(true)
+                        .finalNorm(true)
+                        .linearBias(r.bool("attention_bias", false))
+                        .rope(r.positive("rope_theta", 10000.0))
                         .tiedHead(r.bool("tie_word_embeddings", false))
                         .dropout(0f, 0f, r.probability("attention_dropout", 0.0))
                         .initializerRange(r.nonNegative("initializer_range", 0.02));
@@ -122,13 +172,17 @@ public record ModelConfig(
                     throw new SlimException(file + ": position_embedding_type '" + pos + "' is not supported");
                 }
                 float pdrop = r.probability("hidden_dropout_prob", 0.1);
-                b.hidden(c).layers(r.size("num_hidden_layers"))
+                b.hidden(c)
+                        .layers(r.size("num_hidden_layers"))
                         .heads(heads, heads, r.divide("hidden_size", "num_attention_heads"))
                         .intermediate(r.size("intermediate_size"))
                         .maxPositions(r.positions("max_position_embeddings"))
-                        .typeVocab(r.size("type_vocab_size", 2)).normEps(r.positive("layer_norm_eps", 1e-12))
-                        .activation(activation(file, r.string("hidden_act", "gelu"))).embeddingNorm(true)
-                        .linearBias(true).dropout(pdrop, pdrop, r.probability("attention_probs_dropout_prob", 0.1))
+                        .typeVocab(r.size("type_vocab_size", 2))
+                        .normEps(r.positive("layer_norm_eps", 1e-12))
+                        .activation(activation(file, r.string("hidden_act", "gelu")))
+                        .embeddingNorm(true)
+                        .linearBias(true)
+                        .dropout(pdrop, pdrop, r.probability("attention_probs_dropout_prob", 0.1))
                         .initializerRange(r.nonNegative("initializer_range", 0.02));
             }
         }
@@ -326,10 +380,35 @@ public record ModelConfig(
         }
 
         ModelConfig build() {
-            return new ModelConfig(family, file, json, vocab, hidden, embedDim > 0 ? embedDim : hidden, layers, heads,
-                    kvHeads, headDim, intermediate, maxPositions, positionOffset, typeVocab, normEps, rmsNorm,
-                    activation, preNorm, finalNorm, embeddingNorm, linearBias, ropeEnabled, ropeTheta, tiedHead,
-                    embeddingDropout, residualDropout, attentionDropout, initializerRange);
+            return new ModelConfig(
+                    family,
+                    file,
+                    json,
+                    vocab,
+                    hidden,
+                    embedDim > 0 ? embedDim : hidden,
+                    layers,
+                    heads,
+                    kvHeads,
+                    headDim,
+                    intermediate,
+                    maxPositions,
+                    positionOffset,
+                    typeVocab,
+                    normEps,
+                    rmsNorm,
+                    activation,
+                    preNorm,
+                    finalNorm,
+                    embeddingNorm,
+                    linearBias,
+                    ropeEnabled,
+                    ropeTheta,
+                    tiedHead,
+                    embeddingDropout,
+                    residualDropout,
+                    attentionDropout,
+                    initializerRange);
         }
     }
 
@@ -338,7 +417,8 @@ public record ModelConfig(
         int integer(String key) {
             JsonNode n = json.get(key);
             if (n == null || n.isNull()) throw new SlimException(file + ": missing '" + key + "'");
-            if (!n.canConvertToInt() || !n.isIntegralNumber()) throw new SlimException(file + ": '" + key + "' must be an integer, got " + n);
+            if (!n.canConvertToInt() || !n.isIntegralNumber())
+                throw new SlimException(file + ": '" + key + "' must be an integer, got " + n);
             return n.intValue();
         }
 
@@ -346,7 +426,9 @@ public record ModelConfig(
         int size(String key) {
             int v = integer(key);
             if (v <= 0) throw new SlimException(file + ": '" + key + "' must be positive, got " + v);
-            if (v > MAX_SIZE) throw new SlimException(file + ": '" + key + "' is " + v + ", beyond any model slim can run (at most " + MAX_SIZE + ")");
+            if (v > MAX_SIZE)
+                throw new SlimException(file + ": '" + key + "' is " + v + ", beyond any model slim can run (at most "
+                        + MAX_SIZE + ")");
             return v;
         }
 
@@ -358,7 +440,8 @@ public record ModelConfig(
         int positions(String key) {
             int v = integer(key);
             if (v > MAX_POSITIONS) {
-                throw new SlimException(file + ": '" + key + "' is " + v + ", beyond any context slim can run (at most " + MAX_POSITIONS + ")");
+                throw new SlimException(file + ": '" + key + "' is " + v + ", beyond any context slim can run (at most "
+                        + MAX_POSITIONS + ")");
             }
             return size(key);
         }
@@ -367,7 +450,8 @@ public record ModelConfig(
         int divide(String hiddenKey, String headsKey) {
             int hidden = size(hiddenKey), heads = size(headsKey);
             if (hidden % heads != 0) {
-                throw new SlimException(file + ": '" + hiddenKey + "' " + hidden + " is not divisible by '" + headsKey + "' " + heads);
+                throw new SlimException(
+                        file + ": '" + hiddenKey + "' " + hidden + " is not divisible by '" + headsKey + "' " + heads);
             }
             return hidden / heads;
         }
@@ -397,7 +481,8 @@ public record ModelConfig(
         /** A dropout probability: in [0, 1) (at 1 nothing would be kept). */
         float probability(String key, double fallback) {
             float v = number(key, fallback);
-            if (!(v >= 0 && v < 1)) throw new SlimException(file + ": '" + key + "' must be a probability in [0, 1), got " + v);
+            if (!(v >= 0 && v < 1))
+                throw new SlimException(file + ": '" + key + "' must be a probability in [0, 1), got " + v);
             return v;
         }
 

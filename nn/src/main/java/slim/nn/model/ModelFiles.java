@@ -32,8 +32,14 @@ public final class ModelFiles {
      * @param numLabels   rows of the `score` head; 0 none; -1 as many as the checkpoint's `score.weight` has
      * @param headSeed    seeds a new `score` head: normal(0, initializer_range), as Hugging Face does
      */
-    public record Options(int maxTokens, int maxHeadRows, int numLabels, Pooling pooling, boolean trainable,
-                          long headSeed, Kernels kernels) {
+    public record Options(
+            int maxTokens,
+            int maxHeadRows,
+            int numLabels,
+            Pooling pooling,
+            boolean trainable,
+            long headSeed,
+            Kernels kernels) {
 
         /** For inference on the CPU: the model's context, the LM head at one row, the checkpoint's own head. */
         public static Options inference() {
@@ -82,7 +88,13 @@ public final class ModelFiles {
             }
 
             public Options build() {
-                return new Options(maxTokens, maxHeadRows, numLabels, pooling, trainable, headSeed,
+                return new Options(
+                        maxTokens,
+                        maxHeadRows,
+                        numLabels,
+                        pooling,
+                        trainable,
+                        headSeed,
                         kernels != null ? kernels : new CpuKernels());
             }
         }
@@ -90,13 +102,21 @@ public final class ModelFiles {
 
     /** Tensor-name prefixes the hub serves, per family, most common first. */
     private static final List<List<String>> PREFIXES = List.of(
-            List.of("", "transformer."),                 // gpt2
-            List.of("model.decoder.", "decoder.", ""),   // opt
-            List.of("model.", ""),                       // llama
-            List.of("", "bert."));                       // bert
+            List.of("", "transformer."), // gpt2
+            List.of("model.decoder.", "decoder.", ""), // opt
+            List.of("model.", ""), // llama
+            List.of("", "bert.")); // bert
 
-    private static final String[] TOKENIZER_FILES = {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
-            "vocab.json", "merges.txt", "vocab.txt", "tokenizer.model", "generation_config.json"};
+    private static final String[] TOKENIZER_FILES = {
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "special_tokens_map.json",
+        "vocab.json",
+        "merges.txt",
+        "vocab.txt",
+        "tokenizer.model",
+        "generation_config.json"
+    };
 
     private ModelFiles() {}
 
@@ -129,7 +149,8 @@ public final class ModelFiles {
                 if (!isNewHead(b, ckpt)) ckpt.check(b.tensor(), b.shape());
             }
             int maxTokens = options.maxTokens() > 0 ? options.maxTokens() : config.maxPositions();
-            MemoryCheck.of(layout, maxTokens, options.maxHeadRows(), options.trainable()).requireFits(dir);
+            MemoryCheck.of(layout, maxTokens, options.maxHeadRows(), options.trainable())
+                    .requireFits(dir);
             float[] block = new float[layout.size()];
             for (ParamLayout.Binding b : layout.bindings()) {
                 if (isNewHead(b, ckpt)) {
@@ -138,18 +159,28 @@ public final class ModelFiles {
                     ckpt.read(b.tensor(), b.shape(), block, b.offset(), b.transposed());
                 }
             }
-            return new Model(layout, block, options.kernels(), maxTokens, options.maxHeadRows(), options.pooling(),
+            return new Model(
+                    layout,
+                    block,
+                    options.kernels(),
+                    maxTokens,
+                    options.maxHeadRows(),
+                    options.pooling(),
                     options.trainable());
         }
     }
 
     private static String prefix(ModelConfig config, Checkpoint ckpt) {
-        String marker = new ParamLayout(config, KeptLayers.first(1), 0, "").bindings().getFirst().tensor();
+        String marker = new ParamLayout(config, KeptLayers.first(1), 0, "")
+                .bindings()
+                .getFirst()
+                .tensor();
         for (String p : PREFIXES.get(config.family().ordinal())) {
             if (ckpt.has(p + marker)) return p;
         }
         throw new SlimException(ckpt.dir() + ": no tensor '" + marker + "' (under any of the prefixes "
-                + PREFIXES.get(config.family().ordinal()) + "): is this a " + config.family().modelType() + " checkpoint?");
+                + PREFIXES.get(config.family().ordinal()) + "): is this a "
+                + config.family().modelType() + " checkpoint?");
     }
 
     /** A classification head the checkpoint does not have yet: it starts as transformers would start it. */
@@ -186,7 +217,8 @@ public final class ModelFiles {
         try (Checkpoint ckpt = Checkpoint.open(dir)) {
             ParamLayout layout = new ParamLayout(config, kept, 0, prefix(config, ckpt));
             Map<String, long[]> known = new HashMap<>();
-            for (ParamLayout.Binding b : layout.bindings()) known.put(ckpt.info(b.tensor()).name(), b.shape());
+            for (ParamLayout.Binding b : layout.bindings())
+                known.put(ckpt.info(b.tensor()).name(), b.shape());
             SafeTensorsWriter writer = new SafeTensorsWriter();
             List<String> extra = new ArrayList<>(), leftOut = new ArrayList<>();
             for (String name : ckpt.names()) {
@@ -251,8 +283,8 @@ public final class ModelFiles {
     }
 
     /** Like the above, with more files (name to contents) in the folder before it is renamed into place. */
-    public static void save(Model model, Path source, ObjectNode config, String prefix, Path out,
-                            Map<String, byte[]> extraFiles) {
+    public static void save(
+            Model model, Path source, ObjectNode config, String prefix, Path out, Map<String, byte[]> extraFiles) {
         ParamLayout named = model.layout().renumbered().withPrefix(prefix);
         model.kernels().read(model.params().all);
         float[] block = model.params().block;
@@ -268,23 +300,26 @@ public final class ModelFiles {
      * Builds the folder beside out and renames it into place, so a failure leaves nothing half-written; an
      * existing non-empty out is refused.
      */
-    private static void writeFolder(Path out, Path source, ObjectNode config, SafeTensorsWriter writer,
-                                    Map<String, byte[]> extraFiles) {
+    private static void writeFolder(
+            Path out, Path source, ObjectNode config, SafeTensorsWriter writer, Map<String, byte[]> extraFiles) {
         if (Files.exists(out) && !isEmptyDirectory(out)) {
             throw new SlimException(out + ": already exists and is not empty; choose a new folder");
         }
         Path parent = out.toAbsolutePath().getParent();
-        Path tmp = parent.resolve("." + out.getFileName() + ".partial-" + ProcessHandle.current().pid());
+        Path tmp = parent.resolve(
+                "." + out.getFileName() + ".partial-" + ProcessHandle.current().pid());
         try {
             Files.createDirectories(tmp);
-            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(tmp.resolve("config.json").toFile(),
-                    config);
+            new ObjectMapper()
+                    .enable(SerializationFeature.INDENT_OUTPUT)
+                    .writeValue(tmp.resolve("config.json").toFile(), config);
             writer.write(tmp.resolve(Checkpoint.SINGLE_FILE));
             for (String name : TOKENIZER_FILES) {
                 Path f = source.resolve(name);
                 if (Files.isRegularFile(f)) Files.copy(f, tmp.resolve(name));
             }
-            for (Map.Entry<String, byte[]> extra : extraFiles.entrySet()) Files.write(tmp.resolve(extra.getKey()), extra.getValue());
+            for (Map.Entry<String, byte[]> extra : extraFiles.entrySet())
+                Files.write(tmp.resolve(extra.getKey()), extra.getValue());
             if (Files.exists(out)) Files.delete(out);
             Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
@@ -307,7 +342,8 @@ public final class ModelFiles {
 
     private static void deleteQuietly(Path dir) {
         try (var files = Files.walk(dir)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            files.sorted(java.util.Comparator.reverseOrder())
+                    .forEach(f -> f.toFile().delete());
         } catch (IOException | RuntimeException ignored) {
             // best effort: the temporary folder is hidden and named after this process
         }

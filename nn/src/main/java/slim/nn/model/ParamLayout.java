@@ -4,8 +4,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import slim.nn.SlimException;
 import slim.nn.Slice;
+import slim.nn.SlimException;
 
 /**
  * Where every parameter of a model cut to its kept layers lives in the one flat parameter block,
@@ -60,8 +60,8 @@ public final class ParamLayout {
     public ParamLayout(ModelConfig config, KeptLayers kept, int numLabels, boolean pooler, String prefix) {
         kept.checkWithin(config);
         if (pooler && config.family() != Family.BERT) {
-            throw new SlimException(config.file() + ": the pooler head is BERT's; a " + config.family().modelType()
-                    + " model has no pooler");
+            throw new SlimException(config.file() + ": the pooler head is BERT's; a "
+                    + config.family().modelType() + " model has no pooler");
         }
         this.config = config;
         this.kept = kept;
@@ -162,8 +162,20 @@ public final class ParamLayout {
     private void bert() {
         int c = config.hidden(), v = config.vocab();
         bind(add("wte", (long) v * c), "embeddings.word_embeddings.weight", 0, false, v, c);
-        bind(add("wpe", (long) config.maxPositions() * c), "embeddings.position_embeddings.weight", 0, false, config.maxPositions(), c);
-        bind(add("wtt", (long) config.typeVocab() * c), "embeddings.token_type_embeddings.weight", 0, false, config.typeVocab(), c);
+        bind(
+                add("wpe", (long) config.maxPositions() * c),
+                "embeddings.position_embeddings.weight",
+                0,
+                false,
+                config.maxPositions(),
+                c);
+        bind(
+                add("wtt", (long) config.typeVocab() * c),
+                "embeddings.token_type_embeddings.weight",
+                0,
+                false,
+                config.typeVocab(),
+                c);
         bind(add("embNormW", c), "embeddings.LayerNorm.weight", 0, false, c);
         bind(add("embNormB", c), "embeddings.LayerNorm.bias", 0, false, c);
         for (int l = 0; l < kept.count(); l++) {
@@ -206,7 +218,11 @@ public final class ParamLayout {
     private void untiedHead(String tensor) {
         if (!config.tiedHead()) {
             // The head sits outside the family prefix on the hub ("lm_head.weight").
-            bindTop(add("lmHead", (long) config.vocab() * config.embedDim()), tensor, config.vocab(), config.embedDim());
+            bindTop(
+                    add("lmHead", (long) config.vocab() * config.embedDim()),
+                    tensor,
+                    config.vocab(),
+                    config.embedDim());
         }
     }
 
@@ -279,7 +295,9 @@ public final class ParamLayout {
 
     /** Whether a tensor is part of a classification head (which a checkpoint may not have yet). */
     public static boolean isHead(String tensor) {
-        return tensor.equals(SCORE_TENSOR) || tensor.startsWith("classifier.") || tensor.endsWith("pooler.dense.weight")
+        return tensor.equals(SCORE_TENSOR)
+                || tensor.startsWith("classifier.")
+                || tensor.endsWith("pooler.dense.weight")
                 || tensor.endsWith("pooler.dense.bias");
     }
 

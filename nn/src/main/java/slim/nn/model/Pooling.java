@@ -40,8 +40,9 @@ public enum Pooling {
             case "cls", "first" -> FIRST;
             case "mean" -> MEAN;
             case "cls-pooler", "cls_pooler" -> CLS_POOLER;
-            default -> throw new IllegalArgumentException("unknown pooling '" + s
-                    + "' (expected last, cls, cls-pooler or mean)");
+            default ->
+                throw new IllegalArgumentException(
+                        "unknown pooling '" + s + "' (expected last, cls, cls-pooler or mean)");
         };
     }
 }

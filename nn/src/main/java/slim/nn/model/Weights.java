@@ -9,8 +9,19 @@ import slim.nn.Slice;
 public final class Weights {
 
     /** One transformer block's parameters. */
-    public record Layer(Slice norm1W, Slice norm1B, Slice qkvW, Slice qkvB, Slice attnOutW, Slice attnOutB,
-                        Slice norm2W, Slice norm2B, Slice fcW, Slice fcB, Slice projW, Slice projB) {}
+    public record Layer(
+            Slice norm1W,
+            Slice norm1B,
+            Slice qkvW,
+            Slice qkvB,
+            Slice attnOutW,
+            Slice attnOutB,
+            Slice norm2W,
+            Slice norm2B,
+            Slice fcW,
+            Slice fcB,
+            Slice projW,
+            Slice projB) {}
 
     public final float[] block;
     public final Slice all, wte, wpe, wtt, embNormW, embNormB, projectIn, projectOut, finalNormW, finalNormB;
@@ -18,6 +29,7 @@ public final class Weights {
     public final Slice lmHead;
     /** The classification head: `score` (or BERT's `classifier`, with its bias scoreB after the pooler). */
     public final Slice score, scoreB, poolerW, poolerB;
+
     public final Layer[] layers;
 
     public Weights(ParamLayout layout, float[] block) {
@@ -41,12 +53,19 @@ public final class Weights {
         layers = new Layer[layout.keptLayers()];
         for (int l = 0; l < layers.length; l++) {
             String e = ParamLayout.layer(l);
-            layers[l] = new Layer(layout.slice(block, e + "norm1W"), layout.slice(block, e + "norm1B"),
-                    layout.slice(block, e + "qkvW"), layout.slice(block, e + "qkvB"),
-                    layout.slice(block, e + "attnOutW"), layout.slice(block, e + "attnOutB"),
-                    layout.slice(block, e + "norm2W"), layout.slice(block, e + "norm2B"),
-                    layout.slice(block, e + "fcW"), layout.slice(block, e + "fcB"),
-                    layout.slice(block, e + "projW"), layout.slice(block, e + "projB"));
+            layers[l] = new Layer(
+                    layout.slice(block, e + "norm1W"),
+                    layout.slice(block, e + "norm1B"),
+                    layout.slice(block, e + "qkvW"),
+                    layout.slice(block, e + "qkvB"),
+                    layout.slice(block, e + "attnOutW"),
+                    layout.slice(block, e + "attnOutB"),
+                    layout.slice(block, e + "norm2W"),
+                    layout.slice(block, e + "norm2B"),
+                    layout.slice(block, e + "fcW"),
+                    layout.slice(block, e + "fcB"),
+                    layout.slice(block, e + "projW"),
+                    layout.slice(block, e + "projB"));
         }
     }
 }

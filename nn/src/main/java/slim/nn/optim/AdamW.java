@@ -37,8 +37,19 @@ public final class AdamW {
         step++;
         Slice p = model.params().all, g = model.grads().all;
         int n = p.length() - frozen;
-        model.kernels().adamw(p.sub(frozen, n), g.sub(frozen, n), m.sub(frozen, n), v.sub(frozen, n), n, lr, beta1,
-                beta2, eps, weightDecay, step);
+        model.kernels()
+                .adamw(
+                        p.sub(frozen, n),
+                        g.sub(frozen, n),
+                        m.sub(frozen, n),
+                        v.sub(frozen, n),
+                        n,
+                        lr,
+                        beta1,
+                        beta2,
+                        eps,
+                        weightDecay,
+                        step);
         // The kernel zeroed the gradients it consumed; the frozen ones were computed all the same.
         if (frozen > 0) model.kernels().zero(g, frozen);
         model.gradientsZeroed();
@@ -49,7 +60,8 @@ public final class AdamW {
      * gradients: no update, no weight decay. The word embeddings come first in every family's layout.
      */
     public void freezeLeading(int n) {
-        if (n < 0 || n > m.length()) throw new IllegalArgumentException("cannot freeze " + n + " of " + m.length() + " parameters");
+        if (n < 0 || n > m.length())
+            throw new IllegalArgumentException("cannot freeze " + n + " of " + m.length() + " parameters");
         frozen = n;
     }
 

@@ -1,15 +1,14 @@
 package slim.nn.io;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import slim.nn.SlimException;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import slim.nn.SlimException;
 
 /** Every malformed checkpoint fails with a SlimException naming the file, the tensor where there is one, and the problem. */
 class CheckpointErrorsTest {
@@ -25,7 +24,8 @@ class CheckpointErrorsTest {
     }
 
     private static void assertMessage(SlimException e, String... expectedParts) {
-        for (String part : expectedParts) assertTrue(e.getMessage().contains(part), "'" + part + "' not in: " + e.getMessage());
+        for (String part : expectedParts)
+            assertTrue(e.getMessage().contains(part), "'" + part + "' not in: " + e.getMessage());
     }
 
     private void writeHeader(String json, int dataBytes) {
@@ -67,7 +67,8 @@ class CheckpointErrorsTest {
 
     @Test
     void headerNotUtf8() {
-        byte[] header = "{\"t\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}".getBytes(StandardCharsets.UTF_8);
+        byte[] header =
+                "{\"t\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}".getBytes(StandardCharsets.UTF_8);
         header[3] = (byte) 0xC3; // a two-byte sequence's lead, followed by an ASCII byte
         RawSafeTensors.write(model(), header.length, header, new byte[4]);
         assertOpenFails("model.safetensors", "not valid UTF-8");
@@ -75,18 +76,24 @@ class CheckpointErrorsTest {
 
     @Test
     void duplicateNameIsRefused() {
-        writeHeader("{\"t\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-                + "\"t\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8);
+        writeHeader(
+                "{\"t\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                        + "\"t\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
+                8);
         assertOpenFails("model.safetensors", "Duplicate field 't'");
     }
 
     @Test
     void overlappingOrAliasedRangesAreRefused() {
-        writeHeader("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-                + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12);
+        writeHeader(
+                "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                        + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
+                12);
         assertOpenFails("model.safetensors", "'b'", "[4, 12]", "overlaps the bytes of tensor 'a'");
-        writeHeader("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-                + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8);
+        writeHeader(
+                "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                        + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}",
+                8);
         assertOpenFails("model.safetensors", "overlaps the bytes of tensor");
     }
 
@@ -94,8 +101,10 @@ class CheckpointErrorsTest {
     void gapsAndTrailingBytesAreRefused() {
         writeHeader("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8);
         assertOpenFails("model.safetensors", "'a'", "leaves 4 bytes unaccounted for");
-        writeHeader("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-                + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}", 12);
+        writeHeader(
+                "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                        + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}",
+                12);
         assertOpenFails("model.safetensors", "'b'", "leaves 4 bytes unaccounted for");
         writeHeader("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 5);
         assertOpenFails("model.safetensors", "end at byte 4 of the data but it holds 5");
@@ -104,7 +113,8 @@ class CheckpointErrorsTest {
     /** A header padded with spaces (as the format allows) still parses when its length is one short: the data then start a byte early. */
     @Test
     void headerLengthOffByOneIsRefused() {
-        byte[] header = "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}  ".getBytes(StandardCharsets.UTF_8);
+        byte[] header =
+                "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}  ".getBytes(StandardCharsets.UTF_8);
         RawSafeTensors.write(model(), header.length - 1, header, new byte[4]);
         assertOpenFails("model.safetensors", "end at byte 4 of the data but it holds 5");
     }
@@ -139,12 +149,15 @@ class CheckpointErrorsTest {
 
     @Test
     void integerTensorOpensButDoesNotReadAsFloat() {
-        writeHeader("{\"embeddings.position_ids\":{\"dtype\":\"I64\",\"shape\":[1,2],\"data_offsets\":[0,16]},"
-                + "\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[16,20]}}", 20);
+        writeHeader(
+                "{\"embeddings.position_ids\":{\"dtype\":\"I64\",\"shape\":[1,2],\"data_offsets\":[0,16]},"
+                        + "\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[16,20]}}",
+                20);
         try (Checkpoint ckpt = Checkpoint.open(dir)) {
             assertEquals("I64", ckpt.info("embeddings.position_ids").dtype());
             ckpt.read("w", new long[] {1}, new float[1], 0, false);
-            SlimException e = assertThrows(SlimException.class,
+            SlimException e = assertThrows(
+                    SlimException.class,
                     () -> ckpt.read("embeddings.position_ids", new long[] {1, 2}, new float[2], 0, false));
             assertMessage(e, "model.safetensors", "'embeddings.position_ids'", "I64");
             assertEquals(4, ckpt.bytesRead());
@@ -160,9 +173,12 @@ class CheckpointErrorsTest {
 
     @Test
     void shapeMismatchNamesBothShapes() {
-        new SafeTensorsWriter().add("w", new long[] {2, 3}, new float[6], 0, false).write(model());
+        new SafeTensorsWriter()
+                .add("w", new long[] {2, 3}, new float[6], 0, false)
+                .write(model());
         try (Checkpoint ckpt = Checkpoint.open(dir)) {
-            SlimException e = assertThrows(SlimException.class, () -> ckpt.read("w", new long[] {3, 2}, new float[6], 0, false));
+            SlimException e =
+                    assertThrows(SlimException.class, () -> ckpt.read("w", new long[] {3, 2}, new float[6], 0, false));
             assertMessage(e, "model.safetensors", "'w'", "[2, 3]", "[3, 2]");
             assertEquals(0, ckpt.bytesRead());
         }
@@ -172,7 +188,8 @@ class CheckpointErrorsTest {
     void transposingNon2dTensorFails() {
         new SafeTensorsWriter().add("v", new long[] {6}, new float[6], 0, false).write(model());
         try (Checkpoint ckpt = Checkpoint.open(dir)) {
-            SlimException e = assertThrows(SlimException.class, () -> ckpt.read("v", new long[] {6}, new float[6], 0, true));
+            SlimException e =
+                    assertThrows(SlimException.class, () -> ckpt.read("v", new long[] {6}, new float[6], 0, true));
             assertMessage(e, "model.safetensors", "'v'", "transpose");
         }
     }
@@ -181,23 +198,30 @@ class CheckpointErrorsTest {
     void missingTensorNamesTheFile() {
         new SafeTensorsWriter().add("w", new long[] {1}, new float[1], 0, false).write(model());
         try (Checkpoint ckpt = Checkpoint.open(dir)) {
-            SlimException e = assertThrows(SlimException.class, () -> ckpt.read("x", new long[] {1}, new float[1], 0, false));
+            SlimException e =
+                    assertThrows(SlimException.class, () -> ckpt.read("x", new long[] {1}, new float[1], 0, false));
             assertMessage(e, "model.safetensors: no tensor 'x'");
         }
     }
 
     @Test
     void indexNamingMissingShard() throws IOException {
-        new SafeTensorsWriter().add("a", new long[] {1}, new float[1], 0, false).write(dir.resolve("shard-1.safetensors"));
-        Files.writeString(dir.resolve("model.safetensors.index.json"),
+        new SafeTensorsWriter()
+                .add("a", new long[] {1}, new float[1], 0, false)
+                .write(dir.resolve("shard-1.safetensors"));
+        Files.writeString(
+                dir.resolve("model.safetensors.index.json"),
                 "{\"weight_map\":{\"a\":\"shard-1.safetensors\",\"b\":\"shard-2.safetensors\"}}");
         assertOpenFails("model.safetensors.index.json", "'b'", "shard-2.safetensors", "missing");
     }
 
     @Test
     void indexNamingTensorItsShardLacks() throws IOException {
-        new SafeTensorsWriter().add("a", new long[] {1}, new float[1], 0, false).write(dir.resolve("shard-1.safetensors"));
-        Files.writeString(dir.resolve("model.safetensors.index.json"),
+        new SafeTensorsWriter()
+                .add("a", new long[] {1}, new float[1], 0, false)
+                .write(dir.resolve("shard-1.safetensors"));
+        Files.writeString(
+                dir.resolve("model.safetensors.index.json"),
                 "{\"weight_map\":{\"a\":\"shard-1.safetensors\",\"ghost\":\"shard-1.safetensors\"}}");
         assertOpenFails("shard-1.safetensors: no tensor 'ghost'", "model.safetensors.index.json");
     }
@@ -214,10 +238,15 @@ class CheckpointErrorsTest {
     @Test
     void folderWithoutModelFiles() throws IOException {
         Files.writeString(dir.resolve("config.json"), "{}");
-        assertOpenFails("no model.safetensors, model.safetensors.index.json, pytorch_model.bin or pytorch_model.bin.index.json in " + dir);
+        assertOpenFails(
+                "no model.safetensors, model.safetensors.index.json, pytorch_model.bin or pytorch_model.bin.index.json in "
+                        + dir);
         new SafeTensorsWriter().write(dir.resolve("a.safetensors"));
         new SafeTensorsWriter().write(dir.resolve("b.safetensors"));
-        assertOpenFails("no model.safetensors, model.safetensors.index.json, pytorch_model.bin or pytorch_model.bin.index.json in " + dir, "2 *.safetensors");
+        assertOpenFails(
+                "no model.safetensors, model.safetensors.index.json, pytorch_model.bin or pytorch_model.bin.index.json in "
+                        + dir,
+                "2 *.safetensors");
     }
 
     @Test

@@ -1,11 +1,9 @@
 package slim.nn.io;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import slim.nn.SlimException;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -14,8 +12,9 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import slim.nn.SlimException;
 
 class CheckpointTest {
     @TempDir
@@ -64,7 +63,9 @@ class CheckpointTest {
     }
 
     private static int[] bitsOf(float[] a) {
-        return java.util.stream.IntStream.range(0, a.length).map(i -> Float.floatToRawIntBits(a[i])).toArray();
+        return java.util.stream.IntStream.range(0, a.length)
+                .map(i -> Float.floatToRawIntBits(a[i]))
+                .toArray();
     }
 
     @Test
@@ -74,7 +75,9 @@ class CheckpointTest {
         float[] transposed = new float[c * r];
         for (int i = 0; i < r; i++) for (int j = 0; j < c; j++) transposed[j * r + i] = stored[i * c + j];
         // The writer gets the [c, r] layout and must store [r, c].
-        new SafeTensorsWriter().add("conv", new long[] {r, c}, transposed, 0, true).write(dir.resolve("model.safetensors"));
+        new SafeTensorsWriter()
+                .add("conv", new long[] {r, c}, transposed, 0, true)
+                .write(dir.resolve("model.safetensors"));
 
         try (Checkpoint ckpt = Checkpoint.open(dir)) {
             float[] plain = new float[r * c];
@@ -89,9 +92,12 @@ class CheckpointTest {
     @Test
     void writerPadsHeaderToEightBytesAndMarksFormat() throws IOException {
         Path file = dir.resolve("x.safetensors");
-        new SafeTensorsWriter().add("abc", new long[] {2}, new float[] {1, 2}, 0, false).write(file);
+        new SafeTensorsWriter()
+                .add("abc", new long[] {2}, new float[] {1, 2}, 0, false)
+                .write(file);
         byte[] bytes = Files.readAllBytes(file);
-        long headerLength = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
+        long headerLength =
+                ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
         assertEquals(0, headerLength % 8);
         assertEquals(8 + headerLength + 8, bytes.length);
         JsonNode header = new ObjectMapper().readTree(new String(bytes, 8, (int) headerLength));
@@ -103,8 +109,12 @@ class CheckpointTest {
     @Test
     void writerReplacesExistingFileAndLeavesNoTemporaries() throws IOException {
         Path file = dir.resolve("model.safetensors");
-        new SafeTensorsWriter().add("a", new long[] {1}, new float[] {1}, 0, false).write(file);
-        new SafeTensorsWriter().add("b", new long[] {2}, new float[] {2, 3}, 0, false).write(file);
+        new SafeTensorsWriter()
+                .add("a", new long[] {1}, new float[] {1}, 0, false)
+                .write(file);
+        new SafeTensorsWriter()
+                .add("b", new long[] {2}, new float[] {2, 3}, 0, false)
+                .write(file);
         try (Checkpoint ckpt = Checkpoint.open(dir)) {
             assertEquals(Set.of("b"), ckpt.names());
         }
@@ -117,8 +127,11 @@ class CheckpointTest {
     void failedWriteKeepsNoTemporaryAndNamesFile() throws IOException {
         Path target = Files.createDirectories(dir.resolve("occupied.safetensors"));
         Files.writeString(target.resolve("keep"), "x");
-        SlimException e = assertThrows(SlimException.class,
-                () -> new SafeTensorsWriter().add("a", new long[] {1}, new float[] {1}, 0, false).write(target));
+        SlimException e = assertThrows(
+                SlimException.class,
+                () -> new SafeTensorsWriter()
+                        .add("a", new long[] {1}, new float[] {1}, 0, false)
+                        .write(target));
         assertTrue(e.getMessage().contains("occupied.safetensors"), e.getMessage());
         try (var files = Files.list(dir)) {
             assertEquals(List.of(target), files.toList());
@@ -136,7 +149,8 @@ class CheckpointTest {
     @Test
     void readsF16() {
         // 1, -2, 0.5, 65504 (largest half), 2^-24 (smallest subnormal), +inf
-        RawSafeTensors.write(dir.resolve("model.safetensors"),
+        RawSafeTensors.write(
+                dir.resolve("model.safetensors"),
                 "{\"h\":{\"dtype\":\"F16\",\"shape\":[2,3],\"data_offsets\":[0,12]}}",
                 RawSafeTensors.halves(0x3C00, 0xC000, 0x3800, 0x7BFF, 0x0001, 0x7C00));
         try (Checkpoint ckpt = Checkpoint.open(dir)) {
@@ -153,7 +167,8 @@ class CheckpointTest {
     void readsBF16AsTheHighHalfOfAFloat() {
         float pi = Float.intBitsToFloat(0x40490000); // 3.140625, pi cut to bfloat16
         // The header is not padded here, so the data starts at an odd offset: reads must not assume alignment.
-        RawSafeTensors.write(dir.resolve("model.safetensors"),
+        RawSafeTensors.write(
+                dir.resolve("model.safetensors"),
                 "{\"__metadata__\":{\"format\":\"pt\"},\"b\":{\"dtype\":\"BF16\",\"shape\":[4],\"data_offsets\":[0,8]}} ",
                 RawSafeTensors.halves(0x3F80, 0xC000, 0x4049, 0xFF80));
         try (Checkpoint ckpt = Checkpoint.open(dir)) {
@@ -222,7 +237,9 @@ class CheckpointTest {
         try (Checkpoint ckpt = Checkpoint.open(dir)) {
             assertEquals(dir, ckpt.dir());
             assertEquals(List.of("embed", "layer.0", "layer.1"), List.copyOf(ckpt.names()));
-            assertEquals(dir.resolve("model-00002-of-00002.safetensors"), ckpt.info("layer.1").file());
+            assertEquals(
+                    dir.resolve("model-00002-of-00002.safetensors"),
+                    ckpt.info("layer.1").file());
             float[] got = new float[2];
             ckpt.read("layer.1", new long[] {2}, got, 0, false);
             assertArrayEquals(new float[] {8, 9}, got);
@@ -238,8 +255,11 @@ class CheckpointTest {
     @Test
     void soleSafetensorsFileOrFilePathOpens() {
         Path file = dir.resolve("pytorch_model.safetensors");
-        new SafeTensorsWriter().add("a", new long[] {1}, new float[] {3}, 0, false).write(file);
-        try (Checkpoint byDir = Checkpoint.open(dir); Checkpoint byFile = Checkpoint.open(file)) {
+        new SafeTensorsWriter()
+                .add("a", new long[] {1}, new float[] {3}, 0, false)
+                .write(file);
+        try (Checkpoint byDir = Checkpoint.open(dir);
+                Checkpoint byFile = Checkpoint.open(file)) {
             assertEquals(Set.of("a"), byDir.names());
             assertEquals(Set.of("a"), byFile.names());
             assertEquals(file.toAbsolutePath().getParent(), byFile.dir());
@@ -248,7 +268,9 @@ class CheckpointTest {
 
     @Test
     void readAfterCloseFails() {
-        new SafeTensorsWriter().add("a", new long[] {1}, new float[] {3}, 0, false).write(dir.resolve("model.safetensors"));
+        new SafeTensorsWriter()
+                .add("a", new long[] {1}, new float[] {3}, 0, false)
+                .write(dir.resolve("model.safetensors"));
         Checkpoint ckpt = Checkpoint.open(dir);
         ckpt.read("a", new long[] {1}, new float[1], 0, false);
         ckpt.close();

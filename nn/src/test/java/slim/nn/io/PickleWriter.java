@@ -56,8 +56,13 @@ final class PickleWriter {
     /** {@code torch._utils._rebuild_tensor_v2(storage, offset, shape, stride, False, OrderedDict())}, 1-D or 2-D. */
     PickleWriter tensor(String storageType, String key, int elements, int offset, int[] shape, int[] stride) {
         global("torch._utils", "_rebuild_tensor_v2").mark();
-        mark().string("storage").global("torch",
-                storageType).string(key).string("cpu").integer(elements).tuple().op('Q');
+        mark().string("storage")
+                .global("torch", storageType)
+                .string(key)
+                .string("cpu")
+                .integer(elements)
+                .tuple()
+                .op('Q');
         integer(offset);
         mark();
         for (int d : shape) integer(d);
@@ -83,11 +88,12 @@ final class PickleWriter {
 
     /** A torch.save zip: top/data.pkl, top/byteorder and top/data/KEY per storage, all stored uncompressed. */
     static void writeZip(Path file, byte[] pickle, Map<String, byte[]> storages) throws IOException {
-        try (OutputStream f = Files.newOutputStream(file); ZipOutputStream zip = new ZipOutputStream(f)) {
+        try (OutputStream f = Files.newOutputStream(file);
+                ZipOutputStream zip = new ZipOutputStream(f)) {
             stored(zip, "archive/data.pkl", pickle);
             stored(zip, "archive/byteorder", "little".getBytes(StandardCharsets.US_ASCII));
-            for (Map.Entry<String, byte[]> s : storages.entrySet()) stored(zip, "archive/data/" + s.getKey(),
-                    s.getValue());
+            for (Map.Entry<String, byte[]> s : storages.entrySet())
+                stored(zip, "archive/data/" + s.getKey(), s.getValue());
         }
     }
 

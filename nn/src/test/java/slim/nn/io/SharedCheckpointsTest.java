@@ -1,11 +1,10 @@
 package slim.nn.io;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 /** The checkpoints in the shared reference data, as the hub serves them. */
 class SharedCheckpointsTest {
@@ -14,7 +13,9 @@ class SharedCheckpointsTest {
     void gpt2TinyReadsOnlyWhatIsAsked() throws Exception {
         Path dir = SharedData.resolve("golden/gpt2-tiny");
         try (Checkpoint ckpt = Checkpoint.open(dir)) {
-            assertTrue(ckpt.names().containsAll(java.util.List.of("wte.weight", "wpe.weight", "h.0.attn.c_attn.weight", "ln_f.weight")));
+            assertTrue(ckpt.names()
+                    .containsAll(
+                            java.util.List.of("wte.weight", "wpe.weight", "h.0.attn.c_attn.weight", "ln_f.weight")));
             TensorInfo wte = ckpt.info("wte.weight");
             assertEquals(2, wte.shape().length);
             assertEquals(0, ckpt.bytesRead());
@@ -31,10 +32,12 @@ class SharedCheckpointsTest {
             float[] linear = new float[in * out];
             ckpt.read(attn.name(), shape, stored, 0, false);
             ckpt.read(attn.name(), shape, linear, 0, true);
-            for (int i = 0; i < in; i++) for (int o = 0; o < out; o++) assertEquals(stored[i * out + o], linear[o * in + i]);
+            for (int i = 0; i < in; i++)
+                for (int o = 0; o < out; o++) assertEquals(stored[i * out + o], linear[o * in + i]);
             assertEquals(wte.bytes() + 2 * attn.bytes(), ckpt.bytesRead());
 
-            long dataBytes = ckpt.names().stream().mapToLong(n -> ckpt.info(n).bytes()).sum();
+            long dataBytes =
+                    ckpt.names().stream().mapToLong(n -> ckpt.info(n).bytes()).sum();
             assertTrue(ckpt.bytesRead() < dataBytes);
             assertTrue(dataBytes < Files.size(dir.resolve("model.safetensors")));
             assertTrue(anyNonZero(embeddings));
@@ -45,7 +48,10 @@ class SharedCheckpointsTest {
     void miniLmOpensAndEveryFloatTensorReads() {
         Path dir = SharedData.resolve("models/all-MiniLM-L6-v2");
         try (Checkpoint ckpt = Checkpoint.open(dir)) {
-            long largest = ckpt.names().stream().mapToLong(n -> ckpt.info(n).elements()).max().orElseThrow();
+            long largest = ckpt.names().stream()
+                    .mapToLong(n -> ckpt.info(n).elements())
+                    .max()
+                    .orElseThrow();
             float[] buffer = new float[(int) largest];
             long expected = 0;
             int read = 0;
@@ -59,7 +65,9 @@ class SharedCheckpointsTest {
             }
             assertTrue(read > 100, "tensors read: " + read);
             assertEquals(expected, ckpt.bytesRead());
-            assertArrayEquals(new long[] {30522, 384}, ckpt.info("embeddings.word_embeddings.weight").shape());
+            assertArrayEquals(
+                    new long[] {30522, 384},
+                    ckpt.info("embeddings.word_embeddings.weight").shape());
         }
     }
 

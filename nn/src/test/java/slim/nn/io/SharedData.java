@@ -1,9 +1,9 @@
 package slim.nn.io;
 
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
-
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** A file of the read-only reference data ({@link slim.nn.Shared}); the test is skipped where it is absent. */
 final class SharedData {

@@ -20,7 +20,8 @@ class KernelGradientCheckTest extends KernelGradientChecks {
             assertEquals(heads == Heads.NARROW, NarrowHeadAttention.narrow(D), heads + " D=" + D);
             assertEquals(heads == Heads.FOUR_VECTORS, FourVectorAttention.fits(D), heads + " D=" + D);
         }
-        assertTrue(Heads.NARROW.positions() > Vectors.SPECIES.length(), "the narrow path's loops along T fill a vector");
+        assertTrue(
+                Heads.NARROW.positions() > Vectors.SPECIES.length(), "the narrow path's loops along T fill a vector");
     }
 
     /** The build's runs at each width (-Dslim.vectorBits) really change the kernels' vectors. */

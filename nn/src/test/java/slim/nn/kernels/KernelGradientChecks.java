@@ -119,8 +119,10 @@ public abstract class KernelGradientChecks {
         assertTrue(maxRef > 1e-3, what + ": the numeric gradient is all but zero, the check would prove nothing");
         double allowed = TOLERANCE * maxRef, diff = maxDiff;
         int at = worst;
-        assertTrue(diff <= allowed, () -> what + ": max |numeric - analytic| " + diff + " at " + at + " (numeric "
-                + expected[at] + ", analytic " + (prior == null ? grad[at] : grad[at] - prior[at]) + "), allowed " + allowed);
+        assertTrue(
+                diff <= allowed,
+                () -> what + ": max |numeric - analytic| " + diff + " at " + at + " (numeric " + expected[at]
+                        + ", analytic " + (prior == null ? grad[at] : grad[at] - prior[at]) + "), allowed " + allowed);
     }
 
     /** A gradient buffer for an accumulating kernel: random values the kernel must add to. */
@@ -144,7 +146,8 @@ public abstract class KernelGradientChecks {
             forward.run();
             float[] prior = prior(table.length), dtable = prior.clone();
             k.embeddingBackward(Slice.of(dtable), Slice.of(r), ids, T, C);
-            assertGradient("embedding table (accumulate " + accumulate + ")", table, linear(forward, out, r), dtable, prior);
+            assertGradient(
+                    "embedding table (accumulate " + accumulate + ")", table, linear(forward, out, r), dtable, prior);
         }
     }
 
@@ -154,13 +157,22 @@ public abstract class KernelGradientChecks {
         float[] inp = randn(T * C, 2), w = randn(C), b = randn(C), out = new float[T * C], r = randn(T * C);
         float[] mean = new float[T], rstd = new float[T];
         for (int i = 0; i < inp.length; i++) inp[i] += 1.5f; // a mean away from zero
-        Runnable forward = () -> k.layerNormForward(Slice.of(out), Slice.of(mean), Slice.of(rstd), Slice.of(inp),
-                Slice.of(w), Slice.of(b), T, C, 1e-5f);
+        Runnable forward = () -> k.layerNormForward(
+                Slice.of(out), Slice.of(mean), Slice.of(rstd), Slice.of(inp), Slice.of(w), Slice.of(b), T, C, 1e-5f);
         forward.run();
         float[] pInp = prior(inp.length), pW = prior(C), pB = prior(C);
         float[] dinp = pInp.clone(), dw = pW.clone(), db = pB.clone();
-        k.layerNormBackward(Slice.of(dinp), Slice.of(dw), Slice.of(db), Slice.of(r), Slice.of(inp), Slice.of(w),
-                Slice.of(mean), Slice.of(rstd), T, C);
+        k.layerNormBackward(
+                Slice.of(dinp),
+                Slice.of(dw),
+                Slice.of(db),
+                Slice.of(r),
+                Slice.of(inp),
+                Slice.of(w),
+                Slice.of(mean),
+                Slice.of(rstd),
+                T,
+                C);
         DoubleSupplier loss = linear(forward, out, r);
         assertGradient("layerNorm input", inp, loss, dinp, pInp);
         assertGradient("layerNorm weight", w, loss, dw, pW);
@@ -171,7 +183,8 @@ public abstract class KernelGradientChecks {
     void rmsNorm() {
         int T = 3, C = 10;
         float[] inp = randn(T * C, 2), w = randn(C), out = new float[T * C], r = randn(T * C), rstd = new float[T];
-        Runnable forward = () -> k.rmsNormForward(Slice.of(out), Slice.of(rstd), Slice.of(inp), Slice.of(w), T, C, 1e-6f);
+        Runnable forward =
+                () -> k.rmsNormForward(Slice.of(out), Slice.of(rstd), Slice.of(inp), Slice.of(w), T, C, 1e-6f);
         forward.run();
         float[] pInp = prior(inp.length), pW = prior(C);
         float[] dinp = pInp.clone(), dw = pW.clone();
@@ -190,7 +203,8 @@ public abstract class KernelGradientChecks {
         forward.run();
         float[] pInp = prior(inp.length), pW = prior(w.length), pB = prior(OC);
         float[] dinp = pInp.clone(), dw = pW.clone(), dbias = pB.clone();
-        k.matmulBackward(Slice.of(dinp), Slice.of(dw), Slice.of(dbias), Slice.of(r), Slice.of(inp), Slice.of(w), T, C, OC);
+        k.matmulBackward(
+                Slice.of(dinp), Slice.of(dw), Slice.of(dbias), Slice.of(r), Slice.of(inp), Slice.of(w), T, C, OC);
         DoubleSupplier loss = linear(forward, out, r);
         assertGradient("matmul input", inp, loss, dinp, pInp);
         assertGradient("matmul weight", w, loss, dw, pW);
@@ -211,7 +225,9 @@ public abstract class KernelGradientChecks {
      * registers), and the general loops along D (with a tail past the last vector).
      */
     enum Heads {
-        NARROW, FOUR_VECTORS, GENERAL;
+        NARROW,
+        FOUR_VECTORS,
+        GENERAL;
 
         int width() {
             int lanes = Vectors.SPECIES.length();
@@ -261,12 +277,24 @@ public abstract class KernelGradientChecks {
             k.dropoutMask(mask, H * T * T, 0.25f, 7);
         }
         Slice dropMask = mask;
-        Runnable forward = () -> k.attentionForward(Slice.of(out), Slice.of(att), Slice.of(qkv), dropMask, T, q0, Tq,
-                H, KV, D, causal);
+        Runnable forward = () ->
+                k.attentionForward(Slice.of(out), Slice.of(att), Slice.of(qkv), dropMask, T, q0, Tq, H, KV, D, causal);
         forward.run();
         float[] dqkv = randn(qkv.length), datt = randn(att.length); // overwritten, and scratch
-        k.attentionBackward(Slice.of(dqkv), Slice.of(datt), Slice.of(r), Slice.of(qkv), Slice.of(att), dropMask,
-                T, q0, Tq, H, KV, D, causal);
+        k.attentionBackward(
+                Slice.of(dqkv),
+                Slice.of(datt),
+                Slice.of(r),
+                Slice.of(qkv),
+                Slice.of(att),
+                dropMask,
+                T,
+                q0,
+                Tq,
+                H,
+                KV,
+                D,
+                causal);
         assertGradient("attention qkv", qkv, linear(forward, out, r), dqkv, null);
     }
 
@@ -342,7 +370,8 @@ public abstract class KernelGradientChecks {
         assertGradient("crossEntropy logits", logits, loss, dlogits, null);
         if (restricted) { // the other columns take no part: exactly zero
             for (int row = 0; row < n; row++) {
-                for (int j : new int[] {0, 2, 4, 7}) assertEquals(0f, dlogits[row * V + j], "column " + j + " of row " + row);
+                for (int j : new int[] {0, 2, 4, 7})
+                    assertEquals(0f, dlogits[row * V + j], "column " + j + " of row " + row);
             }
         }
     }

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 /**
  * The tiled matmul against naive triple loops in double precision, at shapes that exercise every
@@ -18,15 +18,15 @@ class MatmulTest {
 
     @ParameterizedTest(name = "T={0} C={1} OC={2}")
     @CsvSource({
-            "1, 768, 37",     // a head on one position
-            "1, 5, 3",
-            "3, 17, 5",       // no full tile anywhere
-            "2, 200, 40",     // a few positions: one sweep, columns split in bands with a vector tail
-            "4, 64, 4",       // exactly one tile
-            "7, 100, 9",      // row, column and vector tails
-            "13, 131, 70",
-            "33, 192, 130",   // several forward bands and backward blocks
-            "130, 96, 260",   // more rows than one input-gradient block of w
+        "1, 768, 37", // a head on one position
+        "1, 5, 3",
+        "3, 17, 5", // no full tile anywhere
+        "2, 200, 40", // a few positions: one sweep, columns split in bands with a vector tail
+        "4, 64, 4", // exactly one tile
+        "7, 100, 9", // row, column and vector tails
+        "13, 131, 70",
+        "33, 192, 130", // several forward bands and backward blocks
+        "130, 96, 260", // more rows than one input-gradient block of w
     })
     void forwardMatchesNaiveLoop(int T, int C, int OC) {
         SplittableRandom random = new SplittableRandom(T * 31L + C * 7L + OC);
@@ -50,14 +50,14 @@ class MatmulTest {
 
     @ParameterizedTest(name = "T={0} C={1} OC={2}")
     @CsvSource({
-            "1, 768, 37",
-            "1, 5, 3",
-            "3, 17, 5",
-            "4, 64, 4",
-            "7, 100, 9",
-            "13, 131, 70",
-            "33, 192, 130",
-            "6, 64, 300",     // the input gradient crosses a block of 256 rows of w
+        "1, 768, 37",
+        "1, 5, 3",
+        "3, 17, 5",
+        "4, 64, 4",
+        "7, 100, 9",
+        "13, 131, 70",
+        "33, 192, 130",
+        "6, 64, 300", // the input gradient crosses a block of 256 rows of w
     })
     void backwardAccumulatesNaiveProducts(int T, int C, int OC) {
         SplittableRandom random = new SplittableRandom(T * 17L + C * 5L + OC);

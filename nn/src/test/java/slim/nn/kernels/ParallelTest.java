@@ -28,6 +28,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class ParallelTest {
     /** Work per item large enough that every loop here is split across the workers. */
     private static final long SPLIT = 1 << 20;
+
     private static final Duration DEADLOCK = Duration.ofSeconds(60);
 
     @ParameterizedTest(name = "n={0}")
@@ -78,9 +79,16 @@ class ParallelTest {
     void nestedLoopsFinishAndRunEveryItemOnce() {
         int outer = 40, inner = 50;
         AtomicIntegerArray runs = new AtomicIntegerArray(outer * inner * inner);
-        assertTimeoutPreemptively(DEADLOCK, () -> Parallel.forEach(outer, SPLIT, o ->
-                Parallel.forEach(inner, SPLIT, i ->
-                        Parallel.forEach(inner, SPLIT, j -> runs.incrementAndGet((o * inner + i) * inner + j)))));
+        assertTimeoutPreemptively(
+                DEADLOCK,
+                () -> Parallel.forEach(
+                        outer,
+                        SPLIT,
+                        o -> Parallel.forEach(
+                                inner,
+                                SPLIT,
+                                i -> Parallel.forEach(
+                                        inner, SPLIT, j -> runs.incrementAndGet((o * inner + i) * inner + j)))));
         for (int i = 0; i < runs.length(); i++) assertEquals(1, runs.get(i), "item " + i);
     }
 
@@ -105,7 +113,8 @@ class ParallelTest {
     @Test
     void aFailureIsThrownAsItIsWithItsCause() {
         IllegalStateException failure = new IllegalStateException("item 5", new IOException("the cause"));
-        IllegalStateException thrown = assertThrows(IllegalStateException.class,
+        IllegalStateException thrown = assertThrows(
+                IllegalStateException.class,
                 () -> Parallel.forEach(1000, SPLIT, i -> {
                     if (i == 5) throw failure;
                 }));
@@ -120,20 +129,24 @@ class ParallelTest {
         CountDownLatch workerFailed = new CountDownLatch(1);
         AssertionError failure = new AssertionError("on a worker");
         // The caller's chunks wait for a worker to fail, so the failure surely comes from another thread.
-        AssertionError thrown = assertThrows(AssertionError.class, () -> assertTimeoutPreemptively(DEADLOCK, () -> {
-            Thread caller = Thread.currentThread();
-            Parallel.forRanges(1000, SPLIT, (from, to) -> {
-                if (Thread.currentThread() != caller) {
-                    workerFailed.countDown();
-                    throw failure;
-                }
-                try {
-                    assertTrue(workerFailed.await(DEADLOCK.toSeconds(), TimeUnit.SECONDS), "no worker took a chunk");
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-        }));
+        AssertionError thrown = assertThrows(
+                AssertionError.class,
+                () -> assertTimeoutPreemptively(DEADLOCK, () -> {
+                    Thread caller = Thread.currentThread();
+                    Parallel.forRanges(1000, SPLIT, (from, to) -> {
+                        if (Thread.currentThread() != caller) {
+                            workerFailed.countDown();
+                            throw failure;
+                        }
+                        try {
+                            assertTrue(
+                                    workerFailed.await(DEADLOCK.toSeconds(), TimeUnit.SECONDS),
+                                    "no worker took a chunk");
+                        } catch (InterruptedException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    });
+                }));
         assertSame(failure, thrown);
         everyItemStillRuns();
     }
@@ -148,8 +161,12 @@ class ParallelTest {
     @Test
     void errorsAreNotWrapped() {
         StackOverflowError error = new StackOverflowError("deep");
-        assertSame(error, assertThrows(StackOverflowError.class, () -> Parallel.forEach(64, SPLIT, i -> {
-            if (i == 63) throw error;
-        })));
+        assertSame(
+                error,
+                assertThrows(
+                        StackOverflowError.class,
+                        () -> Parallel.forEach(64, SPLIT, i -> {
+                            if (i == 63) throw error;
+                        })));
     }
 }

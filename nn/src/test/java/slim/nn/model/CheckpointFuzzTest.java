@@ -35,8 +35,9 @@ class CheckpointFuzzTest {
     private static final String[] FOLDERS = {"gpt2-tiny", "opt-tiny", "opt-postln-proj-tiny", "llama-tiny"};
     private static final int MUTANTS = 320;
     private static final String[] DTYPES = {"F16", "BF16", "I32", "F64", "U8", "F33", "f32", ""};
-    private static final String[] BAD_VALUES = {"-1", "0", "0.5", "1.5", "2.0", "1e9", "1000000000", "9000", "\"text\"",
-            "null", "true", "[1]", "-0.0"};
+    private static final String[] BAD_VALUES = {
+        "-1", "0", "0.5", "1.5", "2.0", "1e9", "1000000000", "9000", "\"text\"", "null", "true", "[1]", "-0.0"
+    };
 
     @TempDir
     Path tmp;
@@ -46,10 +47,12 @@ class CheckpointFuzzTest {
         static Source read(String folder) throws IOException {
             Path dir = Shared.resolve("golden", folder);
             byte[] file = Files.readAllBytes(dir.resolve(Checkpoint.SINGLE_FILE));
-            int headerLength = (int) ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
+            int headerLength =
+                    (int) ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
             ObjectNode header = (ObjectNode) JSON.readTree(new String(file, 8, headerLength, StandardCharsets.UTF_8));
             byte[] data = Arrays.copyOfRange(file, 8 + headerLength, file.length);
-            ObjectNode config = (ObjectNode) JSON.readTree(dir.resolve("config.json").toFile());
+            ObjectNode config =
+                    (ObjectNode) JSON.readTree(dir.resolve("config.json").toFile());
             return new Source(dir, header, data, config, ModelConfig.read(dir).layers());
         }
 
@@ -82,10 +85,13 @@ class CheckpointFuzzTest {
             String label = "mutant " + i + " of " + s.dir().getFileName() + " (" + m.what() + "), keeping " + keep;
             Model model;
             try {
-                model = ModelFiles.load(dir, keep, ModelFiles.Options.builder().maxTokens(8).build());
+                model = ModelFiles.load(
+                        dir, keep, ModelFiles.Options.builder().maxTokens(8).build());
             } catch (SlimException e) {
                 String message = e.getMessage();
-                assertTrue(message != null && (message.contains(Checkpoint.SINGLE_FILE) || message.contains("config.json")),
+                assertTrue(
+                        message != null
+                                && (message.contains(Checkpoint.SINGLE_FILE) || message.contains("config.json")),
                         label + ": the refusal does not name the file: " + message);
                 refused++;
                 continue;
@@ -95,7 +101,9 @@ class CheckpointFuzzTest {
             assertOriginalWeights(s, model, label);
             loaded++;
         }
-        assertTrue(refused > MUTANTS / 2 && loaded > 10, refused + " refused, " + loaded + " loaded: the mutations miss their aim");
+        assertTrue(
+                refused > MUTANTS / 2 && loaded > 10,
+                refused + " refused, " + loaded + " loaded: the mutations miss their aim");
     }
 
     private static void assertOriginalWeights(Source s, Model model, String label) {
@@ -104,8 +112,11 @@ class CheckpointFuzzTest {
             for (ParamLayout.Binding b : layout.bindings()) {
                 float[] expected = new float[b.length()];
                 original.read(b.tensor(), b.shape(), expected, 0, false);
-                assertArrayEquals(expected, layout.export(model.params().block, b), 0f, label + ": loaded " + b.tensor()
-                        + " differs from the original");
+                assertArrayEquals(
+                        expected,
+                        layout.export(model.params().block, b),
+                        0f,
+                        label + ": loaded " + b.tensor() + " differs from the original");
             }
         }
     }
@@ -138,7 +149,8 @@ class CheckpointFuzzTest {
                 what = a + " shifted by " + shift;
             }
             case 3 -> {
-                ((ObjectNode) header.get(a)).set("data_offsets", header.get(b).get("data_offsets").deepCopy());
+                ((ObjectNode) header.get(a))
+                        .set("data_offsets", header.get(b).get("data_offsets").deepCopy());
                 what = a + " aliases " + b;
             }
             case 4 -> {
@@ -159,7 +171,8 @@ class CheckpointFuzzTest {
                 what = a + " shape " + shape;
             }
             case 7 -> {
-                data = random.nextBoolean() ? Arrays.copyOf(data, random.nextInt(data.length))
+                data = random.nextBoolean()
+                        ? Arrays.copyOf(data, random.nextInt(data.length))
                         : Arrays.copyOf(data, data.length + 1 + random.nextInt(16));
                 what = "data section of " + data.length + " bytes";
             }
@@ -210,8 +223,10 @@ class CheckpointFuzzTest {
                 what = "config cut to " + configText.length() + " characters";
             }
         }
-        byte[] headerBytes = headerText != null ? headerText.getBytes(StandardCharsets.ISO_8859_1) : JSON.writeValueAsBytes(header);
-        ByteBuffer file = ByteBuffer.allocate(8 + headerBytes.length + data.length).order(ByteOrder.LITTLE_ENDIAN);
+        byte[] headerBytes =
+                headerText != null ? headerText.getBytes(StandardCharsets.ISO_8859_1) : JSON.writeValueAsBytes(header);
+        ByteBuffer file =
+                ByteBuffer.allocate(8 + headerBytes.length + data.length).order(ByteOrder.LITTLE_ENDIAN);
         file.putLong(headerBytes.length + lengthDelta).put(headerBytes).put(data);
         return new Mutant(what, file.array(), configText != null ? configText : JSON.writeValueAsString(config));
     }

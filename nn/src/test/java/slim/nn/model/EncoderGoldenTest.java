@@ -36,13 +36,19 @@ public class EncoderGoldenTest {
 
     /** The checks with a fresh kernel set per model. */
     public static Stream<DynamicNode> everyGoldenEncoder(Supplier<Kernels> kernels) throws IOException {
-        return Golden.perFolder("slim.golden.encoders", 1, (dir, g) -> Stream.of(
-                DynamicTest.dynamicTest("hidden states", () -> hidden(dir, g, kernels)),
-                DynamicTest.dynamicTest("first-k hidden states", () -> pruned(dir, g, kernels)),
-                DynamicTest.dynamicTest("classification on [CLS]", () ->
-                        classification(dir, g, g.get("classification_cls"), Pooling.FIRST, kernels)),
-                DynamicTest.dynamicTest("classification on the mean", () ->
-                        classification(dir, g, g.get("classification_mean"), Pooling.MEAN, kernels))), "golden-encoders");
+        return Golden.perFolder(
+                "slim.golden.encoders",
+                1,
+                (dir, g) -> Stream.of(
+                        DynamicTest.dynamicTest("hidden states", () -> hidden(dir, g, kernels)),
+                        DynamicTest.dynamicTest("first-k hidden states", () -> pruned(dir, g, kernels)),
+                        DynamicTest.dynamicTest(
+                                "classification on [CLS]",
+                                () -> classification(dir, g, g.get("classification_cls"), Pooling.FIRST, kernels)),
+                        DynamicTest.dynamicTest(
+                                "classification on the mean",
+                                () -> classification(dir, g, g.get("classification_mean"), Pooling.MEAN, kernels))),
+                "golden-encoders");
     }
 
     /** The model sees one token type (0); a golden input with others would test something else. */
@@ -59,24 +65,41 @@ public class EncoderGoldenTest {
     }
 
     private static float[] hiddenStates(Path dir, int keep, int[] ids, Supplier<Kernels> kernels) {
-        Model m = ModelFiles.load(dir, keep, ModelFiles.Options.builder().labels(0, Pooling.FIRST, 0).maxTokens(ids.length).kernels(kernels.get()).build());
+        Model m = ModelFiles.load(
+                dir,
+                keep,
+                ModelFiles.Options.builder()
+                        .labels(0, Pooling.FIRST, 0)
+                        .maxTokens(ids.length)
+                        .kernels(kernels.get())
+                        .build());
         m.forward(ids, ids.length);
         return hidden(m, ids.length);
     }
 
     private static void hidden(Path dir, JsonNode g, Supplier<Kernels> kernels) {
-        assertClose(floats(g.get("hidden")), hiddenStates(dir, ModelConfig.read(dir).layers(), ids(g), kernels), "hidden");
+        assertClose(
+                floats(g.get("hidden")), hiddenStates(dir, ModelConfig.read(dir).layers(), ids(g), kernels), "hidden");
     }
 
     private static void pruned(Path dir, JsonNode g, Supplier<Kernels> kernels) {
         JsonNode p = g.get("pruned");
-        assertClose(floats(p.get("hidden")), hiddenStates(dir, p.get("k").intValue(), ids(g), kernels), "pruned hidden");
+        assertClose(
+                floats(p.get("hidden")), hiddenStates(dir, p.get("k").intValue(), ids(g), kernels), "pruned hidden");
     }
 
     private static void classification(Path dir, JsonNode g, JsonNode c, Pooling pooling, Supplier<Kernels> kernels) {
         assertEquals(pooling, Pooling.parse(c.get("pooling").asText()), "pooling of the golden head");
         int[] ids = ids(g);
-        Model m = ModelFiles.load(dir, c.get("k").intValue(), ModelFiles.Options.builder().trainable().labels(c.get("num_labels").intValue(), pooling, 0).maxTokens(ids.length).kernels(kernels.get()).build());
+        Model m = ModelFiles.load(
+                dir,
+                c.get("k").intValue(),
+                ModelFiles.Options.builder()
+                        .trainable()
+                        .labels(c.get("num_labels").intValue(), pooling, 0)
+                        .maxTokens(ids.length)
+                        .kernels(kernels.get())
+                        .build());
         Golden.assertClassification(m, ids, c, "grads");
         Set<String> expected = new HashSet<>();
         c.get("grads").fieldNames().forEachRemaining(expected::add);

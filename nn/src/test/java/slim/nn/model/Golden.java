@@ -40,10 +40,13 @@ final class Golden {
     static Stream<DynamicNode> perFolder(String property, int atLeast, Checks checks, String... sharedSubdirs)
             throws IOException {
         List<Path> folders = folders(property, sharedSubdirs);
-        assertTrue(folders.size() >= atLeast, "expected at least " + atLeast + " golden folders under "
-                + String.join(", ", sharedSubdirs) + ", found " + folders);
-        return folders.stream().map(dir -> DynamicContainer.dynamicContainer(dir.getFileName().toString(),
-                checks.of(dir, read(dir.resolve("golden.json")))));
+        assertTrue(
+                folders.size() >= atLeast,
+                "expected at least " + atLeast + " golden folders under " + String.join(", ", sharedSubdirs)
+                        + ", found " + folders);
+        return folders.stream()
+                .map(dir -> DynamicContainer.dynamicContainer(
+                        dir.getFileName().toString(), checks.of(dir, read(dir.resolve("golden.json")))));
     }
 
     /** Every folder with a golden.json under each ../shared/{sharedSubdir} and under the folder -D{property} names. */
@@ -56,7 +59,9 @@ final class Golden {
         for (Path root : roots) {
             if (Files.isRegularFile(root.resolve("golden.json"))) folders.add(root);
             try (Stream<Path> s = Files.list(root)) {
-                s.filter(d -> Files.isRegularFile(d.resolve("golden.json"))).sorted().forEach(folders::add);
+                s.filter(d -> Files.isRegularFile(d.resolve("golden.json")))
+                        .sorted()
+                        .forEach(folders::add);
             }
         }
         return folders;
@@ -109,12 +114,15 @@ final class Golden {
         double allowed = TOLERANCE * Math.max(maxRef, 1e-3);
         final int w = worst;
         final double md = maxDiff;
-        assertTrue(maxDiff <= allowed, () -> what + ": max |diff| " + md + " at " + w + " (expected "
-                + expected[w] + ", got " + actual[w] + "), allowed " + allowed);
+        assertTrue(
+                maxDiff <= allowed,
+                () -> what + ": max |diff| " + md + " at " + w + " (expected " + expected[w] + ", got " + actual[w]
+                        + "), allowed " + allowed);
     }
 
     static void assertClose(double expected, double actual, String what) {
-        assertTrue(Math.abs(expected - actual) <= TOLERANCE * Math.max(1, Math.abs(expected)),
+        assertTrue(
+                Math.abs(expected - actual) <= TOLERANCE * Math.max(1, Math.abs(expected)),
                 what + ": expected " + expected + ", got " + actual);
     }
 
@@ -130,7 +138,8 @@ final class Golden {
         m.zeroGrad();
         m.forward(ids, ids.length);
         assertClose(floats(c.get("logits")), m.classLogits().toArray(), "class logits");
-        assertClose(c.get("loss").doubleValue(), m.loss(new int[] {c.get("label").intValue()}, null), "class loss");
+        assertClose(
+                c.get("loss").doubleValue(), m.loss(new int[] {c.get("label").intValue()}, null), "class loss");
         m.backward();
         m.kernels().read(m.grads().all);
         assertClose(floats(c.get("grad_score.weight")), m.grads().score.toArray(), "grad score.weight");

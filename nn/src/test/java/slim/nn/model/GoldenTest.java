@@ -35,16 +35,26 @@ public class GoldenTest {
 
     public static Stream<DynamicNode> everyGoldenFolder(Supplier<Kernels> kernels) throws IOException {
         // The four golden decoder folders and opt-tiny-bin (PyTorch .bin shards).
-        return Golden.perFolder("slim.golden", 5, (dir, g) -> Stream.of(
-                DynamicTest.dynamicTest("full logits and losses", () -> fullModel(dir, g, kernels)),
-                DynamicTest.dynamicTest("gradients of loss_last", () -> gradients(dir, g, kernels)),
-                DynamicTest.dynamicTest("first-k model", () -> pruned(dir, g, kernels)),
-                DynamicTest.dynamicTest("classification head", () -> classification(dir, g, kernels)),
-                DynamicTest.dynamicTest("three AdamW steps", () -> adamw(dir, g, kernels))), "golden", "hub-layouts");
+        return Golden.perFolder(
+                "slim.golden",
+                5,
+                (dir, g) -> Stream.of(
+                        DynamicTest.dynamicTest("full logits and losses", () -> fullModel(dir, g, kernels)),
+                        DynamicTest.dynamicTest("gradients of loss_last", () -> gradients(dir, g, kernels)),
+                        DynamicTest.dynamicTest("first-k model", () -> pruned(dir, g, kernels)),
+                        DynamicTest.dynamicTest("classification head", () -> classification(dir, g, kernels)),
+                        DynamicTest.dynamicTest("three AdamW steps", () -> adamw(dir, g, kernels))),
+                "golden",
+                "hub-layouts");
     }
 
     static Model load(Path dir, int keep, int labels, int headRows, Supplier<Kernels> kernels) {
-        ModelFiles.Options o = ModelFiles.Options.builder().trainable().headRows(headRows).labels(labels, Pooling.LAST, 0).kernels(kernels.get()).build();
+        ModelFiles.Options o = ModelFiles.Options.builder()
+                .trainable()
+                .headRows(headRows)
+                .labels(labels, Pooling.LAST, 0)
+                .kernels(kernels.get())
+                .build();
         return ModelFiles.load(dir, keep, o);
     }
 
@@ -61,14 +71,20 @@ public class GoldenTest {
         Model m = load(dir, layers, 0, T, kernels);
         m.forward(ids, T);
         Slice logits = m.lmLogits(range(0, T), T);
-        assertClose(floats(g.get("logits")), logits.sub(0, T * m.config().vocab()).toArray(), "logits");
+        assertClose(
+                floats(g.get("logits")), logits.sub(0, T * m.config().vocab()).toArray(), "logits");
         m.forward(ids, T);
         m.lmLogits(new int[] {T - 1}, 1);
-        assertClose(g.get("loss_last").doubleValue(), m.loss(new int[] {g.get("target").intValue()}, null), "loss_last");
+        assertClose(
+                g.get("loss_last").doubleValue(),
+                m.loss(new int[] {g.get("target").intValue()}, null),
+                "loss_last");
         m.forward(ids, T);
         m.lmLogits(range(0, T - 1), T - 1);
-        assertClose(g.get("loss_causal_mean").doubleValue(), m.loss(range(0, T - 1).length == 0 ? null
-                : java.util.Arrays.copyOfRange(ids, 1, T), null), "loss_causal_mean");
+        assertClose(
+                g.get("loss_causal_mean").doubleValue(),
+                m.loss(range(0, T - 1).length == 0 ? null : java.util.Arrays.copyOfRange(ids, 1, T), null),
+                "loss_causal_mean");
     }
 
     /** forward, head at the last position, loss against target, backward. */
@@ -86,7 +102,9 @@ public class GoldenTest {
         Model m = load(dir, ModelConfig.read(dir).layers(), 0, 1, kernels);
         lossLast(m, ids, g.get("target").intValue());
         assertGradients(m, g.get("grads_loss_last"));
-        assertEquals(g.get("grads_loss_last").size(), m.layout().bindings().size(),
+        assertEquals(
+                g.get("grads_loss_last").size(),
+                m.layout().bindings().size(),
                 "every tensor of the file has a gradient");
     }
 
@@ -96,7 +114,12 @@ public class GoldenTest {
         Model m = load(dir, p.get("k").intValue(), 0, 1, kernels);
         float loss = lossLast(m, ids, g.get("target").intValue());
         m.forward(ids, ids.length);
-        assertClose(floats(p.get("logits_last")), m.lmLogits(new int[] {ids.length - 1}, 1).sub(0, m.config().vocab()).toArray(), "pruned logits_last");
+        assertClose(
+                floats(p.get("logits_last")),
+                m.lmLogits(new int[] {ids.length - 1}, 1)
+                        .sub(0, m.config().vocab())
+                        .toArray(),
+                "pruned logits_last");
         assertClose(p.get("loss_last").doubleValue(), loss, "pruned loss_last");
         assertGradients(m, p.get("grads_loss_last"));
         assertEquals(p.get("grads_loss_last").size(), m.layout().bindings().size(), "only the kept tensors remain");
@@ -114,8 +137,13 @@ public class GoldenTest {
         JsonNode o = g.get("adamw");
         int[] ids = ints(g.get("input_ids"));
         Model m = load(dir, o.get("k").intValue(), 0, 1, kernels);
-        AdamW opt = new AdamW(m, o.get("lr").floatValue(), o.get("beta1").floatValue(), o.get("beta2").floatValue(),
-                o.get("eps").floatValue(), o.get("weight_decay").floatValue());
+        AdamW opt = new AdamW(
+                m,
+                o.get("lr").floatValue(),
+                o.get("beta1").floatValue(),
+                o.get("beta2").floatValue(),
+                o.get("eps").floatValue(),
+                o.get("weight_decay").floatValue());
         float[] losses = floats(o.get("losses"));
         for (int step = 0; step < o.get("steps").intValue(); step++) {
             float loss = lossLast(m, ids, g.get("target").intValue());
@@ -124,7 +152,9 @@ public class GoldenTest {
         }
         m.kernels().read(m.params().all);
         for (Map.Entry<String, JsonNode> e : o.get("params_after").properties()) {
-            assertClose(floats(e.getValue()), m.layout().export(m.params().block, m.layout().binding(e.getKey())),
+            assertClose(
+                    floats(e.getValue()),
+                    m.layout().export(m.params().block, m.layout().binding(e.getKey())),
                     "after AdamW: " + e.getKey());
         }
     }

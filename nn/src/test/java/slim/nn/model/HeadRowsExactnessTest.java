@@ -43,13 +43,15 @@ class HeadRowsExactnessTest {
                         sameTraining(load(dir, keep, 0, Pooling.LAST), false, true);
                         sameTraining(load(dir, keep, 0, Pooling.LAST), false, false);
                     }));
-                    tests.add(DynamicTest.dynamicTest("score head, last-token pooling" + k,
+                    tests.add(DynamicTest.dynamicTest(
+                            "score head, last-token pooling" + k,
                             () -> sameTraining(load(dir, keep, LABELS, Pooling.LAST), true, true)));
-                    tests.add(DynamicTest.dynamicTest("cached prefix" + k,
-                            () -> samePredictionsAfterPrefix(load(dir, keep, 0, Pooling.LAST))));
+                    tests.add(DynamicTest.dynamicTest(
+                            "cached prefix" + k, () -> samePredictionsAfterPrefix(load(dir, keep, 0, Pooling.LAST))));
                 } else {
                     for (Pooling pooling : new Pooling[] {Pooling.FIRST, Pooling.MEAN}) {
-                        tests.add(DynamicTest.dynamicTest("score head, " + pooling + " pooling" + k,
+                        tests.add(DynamicTest.dynamicTest(
+                                "score head, " + pooling + " pooling" + k,
                                 () -> sameTraining(load(dir, keep, LABELS, pooling), true, true)));
                     }
                     tests.add(DynamicTest.dynamicTest("no cached prefix for an encoder" + k, () -> {
@@ -64,8 +66,15 @@ class HeadRowsExactnessTest {
     }
 
     private static Model load(Path dir, int keep, int labels, Pooling pooling) {
-        return ModelFiles.load(dir, keep, ModelFiles.Options.builder().trainable().maxTokens(T).headRows(1)
-                .labels(labels, pooling, 5).build());
+        return ModelFiles.load(
+                dir,
+                keep,
+                ModelFiles.Options.builder()
+                        .trainable()
+                        .maxTokens(T)
+                        .headRows(1)
+                        .labels(labels, pooling, 5)
+                        .build());
     }
 
     private static int[] ids(Model m, long seed) {
@@ -116,18 +125,25 @@ class HeadRowsExactnessTest {
         float[][] full = new float[sequences.length][];
         for (int i = 0; i < sequences.length; i++) {
             m.forward(sequences[i], Rows.all(T));
-            full[i] = m.lmLogits(new int[] {T - 1}, 1).sub(0, m.config().vocab()).toArray();
+            full[i] =
+                    m.lmLogits(new int[] {T - 1}, 1).sub(0, m.config().vocab()).toArray();
         }
         m.cachePrefix(sequences[0], P);
         for (int i = 0; i < sequences.length; i++) {
             m.forward(sequences[i], Rows.all(T).lastRow().afterPrefix(P));
-            assertClose(full[i], m.lmLogits(new int[] {T - 1}, 1).sub(0, m.config().vocab()).toArray(),
+            assertClose(
+                    full[i],
+                    m.lmLogits(new int[] {T - 1}, 1).sub(0, m.config().vocab()).toArray(),
                     "logits after the cached prefix, sequence " + i);
         }
         int[] other = ids(m, 9);
-        assertThrows(IllegalStateException.class, () -> m.forward(other, Rows.all(T).lastRow().afterPrefix(P)),
+        assertThrows(
+                IllegalStateException.class,
+                () -> m.forward(other, Rows.all(T).lastRow().afterPrefix(P)),
                 "a sequence that does not start with the cached prefix");
-        assertThrows(IllegalArgumentException.class, () -> m.lmLogits(new int[] {T - 2}, 1),
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> m.lmLogits(new int[] {T - 2}, 1),
                 "a row the pass did not compute");
     }
 }

@@ -23,7 +23,9 @@ class KeptLayersTest {
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = ';', value = {"0-3,7,11; 0-3,7,11", "0,1; 0,1", "0,1,2; 0-2", "4,6,7,8,10,11; 4,6-8,10,11"})
+    @CsvSource(
+            delimiter = ';',
+            value = {"0-3,7,11; 0-3,7,11", "0,1; 0,1", "0,1,2; 0-2", "4,6,7,8,10,11; 4,6-8,10,11"})
     void formatWritesTheShortestSpecThatParsesBack(String spec, String formatted) {
         KeptLayers k = KeptLayers.parse(spec);
         assertEquals(formatted, k.format());
@@ -39,10 +41,13 @@ class KeptLayersTest {
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = ';', value = {
-            "'';empty layer list", "3,1;ascending", "1,1;without repeats", "0-2,2;without repeats",
-            "4-2;runs backwards", "-1;negative", "a;'a' in layer list", "1,,2;'' in layer list",
-            "0-999999;longer than any model"})
+    @CsvSource(
+            delimiter = ';',
+            value = {
+                "'';empty layer list", "3,1;ascending", "1,1;without repeats", "0-2,2;without repeats",
+                "4-2;runs backwards", "-1;negative", "a;'a' in layer list", "1,,2;'' in layer list",
+                "0-999999;longer than any model"
+            })
     void badSpecsAreRefusedSayingWhy(String spec, String why) {
         SlimException e = assertThrows(SlimException.class, () -> KeptLayers.parse(spec));
         assertTrue(e.getMessage().contains(why), e.getMessage());
@@ -52,10 +57,12 @@ class KeptLayersTest {
     void layersTheModelDoesNotHaveAreRefusedNamingItsConfig() {
         ModelConfig c = ModelConfig.read(Shared.resolve("golden", "gpt2-tiny"));
         KeptLayers.parse("0,2").checkWithin(c);
-        SlimException e = assertThrows(SlimException.class, () -> KeptLayers.parse("0,3").checkWithin(c));
+        SlimException e =
+                assertThrows(SlimException.class, () -> KeptLayers.parse("0,3").checkWithin(c));
         assertTrue(e.getMessage().contains("config.json"), e.getMessage());
         assertTrue(e.getMessage().contains("cannot keep layer 3"), e.getMessage());
-        assertThrows(SlimException.class, () -> ModelFiles.load(c.file().getParent(), KeptLayers.parse("1-3"),
-                ModelFiles.Options.inference()));
+        assertThrows(
+                SlimException.class,
+                () -> ModelFiles.load(c.file().getParent(), KeptLayers.parse("1-3"), ModelFiles.Options.inference()));
     }
 }

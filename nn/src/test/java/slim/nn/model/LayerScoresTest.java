@@ -19,7 +19,10 @@ class LayerScoresTest {
     private static final int[][] PROMPTS = {{2, 7, 1, 9, 4}, {5, 3, 8}};
 
     private static ModelFiles.Options options() {
-        return ModelFiles.Options.builder().labels(0, Pooling.FIRST, 0).maxTokens(8).build();
+        return ModelFiles.Options.builder()
+                .labels(0, Pooling.FIRST, 0)
+                .maxTokens(8)
+                .build();
     }
 
     /** [T][C] rows: LayerNorm(word + position + token type 0), read from the checkpoint. */
@@ -61,7 +64,8 @@ class LayerScoresTest {
             m.forward(ids, ids.length);
             int C = m.config().hidden();
             h[l] = new double[ids.length][C];
-            for (int t = 0; t < ids.length; t++) for (int i = 0; i < C; i++) h[l][t][i] = m.hidden().get(t * C + i);
+            for (int t = 0; t < ids.length; t++)
+                for (int i = 0; i < C; i++) h[l][t][i] = m.hidden().get(t * C + i);
         }
         return h;
     }

@@ -33,14 +33,20 @@ class LayerSubsetTest {
     /** The last linear map of each branch of a pre-norm block: zeroed, the block adds nothing to its input. */
     private static final Pattern BRANCH_OUTPUT = Pattern.compile(
             "\\.(attn\\.c_proj|mlp\\.c_proj|self_attn\\.out_proj|fc2|self_attn\\.o_proj|mlp\\.down_proj)\\.");
+
     private static final int[] IDS = {1, 5, 9, 2, 7, 3};
 
     @TempDir
     Path tmp;
 
     private static Model load(Path dir, KeptLayers kept) {
-        return ModelFiles.load(dir, kept,
-                ModelFiles.Options.builder().labels(0, Pooling.LAST, 0).maxTokens(8).build());
+        return ModelFiles.load(
+                dir,
+                kept,
+                ModelFiles.Options.builder()
+                        .labels(0, Pooling.LAST, 0)
+                        .maxTokens(8)
+                        .build());
     }
 
     private static float[] hidden(Model m) {
@@ -78,7 +84,8 @@ class LayerSubsetTest {
             }
         }
         writer.write(out.resolve(Checkpoint.SINGLE_FILE));
-        ObjectNode config = (ObjectNode) JSON.readTree(dir.resolve("config.json").toFile());
+        ObjectNode config =
+                (ObjectNode) JSON.readTree(dir.resolve("config.json").toFile());
         config.put(layerCountKey(config), kept.count());
         JSON.writeValue(out.resolve("config.json").toFile(), config);
         return out;
@@ -100,7 +107,8 @@ class LayerSubsetTest {
                 float[] values = new float[(int) ckpt.info(tensor).elements()];
                 ckpt.read(tensor, shape, values, 0, false);
                 Matcher m = LAYER.matcher(tensor);
-                if (m.matches() && !kept.indices().contains(Integer.parseInt(m.group(2)))
+                if (m.matches()
+                        && !kept.indices().contains(Integer.parseInt(m.group(2)))
                         && BRANCH_OUTPUT.matcher("." + m.group(3)).find()) {
                     Arrays.fill(values, 0f);
                 }
@@ -113,9 +121,16 @@ class LayerSubsetTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"golden/gpt2-tiny, '0,2'", "golden/gpt2-tiny, '1,2'", "golden/opt-tiny, '0,2'",
-            "golden/opt-postln-proj-tiny, '1'", "golden/llama-tiny, '1'", "golden-encoders/bert-tiny, '0,2'",
-            "golden-encoders/bert-tiny, '2'", "models/stories260K, '0,3,4'"})
+    @CsvSource({
+        "golden/gpt2-tiny, '0,2'",
+        "golden/gpt2-tiny, '1,2'",
+        "golden/opt-tiny, '0,2'",
+        "golden/opt-postln-proj-tiny, '1'",
+        "golden/llama-tiny, '1'",
+        "golden-encoders/bert-tiny, '0,2'",
+        "golden-encoders/bert-tiny, '2'",
+        "models/stories260K, '0,3,4'"
+    })
     void aSubsetIsTheModelCutByHand(String folder, String spec) throws IOException {
         Path dir = Shared.resolve(folder);
         KeptLayers kept = KeptLayers.parse(spec);
@@ -127,8 +142,13 @@ class LayerSubsetTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"golden/gpt2-tiny, '0,2'", "golden/gpt2-tiny, '1'", "golden/opt-tiny, '1,2'",
-            "golden/llama-tiny, '0,2'", "models/stories260K, '1,4'"})
+    @CsvSource({
+        "golden/gpt2-tiny, '0,2'",
+        "golden/gpt2-tiny, '1'",
+        "golden/opt-tiny, '1,2'",
+        "golden/llama-tiny, '0,2'",
+        "models/stories260K, '1,4'"
+    })
     void aSubsetIsTheFullModelWithTheOtherBlocksMadeTheIdentity(String folder, String spec) throws IOException {
         Path dir = Shared.resolve(folder);
         KeptLayers kept = KeptLayers.parse(spec);
@@ -138,8 +158,13 @@ class LayerSubsetTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"golden/gpt2-tiny, '0,2'", "golden/opt-tiny, '1,2'", "golden/opt-postln-proj-tiny, '1'",
-            "golden/llama-tiny, '2'", "golden-encoders/bert-tiny, '0,2'"})
+    @CsvSource({
+        "golden/gpt2-tiny, '0,2'",
+        "golden/opt-tiny, '1,2'",
+        "golden/opt-postln-proj-tiny, '1'",
+        "golden/llama-tiny, '2'",
+        "golden-encoders/bert-tiny, '0,2'"
+    })
     void prunedSubsetIsTheHandCutCheckpointAndReloadsAsTheSubset(String folder, String spec) throws IOException {
         Path dir = Shared.resolve(folder);
         KeptLayers kept = KeptLayers.parse(spec);
@@ -148,10 +173,13 @@ class LayerSubsetTest {
         ModelFiles.save(subset, dir, out);
         ModelConfig pruned = ModelConfig.read(out);
         assertEquals(kept.count(), pruned.layers());
-        assertEquals(kept.count(), pruned.json().get(layerCountKey(pruned.json())).intValue(),
+        assertEquals(
+                kept.count(),
+                pruned.json().get(layerCountKey(pruned.json())).intValue(),
                 "the count transformers reads");
         Path byHand = cutByHand(dir, kept, "by-hand");
-        try (Checkpoint written = Checkpoint.open(out); Checkpoint expected = Checkpoint.open(byHand)) {
+        try (Checkpoint written = Checkpoint.open(out);
+                Checkpoint expected = Checkpoint.open(byHand)) {
             Set<String> names = new TreeSet<>(expected.names());
             assertEquals(names, new TreeSet<>(written.names()), "the hand-cut checkpoint's tensor names");
             for (String name : names) {

@@ -40,8 +40,13 @@ class MiniLmReferenceTest {
             Model m = load(6, longest);
             for (JsonNode s : sentences) {
                 float[] hidden = hidden(m, s);
-                assertClose(floats(s.get("hidden")), hidden, "hidden of '" + s.get("text").asText() + "'");
-                assertClose(floats(s.get("sentence_embedding")), sentenceEmbedding(m, hidden),
+                assertClose(
+                        floats(s.get("hidden")),
+                        hidden,
+                        "hidden of '" + s.get("text").asText() + "'");
+                assertClose(
+                        floats(s.get("sentence_embedding")),
+                        sentenceEmbedding(m, hidden),
                         "sentence embedding of '" + s.get("text").asText() + "'");
             }
         }));
@@ -49,7 +54,9 @@ class MiniLmReferenceTest {
             tests.add(DynamicTest.dynamicTest("first " + k + " layer(s): hidden states", () -> {
                 Model m = load(k, longest);
                 for (JsonNode s : sentences) {
-                    assertClose(floats(s.get("hidden_k" + k)), hidden(m, s),
+                    assertClose(
+                            floats(s.get("hidden_k" + k)),
+                            hidden(m, s),
                             "hidden_k" + k + " of '" + s.get("text").asText() + "'");
                 }
             }));
@@ -58,7 +65,13 @@ class MiniLmReferenceTest {
     }
 
     private static Model load(int keep, int maxTokens) {
-        return ModelFiles.load(MODEL, keep, ModelFiles.Options.builder().labels(0, Pooling.MEAN, 0).maxTokens(maxTokens).build());
+        return ModelFiles.load(
+                MODEL,
+                keep,
+                ModelFiles.Options.builder()
+                        .labels(0, Pooling.MEAN, 0)
+                        .maxTokens(maxTokens)
+                        .build());
     }
 
     /** Final hidden states [T, C] of one sentence (token types all 0, no padding). */

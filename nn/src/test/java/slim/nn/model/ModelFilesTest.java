@@ -33,19 +33,29 @@ class ModelFilesTest {
 
     private static float[] lastLogits(Model m, int[] ids) {
         m.forward(ids, ids.length);
-        return m.lmLogits(new int[] {ids.length - 1}, 1).sub(0, m.config().vocab()).toArray();
+        return m.lmLogits(new int[] {ids.length - 1}, 1)
+                .sub(0, m.config().vocab())
+                .toArray();
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"golden/gpt2-tiny", "golden/opt-tiny", "golden/opt-postln-proj-tiny", "golden/llama-tiny",
-            "models/stories260K"})
+    @ValueSource(
+            strings = {
+                "golden/gpt2-tiny",
+                "golden/opt-tiny",
+                "golden/opt-postln-proj-tiny",
+                "golden/llama-tiny",
+                "models/stories260K"
+            })
     void prunedCheckpointGivesTheOutputsOfTheFirstKLayers(String folder) {
         Path dir = Shared.resolve(folder);
         int[] ids = {1, 5, 9, 2, 7, 3};
-        Model kept = ModelFiles.load(dir, 1, ModelFiles.Options.builder().maxTokens(8).build());
+        Model kept = ModelFiles.load(
+                dir, 1, ModelFiles.Options.builder().maxTokens(8).build());
         Path out = tmp.resolve("pruned");
         ModelFiles.prune(dir, KeptLayers.first(1), out);
-        Model reloaded = ModelFiles.load(out, 1, ModelFiles.Options.builder().maxTokens(8).build());
+        Model reloaded = ModelFiles.load(
+                out, 1, ModelFiles.Options.builder().maxTokens(8).build());
         assertEquals(1, reloaded.config().layers());
         assertArrayEquals(kept.params().block, reloaded.params().block, 0f, "the same weights, bit for bit");
         // Outputs agree to rounding: HotSpot may round a vector reduction differently once it compiles it.
@@ -53,7 +63,8 @@ class ModelFilesTest {
         float scale = 0;
         for (float v : expected) scale = Math.max(scale, Math.abs(v));
         for (int i = 0; i < expected.length; i++) assertEquals(expected[i], actual[i], 1e-5f * scale);
-        try (Checkpoint pruned = Checkpoint.open(out); Checkpoint source = Checkpoint.open(dir)) {
+        try (Checkpoint pruned = Checkpoint.open(out);
+                Checkpoint source = Checkpoint.open(dir)) {
             assertTrue(source.names().containsAll(pruned.names()), "tensor names are the source's");
             assertTrue(pruned.names().size() < source.names().size(), "later layers are gone");
         }
@@ -66,7 +77,8 @@ class ModelFilesTest {
         for (int k = 1; k <= 5; k++) read[k] = bytesRead(dir, KeptLayers.first(k));
         long perLayer = read[2] - read[1];
         assertTrue(perLayer > 0);
-        for (int k = 2; k <= 5; k++) assertEquals(perLayer, read[k] - read[k - 1], "each kept layer adds the same bytes");
+        for (int k = 2; k <= 5; k++)
+            assertEquals(perLayer, read[k] - read[k - 1], "each kept layer adds the same bytes");
         assertEquals(read[2], bytesRead(dir, KeptLayers.parse("1,4")), "any two layers read as much as the first two");
     }
 
@@ -86,8 +98,11 @@ class ModelFilesTest {
     void keptLayersOutsideTheModelAreRefused() {
         Path dir = Shared.resolve("golden", "gpt2-tiny");
         for (int k : new int[] {0, 4, -1}) {
-            SlimException e = assertThrows(SlimException.class, () -> ModelFiles.load(dir, k, ModelFiles.Options.inference()));
-            assertTrue(e.getMessage().contains("config.json") && e.getMessage().contains("cannot keep " + k), e.getMessage());
+            SlimException e =
+                    assertThrows(SlimException.class, () -> ModelFiles.load(dir, k, ModelFiles.Options.inference()));
+            assertTrue(
+                    e.getMessage().contains("config.json") && e.getMessage().contains("cannot keep " + k),
+                    e.getMessage());
         }
     }
 
@@ -96,15 +111,18 @@ class ModelFilesTest {
         Path src = Shared.resolve("golden", folder), dst = tmp.resolve(folder);
         Files.createDirectories(dst);
         Files.copy(src.resolve("model.safetensors"), dst.resolve("model.safetensors"));
-        ObjectNode config = (ObjectNode) JSON.readTree(src.resolve("config.json").toFile());
+        ObjectNode config =
+                (ObjectNode) JSON.readTree(src.resolve("config.json").toFile());
         edit.accept(config);
         JSON.writeValue(dst.resolve("config.json").toFile(), config);
         return dst;
     }
 
     private static void assertRefused(Path dir, String... fragments) {
-        SlimException e = assertThrows(SlimException.class, () -> ModelFiles.load(dir, 1, ModelFiles.Options.inference()));
-        for (String f : fragments) assertTrue(e.getMessage().contains(f), () -> "'" + e.getMessage() + "' lacks '" + f + "'");
+        SlimException e =
+                assertThrows(SlimException.class, () -> ModelFiles.load(dir, 1, ModelFiles.Options.inference()));
+        for (String f : fragments)
+            assertTrue(e.getMessage().contains(f), () -> "'" + e.getMessage() + "' lacks '" + f + "'");
     }
 
     @Test
@@ -115,24 +133,26 @@ class ModelFilesTest {
 
     /** Values no model can have are refused with the key named, before any tensor is looked at. */
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-            "gpt2-tiny  | layer_norm_epsilon | -1e-5      | 'layer_norm_epsilon' must be greater than 0",
-            "gpt2-tiny  | layer_norm_epsilon | 0          | 'layer_norm_epsilon' must be greater than 0",
-            "gpt2-tiny  | resid_pdrop        | 2.0        | 'resid_pdrop' must be a probability in [0, 1)",
-            "gpt2-tiny  | attn_pdrop         | 1          | 'attn_pdrop' must be a probability in [0, 1)",
-            "gpt2-tiny  | embd_pdrop         | -0.1       | 'embd_pdrop' must be a probability in [0, 1)",
-            "gpt2-tiny  | n_head             | 5          | 'n_embd' 32 is not divisible by 'n_head' 5",
-            "gpt2-tiny  | n_head             | 0          | 'n_head' must be positive",
-            "gpt2-tiny  | n_positions        | -64        | 'n_positions' must be positive",
-            "gpt2-tiny  | n_positions        | 1000000000 | 'n_positions' is 1000000000, beyond any context",
-            "gpt2-tiny  | n_positions        | 1e9        | 'n_positions' must be an integer",
-            "gpt2-tiny  | vocab_size         | 2000000000 | 'vocab_size' is 2000000000, beyond any model",
-            "opt-tiny   | dropout            | 1.5        | 'dropout' must be a probability in [0, 1)",
-            "opt-tiny   | ffn_dim            | 0          | 'ffn_dim' must be positive",
-            "llama-tiny | num_key_value_heads| 3          | is not a multiple of num_key_value_heads 3",
-            "llama-tiny | rms_norm_eps       | 0          | 'rms_norm_eps' must be greater than 0",
-            "llama-tiny | rope_theta         | -10000     | 'rope_theta' must be greater than 0",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "gpt2-tiny  | layer_norm_epsilon | -1e-5      | 'layer_norm_epsilon' must be greater than 0",
+                "gpt2-tiny  | layer_norm_epsilon | 0          | 'layer_norm_epsilon' must be greater than 0",
+                "gpt2-tiny  | resid_pdrop        | 2.0        | 'resid_pdrop' must be a probability in [0, 1)",
+                "gpt2-tiny  | attn_pdrop         | 1          | 'attn_pdrop' must be a probability in [0, 1)",
+                "gpt2-tiny  | embd_pdrop         | -0.1       | 'embd_pdrop' must be a probability in [0, 1)",
+                "gpt2-tiny  | n_head             | 5          | 'n_embd' 32 is not divisible by 'n_head' 5",
+                "gpt2-tiny  | n_head             | 0          | 'n_head' must be positive",
+                "gpt2-tiny  | n_positions        | -64        | 'n_positions' must be positive",
+                "gpt2-tiny  | n_positions        | 1000000000 | 'n_positions' is 1000000000, beyond any context",
+                "gpt2-tiny  | n_positions        | 1e9        | 'n_positions' must be an integer",
+                "gpt2-tiny  | vocab_size         | 2000000000 | 'vocab_size' is 2000000000, beyond any model",
+                "opt-tiny   | dropout            | 1.5        | 'dropout' must be a probability in [0, 1)",
+                "opt-tiny   | ffn_dim            | 0          | 'ffn_dim' must be positive",
+                "llama-tiny | num_key_value_heads| 3          | is not a multiple of num_key_value_heads 3",
+                "llama-tiny | rms_norm_eps       | 0          | 'rms_norm_eps' must be greater than 0",
+                "llama-tiny | rope_theta         | -10000     | 'rope_theta' must be greater than 0",
+            })
     void aConfigValueOutOfRangeIsNamed(String folder, String key, String value, String message) throws IOException {
         JsonNode parsed = JSON.readTree(value.strip());
         Path dir = copyWithConfig(folder.strip(), c -> c.set(key.strip(), parsed));
@@ -162,11 +182,15 @@ class ModelFilesTest {
         ParamLayout layout = new ParamLayout(ModelConfig.read(dir), KeptLayers.first(3), 0, "");
         MemoryCheck fits = MemoryCheck.of(layout, 64, 1, true);
         fits.requireFits(dir);
-        assertTrue(fits.parameterBytes() == 16L * layout.size() && fits.activationBytes() > 4L * 3 * 4 * 64 * 64,
+        assertTrue(
+                fits.parameterBytes() == 16L * layout.size() && fits.activationBytes() > 4L * 3 * 4 * 64 * 64,
                 fits::toString);
         MemoryCheck huge = new MemoryCheck(Runtime.getRuntime().maxMemory(), 1L << 30, 1);
         SlimException e = assertThrows(SlimException.class, () -> huge.requireFits(dir));
-        assertTrue(e.getMessage().contains("gpt2-tiny: the model needs about") && e.getMessage().contains("-Xmx"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("gpt2-tiny: the model needs about")
+                        && e.getMessage().contains("-Xmx"),
+                e.getMessage());
         MemoryCheck wide = MemoryCheck.of(layout, 30_000, 1, false);
         e = assertThrows(SlimException.class, () -> wide.requireFits(dir));
         assertTrue(e.getMessage().contains("more than Java arrays hold"), e.getMessage());
@@ -188,8 +212,10 @@ class ModelFilesTest {
     void aMissingTensorIsNamed() throws IOException {
         // More layers than the file has: layer 3 is missing.
         Path dir = copyWithConfig("opt-tiny", c -> c.put("num_hidden_layers", 4));
-        SlimException e = assertThrows(SlimException.class, () -> ModelFiles.load(dir, 4, ModelFiles.Options.inference()));
-        assertTrue(e.getMessage().contains("layers.3.") && e.getMessage().contains("model.safetensors"), e.getMessage());
+        SlimException e =
+                assertThrows(SlimException.class, () -> ModelFiles.load(dir, 4, ModelFiles.Options.inference()));
+        assertTrue(
+                e.getMessage().contains("layers.3.") && e.getMessage().contains("model.safetensors"), e.getMessage());
     }
 
     @Test
@@ -240,7 +266,8 @@ class ModelFilesTest {
         Path out = tmp.resolve("bert-k1");
         ModelFiles.Pruned pruned = ModelFiles.prune(dir, KeptLayers.first(1), out);
         assertEquals(List.of("pooler.dense.bias", "pooler.dense.weight"), pruned.extra());
-        try (Checkpoint in = Checkpoint.open(dir); Checkpoint kept = Checkpoint.open(out)) {
+        try (Checkpoint in = Checkpoint.open(dir);
+                Checkpoint kept = Checkpoint.open(out)) {
             assertTrue(kept.names().stream().noneMatch(n -> n.startsWith("encoder.layer.1.")), "layer 1 is cut");
             assertTrue(kept.has("encoder.layer.0.output.dense.weight"));
             for (String name : kept.names()) {

@@ -26,12 +26,23 @@ class PoolerHeadTest {
         JsonNode g = Golden.read(DIR.resolve("golden.json"));
         int[] ids = ints(g.get("input_ids"));
         int k = g.get("pruned").get("k").intValue();
-        Model m = ModelFiles.load(DIR, k, ModelFiles.Options.builder().trainable()
-                .labels(LABELS, Pooling.CLS_POOLER, 7).maxTokens(ids.length).build());
+        Model m = ModelFiles.load(
+                DIR,
+                k,
+                ModelFiles.Options.builder()
+                        .trainable()
+                        .labels(LABELS, Pooling.CLS_POOLER, 7)
+                        .maxTokens(ids.length)
+                        .build());
         int c = m.config().hidden();
-        assertEquals(List.of("pooler.dense.weight", "pooler.dense.bias", "classifier.weight", "classifier.bias"),
-                m.layout().bindings().stream().map(ParamLayout.Binding::tensor).toList()
-                        .subList(m.layout().bindings().size() - 4, m.layout().bindings().size()));
+        assertEquals(
+                List.of("pooler.dense.weight", "pooler.dense.bias", "classifier.weight", "classifier.bias"),
+                m.layout().bindings().stream()
+                        .map(ParamLayout.Binding::tensor)
+                        .toList()
+                        .subList(
+                                m.layout().bindings().size() - 4,
+                                m.layout().bindings().size()));
         fill(m.params().scoreB, 0.3f); // a new head's bias starts at zero; give it something to show
         fill(m.params().poolerB, -0.05f);
 

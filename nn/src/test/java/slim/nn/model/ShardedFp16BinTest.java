@@ -22,11 +22,17 @@ class ShardedFp16BinTest {
         JsonNode reference = Golden.read(dir.resolve("reference.json"));
         int[] ids = ints(reference.get("input_ids"));
         int T = ids.length;
-        Model m = ModelFiles.load(dir, ModelConfig.read(dir).layers(), ModelFiles.Options.builder().headRows(T).build());
+        Model m = ModelFiles.load(
+                dir,
+                ModelConfig.read(dir).layers(),
+                ModelFiles.Options.builder().headRows(T).build());
         m.forward(ids, T);
         int[] positions = new int[T];
         for (int t = 0; t < T; t++) positions[t] = t;
         Slice logits = m.lmLogits(positions, T);
-        assertClose(floats(reference.get("logits")), logits.sub(0, T * m.config().vocab()).toArray(), "logits");
+        assertClose(
+                floats(reference.get("logits")),
+                logits.sub(0, T * m.config().vocab()).toArray(),
+                "logits");
     }
 }

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
@@ -334,30 +335,55 @@ public final class Report {
                         .put(l.selection(), l);
             }
             List<String> best = new ArrayList<>();
+            List<String> narrowed = new ArrayList<>();
             byModel.forEach((model, byKeep) -> byKeep.forEach((keep, bySelection) -> {
+                // Selections are compared over the tasks every one of them ran: an average over four tasks
+                // beside one over two would compare the tasks, not the selections.
+                List<Integer> common = IntStream.range(0, TASKS.size())
+                        .filter(t -> bySelection.values().stream().allMatch(l -> l.tasks()[t].n() > 0))
+                        .boxed()
+                        .toList();
+                boolean same = bySelection.values().stream()
+                        .allMatch(
+                                l -> Stream.of(l.tasks()).filter(t -> t.n() > 0).count() == common.size());
+                if (!same) {
+                    narrowed.add(model + " k=" + keep + " over "
+                            + String.join(", ", common.stream().map(TASKS::get).toList()));
+                }
+                Map<String, Double> means = new TreeMap<>();
                 b.append("| ").append(model).append(" | ").append(keep).append(" |");
                 for (String s : selections) {
                     Line l = bySelection.get(s);
-                    b.append(' ')
-                            .append(l == null ? "–" : l.average().text() + " (layers " + l.layers() + ")")
-                            .append(" |");
+                    String cell = "–";
+                    if (l != null && !common.isEmpty()) {
+                        double mean = same
+                                ? l.average().mean()
+                                : common.stream()
+                                        .mapToDouble(t -> l.tasks()[t].mean())
+                                        .average()
+                                        .orElseThrow();
+                        means.put(s, mean);
+                        String value = same ? l.average().text() : String.format(Locale.ROOT, "%.2f*", mean);
+                        cell = value + " (layers " + l.layers() + ")";
+                    }
+                    b.append(' ').append(cell).append(" |");
                 }
                 b.append('\n');
-                bySelection.values().stream()
-                        .filter(l -> l.average().n() > 0)
-                        .max(Comparator.comparingDouble(l -> l.average().mean()))
-                        .ifPresent(l -> best.add(String.format(
-                                Locale.ROOT,
-                                "%s k=%d %s (%.2f)",
-                                model,
-                                keep,
-                                l.selection(),
-                                l.average().mean())));
+                means.entrySet().stream()
+                        .max(Map.Entry.comparingByValue())
+                        .ifPresent(e -> best.add(String.format(
+                                Locale.ROOT, "%s k=%d %s (%.2f)", model, keep, e.getKey(), e.getValue())));
             }));
             b.append("\nAverage test accuracy (%) over the tasks of the row, mean ± standard deviation over seeds; bi")
                     .append(
                             " keeps the k layers of highest Block Influence, angular drops the block of layers whose input")
-                    .append(" and output are closest, both scored on each cell's training prompts. Highest average: ")
+                    .append(" and output are closest, both scored on each cell's training prompts.")
+                    .append(
+                            narrowed.isEmpty()
+                                    ? ""
+                                    : " * Averaged over only the tasks every selection of the row ran ("
+                                            + String.join("; ", narrowed) + "), without a spread.")
+                    .append(" Highest average: ")
                     .append(String.join("; ", best))
                     .append(".\n\n");
         }

@@ -135,6 +135,22 @@ class ReportTest {
     }
 
     @Test
+    void selectionsAreComparedOverTheTasksTheyAllRan() {
+        List<Result> rs = new ArrayList<>();
+        for (String task : List.of("agnews", "emocontext", "sst2", "trec")) {
+            double acc = task.equals("agnews") ? 0.9 : 0.5;
+            rs.add(Synthetic.result("tiny", "llama", 6, 32, "first", List.of(0), task, "cls-plain", 0, acc));
+        }
+        for (String task : List.of("sst2", "trec")) {
+            rs.add(Synthetic.result("tiny", "llama", 6, 32, "bi", List.of(3), task, "cls-plain", 0, 0.6));
+        }
+        String md = Report.of(rs, null).markdown();
+        assertTrue(md.contains("| tiny | 1 | 50.00* (layers 0) | 60.00* (layers 3) |"), md);
+        assertTrue(md.contains("(tiny k=1 over sst2, trec)"), md);
+        assertTrue(md.contains("Highest average: tiny k=1 bi (60.00)."), md);
+    }
+
+    @Test
     void failedCellsAreListedNotCounted() {
         List<Result> rs = new ArrayList<>(results());
         Cell cell = new Cell(Path.of("tiny"), 1, slim.data.Task.SST2, slim.data.Setting.CLS_PROMPT, 0, Pooling.LAST);

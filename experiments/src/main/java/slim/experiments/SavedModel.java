@@ -1,11 +1,15 @@
 package slim.experiments;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import slim.data.Example;
 import slim.data.PromptEncoder;
 import slim.data.Setting;
@@ -90,21 +94,22 @@ public final class SavedModel implements AutoCloseable {
             }
         }
         config.put("pad_token_id", padToken(model.config().json(), lastToken));
-        ModelFiles.save(model, cell.model(), config, hub.prefix(), out);
         List<Demonstration> kept =
                 demos.stream().map(e -> new Demonstration(e.text(), e.label())).toList();
-        ResultFiles.write(
-                out.resolve(FILE),
-                new Info(task.id(), cell.setting().id(), cell.pooling().id(), maxPromptTokens, kept));
+        // slim.json and the rest go into the folder before it is renamed into place: a save is whole or absent.
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put(
+                FILE,
+                json(new Info(task.id(), cell.setting().id(), cell.pooling().id(), maxPromptTokens, kept)));
         List<PromptDemonstration> shown = demos.stream()
                 .map(e -> new PromptDemonstration(
                         e.text(),
                         task.labels().get(e.label()),
                         task.labelWords().get(e.label())))
                 .toList();
-        ResultFiles.write(
-                out.resolve(PROMPT_FILE),
-                new Prompt(
+        files.put(
+                PROMPT_FILE,
+                json(new Prompt(
                         task.id(),
                         cell.setting().id(),
                         task.format,
@@ -117,8 +122,17 @@ public final class SavedModel implements AutoCloseable {
                                         : "the head reads the "
                                                 + (model.config().family().isDecoder()
                                                         ? "last token"
-                                                        : "pooled" + " encoder output"))));
-        if (hub.name() == null) writeReadme(out, cell, hub);
+                                                        : "pooled" + " encoder output")))));
+        if (hub.name() == null) files.put("README.md", readme(out, cell).getBytes(StandardCharsets.UTF_8));
+        ModelFiles.save(model, cell.model(), config, hub.prefix(), out, files);
+    }
+
+    private static byte[] json(Object value) {
+        try {
+            return ResultFiles.JSON.writeValueAsBytes(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e); // slim's own records always serialise
+        }
     }
 
     public static final String PROMPT_FILE = "slim-prompt.json";
@@ -162,7 +176,7 @@ public final class SavedModel implements AutoCloseable {
         return lastToken == 0 ? 1 : 0;
     }
 
-    private static void writeReadme(Path out, Cell cell, HubClass hub) {
+    private static String readme(Path out, Cell cell) {
         String pooling = cell.pooling() == Pooling.MEAN
                 ? "the mean of the final hidden states over all tokens"
                 : "the final hidden state of the first token ([CLS]) as it is, without BERT's pooler";
@@ -179,11 +193,7 @@ public final class SavedModel implements AutoCloseable {
                 + " pooled = " + pooling + ". The labels are config.json's id2label; " + PROMPT_FILE + " has the"
                 + " prompt the inputs were written in. `--pooling cls-pooler` trains BERT's own head, which loads"
                 + " in BertForSequenceClassification.\n";
-        try {
-            Files.writeString(out.resolve("README.md"), text);
-        } catch (IOException e) {
-            throw new SlimException(out.resolve("README.md") + ": cannot write: " + e.getMessage(), e);
-        }
+        return text;
     }
 
     /** Opens a folder written by `slim train --save`, for the given task (checked against slim.json). */

@@ -258,18 +258,10 @@ public final class ModelFiles {
      * tensor names.
      */
     public static void save(Model model, Path source, Path out) {
-        save(model, source, out, Map.of());
-    }
-
-    /**
-     * Like {@link #save(Model, Path, Path)}, with more files (name to contents) written into the folder
-     * before it is renamed into place, so that the folder appears whole with them or not at all.
-     */
-    public static void save(Model model, Path source, Path out, Map<String, byte[]> extraFiles) {
         ParamLayout layout = model.layout();
         ObjectNode config = layout.config().prunedJson(layout.kept());
         if (layout.numLabels() > 0) config.put("num_labels", layout.numLabels());
-        save(model, source, config, layout.prefix(), out, extraFiles);
+        save(model, source, config, layout.prefix(), out);
     }
 
     /**
@@ -282,7 +274,10 @@ public final class ModelFiles {
         save(model, source, config, prefix, out, Map.of());
     }
 
-    /** Like the above, with more files (name to contents) in the folder before it is renamed into place. */
+    /**
+     * Like the above, with more files (name to contents) written into the folder before it is renamed into place,
+     * so that the folder appears whole with them or not at all.
+     */
     public static void save(
             Model model, Path source, ObjectNode config, String prefix, Path out, Map<String, byte[]> extraFiles) {
         ParamLayout named = model.layout().renumbered().withPrefix(prefix);

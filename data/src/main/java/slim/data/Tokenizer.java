@@ -12,6 +12,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import slim.nn.SlimException;
 import slim.nn.model.Family;
@@ -26,6 +27,15 @@ import slim.nn.model.Family;
  */
 public final class Tokenizer implements AutoCloseable {
     private static final String TOKENIZER_JSON = "tokenizer.json";
+
+    /** Every file of a model folder that {@link #load} may read: what a model's identity must cover besides weights. */
+    public static final List<String> FILES = List.of(
+            TOKENIZER_JSON,
+            ByteLevelBpeFiles.VOCAB,
+            ByteLevelBpeFiles.MERGES,
+            ByteLevelBpeFiles.TOKENIZER_CONFIG,
+            ByteLevelBpeFiles.SPECIAL_TOKENS_MAP);
+
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Map<String, String> NO_TRUNCATION_OR_PADDING =
             Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false");

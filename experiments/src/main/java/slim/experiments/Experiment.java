@@ -44,9 +44,11 @@ public final class Experiment {
     private final Supplier<Kernels> kernels;
     /** Layer scores by the prompts they were computed on: model, task, setting, seed and protocol. */
     private final Map<List<Object>, LayerScores> scores;
+    /** Origins by model folder and task: a model's fingerprint and a task's data files are hashed once. */
+    private final Map<List<Object>, Origin> origins;
 
     public Experiment(Path dataDir, Protocol protocol) {
-        this(dataDir, protocol, new EnumMap<>(Task.class), CpuKernels::new, new HashMap<>());
+        this(dataDir, protocol, new EnumMap<>(Task.class), CpuKernels::new, new HashMap<>(), new HashMap<>());
     }
 
     private Experiment(
@@ -54,22 +56,30 @@ public final class Experiment {
             Protocol protocol,
             Map<Task, Dataset> datasets,
             Supplier<Kernels> kernels,
-            Map<List<Object>, LayerScores> scores) {
+            Map<List<Object>, LayerScores> scores,
+            Map<List<Object>, Origin> origins) {
         this.dataDir = dataDir;
         this.protocol = protocol;
         this.datasets = datasets;
         this.kernels = kernels;
         this.scores = scores;
+        this.origins = origins;
     }
 
     /** The same data (read once) under another protocol. */
     public Experiment with(Protocol other) {
-        return new Experiment(dataDir, other, datasets, kernels, scores);
+        return new Experiment(dataDir, other, datasets, kernels, scores, origins);
     }
 
     /** The same experiment with its cells on another backend. */
     public Experiment on(Supplier<Kernels> backend) {
-        return new Experiment(dataDir, protocol, datasets, backend, scores);
+        return new Experiment(dataDir, protocol, datasets, backend, scores, origins);
+    }
+
+    /** What the cell's result is made from: its model's identity and its task's data files (hashed once). */
+    public Origin origin(Cell cell) {
+        List<Object> key = List.of(cell.model().toAbsolutePath().normalize(), cell.task());
+        return origins.computeIfAbsent(key, k -> Origin.of(cell.model(), dataset(cell.task())));
     }
 
     public Protocol protocol() {
@@ -186,6 +196,7 @@ public final class Experiment {
         Result result = Result.of(
                 Result.CellInfo.of(cell, config, kept),
                 protocol,
+                origin(cell),
                 o.failure(),
                 Result.RunInfo.since(started),
                 prompts,

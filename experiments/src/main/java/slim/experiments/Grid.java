@@ -4,6 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 import slim.nn.SlimException;
 
@@ -62,22 +63,33 @@ public final class Grid {
     private final ProgressBar bar;
     private final boolean retryFailed;
     private final ToDoubleFunction<Cell> cost;
+    private final Function<Cell, Origin> origins;
 
-    /** @param retryFailed run again cells whose existing result is a failure */
-    public Grid(Path outDir, ProgressBar bar, boolean retryFailed) {
-        this(outDir, bar, retryFailed, cell -> 1);
+    /**
+     * @param retryFailed run again cells whose existing result is a failure
+     * @param origins     what each cell's result is made from now (e.g. {@link Experiment#origin}): an existing
+     *                    result made from anything else is refused, never counted as done
+     */
+    public Grid(Path outDir, ProgressBar bar, boolean retryFailed, Function<Cell, Origin> origins) {
+        this(outDir, bar, retryFailed, cell -> 1, origins);
     }
 
-    private Grid(Path outDir, ProgressBar bar, boolean retryFailed, ToDoubleFunction<Cell> cost) {
+    private Grid(
+            Path outDir,
+            ProgressBar bar,
+            boolean retryFailed,
+            ToDoubleFunction<Cell> cost,
+            Function<Cell, Origin> origins) {
         this.outDir = outDir;
         this.bar = bar;
         this.retryFailed = retryFailed;
         this.cost = cost;
+        this.origins = origins;
     }
 
     /** The same grid with shards balanced by this estimate of a cell's cost (e.g. {@link CellCost}). */
     public Grid costs(ToDoubleFunction<Cell> cellCost) {
-        return new Grid(outDir, bar, retryFailed, cellCost);
+        return new Grid(outDir, bar, retryFailed, cellCost, origins);
     }
 
     /** The grid's cells split into count shards. */
@@ -85,18 +97,22 @@ public final class Grid {
         return Shards.balanced(cells, count, cost);
     }
 
-    /** Whether the cell has a result already (a failed one counts as done unless retrying); see {@link #requireSameOrigin}. */
+    /**
+     * Whether the cell has a result already (a failed one counts as done unless retrying); see
+     * {@link #requireSameOrigin}.
+     */
     public boolean done(Cell cell, Protocol protocol) {
-        Result r = requireSameOrigin(ResultFiles.file(outDir, cell), protocol);
+        Result r = requireSameOrigin(ResultFiles.file(outDir, cell), protocol, origins.apply(cell));
         return r != null && (!retryFailed || r.ok());
     }
 
     /**
      * The result already in file, or null when there is none or it is damaged (the cell then runs again and
-     * replaces it). A result made differently (another protocol) is refused rather than reused or replaced:
-     * reusing it would report numbers the flags did not ask for, replacing it would lose finished work.
+     * replaces it). A result made differently (another protocol, another model in a folder of the same name, other
+     * data) is refused rather than reused or replaced: reusing it would report numbers the flags and files did not
+     * make, replacing it would lose finished work.
      */
-    public static Result requireSameOrigin(Path file, Protocol protocol) {
+    public static Result requireSameOrigin(Path file, Protocol protocol, Origin origin) {
         if (!Files.isRegularFile(file)) return null;
         Result r;
         try {
@@ -107,6 +123,11 @@ public final class Grid {
         if (!r.protocol().equals(protocol)) {
             throw new SlimException(file + ": made with another protocol (" + r.protocol() + ", now " + protocol
                     + "); use a new results folder, or delete this one to start over");
+        }
+        String difference = Origin.difference(r.origin(), origin);
+        if (difference != null) {
+            throw new SlimException(file + ": " + difference
+                    + "; use a new results folder, or move this result away to run the cell" + " again");
         }
         return r;
     }
@@ -175,7 +196,7 @@ public final class Grid {
 
     /** The error of the cell's existing failed result, or null. */
     private String failedResult(Cell cell, Protocol protocol) {
-        Result r = requireSameOrigin(ResultFiles.file(outDir, cell), protocol);
+        Result r = requireSameOrigin(ResultFiles.file(outDir, cell), protocol, origins.apply(cell));
         return r == null || r.ok() ? null : r.error();
     }
 
@@ -193,11 +214,11 @@ public final class Grid {
         try {
             result = runner.run(cell, progress);
         } catch (SlimException e) {
-            result = Result.failure(cell, protocol, e.getMessage());
+            result = Result.failure(cell, protocol, origins.apply(cell), e.getMessage());
         } catch (OutOfMemoryError e) {
             // The cell's model, gradients and moments were only reachable from the failed run: they are
             // garbage now, so the next cell has the heap again.
-            result = Result.failure(cell, protocol, Memory.outOfMemory(e));
+            result = Result.failure(cell, protocol, origins.apply(cell), Memory.outOfMemory(e));
         }
         ResultFiles.writeResult(ResultFiles.file(outDir, cell), result);
         return result;

@@ -14,10 +14,12 @@ import slim.nn.model.ModelConfig;
  * Everything one cell produced, as its JSON result file holds it (keys in snake_case), grouped by
  * meaning: which cell it was, the protocol it ran under, which slim ran it and when, the prompts its
  * seed drew, the curves and accuracies it reached, what it cost, and the layer scores its kept layers
- * were chosen by (none for the first k or a given set). A failed cell (the loss became NaN, say) has
+ * were chosen by (none for the first k or a given set), and what it was made from ({@link Origin}: the model's and
+ * the data's identity). A failed cell (the loss became NaN, say) has
  * status "failed", its error, and no test accuracy. README.md documents the schema.
  *
  * @param schemaVersion {@link #SCHEMA_VERSION} when written; 0 in files from before it was recorded
+ * @param origin        the model's and data's identity; null in files from before schema 3
  * @param predictions   the answers per example, written beside the JSON (ResultFiles), not in it; null
  *                      when read back or when the cell failed
  */
@@ -25,6 +27,7 @@ public record Result(
         int schemaVersion,
         CellInfo cell,
         Protocol protocol,
+        Origin origin,
         String status,
         String error,
         RunInfo run,
@@ -35,13 +38,18 @@ public record Result(
         @JsonIgnore Answers predictions) {
 
     public static final String OK = "ok", FAILED = "failed";
-    /** 2: run, prompts.prompt_limit, pooling "cls" (was "first"), predictions beside the file. */
-    public static final int SCHEMA_VERSION = 2;
+    /**
+     * 2: run, prompts.prompt_limit, pooling "cls" (was "first"), predictions beside the file. 3: origin (files of 2
+     * are read, and reported when all of a folder's are; a grid does not count one as done, as it cannot tell which
+     * model made it).
+     */
+    public static final int SCHEMA_VERSION = 3;
 
     /** The result of a cell, from its groups. */
     public static Result of(
             CellInfo cell,
             Protocol protocol,
+            Origin origin,
             String error,
             RunInfo run,
             Prompts prompts,
@@ -53,6 +61,7 @@ public record Result(
                 SCHEMA_VERSION,
                 cell,
                 protocol,
+                origin,
                 error == null ? OK : FAILED,
                 error,
                 run,
@@ -225,10 +234,20 @@ public record Result(
         }
     }
 
-    /** The result of a cell that could not run: which cell, under what protocol, and why. */
-    public static Result failure(Cell cell, Protocol protocol, String error) {
+    /** The result of a cell that could not run: which cell, under what protocol and origin, and why. */
+    public static Result failure(Cell cell, Protocol protocol, Origin origin, String error) {
         KeptLayers kept = cell.layers().needsScores() ? null : cell.layers().kept(null);
-        return of(CellInfo.of(cell, null, kept), protocol, error, RunInfo.since(null), null, null, null, null, null);
+        return of(
+                CellInfo.of(cell, null, kept),
+                protocol,
+                origin,
+                error,
+                RunInfo.since(null),
+                null,
+                null,
+                null,
+                null,
+                null);
     }
 
     /** The first part a result must have that this one lacks (read from a damaged or foreign file), or null. */

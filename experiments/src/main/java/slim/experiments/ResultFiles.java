@@ -181,9 +181,14 @@ public final class ResultFiles {
         return List.copyOf(found.values());
     }
 
+    /**
+     * Refuses two results of one cell, and results that must not be averaged or compared: of one model name under
+     * two protocols or from two models (by fingerprint), or of one task from two data files.
+     */
     private static void requireOneOrigin(Map<Path, Result> found) {
         Map<String, Path> byCell = new HashMap<>();
         Map<String, Path> byModel = new HashMap<>();
+        Map<String, Path> byTask = new HashMap<>();
         for (Map.Entry<Path, Result> e : found.entrySet()) {
             Result r = e.getValue();
             Result.CellInfo c = r.cell();
@@ -195,11 +200,14 @@ public final class ResultFiles {
                 throw new SlimException(twin + " and " + e.getKey() + " are both results of " + cell
                         + " (a copy?); keep one, or report them from separate folders");
             }
-            Path first = byModel.putIfAbsent(c.modelName(), e.getKey());
-            String difference = first == null ? null : Origin.difference(found.get(first), r);
-            if (difference != null) {
-                throw new SlimException(first + " and " + e.getKey() + " were made differently (" + difference
-                        + "); report them from separate folders");
+            for (Path first :
+                    new Path[] {byModel.putIfAbsent(c.modelName(), e.getKey()), byTask.putIfAbsent(c.task(), e.getKey())
+                    }) {
+                String difference = first == null ? null : Origin.difference(found.get(first), r);
+                if (difference != null) {
+                    throw new SlimException(first + " and " + e.getKey() + " were made differently (" + difference
+                            + "); report them from separate folders");
+                }
             }
         }
     }

@@ -61,7 +61,7 @@ class GridTest {
     void aKilledGridResumesWithoutRedoingFinishedCells() throws Exception {
         List<Cell> cells = cells();
         assertEquals(36, cells.size());
-        Grid grid = new Grid(out, ProgressBar.none(), false);
+        Grid grid = new Grid(out, ProgressBar.none(), false, Synthetic::origin);
         Recorder first = new Recorder(10);
         assertThrows(IllegalStateException.class, () -> grid.run(cells, Grid.Shard.ALL, P, first));
         assertEquals(10, first.ran.size());
@@ -101,7 +101,7 @@ class GridTest {
     @Test
     void shardsRunIntoOneFolderEachCellOnce() {
         List<Cell> cells = cells();
-        Grid grid = new Grid(out, ProgressBar.none(), false);
+        Grid grid = new Grid(out, ProgressBar.none(), false, Synthetic::origin);
         List<String> all = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             Recorder r = new Recorder(-1);
@@ -129,8 +129,8 @@ class GridTest {
                 return r.run(cell, l);
             };
             runs.add(Thread.ofPlatform()
-                    .start(() -> summaries.add(
-                            new Grid(out, ProgressBar.none(), false).run(cells, Grid.Shard.ALL, P, slow))));
+                    .start(() -> summaries.add(new Grid(out, ProgressBar.none(), false, Synthetic::origin)
+                            .run(cells, Grid.Shard.ALL, P, slow))));
         }
         for (Thread t : runs) t.join();
         Set<String> all = new HashSet<>(recorders.get(0).ran);
@@ -156,7 +156,8 @@ class GridTest {
             if (cell.equals(cells.getFirst())) throw new OutOfMemoryError("Java heap space");
             return rest.run(cell, l);
         };
-        Grid.Counts s = new Grid(out, ProgressBar.none(), false).run(cells, Grid.Shard.ALL, P, runner);
+        Grid.Counts s =
+                new Grid(out, ProgressBar.none(), false, Synthetic::origin).run(cells, Grid.Shard.ALL, P, runner);
         assertEquals(1, s.failed());
         assertEquals(List.of(cells.get(1).id(), cells.get(2).id()), rest.ran, "the cells after it ran");
         Result r = ResultFiles.read(ResultFiles.file(out, cells.getFirst()));
@@ -173,18 +174,19 @@ class GridTest {
         Grid.Runner failing = (cell, l) -> {
             throw new SlimException("no such data");
         };
-        Grid.Counts s = new Grid(out, ProgressBar.none(), false).run(cells, Grid.Shard.ALL, P, failing);
+        Grid.Counts s =
+                new Grid(out, ProgressBar.none(), false, Synthetic::origin).run(cells, Grid.Shard.ALL, P, failing);
         assertEquals(3, s.failed());
         Result r = ResultFiles.read(ResultFiles.file(out, cells.getFirst()));
         assertFalse(r.ok());
         assertEquals("no such data", r.error());
         assertEquals(
                 0,
-                new Grid(out, ProgressBar.none(), false)
+                new Grid(out, ProgressBar.none(), false, Synthetic::origin)
                         .run(cells, Grid.Shard.ALL, P, new Recorder(-1))
                         .ran());
         Recorder retry = new Recorder(-1);
-        new Grid(out, ProgressBar.none(), true).run(cells, Grid.Shard.ALL, P, retry);
+        new Grid(out, ProgressBar.none(), true, Synthetic::origin).run(cells, Grid.Shard.ALL, P, retry);
         assertEquals(3, retry.ran.size());
     }
 
@@ -211,7 +213,8 @@ class GridTest {
                 out.resolve(".b.json.tmp-" + alive))) {
             Files.setLastModifiedTime(p, old);
         }
-        new Grid(out, ProgressBar.none(), false).run(cells().subList(0, 1), Grid.Shard.ALL, P, new Recorder(-1));
+        new Grid(out, ProgressBar.none(), false, Synthetic::origin)
+                .run(cells().subList(0, 1), Grid.Shard.ALL, P, new Recorder(-1));
         assertFalse(Files.exists(out.resolve(".a.json.tmp-" + dead)));
         assertFalse(Files.exists(out.resolve(".model.partial-" + dead)));
         assertTrue(Files.exists(out.resolve(".b.json.tmp-" + alive)), "a live process's file is its own");
@@ -226,8 +229,9 @@ class GridTest {
             if (cell.equals(cells.get(1))) throw new SlimException("bad data");
             return Synthetic.of(cell);
         };
-        new Grid(out, ProgressBar.none(), false).run(cells, Grid.Shard.ALL, P, failOne);
-        Grid.Counts again = new Grid(out, ProgressBar.none(), false).run(cells, Grid.Shard.ALL, P, new Recorder(-1));
+        new Grid(out, ProgressBar.none(), false, Synthetic::origin).run(cells, Grid.Shard.ALL, P, failOne);
+        Grid.Counts again = new Grid(out, ProgressBar.none(), false, Synthetic::origin)
+                .run(cells, Grid.Shard.ALL, P, new Recorder(-1));
         assertEquals(0, again.ran());
         assertEquals(1, again.failedBefore(), "the failed cell is reported, not hidden among the done ones");
     }
@@ -235,15 +239,50 @@ class GridTest {
     @Test
     void resultsOfAnotherProtocolAreNotMixedIn() {
         List<Cell> cells = cells().subList(0, 2);
-        new Grid(out, ProgressBar.none(), false).run(cells, Grid.Shard.ALL, P, new Recorder(-1));
+        new Grid(out, ProgressBar.none(), false, Synthetic::origin).run(cells, Grid.Shard.ALL, P, new Recorder(-1));
         SlimException e = assertThrows(
                 SlimException.class,
-                () -> new Grid(out, ProgressBar.none(), false)
+                () -> new Grid(out, ProgressBar.none(), false, Synthetic::origin)
                         .run(
                                 cells,
                                 Grid.Shard.ALL,
                                 P.toBuilder().epochs(3).patience(3).build(),
                                 new Recorder(-1)));
         assertTrue(e.getMessage().contains("another protocol"), e.getMessage());
+    }
+
+    /** A result from before results recorded their origin cannot be vouched for, so it is not counted as done. */
+    @Test
+    void aResultThatDoesNotSayWhatMadeItIsRefused() {
+        List<Cell> cells = cells().subList(0, 1);
+        Result r = Synthetic.of(cells.getFirst());
+        ResultFiles.write(ResultFiles.file(out, cells.getFirst()), Synthetic.withOrigin(r, null));
+        SlimException e = assertThrows(
+                SlimException.class,
+                () -> new Grid(out, ProgressBar.none(), false, Synthetic::origin)
+                        .run(cells, Grid.Shard.ALL, P, new Recorder(-1)));
+        assertTrue(
+                e.getMessage().contains("cannot be vouched for")
+                        && e.getMessage().contains("new results folder"),
+                e.getMessage());
+    }
+
+    /** The same cell from another model, or from another task's data, is refused by name. */
+    @Test
+    void aResultOfAnotherModelOrOtherDataIsRefused() {
+        List<Cell> cells = cells().subList(0, 1);
+        Grid.Runner runner = new Recorder(-1);
+        new Grid(out, ProgressBar.none(), false, Synthetic::origin).run(cells, Grid.Shard.ALL, P, runner);
+        Origin same = Synthetic.origin(cells.getFirst());
+        Origin otherModel = new Origin("another-model", same.dataFiles());
+        Origin otherData = Synthetic.origin("trec-elsewhere");
+        for (Origin now : List.of(otherModel, otherData)) {
+            SlimException e = assertThrows(
+                    SlimException.class,
+                    () -> new Grid(out, ProgressBar.none(), false, c -> now)
+                            .run(cells, Grid.Shard.ALL, P, new Recorder(-1)));
+            assertTrue(
+                    e.getMessage().contains(now == otherModel ? "another model" : "other train data"), e.getMessage());
+        }
     }
 }

@@ -154,7 +154,8 @@ class ReportTest {
     void failedCellsAreListedNotCounted() {
         List<Result> rs = new ArrayList<>(results());
         Cell cell = new Cell(Path.of("tiny"), 1, slim.data.Task.SST2, slim.data.Setting.CLS_PROMPT, 0, Pooling.LAST);
-        rs.add(Result.failure(cell, Protocol.study(), "the training loss became NaN at epoch 1, step 3"));
+        rs.add(Result.failure(
+                cell, Protocol.study(), Synthetic.origin(cell), "the training loss became NaN at epoch 1, step 3"));
         Report report = Report.of(rs, null);
         assertTrue(report.markdown().contains("1 cell(s) failed and are not counted"), report.markdown());
         assertTrue(report.markdown().contains("loss became NaN"));
@@ -226,6 +227,7 @@ class ReportTest {
                 first.schemaVersion(),
                 first.cell(),
                 other,
+                first.origin(),
                 first.status(),
                 first.error(),
                 first.run(),
@@ -247,5 +249,33 @@ class ReportTest {
         Files.writeString(model.resolve("config.json"), "{\"model_type\": \"llama\"}");
         Files.writeString(model.resolve("slim.json"), "{\"task\": \"sst2\"}");
         assertEquals(results().size(), ResultFiles.readAll(dir).size());
+    }
+
+    /** Results of schema 2 (no origin) are still read when all of a folder's are; mixed with newer ones, refused. */
+    @Test
+    void resultsWithoutAnOriginAreReadAloneButNotMixedWithOnesThatHaveIt() throws Exception {
+        List<Result> rs = new ArrayList<>(results());
+        Result first = rs.removeFirst();
+        writeAll(rs.stream().map(r -> Synthetic.withOrigin(r, null)).toList());
+        ResultFiles.write(ResultFiles.file(dir, cellOf(first)), Synthetic.withOrigin(first, null));
+        assertEquals(results().size(), ResultFiles.readAll(dir).size());
+        ResultFiles.write(ResultFiles.file(dir, cellOf(first)), first);
+        SlimException e = refused();
+        assertTrue(e.getMessage().contains("schema_version 2"), e.getMessage());
+    }
+
+    /** Two models of one name, or two data files of one task, are named rather than averaged. */
+    @Test
+    void resultsOfAnotherModelOrOtherDataAreNotAveraged() throws Exception {
+        List<Result> rs = new ArrayList<>(results());
+        Result first = rs.removeFirst();
+        writeAll(rs);
+        Origin o = first.origin();
+        Path file = ResultFiles.file(dir, cellOf(first));
+        ResultFiles.write(file, Synthetic.withOrigin(first, new Origin("another", o.dataFiles())));
+        assertTrue(refused().getMessage().contains("another model"), refused().getMessage());
+        ResultFiles.write(file, Synthetic.withOrigin(first, Synthetic.origin("elsewhere")));
+        assertTrue(
+                refused().getMessage().contains("other train data"), refused().getMessage());
     }
 }

@@ -51,7 +51,31 @@ final class Synthetic {
         var prompts = new Result.Prompts(Map.of("train", new int[] {1, 2}), null, null, 10, 0, 0, 1024);
         var curves = new Result.Curves(new double[] {accuracy}, new double[] {0.5}, 1, accuracy, false, accuracy, 0.5);
         var costs = new Result.Costs(1000L * keep + 100, 0, 1, 1, 0, 100, 1, 1);
-        return Result.of(cell, Protocol.study(), null, Result.RunInfo.since(null), prompts, curves, costs, null, null);
+        return Result.of(
+                cell,
+                Protocol.study(),
+                origin(task),
+                null,
+                Result.RunInfo.since(null),
+                prompts,
+                curves,
+                costs,
+                null,
+                null);
+    }
+
+    /** What every synthetic cell of a task is made from: one model, and the task's one pair of data files. */
+    static Origin origin(String task) {
+        return new Origin(
+                "synthetic-model",
+                Map.of(
+                        "train", new Origin.DataFile("/data/" + task + "/train.csv", 1, "train-" + task),
+                        "test", new Origin.DataFile("/data/" + task + "/test.csv", 1, "test-" + task)));
+    }
+
+    /** {@link #origin(String)} of the cell's task, as a grid's origins. */
+    static Origin origin(Cell cell) {
+        return origin(cell.task().id());
     }
 
     /** What a runner returns for a cell without training anything. */
@@ -66,5 +90,22 @@ final class Synthetic {
                 cell.setting().id(),
                 cell.seed(),
                 0.5);
+    }
+
+    /** The result as if made from origin (null: written before results recorded it, schema 2). */
+    static Result withOrigin(Result r, Origin origin) {
+        return new Result(
+                origin == null ? 2 : r.schemaVersion(),
+                r.cell(),
+                r.protocol(),
+                origin,
+                r.status(),
+                r.error(),
+                r.run(),
+                r.prompts(),
+                r.curves(),
+                r.costs(),
+                r.layerScores(),
+                r.predictions());
     }
 }

@@ -143,7 +143,7 @@ final class DemoCommand implements Callable<Integer> {
         int failed = 0;
         for (Run run : runs) {
             Experiment experiment = datasets.with(run.protocol());
-            Grid.Counts s = new Grid(results, bar, false)
+            Grid.Counts s = new Grid(results, bar, false, experiment::origin)
                     .run(run.cells, Grid.Shard.ALL, run.protocol, (cell, listener) -> experiment.run(cell, listener));
             failed += s.failed();
         }

@@ -138,7 +138,8 @@ final class GridCommand implements Callable<Integer> {
         data.data = data.resolve(); // resolved here, so that a --slurm script's tasks read the same folder
         Experiment experiment = new Experiment(data.data, protocol).on(backend.resolve());
         for (Cell c : cells) experiment.dataset(c.task()); // shards are balanced by every cell's prompt length
-        Grid grid = new Grid(out, ProgressBar.stderr(), retryFailed).costs(new CellCost(experiment));
+        Grid grid =
+                new Grid(out, ProgressBar.stderr(), retryFailed, experiment::origin).costs(new CellCost(experiment));
         if (writeScripts) return slurm.write(grid.shards(cells, slurm.shards), cells.size(), out);
         Grid.Counts counts = grid.run(cells, s, protocol, (cell, listener) -> experiment.run(cell, listener));
         String elsewhere = counts.elsewhere() > 0 ? ", " + counts.elsewhere() + " ran in another process" : "";

@@ -93,9 +93,9 @@ final class TrainCommand implements Callable<Integer> {
         }
         Leftovers.clean(out);
         Path file = ResultFiles.file(out, cell);
-        Grid.requireSameOrigin(file, protocol);
         Experiment experiment = new Experiment(data.resolve(), protocol).on(backend.resolve());
         experiment.dataset(task);
+        Grid.requireSameOrigin(file, protocol, experiment.origin(cell));
         ProgressBar bar = ProgressBar.stderr();
         bar.log("training " + cell);
         CellProgress progress = new CellProgress(bar, cell, 0, 1, System.nanoTime(), protocol.epochs());

@@ -18,11 +18,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,6 +58,8 @@ public final class Checkpoint implements AutoCloseable {
     private static final long MAX_HEADER_BYTES = 100L << 20;
     /** Rows converted at once when transposing: small enough to stay in cache, large enough to write runs. */
     private static final int TRANSPOSE_ROWS = 32;
+    /** {@link #fingerprint()} hashes this many windows of this many bytes per tensor. */
+    private static final int SAMPLE_WINDOW = 4096, SAMPLE_WINDOWS = 16;
     /** Strict: trailing tokens and a name given twice (which would leave one of two tensors unchecked) are errors. */
     private static final ObjectMapper JSON = JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -182,6 +187,43 @@ public final class Checkpoint implements AutoCloseable {
         if (FloatType.of(t.dtype()) == null)
             throw fail(t, "dtype " + t.dtype() + " cannot be read as float (only F32, F16, BF16)");
         return t;
+    }
+
+    /**
+     * A SHA-256 (hex) over every tensor's name, dtype and shape and a sample of its bytes, in name order: 16 windows
+     * of 4 KiB spread evenly from its first byte to its last (all of a tensor under 64 KiB). A sample, because
+     * hashing every byte of GPT2-XL's 6 GB would read pages pruning never touches, at every grid start; the sample
+     * reads under 40 MB of it. Enough, because what puts a different model in a folder of the same name (another
+     * training run, another fine-tune, another dtype) changes nearly every element of every trained tensor, and so
+     * every window; only an edit confined to the bytes between windows would pass, and no training makes one. The
+     * layout (safetensors or .bin, shards) is not hashed: one model converted between formats keeps its fingerprint.
+     */
+    public String fingerprint() {
+        MessageDigest sha = sha256();
+        for (TensorInfo t : tensors.values()) {
+            sha.update(
+                    (t.name() + " " + t.dtype() + Arrays.toString(t.shape()) + "\n").getBytes(StandardCharsets.UTF_8));
+            MemorySegment data = segment(t).asSlice(t.dataBegin(), t.bytes());
+            long n = t.bytes();
+            if (n <= (long) SAMPLE_WINDOW * SAMPLE_WINDOWS) {
+                sha.update(data.asByteBuffer());
+            } else {
+                for (int i = 0; i < SAMPLE_WINDOWS; i++) {
+                    long at = (n - SAMPLE_WINDOW) * i / (SAMPLE_WINDOWS - 1);
+                    sha.update(data.asSlice(at, SAMPLE_WINDOW).asByteBuffer());
+                }
+            }
+        }
+        return HexFormat.of().formatHex(sha.digest());
+    }
+
+    /** A fresh SHA-256, which every JDK has. */
+    public static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("this JDK has no SHA-256", e);
+        }
     }
 
     /** Total bytes of tensor data read so far. */

@@ -164,7 +164,7 @@ public final class ResultFiles {
         if (!Files.isDirectory(dir)) throw new SlimException(dir + ": no such folder of results");
         Map<Path, Result> found = new LinkedHashMap<>();
         try (Stream<Path> files = Files.walk(dir)) {
-            for (Path f : files.filter(ResultFiles::isCandidate).sorted().toList()) {
+            for (Path f : files.filter(f -> isCandidate(dir, f)).sorted().toList()) {
                 try {
                     found.put(f, read(f));
                 } catch (SlimException e) {
@@ -212,10 +212,13 @@ public final class ResultFiles {
         }
     }
 
-    private static boolean isCandidate(Path f) {
+    /** A JSON file with no hidden name on its way from dir (.slim/ holds the grid's plans, not results). */
+    private static boolean isCandidate(Path dir, Path f) {
         String name = f.getFileName().toString();
+        boolean hidden = false;
+        for (Path part : dir.relativize(f)) hidden |= part.toString().startsWith(".");
         return name.endsWith(".json")
-                && !name.startsWith(".")
+                && !hidden
                 && Files.isRegularFile(f)
                 && !Files.isRegularFile(f.resolveSibling("config.json"));
     }

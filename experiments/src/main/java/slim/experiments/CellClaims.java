@@ -16,6 +16,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -188,8 +189,42 @@ public final class CellClaims implements AutoCloseable {
         return owner == null ? "a process that is writing its claim" : owner.toString();
     }
 
+    /**
+     * The cells of outDir's grid that a live process runs now, each with who runs it, as this process sees
+     * them; reads the claims and writes nothing (for {@code slim grid --status}).
+     */
+    public static Map<String, String> running(Path outDir) {
+        Path dir = outDir.resolve(".claims");
+        Map<String, String> running = new TreeMap<>();
+        if (!Files.isDirectory(dir)) return running;
+        Owner me = Owner.current();
+        Map<String, Path> newest = new TreeMap<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            files.forEach(f -> {
+                String name = f.getFileName().toString();
+                int at = name.lastIndexOf(SUFFIX);
+                if (at > 0 && isGeneration(f, name.substring(0, at))) {
+                    newest.merge(name.substring(0, at), f, (a, b) -> generation(a) > generation(b) ? a : b);
+                }
+            });
+        } catch (IOException e) {
+            throw new SlimException(dir + ": cannot list the claims: " + e.getMessage(), e);
+        }
+        newest.forEach((cell, claim) -> {
+            if (live(claim, me, TIMEOUT)) {
+                Owner owner = owner(claim);
+                running.put(cell, owner == null ? "a process that is writing its claim" : owner.toString());
+            }
+        });
+        return running;
+    }
+
     /** Whether a claim file stands for a running owner. */
     boolean live(Path claim) {
+        return live(claim, me, timeout);
+    }
+
+    private static boolean live(Path claim, Owner me, Duration timeout) {
         FileTime beat;
         try {
             beat = Files.getLastModifiedTime(claim);

@@ -1,9 +1,11 @@
 package slim.experiments.cli;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -16,6 +18,8 @@ import slim.experiments.Cell;
 import slim.experiments.CellCost;
 import slim.experiments.Experiment;
 import slim.experiments.Grid;
+import slim.experiments.GridPlan;
+import slim.experiments.GridStatus;
 import slim.experiments.LayerChoice;
 import slim.experiments.ProgressBar;
 import slim.experiments.Protocol;
@@ -42,11 +46,18 @@ final class GridCommand implements Callable<Integer> {
 
     @Option(
             names = {"--models", "--model"},
-            required = true,
             split = ",",
             paramLabel = "DIR",
-            description = "model folders (comma-separated)")
+            description = "model folders (comma-separated); required except with --status alone")
     List<Path> models;
+
+    @Option(
+            names = "--status",
+            paramLabel = "OUT",
+            description = "say where the grids started in OUT stand (done, failed and why, running and where,"
+                    + " missing, per model and k) and what to run to finish them, instead of running anything;"
+                    + " with the grid's options, for that grid's cells")
+    Path status;
 
     @Option(
             names = {"-k", "--keep"},
@@ -125,6 +136,8 @@ final class GridCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (status != null && models == null) return printStatus(GridPlan.read(status));
+        if (models == null) throw Options.usage(spec, "Missing required option: '--models=DIR'");
         Protocol protocol = protocolOptions.apply(Protocol.study());
         Grid.Shard s = shard();
         List<Cell> cells = Experiment.cells(
@@ -134,12 +147,14 @@ final class GridCommand implements Callable<Integer> {
                 settings != null ? settings : List.of(Setting.values()),
                 seeds != null ? seeds : Split.STUDY_SEEDS,
                 pooling.pooling);
+        if (status != null) return printStatus(List.of(GridPlan.of(command(), cells)));
         boolean writeScripts = slurm.requested(shard);
         data.data = data.resolve(); // resolved here, so that a --slurm script's tasks read the same folder
         Experiment experiment = new Experiment(data.data, protocol).on(backend.resolve());
         for (Cell c : cells) experiment.dataset(c.task()); // shards are balanced by every cell's prompt length
         Grid grid =
                 new Grid(out, ProgressBar.stderr(), retryFailed, experiment::origin).costs(new CellCost(experiment));
+        GridPlan.of(command(), cells).write(out);
         if (writeScripts) return slurm.write(grid.shards(cells, slurm.shards), cells.size(), out);
         Grid.Counts counts = grid.run(cells, s, protocol, (cell, listener) -> experiment.run(cell, listener));
         String elsewhere = counts.elsewhere() > 0 ? ", " + counts.elsewhere() + " ran in another process" : "";
@@ -155,6 +170,27 @@ final class GridCommand implements Callable<Integer> {
                     failed, counts.failedBefore());
         }
         return failed == 0 ? 0 : Errors.FAILED;
+    }
+
+    private int printStatus(List<GridPlan> plans) {
+        if (!Files.isDirectory(status)) throw new SlimException(status + ": no such results folder");
+        if (plans.isEmpty()) {
+            throw new SlimException(
+                    status + ": no grid was started here by this version of slim (no .slim/grid-*.json);"
+                            + " give the grid's options too: slim grid --status " + status + " --models ... -k ...");
+        }
+        System.out.print(GridStatus.of(status, plans).text(status));
+        return 0;
+    }
+
+    /** This grid's command line, paths absolute, to run again what is unfinished (--retry-failed is added where needed). */
+    private String command() {
+        return "slim grid "
+                + SlurmOptions.arguments(spec).stream()
+                        .filter(words -> !words.getFirst().equals("--retry-failed"))
+                        .flatMap(List::stream)
+                        .map(SlurmScript::quote)
+                        .collect(Collectors.joining(" "));
     }
 
     /** Each k by each selection, then each given set. */

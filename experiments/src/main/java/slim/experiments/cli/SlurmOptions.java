@@ -18,8 +18,9 @@ import slim.nn.SlimException;
 
 /** `--slurm FILE --shards N [--slurm-option OPTION]...`: the grid as a Slurm job array instead of running it here. */
 final class SlurmOptions {
-    /** Options the array's tasks do not get: these, and --shard, which each task sets to its own. */
-    private static final Set<String> NOT_PASSED_ON = Set.of("--slurm", "--shards", "--slurm-option", "--shard");
+    /** Options the array's tasks do not get: these, --shard, which each task sets to its own, and --status. */
+    private static final Set<String> NOT_PASSED_ON =
+            Set.of("--slurm", "--shards", "--slurm-option", "--shard", "--status");
 
     @Option(
             names = "--slurm",

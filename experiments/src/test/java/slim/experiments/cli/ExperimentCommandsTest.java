@@ -435,8 +435,18 @@ class ExperimentCommandsTest {
         assertTrue(
                 first.out().contains("4 cells in the grid, 2 in this shard: 0 were done already, 2 ran now"),
                 first.out());
+        InfoPruneCommandTest.Run half = run("grid", "--status", out.toString());
+        assertEquals(0, half.code(), half.err());
+        assertEquals(
+                2, half.out().lines().filter(l -> l.startsWith("stories260K")).count(), half.out());
+        String total =
+                half.out().lines().filter(l -> l.startsWith("all ")).findFirst().orElseThrow();
+        assertEquals(List.of("all", "2", "0", "0", "2"), List.of(total.trim().split("\\s+")), half.out());
+        assertTrue(half.out().contains("To run the 2 unfinished cells"), half.out());
+        assertTrue(half.out().contains("slim grid --models " + Path.of(STORIES).toAbsolutePath()), half.out());
         InfoPruneCommandTest.Run all = run(grid);
         assertEquals(0, all.code(), all.err());
+        assertTrue(run("grid", "--status", out.toString()).out().contains("Every cell is done"));
         assertTrue(
                 all.out().contains("4 cells in the grid, 4 in this shard: 2 were done already, 2 ran now"), all.out());
 

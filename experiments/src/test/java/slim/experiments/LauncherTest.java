@@ -11,6 +11,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -28,34 +29,56 @@ class LauncherTest {
     @TempDir
     Path tmp;
 
-    /** Prints a frame as ProgressBar does on a terminal, then waits (up to a minute) for the file args[0]. */
+    /**
+     * Prints a frame as ProgressBar does on a terminal, then waits (up to a minute) for the file args[0]; with a
+     * second argument "last-words", says them from a shutdown hook, as a stopped grid does.
+     */
     public static void main(String[] args) throws Exception {
+        if (args.length > 1 && args[1].equals("last-words")) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> System.err.println("last words")));
+        }
         System.err.print("\rframe terminal=" + ProgressBar.stderrIsTerminal());
         System.err.flush();
         Path go = Path.of(args[0]);
         for (int i = 0; i < 600 && !Files.exists(go); i++) Thread.sleep(100);
     }
 
+    /** slim-java ... LauncherTest ARGS */
+    private static List<String> launch(String... args) {
+        List<String> command = new ArrayList<>(List.of(
+                LAUNCHER.toString(),
+                "--add-modules",
+                "jdk.incubator.vector",
+                "--enable-native-access=ALL-UNNAMED",
+                "-cp",
+                "target/classes:target/test-classes",
+                LauncherTest.class.getName()));
+        command.addAll(List.of(args));
+        return command;
+    }
+
     /** script -q -e -c "slim-java ... LauncherTest GO [2>redirect]" /dev/null */
     private Process start(Path go, String redirect) throws IOException {
-        String command = String.join(
-                " ",
-                List.of(
-                        LAUNCHER.toString(),
-                        "--add-modules",
-                        "jdk.incubator.vector",
-                        "--enable-native-access=ALL-UNNAMED",
-                        "-cp",
-                        "target/classes:target/test-classes",
-                        LauncherTest.class.getName(),
-                        go.toString(),
-                        redirect));
-        ProcessBuilder pb =
-                new ProcessBuilder("script", "-q", "-e", "-c", command, "/dev/null").redirectErrorStream(true);
+        String command = String.join(" ", launch(go.toString(), redirect));
+        return environment(
+                        new ProcessBuilder("script", "-q", "-e", "-c", command, "/dev/null").redirectErrorStream(true))
+                .start();
+    }
+
+    private static ProcessBuilder environment(ProcessBuilder pb) {
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         pb.environment().put("TERM", "xterm");
         pb.environment().remove(ProgressBar.TTY_ENV);
-        return pb.start();
+        return pb;
+    }
+
+    /**
+     * The launcher's filter outlives the JVM by a moment: it passes what the JVM wrote last after the JVM has
+     * gone, so the test reads the log until the text is there (or ten seconds have passed).
+     */
+    private static String logOnceItHas(Path log, String text) throws Exception {
+        for (int i = 0; i < 100 && !Files.readString(log).contains(text); i++) Thread.sleep(100);
+        return Files.readString(log);
     }
 
     @Test
@@ -94,8 +117,33 @@ class LauncherTest {
         p.getInputStream().transferTo(OutputStream.nullOutputStream());
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
         assertEquals(0, p.exitValue());
-        String text = Files.readString(log);
+        String text = logOnceItHas(log, "frame terminal=false");
         assertTrue(text.contains("frame terminal=false"), text);
         assertFalse(text.contains("incubator"), text);
+    }
+
+    /**
+     * SIGTERM to the whole process group (kill -- -PGID, a batch system, systemd; Ctrl-C and hang-ups likewise reach
+     * the group) stops the JVM and the launcher's stderr filter at once; the filter must live on to pass the JVM's
+     * last words, such as a stopped grid's line on how to resume.
+     */
+    @Test
+    void theJvmsLastWordsAfterASignalToItsGroupComeThrough() throws Exception {
+        Path go = tmp.resolve("go"), log = tmp.resolve("log");
+        List<String> command = new ArrayList<>(List.of("setsid"));
+        command.addAll(launch(go.toString(), "last-words"));
+        Process p = environment(new ProcessBuilder(command))
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(log.toFile())
+                .start();
+        // setsid runs the launcher as the leader of a new group (it execs java, so the pid stays)
+        logOnceItHas(log, "frame terminal=false");
+        Process kill = new ProcessBuilder("kill", "-TERM", "--", "-" + p.pid())
+                .redirectErrorStream(true)
+                .start();
+        assertEquals(0, kill.waitFor(), new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        String text = logOnceItHas(log, "last words");
+        assertTrue(text.contains("last words"), "the shutdown hook's line was lost: " + text);
     }
 }

@@ -14,6 +14,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 import slim.nn.Slice;
+import slim.nn.kernels.AdamWSettings;
 import slim.nn.kernels.CpuKernels;
 import slim.nn.kernels.Kernels;
 
@@ -35,6 +36,7 @@ public class AdamWBenchmark {
     @Param({"124439808"})
     public int params;
 
+    private static final AdamWSettings SETTINGS = AdamWSettings.torchDefaults(1e-5f);
     private final Kernels kernels = new CpuKernels();
     private Slice p, g, m, v;
     private int step;
@@ -53,7 +55,7 @@ public class AdamWBenchmark {
 
     @Benchmark
     public Slice step() {
-        kernels.adamw(p, g, m, v, params, 1e-5f, 0.9f, 0.999f, 1e-8f, 0.01f, ++step);
+        kernels.adamw(p, g, m, v, params, SETTINGS, ++step);
         return p;
     }
 }

@@ -14,6 +14,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
+import slim.nn.Slice;
 import slim.nn.kernels.Matmul;
 
 /**
@@ -65,13 +66,14 @@ public class MatmulBenchmark {
 
     @Benchmark
     public float[] forward() {
-        Matmul.forward(out, 0, inp, 0, w, 0, b, 0, T, C, OC);
+        Matmul.forward(Slice.of(out), Slice.of(inp), Slice.of(w), Slice.of(b), T, C, OC);
         return out;
     }
 
     @Benchmark
     public float[] backward() {
-        Matmul.backward(dinp, 0, dw, 0, db, 0, dout, 0, inp, 0, w, 0, T, C, OC);
+        Matmul.backward(
+                Slice.of(dinp), Slice.of(dw), Slice.of(db), Slice.of(dout), Slice.of(inp), Slice.of(w), T, C, OC);
         return dw;
     }
 }

@@ -2,6 +2,7 @@ package slim.bench;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import slim.nn.Slice;
 import slim.nn.kernels.Matmul;
 
 /**
@@ -28,15 +29,15 @@ public final class MatmulProducts {
         for (int i = 0; i < reps; i++) {
             evict(i);
             long t0 = System.nanoTime();
-            Matmul.forward(out, 0, inp, 0, w, 0, null, 0, T, C, OC);
+            Matmul.forward(Slice.of(out), Slice.of(inp), Slice.of(w), null, T, C, OC);
             long t1 = System.nanoTime();
             evict(i);
             long t2 = System.nanoTime();
-            Matmul.backward(null, 0, dw, 0, null, 0, dout, 0, inp, 0, w, 0, T, C, OC);
+            Matmul.backward(null, Slice.of(dw), null, Slice.of(dout), Slice.of(inp), Slice.of(w), T, C, OC);
             long t3 = System.nanoTime();
             evict(i);
             long t4 = System.nanoTime();
-            Matmul.backward(dinp, 0, dw, 0, null, 0, dout, 0, inp, 0, w, 0, T, C, OC);
+            Matmul.backward(Slice.of(dinp), Slice.of(dw), null, Slice.of(dout), Slice.of(inp), Slice.of(w), T, C, OC);
             long t5 = System.nanoTime();
             forward[i] = t1 - t0;
             weight[i] = t3 - t2;

@@ -18,6 +18,7 @@ import slim.data.Split;
 import slim.data.Task;
 import slim.data.Tokenizer;
 import slim.nn.SlimException;
+import slim.nn.kernels.AdamWSettings;
 import slim.nn.kernels.CpuKernels;
 import slim.nn.kernels.Kernels;
 import slim.nn.model.KeptLayers;
@@ -174,7 +175,8 @@ public final class Experiment {
                 .kernels(kernels.get())
                 .build();
         Model model = ModelFiles.load(cell.model(), kept, options);
-        AdamW optimizer = new AdamW(model, protocol.lr(), 0.9f, 0.999f, 1e-8f, protocol.weightDecay());
+        AdamW optimizer =
+                new AdamW(model, AdamWSettings.torchDefaults(protocol.lr()).withWeightDecay(protocol.weightDecay()));
         if (protocol.freezeEmbeddings()) optimizer.freezeLeading(wordEmbeddings(model.layout()));
         Classifier classifier = new Classifier(model, p.labelTokens(), protocol.labelWordsLoss());
         Trainer.Outcome o = new Trainer(model, classifier, optimizer, protocol)

@@ -5,6 +5,9 @@ import java.util.IdentityHashMap;
 import java.util.Map;
 import slim.nn.Slice;
 import slim.nn.SlimException;
+import slim.nn.kernels.AdamWSettings;
+import slim.nn.kernels.AttentionHeads;
+import slim.nn.kernels.AttentionShape;
 import slim.nn.kernels.Kernels;
 import slim.nn.kernels.Nonlinearity;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
@@ -246,71 +249,28 @@ public final class TornadoKernels implements Kernels, AutoCloseable {
     }
 
     @Override
-    public void attentionForward(
-            Slice out,
-            Slice att,
-            Slice qkv,
-            Slice dropMask,
-            int T,
-            int q0,
-            int Tq,
-            int H,
-            int KV,
-            int D,
-            boolean causal) {
+    public void attentionForward(Slice out, Slice att, Slice qkv, Slice dropMask, AttentionShape shape) {
+        AttentionHeads heads = shape.heads();
+        int T = shape.T(), H = heads.H(), KV = heads.KV(), D = heads.D(), causal = heads.causal() ? 1 : 0;
+        int masked = dropMask != null ? 1 : 0;
         run(
                 Op.ATTENTION_FORWARD,
-                (long) H * Tq,
+                (long) H * shape.Tq(),
                 LOCAL,
-                ints(v(
-                        T,
-                        H,
-                        KV,
-                        D,
-                        causal ? 1 : 0,
-                        dropMask != null ? 1 : 0,
-                        at(out),
-                        at(att),
-                        at(qkv),
-                        at(dropMask),
-                        q0,
-                        Tq)));
+                ints(v(T, H, KV, D, causal, masked, at(out), at(att), at(qkv), at(dropMask), shape.q0(), shape.Tq())));
     }
 
     @Override
     public void attentionBackward(
-            Slice dqkv,
-            Slice datt,
-            Slice dout,
-            Slice qkv,
-            Slice att,
-            Slice dropMask,
-            int T,
-            int q0,
-            int Tq,
-            int H,
-            int KV,
-            int D,
-            boolean causal) {
-        int masked = dropMask != null ? 1 : 0;
+            Slice dqkv, Slice datt, Slice dout, Slice qkv, Slice att, Slice dropMask, AttentionShape shape) {
+        AttentionHeads heads = shape.heads();
+        int T = shape.T(), q0 = shape.q0(), Tq = shape.Tq(), H = heads.H(), KV = heads.KV(), D = heads.D();
+        int causal = heads.causal() ? 1 : 0, masked = dropMask != null ? 1 : 0;
         run(
                 Op.ATTENTION_BACKWARD_SCORES,
                 (long) H * Tq,
                 LOCAL,
-                ints(v(
-                        T,
-                        H,
-                        KV,
-                        D,
-                        causal ? 1 : 0,
-                        masked,
-                        at(datt),
-                        at(dout),
-                        at(qkv),
-                        at(att),
-                        at(dropMask),
-                        q0,
-                        Tq)));
+                ints(v(T, H, KV, D, causal, masked, at(datt), at(dout), at(qkv), at(att), at(dropMask), q0, Tq)));
         run(
                 Op.ATTENTION_BACKWARD_QUERY,
                 (long) T * H * D,
@@ -429,18 +389,9 @@ public final class TornadoKernels implements Kernels, AutoCloseable {
     }
 
     @Override
-    public void adamw(
-            Slice params,
-            Slice grads,
-            Slice m,
-            Slice v,
-            int N,
-            float lr,
-            float beta1,
-            float beta2,
-            float eps,
-            float weightDecay,
-            int step) {
+    public void adamw(Slice params, Slice grads, Slice m, Slice v, int N, AdamWSettings settings, int step) {
+        float lr = settings.lr(), beta1 = settings.beta1(), beta2 = settings.beta2(), eps = settings.eps();
+        float weightDecay = settings.weightDecay();
         float correction1 = (float) (1 - Math.pow(beta1, step));
         float correction2Sqrt = (float) Math.sqrt(1 - Math.pow(beta2, step));
         run(

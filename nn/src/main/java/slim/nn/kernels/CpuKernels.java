@@ -141,103 +141,37 @@ public final class CpuKernels implements Kernels {
 
     @Override
     public void matmulForward(Slice out, Slice inp, Slice w, Slice bias, int T, int C, int OC) {
-        Matmul.forward(
-                out.data(),
-                out.offset(),
-                inp.data(),
-                inp.offset(),
-                w.data(),
-                w.offset(),
-                bias == null ? null : bias.data(),
-                bias == null ? 0 : bias.offset(),
-                T,
-                C,
-                OC);
+        Matmul.forward(out, inp, w, bias, T, C, OC);
     }
 
     @Override
     public void matmulBackward(
             Slice dinp, Slice dw, Slice dbias, Slice dout, Slice inp, Slice w, int T, int C, int OC) {
-        Matmul.backward(
-                dinp == null ? null : dinp.data(),
-                dinp == null ? 0 : dinp.offset(),
-                dw.data(),
-                dw.offset(),
-                dbias == null ? null : dbias.data(),
-                dbias == null ? 0 : dbias.offset(),
-                dout.data(),
-                dout.offset(),
-                inp.data(),
-                inp.offset(),
-                w.data(),
-                w.offset(),
-                T,
-                C,
-                OC);
+        Matmul.backward(dinp, dw, dbias, dout, inp, w, T, C, OC);
     }
 
     @Override
-    public void attentionForward(
-            Slice out,
-            Slice att,
-            Slice qkv,
-            Slice dropMask,
-            int T,
-            int q0,
-            int Tq,
-            int H,
-            int KV,
-            int D,
-            boolean causal) {
-        float[] mask = dropMask == null ? null : dropMask.data();
-        int maskOff = dropMask == null ? 0 : dropMask.offset();
-        if (NarrowHeadAttention.narrow(D)) {
-            NarrowHeadAttention.forward(
-                    out.data(),
-                    out.offset(),
-                    att.data(),
-                    att.offset(),
-                    qkv.data(),
-                    qkv.offset(),
-                    mask,
-                    maskOff,
-                    T,
-                    q0,
-                    Tq,
-                    H,
-                    KV,
-                    D,
-                    causal);
-            return;
-        }
-        if (FourVectorAttention.fits(D)) {
-            FourVectorAttention.forward(
-                    out.data(),
-                    out.offset(),
-                    att.data(),
-                    att.offset(),
-                    qkv.data(),
-                    qkv.offset(),
-                    mask,
-                    maskOff,
-                    T,
-                    q0,
-                    Tq,
-                    H,
-                    KV,
-                    D,
-                    causal);
-            return;
-        }
-        int row = (H + 2 * KV) * D, group = H / KV;
-        float scale = (float) (1.0 / Math.sqrt(D));
-        float[] q = qkv.data(), a = att.data(), o = out.data();
+    public void attentionForward(Slice out, Slice att, Slice qkv, Slice dropMask, AttentionShape shape) {
+        int D = shape.heads().D();
+        if (NarrowHeadAttention.narrow(D)) NarrowHeadAttention.forward(out, att, qkv, dropMask, shape);
+        else if (FourVectorAttention.fits(D)) FourVectorAttention.forward(out, att, qkv, dropMask, shape);
+        else attentionAlongD(out, att, qkv, dropMask, shape);
+    }
+
+    /** Attention for the head widths neither helper takes: dot products and axpys along D. */
+    private static void attentionAlongD(Slice out, Slice att, Slice qkv, Slice dropMask, AttentionShape shape) {
+        AttentionHeads heads = shape.heads();
+        int T = shape.T(), q0 = shape.q0(), Tq = shape.Tq(), H = heads.H(), D = heads.D();
+        int row = heads.row(), group = heads.group();
+        float scale = heads.scale();
+        float[] q = qkv.data(), a = att.data(), o = out.data(), mask = arrayOf(dropMask);
+        int maskOff = offsetOf(dropMask);
         Parallel.forEach(H * Tq, 2L * T * D, ht -> {
             int h = ht / Tq, t = q0 + ht % Tq, g = h / group;
             int qo = qkv.offset() + t * row + h * D;
-            int ko = qkv.offset() + H * D + g * D, vo = qkv.offset() + (H + KV) * D + g * D;
+            int ko = qkv.offset() + heads.keyColumn(g), vo = qkv.offset() + heads.valueColumn(g);
             int ao = att.offset() + (h * T + t) * T;
-            int len = causal ? t + 1 : T;
+            int len = shape.keys(t);
             float max = Float.NEGATIVE_INFINITY;
             for (int s = 0; s < len; s++) {
                 float sc = Matmul.dot(q, qo, q, ko + s * row, D) * scale;
@@ -254,6 +188,16 @@ public final class CpuKernels implements Kernels {
                 Matmul.axpy(p, q, vo + s * row, o, oo, D);
             }
         });
+    }
+
+    /** The array behind a nullable slice (null for none). */
+    static float[] arrayOf(Slice s) {
+        return s == null ? null : s.data();
+    }
+
+    /** The offset of a nullable slice (0 for none). */
+    static int offsetOf(Slice s) {
+        return s == null ? 0 : s.offset();
     }
 
     /**
@@ -283,76 +227,32 @@ public final class CpuKernels implements Kernels {
 
     @Override
     public void attentionBackward(
-            Slice dqkv,
-            Slice datt,
-            Slice dout,
-            Slice qkv,
-            Slice att,
-            Slice dropMask,
-            int T,
-            int q0,
-            int Tq,
-            int H,
-            int KV,
-            int D,
-            boolean causal) {
-        float[] mask = dropMask == null ? null : dropMask.data();
-        int maskOff = dropMask == null ? 0 : dropMask.offset();
+            Slice dqkv, Slice datt, Slice dout, Slice qkv, Slice att, Slice dropMask, AttentionShape shape) {
+        int D = shape.heads().D();
         if (NarrowHeadAttention.narrow(D)) {
-            NarrowHeadAttention.backward(
-                    dqkv.data(),
-                    dqkv.offset(),
-                    datt.data(),
-                    datt.offset(),
-                    dout.data(),
-                    dout.offset(),
-                    qkv.data(),
-                    qkv.offset(),
-                    att.data(),
-                    att.offset(),
-                    mask,
-                    maskOff,
-                    T,
-                    q0,
-                    Tq,
-                    H,
-                    KV,
-                    D,
-                    causal);
-            return;
+            NarrowHeadAttention.backward(dqkv, datt, dout, qkv, att, dropMask, shape);
+        } else if (FourVectorAttention.fits(D)) {
+            FourVectorAttention.backward(dqkv, datt, dout, qkv, att, dropMask, shape);
+        } else {
+            attentionBackwardAlongD(dqkv, datt, dout, qkv, att, dropMask, shape);
         }
-        if (FourVectorAttention.fits(D)) {
-            FourVectorAttention.backward(
-                    dqkv.data(),
-                    dqkv.offset(),
-                    datt.data(),
-                    datt.offset(),
-                    dout.data(),
-                    dout.offset(),
-                    qkv.data(),
-                    qkv.offset(),
-                    att.data(),
-                    att.offset(),
-                    mask,
-                    maskOff,
-                    T,
-                    q0,
-                    Tq,
-                    H,
-                    KV,
-                    D,
-                    causal);
-            return;
-        }
-        int row = (H + 2 * KV) * D, group = H / KV;
-        float scale = (float) (1.0 / Math.sqrt(D));
+    }
+
+    private static void attentionBackwardAlongD(
+            Slice dqkv, Slice datt, Slice dout, Slice qkv, Slice att, Slice dropMask, AttentionShape shape) {
+        AttentionHeads heads = shape.heads();
+        int T = shape.T(), q0 = shape.q0(), Tq = shape.Tq(), H = heads.H(), D = heads.D();
+        int row = heads.row(), group = heads.group();
+        float scale = heads.scale();
         float[] q = qkv.data(), a = att.data(), dq = dqkv.data(), dd = dout.data(), da = datt.data();
-        perKvHead(dq, dqkv.offset(), T, Tq, H, KV, D, causal, g -> {
-            int ko = qkv.offset() + H * D + g * D, vo = qkv.offset() + (H + KV) * D + g * D;
-            int dko = dqkv.offset() + H * D + g * D, dvo = dqkv.offset() + (H + KV) * D + g * D;
+        float[] mask = arrayOf(dropMask);
+        int maskOff = offsetOf(dropMask);
+        perKvHead(dqkv, shape, g -> {
+            int ko = qkv.offset() + heads.keyColumn(g), vo = qkv.offset() + heads.valueColumn(g);
+            int dko = dqkv.offset() + heads.keyColumn(g), dvo = dqkv.offset() + heads.valueColumn(g);
             for (int h = g * group; h < (g + 1) * group; h++) {
                 for (int t = q0; t < q0 + Tq; t++) {
-                    int len = causal ? t + 1 : T;
+                    int len = shape.keys(t);
                     int ao = att.offset() + (h * T + t) * T, dao = datt.offset() + (h * T + t) * T;
                     int doo = dout.offset() + t * H * D + h * D;
                     int qo = qkv.offset() + t * row + h * D, dqo = dqkv.offset() + t * row + h * D;
@@ -379,10 +279,11 @@ public final class CpuKernels implements Kernels {
      * is zeroed, since its k and v rows sum over the query heads that share them, and the work runs as
      * one task per kv head, so that no two tasks add to the same k or v.
      */
-    static void perKvHead(
-            float[] dqkv, int dqkvOff, int T, int Tq, int H, int KV, int D, boolean causal, IntConsumer kvHead) {
-        Arrays.fill(dqkv, dqkvOff, dqkvOff + T * (H + 2 * KV) * D, 0f);
-        Parallel.forEach(KV, 4L * (H / KV) * Tq * T * D / (causal ? 2 : 1), kvHead);
+    static void perKvHead(Slice dqkv, AttentionShape shape, IntConsumer kvHead) {
+        AttentionHeads heads = shape.heads();
+        int T = shape.T(), KV = heads.KV();
+        dqkv.fill(0f, T * heads.row());
+        Parallel.forEach(KV, 4L * heads.group() * shape.Tq() * T * heads.D() / (heads.causal() ? 2 : 1), kvHead);
     }
 
     @Override
@@ -673,18 +574,9 @@ public final class CpuKernels implements Kernels {
     }
 
     @Override
-    public void adamw(
-            Slice params,
-            Slice grads,
-            Slice m,
-            Slice v,
-            int N,
-            float lr,
-            float beta1,
-            float beta2,
-            float eps,
-            float weightDecay,
-            int step) {
+    public void adamw(Slice params, Slice grads, Slice m, Slice v, int N, AdamWSettings settings, int step) {
+        float lr = settings.lr(), beta1 = settings.beta1(), beta2 = settings.beta2(), eps = settings.eps();
+        float weightDecay = settings.weightDecay();
         float[] p = params.data(), g = grads.data(), md = m.data(), vd = v.data();
         int po = params.offset(), go = grads.offset(), mo = m.offset(), vo = v.offset();
         float correction1 = (float) (1 - Math.pow(beta1, step));

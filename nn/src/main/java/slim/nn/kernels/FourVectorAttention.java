@@ -1,8 +1,10 @@
 package slim.nn.kernels;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import slim.nn.Slice;
 
 /**
  * Attention for heads exactly four vectors wide: D = 64 with AVX-512, the head width of GPT-2,
@@ -21,28 +23,18 @@ final class FourVectorAttention {
         return D == 4 * L;
     }
 
-    static void forward(
-            float[] o,
-            int oOff,
-            float[] a,
-            int aOff,
-            float[] q,
-            int qkvOff,
-            float[] mask,
-            int maskOff,
-            int T,
-            int q0,
-            int Tq,
-            int H,
-            int KV,
-            int D,
-            boolean causal) {
-        int row = (H + 2 * KV) * D, group = H / KV;
-        float scale = (float) (1.0 / Math.sqrt(D));
+    static void forward(Slice out, Slice att, Slice qkv, Slice dropMask, AttentionShape shape) {
+        AttentionHeads heads = shape.heads();
+        int T = shape.T(), q0 = shape.q0(), Tq = shape.Tq(), H = heads.H(), D = heads.D();
+        int row = heads.row(), group = heads.group();
+        float scale = heads.scale();
+        float[] o = out.data(), a = att.data(), q = qkv.data(), mask = CpuKernels.arrayOf(dropMask);
+        int oOff = out.offset(), aOff = att.offset(), qkvOff = qkv.offset(), maskOff = CpuKernels.offsetOf(dropMask);
         Parallel.forEach(H * Tq, 2L * T * D, ht -> {
             int h = ht / Tq, t = q0 + ht % Tq, g = h / group;
-            int qo = qkvOff + t * row + h * D, ko = qkvOff + H * D + g * D, vo = qkvOff + (H + KV) * D + g * D;
-            int ao = aOff + (h * T + t) * T, len = causal ? t + 1 : T;
+            int qo = qkvOff + t * row + h * D;
+            int ko = qkvOff + heads.keyColumn(g), vo = qkvOff + heads.valueColumn(g);
+            int ao = aOff + (h * T + t) * T, len = shape.keys(t);
             FloatVector r0 = FloatVector.fromArray(S, q, qo), r1 = FloatVector.fromArray(S, q, qo + L);
             FloatVector r2 = FloatVector.fromArray(S, q, qo + 2 * L), r3 = FloatVector.fromArray(S, q, qo + 3 * L);
             float max = Float.NEGATIVE_INFINITY;
@@ -58,7 +50,7 @@ final class FourVectorAttention {
                 if (sc > max) max = sc;
             }
             CpuKernels.expNormalize(a, ao, a, ao, len, max);
-            java.util.Arrays.fill(a, ao + len, ao + T, 0f);
+            Arrays.fill(a, ao + len, ao + T, 0f);
             FloatVector y0 = FloatVector.zero(S), y1 = y0, y2 = y0, y3 = y0;
             int mo = maskOff + (h * T + t) * T;
             for (int s = 0; s < len; s++) {
@@ -69,48 +61,36 @@ final class FourVectorAttention {
                 y2 = FloatVector.fromArray(S, q, v + 2 * L).fma(p, y2);
                 y3 = FloatVector.fromArray(S, q, v + 3 * L).fma(p, y3);
             }
-            int out = oOff + t * H * D + h * D;
-            y0.intoArray(o, out);
-            y1.intoArray(o, out + L);
-            y2.intoArray(o, out + 2 * L);
-            y3.intoArray(o, out + 3 * L);
+            int oo = oOff + t * H * D + h * D;
+            y0.intoArray(o, oo);
+            y1.intoArray(o, oo + L);
+            y2.intoArray(o, oo + 2 * L);
+            y3.intoArray(o, oo + 3 * L);
         });
     }
 
     static void backward(
-            float[] dq,
-            int dqkvOff,
-            float[] datt,
-            int dattOff,
-            float[] dout,
-            int doutOff,
-            float[] q,
-            int qkvOff,
-            float[] a,
-            int aOff,
-            float[] mask,
-            int maskOff,
-            int T,
-            int q0,
-            int Tq,
-            int H,
-            int KV,
-            int D,
-            boolean causal) {
-        int row = (H + 2 * KV) * D, group = H / KV;
-        float scale = (float) (1.0 / Math.sqrt(D));
-        CpuKernels.perKvHead(dq, dqkvOff, T, Tq, H, KV, D, causal, g -> {
-            int ko = qkvOff + H * D + g * D, vo = qkvOff + (H + KV) * D + g * D;
-            int dko = dqkvOff + H * D + g * D, dvo = dqkvOff + (H + KV) * D + g * D;
+            Slice dqkv, Slice datt, Slice dout, Slice qkv, Slice att, Slice dropMask, AttentionShape shape) {
+        AttentionHeads heads = shape.heads();
+        int T = shape.T(), q0 = shape.q0(), Tq = shape.Tq(), H = heads.H(), D = heads.D();
+        int row = heads.row(), group = heads.group();
+        float scale = heads.scale();
+        float[] dq = dqkv.data(), da = datt.data(), d = dout.data(), q = qkv.data(), a = att.data();
+        float[] mask = CpuKernels.arrayOf(dropMask);
+        int dqkvOff = dqkv.offset(), dattOff = datt.offset(), doutOff = dout.offset(), qkvOff = qkv.offset();
+        int aOff = att.offset(), maskOff = CpuKernels.offsetOf(dropMask);
+        CpuKernels.perKvHead(dqkv, shape, g -> {
+            int ko = qkvOff + heads.keyColumn(g), vo = qkvOff + heads.valueColumn(g);
+            int dko = dqkvOff + heads.keyColumn(g), dvo = dqkvOff + heads.valueColumn(g);
             for (int h = g * group; h < (g + 1) * group; h++) {
                 for (int t = q0; t < q0 + Tq; t++) {
-                    int len = causal ? t + 1 : T;
+                    int len = shape.keys(t);
                     int ao = aOff + (h * T + t) * T, dao = dattOff + (h * T + t) * T, mo = maskOff + (h * T + t) * T;
                     int doo = doutOff + t * H * D + h * D, qo = qkvOff + t * row + h * D;
-                    FloatVector d0 = FloatVector.fromArray(S, dout, doo), d1 = FloatVector.fromArray(S, dout, doo + L);
-                    FloatVector d2 = FloatVector.fromArray(S, dout, doo + 2 * L),
-                            d3 = FloatVector.fromArray(S, dout, doo + 3 * L);
-                    // dP = dout · v through the dropout mask; dv += P·mask ⊗ dout
+                    FloatVector d0 = FloatVector.fromArray(S, d, doo), d1 = FloatVector.fromArray(S, d, doo + L);
+                    FloatVector d2 = FloatVector.fromArray(S, d, doo + 2 * L),
+                            d3 = FloatVector.fromArray(S, d, doo + 3 * L);
+                    // dP = d · v through the dropout mask; dv += P·mask ⊗ d
                     float sum = 0f;
                     for (int s = 0; s < len; s++) {
                         float m = mask == null ? 1f : mask[mo + s];
@@ -126,7 +106,7 @@ final class FourVectorAttention {
                         d1.fma(p, FloatVector.fromArray(S, dq, dv + L)).intoArray(dq, dv + L);
                         d2.fma(p, FloatVector.fromArray(S, dq, dv + 2 * L)).intoArray(dq, dv + 2 * L);
                         d3.fma(p, FloatVector.fromArray(S, dq, dv + 3 * L)).intoArray(dq, dv + 3 * L);
-                        datt[dao + s] = dp;
+                        da[dao + s] = dp;
                         sum += dp * a[ao + s];
                     }
                     // dS = P ⊙ (dP - Σ P·dP) · scale; dq = dS · k (in registers); dk += dS ⊗ q
@@ -135,7 +115,7 @@ final class FourVectorAttention {
                             r3 = FloatVector.fromArray(S, q, qo + 3 * L);
                     FloatVector g0 = FloatVector.zero(S), g1 = g0, g2 = g0, g3 = g0;
                     for (int s = 0; s < len; s++) {
-                        float ds = a[ao + s] * (datt[dao + s] - sum) * scale;
+                        float ds = a[ao + s] * (da[dao + s] - sum) * scale;
                         FloatVector vds = FloatVector.broadcast(S, ds);
                         int k = ko + s * row, dk = dko + s * row;
                         g0 = FloatVector.fromArray(S, q, k).fma(vds, g0);

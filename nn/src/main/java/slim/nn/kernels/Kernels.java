@@ -47,45 +47,22 @@ public interface Kernels {
     void matmulBackward(Slice dinp, Slice dw, Slice dbias, Slice dout, Slice inp, Slice w, int T, int C, int OC);
 
     /**
-     * Scaled dot-product attention of the query rows [q0, q0 + Tq) of a fused qkv [T, (H + 2·KV)·D] (q heads, then
-     * k, then v) against the keys and values of its T rows (causal: query row t sees rows 0..t); grouped-query when
-     * KV < H. Every buffer is indexed by absolute row, so one call serves the full pass (q0 = 0, Tq = T), only the
-     * rows a head reads (the last block), and the rows after a cached prefix (rows [0, q0) of qkv hold its keys and
-     * values): out [T, H·D] gets rows [q0, q0 + Tq); att [H, T, T] keeps those rows' softmax probabilities for
-     * backward (zero past the causal limit); dropMask (nullable) [H, T, T] is the attention-dropout mask (0 or
-     * 1/(1-p)).
+     * Scaled dot-product attention of the query rows of a fused qkv [T, (H + 2·KV)·D] (q heads, then k, then v)
+     * against the keys and values of its T rows, as the shape says (causal: query row t sees rows 0..t;
+     * grouped-query when KV < H). Every buffer is indexed by absolute row, so one call serves the full pass, only
+     * the rows a head reads (the last block), and the rows after a cached prefix (the rows before them in qkv hold
+     * its keys and values): out [T, H·D] gets the query rows; att [H, T, T] keeps those rows' softmax
+     * probabilities for backward (zero past the causal limit); dropMask (nullable) [H, T, T] is the
+     * attention-dropout mask (0 or 1/(1-p)).
      */
-    void attentionForward(
-            Slice out,
-            Slice att,
-            Slice qkv,
-            Slice dropMask,
-            int T,
-            int q0,
-            int Tq,
-            int H,
-            int KV,
-            int D,
-            boolean causal);
+    void attentionForward(Slice out, Slice att, Slice qkv, Slice dropMask, AttentionShape shape);
 
     /**
      * datt is scratch of att's size; dqkv [T, (H + 2·KV)·D] is overwritten (not accumulated): q of the query rows,
      * zero q elsewhere, k and v of every row.
      */
     void attentionBackward(
-            Slice dqkv,
-            Slice datt,
-            Slice dout,
-            Slice qkv,
-            Slice att,
-            Slice dropMask,
-            int T,
-            int q0,
-            int Tq,
-            int H,
-            int KV,
-            int D,
-            boolean causal);
+            Slice dqkv, Slice datt, Slice dout, Slice qkv, Slice att, Slice dropMask, AttentionShape shape);
 
     /** Rotates q and k of a fused qkv in place (rotate-half RoPE); cos/sin are [maxT, D/2] tables. */
     void ropeForward(Slice qkv, Slice cos, Slice sin, int T, int H, int KV, int D);
@@ -143,16 +120,5 @@ public interface Kernels {
      * It consumes the gradient: grads is left zero, so the next backward needs no zeroing pass of its
      * own (what torch's zero_grad(set_to_none=True) saves).
      */
-    void adamw(
-            Slice params,
-            Slice grads,
-            Slice m,
-            Slice v,
-            int N,
-            float lr,
-            float beta1,
-            float beta2,
-            float eps,
-            float weightDecay,
-            int step);
+    void adamw(Slice params, Slice grads, Slice m, Slice v, int N, AdamWSettings settings, int step);
 }

@@ -3,9 +3,10 @@ package slim.nn.kernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import slim.nn.Slice;
 
 /**
- * The CPU matrix products of a linear layer, over flat row-major arrays with offsets.
+ * The CPU matrix products of a linear layer, over slices of flat row-major arrays.
  * Weights are [OC, C] (out, in), as in PyTorch's Linear.
  *
  * <p>Each product runs as register tiles (4×4 vectors forward, 6×4 for the two backward products):
@@ -38,18 +39,9 @@ public final class Matmul {
     private Matmul() {}
 
     /** out[T, OC] = inp[T, C] · w[OC, C]ᵀ + bias (bias may be null). */
-    public static void forward(
-            float[] out,
-            int outOff,
-            float[] inp,
-            int inOff,
-            float[] w,
-            int wOff,
-            float[] bias,
-            int biasOff,
-            int T,
-            int C,
-            int OC) {
+    public static void forward(Slice outS, Slice inpS, Slice wS, Slice biasS, int T, int C, int OC) {
+        float[] out = outS.data(), inp = inpS.data(), w = wS.data(), bias = CpuKernels.arrayOf(biasS);
+        int outOff = outS.offset(), inOff = inpS.offset(), wOff = wS.offset(), biasOff = CpuKernels.offsetOf(biasS);
         int band = Math.max(4, FWD_BAND / Math.max(1, C) & ~3);
         Parallel.forEach((OC + FWD_ROWS - 1) / FWD_ROWS, (long) FWD_ROWS * T * C, block -> {
             int o0 = block * FWD_ROWS, o1 = Math.min(OC, o0 + FWD_ROWS);
@@ -184,21 +176,11 @@ public final class Matmul {
 
     /** dinp += dout·w (skipped when dinp is null), dw += doutᵀ·inp, dbias += column sums of dout. */
     public static void backward(
-            float[] dinp,
-            int dinpOff,
-            float[] dw,
-            int dwOff,
-            float[] dbias,
-            int dbiasOff,
-            float[] dout,
-            int doutOff,
-            float[] inp,
-            int inOff,
-            float[] w,
-            int wOff,
-            int T,
-            int C,
-            int OC) {
+            Slice dinpS, Slice dwS, Slice dbiasS, Slice doutS, Slice inpS, Slice wS, int T, int C, int OC) {
+        float[] dinp = CpuKernels.arrayOf(dinpS), dw = dwS.data(), dbias = CpuKernels.arrayOf(dbiasS);
+        float[] dout = doutS.data(), inp = inpS.data(), w = wS.data();
+        int dinpOff = CpuKernels.offsetOf(dinpS), dwOff = dwS.offset(), dbiasOff = CpuKernels.offsetOf(dbiasS);
+        int doutOff = doutS.offset(), inOff = inpS.offset(), wOff = wS.offset();
         if (T < FEW_ROWS) {
             fewRows(dinp, dinpOff, dw, dwOff, dout, doutOff, inp, inOff, w, wOff, T, C, OC);
         } else {

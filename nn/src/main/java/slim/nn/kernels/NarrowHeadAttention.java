@@ -1,6 +1,8 @@
 package slim.nn.kernels;
 
+import java.util.Arrays;
 import jdk.incubator.vector.VectorSpecies;
+import slim.nn.Slice;
 
 /**
  * Scaled dot-product attention on the CPU for narrow heads, over a fused qkv [T, (H + 2·KV)·D]. Each
@@ -37,37 +39,26 @@ final class NarrowHeadAttention {
         }
     }
 
-    static void forward(
-            float[] o,
-            int oOff,
-            float[] a,
-            int aOff,
-            float[] q,
-            int qkvOff,
-            float[] mask,
-            int maskOff,
-            int T,
-            int q0,
-            int Tq,
-            int H,
-            int KV,
-            int D,
-            boolean causal) {
-        int row = (H + 2 * KV) * D, group = H / KV;
-        float scale = (float) (1.0 / Math.sqrt(D));
+    static void forward(Slice out, Slice att, Slice qkv, Slice dropMask, AttentionShape shape) {
+        AttentionHeads heads = shape.heads();
+        int T = shape.T(), q0 = shape.q0(), Tq = shape.Tq(), H = heads.H(), D = heads.D();
+        int row = heads.row(), group = heads.group();
+        float scale = heads.scale();
+        float[] o = out.data(), a = att.data(), q = qkv.data(), mask = CpuKernels.arrayOf(dropMask);
+        int oOff = out.offset(), aOff = att.offset(), qkvOff = qkv.offset(), maskOff = CpuKernels.offsetOf(dropMask);
         Parallel.forEach(H, (long) 2 * Tq * T * D, h -> {
             int g = h / group;
             float[][] s = scratch(D * T, T);
             float[] kt = s[0], vt = s[1];
-            transpose(q, qkvOff + H * D + g * D, row, T, D, kt);
-            transpose(q, qkvOff + (H + KV) * D + g * D, row, T, D, vt);
+            transpose(q, qkvOff + heads.keyColumn(g), row, T, D, kt);
+            transpose(q, qkvOff + heads.valueColumn(g), row, T, D, vt);
             for (int t = q0; t < q0 + Tq; t++) {
-                int len = causal ? t + 1 : T;
+                int len = shape.keys(t);
                 int ao = aOff + (h * T + t) * T, qo = qkvOff + t * row + h * D;
-                java.util.Arrays.fill(a, ao, ao + len, 0f);
+                Arrays.fill(a, ao, ao + len, 0f);
                 for (int d = 0; d < D; d++) axpy(q[qo + d] * scale, kt, d * T, a, ao, len);
                 softmax(a, ao, len);
-                java.util.Arrays.fill(a, ao + len, ao + T, 0f);
+                Arrays.fill(a, ao + len, ao + T, 0f);
                 float[] p = a;
                 int po = ao;
                 if (mask != null) {
@@ -75,64 +66,52 @@ final class NarrowHeadAttention {
                     po = 0;
                     for (int j = 0; j < len; j++) p[j] = a[ao + j] * mask[maskOff + (h * T + t) * T + j];
                 }
-                int out = oOff + t * H * D + h * D;
-                for (int d = 0; d < D; d++) o[out + d] = dot(p, po, vt, d * T, len);
+                int oo = oOff + t * H * D + h * D;
+                for (int d = 0; d < D; d++) o[oo + d] = dot(p, po, vt, d * T, len);
             }
         });
     }
 
     static void backward(
-            float[] dq,
-            int dqkvOff,
-            float[] datt,
-            int dattOff,
-            float[] dout,
-            int doutOff,
-            float[] q,
-            int qkvOff,
-            float[] a,
-            int aOff,
-            float[] mask,
-            int maskOff,
-            int T,
-            int q0,
-            int Tq,
-            int H,
-            int KV,
-            int D,
-            boolean causal) {
-        int row = (H + 2 * KV) * D, group = H / KV;
-        float scale = (float) (1.0 / Math.sqrt(D));
-        CpuKernels.perKvHead(dq, dqkvOff, T, Tq, H, KV, D, causal, g -> {
+            Slice dqkv, Slice datt, Slice dout, Slice qkv, Slice att, Slice dropMask, AttentionShape shape) {
+        AttentionHeads heads = shape.heads();
+        int T = shape.T(), q0 = shape.q0(), Tq = shape.Tq(), H = heads.H(), D = heads.D();
+        int row = heads.row(), group = heads.group();
+        float scale = heads.scale();
+        float[] dq = dqkv.data(), da = datt.data(), dd = dout.data(), q = qkv.data(), a = att.data();
+        float[] mask = CpuKernels.arrayOf(dropMask);
+        int dqkvOff = dqkv.offset(), dattOff = datt.offset(), doutOff = dout.offset(), qkvOff = qkv.offset();
+        int aOff = att.offset(), maskOff = CpuKernels.offsetOf(dropMask);
+        CpuKernels.perKvHead(dqkv, shape, g -> {
             float[][] s = scratch(D * T, T);
             float[] kt = s[0], vt = s[1], dkt = s[2], dvt = s[3], p = s[4];
-            transpose(q, qkvOff + H * D + g * D, row, T, D, kt);
-            transpose(q, qkvOff + (H + KV) * D + g * D, row, T, D, vt);
-            java.util.Arrays.fill(dkt, 0, D * T, 0f);
-            java.util.Arrays.fill(dvt, 0, D * T, 0f);
+            transpose(q, qkvOff + heads.keyColumn(g), row, T, D, kt);
+            transpose(q, qkvOff + heads.valueColumn(g), row, T, D, vt);
+            Arrays.fill(dkt, 0, D * T, 0f);
+            Arrays.fill(dvt, 0, D * T, 0f);
             for (int h = g * group; h < (g + 1) * group; h++) {
                 for (int t = q0; t < q0 + Tq; t++) {
-                    int len = causal ? t + 1 : T;
+                    int len = shape.keys(t);
                     int ao = aOff + (h * T + t) * T, dao = dattOff + (h * T + t) * T, mo = maskOff + (h * T + t) * T;
                     int doo = doutOff + t * H * D + h * D, qo = qkvOff + t * row + h * D;
                     int dqo = dqkvOff + t * row + h * D;
-                    // dP = dout · v (then through the dropout mask); dv += P·mask ⊗ dout
-                    java.util.Arrays.fill(datt, dao, dao + len, 0f);
-                    for (int d = 0; d < D; d++) axpy(dout[doo + d], vt, d * T, datt, dao, len);
+                    // dP = dd · v (then through the dropout mask); dv += P·mask ⊗ dd
+                    Arrays.fill(da, dao, dao + len, 0f);
+                    for (int d = 0; d < D; d++) axpy(dd[doo + d], vt, d * T, da, dao, len);
                     for (int j = 0; j < len; j++) p[j] = mask == null ? a[ao + j] : a[ao + j] * mask[mo + j];
-                    if (mask != null) for (int j = 0; j < len; j++) datt[dao + j] *= mask[mo + j];
-                    for (int d = 0; d < D; d++) axpy(dout[doo + d], p, 0, dvt, d * T, len);
+                    if (mask != null) for (int j = 0; j < len; j++) da[dao + j] *= mask[mo + j];
+                    for (int d = 0; d < D; d++) axpy(dd[doo + d], p, 0, dvt, d * T, len);
                     // dS = P ⊙ (dP - Σ P·dP) · scale
-                    float sum = dot(a, ao, datt, dao, len);
-                    for (int j = 0; j < len; j++) datt[dao + j] = a[ao + j] * (datt[dao + j] - sum) * scale;
+                    float sum = dot(a, ao, da, dao, len);
+                    for (int j = 0; j < len; j++) da[dao + j] = a[ao + j] * (da[dao + j] - sum) * scale;
                     // dq = dS · k ; dk += dS ⊗ q
                     for (int d = 0; d < D; d++) {
-                        dq[dqo + d] = dot(datt, dao, kt, d * T, len);
-                        axpy(q[qo + d], datt, dao, dkt, d * T, len);
+                        dq[dqo + d] = dot(da, dao, kt, d * T, len);
+                        axpy(q[qo + d], da, dao, dkt, d * T, len);
                     }
                 }
             }
-            int dko = dqkvOff + H * D + g * D, dvo = dqkvOff + (H + KV) * D + g * D;
+            int dko = dqkvOff + heads.keyColumn(g), dvo = dqkvOff + heads.valueColumn(g);
             for (int t = 0; t < T; t++) {
                 for (int d = 0; d < D; d++) {
                     dq[dko + t * row + d] = dkt[d * T + t];

@@ -4,6 +4,7 @@ import java.util.Arrays;
 import slim.nn.Slice;
 import slim.nn.SlimException;
 import slim.nn.SplitMix;
+import slim.nn.kernels.AttentionHeads;
 import slim.nn.kernels.Kernels;
 import slim.nn.kernels.Nonlinearity;
 
@@ -26,6 +27,7 @@ public final class Model {
     private final Pooling pooling;
     private final int[] positions, tokenTypes;
     private final Slice ropeCos, ropeSin;
+    private final AttentionHeads heads;
 
     private boolean training;
     /** Nothing has written the gradients since they were last zeroed (allocation, zeroGrad, or AdamW consuming them). */
@@ -63,6 +65,7 @@ public final class Model {
         this.layout = layout;
         this.kernels = kernels;
         this.pooling = pooling;
+        this.heads = config.attentionHeads();
         int limit = config.maxPositions();
         if (maxTokens < 1 || maxTokens > limit) {
             throw new SlimException(config.file() + ": sequences of " + maxTokens + " tokens do not fit the model's "
@@ -274,18 +277,7 @@ public final class Model {
         if (n == 0) return outBuffer;
         Slice attDrop = training ? s.attDrop : null;
         if (attDrop != null) kernels.dropoutMask(attDrop, H * T * T, config.attentionDropout(), nextDropoutSeed());
-        kernels.attentionForward(
-                s.attY,
-                s.att,
-                s.qkv,
-                attDrop,
-                T,
-                from,
-                n,
-                H,
-                KV,
-                D,
-                config.family().isDecoder());
+        kernels.attentionForward(s.attY, s.att, s.qkv, attDrop, heads.rows(T, from, n));
         kernels.matmulForward(
                 rowsOf(s.attnProj, from, C), rowsOf(s.attY, from, A), p.attnOutW(), p.attnOutB(), n, A, C);
         dropout(s.attnProj, s.attnDrop, config.residualDropout(), from, to, C);
@@ -595,19 +587,7 @@ public final class Model {
                 dAttY, g.attnOutW(), g.attnOutB(), dProj, rowsOf(s.attY, from, A), p.attnOutW(), n, A, C);
         // every row's keys and values were read, so d(qkv) and everything below it cover all T rows
         kernels.attentionBackward(
-                a.dQkv,
-                a.dAtt,
-                a.dAttY,
-                s.qkv,
-                s.att,
-                training ? s.attDrop : null,
-                T,
-                from,
-                n,
-                H,
-                KV,
-                D,
-                config.family().isDecoder());
+                a.dQkv, a.dAtt, a.dAttY, s.qkv, s.att, training ? s.attDrop : null, heads.rows(T, from, n));
         if (ropeCos != null) kernels.ropeBackward(a.dQkv, ropeCos, ropeSin, T, H, KV, D);
         // d(input) = d(res1) through the residual, plus the attention branch
         int TC = T * C;

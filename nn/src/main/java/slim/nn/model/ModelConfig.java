@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import slim.nn.SlimException;
+import slim.nn.kernels.AttentionHeads;
 import slim.nn.kernels.Nonlinearity;
 
 /**
@@ -199,6 +200,11 @@ public record ModelConfig(
 
     public boolean gatedMlp() {
         return activation == null;
+    }
+
+    /** The attention kernels' view of the heads: causal in decoders, both ways in encoders. */
+    public AttentionHeads attentionHeads() {
+        return new AttentionHeads(heads, kvHeads, headDim, family.isDecoder());
     }
 
     /** Rows of the fused q/k/v projection: H query heads, then KV key heads, then KV value heads. */

@@ -1,6 +1,7 @@
 package slim.nn.optim;
 
 import slim.nn.Slice;
+import slim.nn.kernels.AdamWSettings;
 import slim.nn.model.Model;
 
 /**
@@ -10,27 +11,22 @@ import slim.nn.model.Model;
 public final class AdamW {
     private final Model model;
     private final Slice m, v;
-    private float lr;
-    private final float beta1, beta2, eps, weightDecay;
+    private AdamWSettings settings;
     private int step;
     /** Parameters [0, frozen) of the block are left out of every step. */
     private int frozen;
 
-    public AdamW(Model model, float lr, float beta1, float beta2, float eps, float weightDecay) {
+    public AdamW(Model model, AdamWSettings settings) {
         this.model = model;
         int n = model.layout().size();
         this.m = Slice.allocate(n);
         this.v = Slice.allocate(n);
-        this.lr = lr;
-        this.beta1 = beta1;
-        this.beta2 = beta2;
-        this.eps = eps;
-        this.weightDecay = weightDecay;
+        this.settings = settings;
     }
 
     /** PyTorch's defaults: betas (0.9, 0.999), eps 1e-8, weight decay 0.01. */
     public static AdamW withDefaults(Model model, float lr) {
-        return new AdamW(model, lr, 0.9f, 0.999f, 1e-8f, 0.01f);
+        return new AdamW(model, AdamWSettings.torchDefaults(lr));
     }
 
     public void step() {
@@ -38,18 +34,7 @@ public final class AdamW {
         Slice p = model.params().all, g = model.grads().all;
         int n = p.length() - frozen;
         model.kernels()
-                .adamw(
-                        p.sub(frozen, n),
-                        g.sub(frozen, n),
-                        m.sub(frozen, n),
-                        v.sub(frozen, n),
-                        n,
-                        lr,
-                        beta1,
-                        beta2,
-                        eps,
-                        weightDecay,
-                        step);
+                .adamw(p.sub(frozen, n), g.sub(frozen, n), m.sub(frozen, n), v.sub(frozen, n), n, settings, step);
         // The kernel zeroed the gradients it consumed; the frozen ones were computed all the same.
         if (frozen > 0) model.kernels().zero(g, frozen);
         model.gradientsZeroed();
@@ -70,7 +55,7 @@ public final class AdamW {
     }
 
     public void setLearningRate(float lr) {
-        this.lr = lr;
+        settings = settings.withLr(lr);
     }
 
     /** Bytes of optimiser state (two moments per parameter). */

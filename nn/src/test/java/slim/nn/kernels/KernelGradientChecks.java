@@ -277,24 +277,11 @@ public abstract class KernelGradientChecks {
             k.dropoutMask(mask, H * T * T, 0.25f, 7);
         }
         Slice dropMask = mask;
-        Runnable forward = () ->
-                k.attentionForward(Slice.of(out), Slice.of(att), Slice.of(qkv), dropMask, T, q0, Tq, H, KV, D, causal);
+        AttentionShape shape = new AttentionHeads(H, KV, D, causal).rows(T, q0, Tq);
+        Runnable forward = () -> k.attentionForward(Slice.of(out), Slice.of(att), Slice.of(qkv), dropMask, shape);
         forward.run();
         float[] dqkv = randn(qkv.length), datt = randn(att.length); // overwritten, and scratch
-        k.attentionBackward(
-                Slice.of(dqkv),
-                Slice.of(datt),
-                Slice.of(r),
-                Slice.of(qkv),
-                Slice.of(att),
-                dropMask,
-                T,
-                q0,
-                Tq,
-                H,
-                KV,
-                D,
-                causal);
+        k.attentionBackward(Slice.of(dqkv), Slice.of(datt), Slice.of(r), Slice.of(qkv), Slice.of(att), dropMask, shape);
         assertGradient("attention qkv", qkv, linear(forward, out, r), dqkv, null);
     }
 

@@ -8,6 +8,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import slim.nn.Slice;
 
 /**
  * The tiled matmul against naive triple loops in double precision, at shapes that exercise every
@@ -36,7 +37,7 @@ class MatmulTest {
         for (float[] b : new float[][] {bias, null}) {
             float[] out = random(random, outOff + T * OC + 4);
             float[] before = out.clone();
-            Matmul.forward(out, outOff, inp, inOff, w, wOff, b, biasOff, T, C, OC);
+            Matmul.forward(from(out, outOff), from(inp, inOff), from(w, wOff), from(b, biasOff), T, C, OC);
             for (int t = 0; t < T; t++) {
                 for (int o = 0; o < OC; o++) {
                     double sum = b == null ? 0 : b[biasOff + o];
@@ -69,7 +70,16 @@ class MatmulTest {
         float[] dbias = random(random, dbOff + OC + 3);
         float[] dinp0 = dinp.clone(), dw0 = dw.clone(), dbias0 = dbias.clone();
 
-        Matmul.backward(dinp, dinpOff, dw, dwOff, dbias, dbOff, dout, doutOff, inp, inOff, w, wOff, T, C, OC);
+        Matmul.backward(
+                from(dinp, dinpOff),
+                from(dw, dwOff),
+                from(dbias, dbOff),
+                from(dout, doutOff),
+                from(inp, inOff),
+                from(w, wOff),
+                T,
+                C,
+                OC);
 
         for (int t = 0; t < T; t++) {
             for (int c = 0; c < C; c++) {
@@ -99,9 +109,18 @@ class MatmulTest {
         int T = 9, C = 80, OC = 12;
         float[] dout = random(random, T * OC), inp = random(random, T * C), w = random(random, OC * C);
         float[] dw = new float[OC * C], expected = new float[OC * C];
-        Matmul.backward(null, 0, dw, 0, null, 0, dout, 0, inp, 0, w, 0, T, C, OC);
+        Matmul.backward(null, Slice.of(dw), null, Slice.of(dout), Slice.of(inp), Slice.of(w), T, C, OC);
         float[] dinp = new float[T * C], dbias = new float[OC];
-        Matmul.backward(dinp, 0, expected, 0, dbias, 0, dout, 0, inp, 0, w, 0, T, C, OC);
+        Matmul.backward(
+                Slice.of(dinp),
+                Slice.of(expected),
+                Slice.of(dbias),
+                Slice.of(dout),
+                Slice.of(inp),
+                Slice.of(w),
+                T,
+                C,
+                OC);
         assertTrue(Arrays.equals(expected, dw), "dw must not depend on whether dinp and dbias are asked for");
         assertTrue(dbias[0] != 0f && dinp[0] != 0f, "the full call fills dinp and dbias");
     }
@@ -113,9 +132,12 @@ class MatmulTest {
         float[] dout = random(random, T * OC), inp = random(random, T * C), w = random(random, OC * C);
         float[] dinp1 = new float[T * C], dw1 = new float[OC * C], db1 = new float[OC];
         float[] dinp2 = new float[T * C], dw2 = new float[OC * C], db2 = new float[OC];
-        Matmul.backward(dinp1, 0, dw1, 0, db1, 0, dout, 0, inp, 0, w, 0, T, C, OC);
-        Matmul.backward(dinp2, 0, dw2, 0, db2, 0, dout, 0, inp, 0, w, 0, T, C, OC);
-        Matmul.backward(dinp2, 0, dw2, 0, db2, 0, dout, 0, inp, 0, w, 0, T, C, OC);
+        Matmul.backward(
+                Slice.of(dinp1), Slice.of(dw1), Slice.of(db1), Slice.of(dout), Slice.of(inp), Slice.of(w), T, C, OC);
+        Matmul.backward(
+                Slice.of(dinp2), Slice.of(dw2), Slice.of(db2), Slice.of(dout), Slice.of(inp), Slice.of(w), T, C, OC);
+        Matmul.backward(
+                Slice.of(dinp2), Slice.of(dw2), Slice.of(db2), Slice.of(dout), Slice.of(inp), Slice.of(w), T, C, OC);
         for (int i = 0; i < dw1.length; i++) assertEquals(2 * dw1[i], dw2[i], 1e-5f * (1 + Math.abs(dw1[i])));
         for (int i = 0; i < dinp1.length; i++) assertEquals(2 * dinp1[i], dinp2[i], 1e-5f * (1 + Math.abs(dinp1[i])));
         for (int i = 0; i < OC; i++) assertEquals(2 * db1[i], db2[i], 1e-5f * (1 + Math.abs(db1[i])));
@@ -131,7 +153,7 @@ class MatmulTest {
         dout[41] = -0.25f;
         float[] inp = random(random, C), w = random(random, OC * C);
         float[] dw = random(random, OC * C), dw0 = dw.clone(), dinp = new float[C];
-        Matmul.backward(dinp, 0, dw, 0, null, 0, dout, 0, inp, 0, w, 0, T, C, OC);
+        Matmul.backward(Slice.of(dinp), Slice.of(dw), null, Slice.of(dout), Slice.of(inp), Slice.of(w), T, C, OC);
         for (int o = 0; o < OC; o++) {
             for (int c = 0; c < C; c++) {
                 double expected = dw0[o * C + c] + (double) dout[o] * inp[c];
@@ -160,5 +182,10 @@ class MatmulTest {
         for (int i = 0; i < before.length; i++) {
             if (i < off || i >= off + n) assertEquals(before[i], after[i], 0f, "element " + i + " outside the result");
         }
+    }
+
+    /** The rest of the array from off, or no slice for no array. */
+    private static Slice from(float[] a, int off) {
+        return a == null ? null : new Slice(a, off, a.length - off);
     }
 }

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import slim.nn.Slice;
+import slim.nn.kernels.AdamWSettings;
 import slim.nn.kernels.CpuKernels;
 import slim.nn.kernels.Kernels;
 import slim.nn.optim.AdamW;
@@ -139,11 +140,12 @@ public class GoldenTest {
         Model m = load(dir, o.get("k").intValue(), 0, 1, kernels);
         AdamW opt = new AdamW(
                 m,
-                o.get("lr").floatValue(),
-                o.get("beta1").floatValue(),
-                o.get("beta2").floatValue(),
-                o.get("eps").floatValue(),
-                o.get("weight_decay").floatValue());
+                new AdamWSettings(
+                        o.get("lr").floatValue(),
+                        o.get("beta1").floatValue(),
+                        o.get("beta2").floatValue(),
+                        o.get("eps").floatValue(),
+                        o.get("weight_decay").floatValue()));
         float[] losses = floats(o.get("losses"));
         for (int step = 0; step < o.get("steps").intValue(); step++) {
             float loss = lossLast(m, ids, g.get("target").intValue());

@@ -20,9 +20,6 @@ import slim.data.Split;
 import slim.data.Task;
 import slim.data.Tokenizer;
 import slim.data.fetch.DatasetFetcher;
-import slim.data.fetch.Downloader;
-import slim.data.fetch.Hub;
-import slim.data.fetch.Progress;
 
 /** `slim data show|fetch`: look at the prompts a run would use, or download the four datasets. */
 @Command(
@@ -30,15 +27,7 @@ import slim.data.fetch.Progress;
         mixinStandardHelpOptions = true,
         description = "Show the prompts a run would use, or fetch the datasets.",
         subcommands = {DataCommand.Show.class, DataCommand.Fetch.class})
-final class DataCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
-
-    @Override
-    public Integer call() {
-        return Errors.missingSubcommand(spec);
-    }
-
+final class DataCommand extends CommandGroup {
     @Command(
             name = "show",
             mixinStandardHelpOptions = true,
@@ -173,11 +162,8 @@ final class DataCommand implements Callable<Integer> {
                 description = "data folder (default: $SLIM_DATA, else ~/.cache/slim/datasets)")
         Path to;
 
-        @Option(
-                names = "--hub",
-                paramLabel = "URL",
-                description = "hub base URL (default: $HF_ENDPOINT, else https://huggingface.co)")
-        String hub;
+        @Mixin
+        Options.HubSource hub;
 
         @Option(
                 names = {"--tasks", "--task"},
@@ -189,7 +175,7 @@ final class DataCommand implements Callable<Integer> {
         @Override
         public Integer call() {
             Path dir = to != null ? to : Datasets.defaultDir();
-            DatasetFetcher fetcher = new DatasetFetcher(Hub.of(hub), new Downloader(Progress.lines(System.err)));
+            DatasetFetcher fetcher = new DatasetFetcher(hub.hub(), hub.downloader());
             for (Task t : tasks != null ? tasks : List.of(Task.values())) {
                 System.err.println("fetching " + t.id());
                 fetcher.fetch(t, dir);

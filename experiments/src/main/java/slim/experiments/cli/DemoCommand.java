@@ -84,13 +84,7 @@ final class DemoCommand implements Callable<Integer> {
     Path out;
 
     @Mixin
-    Options.Data data;
-
-    @Mixin
-    ProtocolOptions protocolOptions;
-
-    @Mixin
-    Options.BackendChoice backend;
+    RunOptions options;
 
     @Override
     public Integer call() {
@@ -105,9 +99,9 @@ final class DemoCommand implements Callable<Integer> {
                 List.of(Task.values()),
                 List.of(Setting.values()),
                 seedList,
-                protocolOptions.apply(full ? Protocol.study() : DECODER_DEMO)));
+                options.protocol(full ? Protocol.study() : DECODER_DEMO)));
         if (!decoderOnly) {
-            Protocol encoderProtocol = protocolOptions.apply(full ? Protocol.study() : ENCODER_DEMO);
+            Protocol encoderProtocol = options.protocol(full ? Protocol.study() : ENCODER_DEMO);
             runs.add(Run.of(
                     encoder,
                     first(1, 2, 6),
@@ -138,13 +132,13 @@ final class DemoCommand implements Callable<Integer> {
         System.out.println();
 
         long start = System.nanoTime();
-        Experiment datasets = new Experiment(data.resolve(), runs.getFirst().protocol()).on(backend.resolve());
+        Experiment datasets = options.experiment(runs.getFirst().protocol());
         for (Task t : Task.values()) datasets.dataset(t);
         int failed = 0;
         for (Run run : runs) {
             Experiment experiment = datasets.with(run.protocol());
             Grid.Counts s = new Grid(results, bar, false, experiment::origin)
-                    .run(run.cells, Grid.Shard.ALL, run.protocol, (cell, listener) -> experiment.run(cell, listener));
+                    .run(run.cells, Grid.Shard.ALL, run.protocol, experiment::run);
             failed += s.failed();
         }
         Report report = Report.of(ResultFiles.readAll(results), ReportCommand.paperTables(null));

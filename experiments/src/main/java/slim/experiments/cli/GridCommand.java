@@ -123,13 +123,7 @@ final class GridCommand implements Callable<Integer> {
     boolean retryFailed;
 
     @Mixin
-    Options.Data data;
-
-    @Mixin
-    ProtocolOptions protocolOptions;
-
-    @Mixin
-    Options.BackendChoice backend;
+    RunOptions run;
 
     @Mixin
     SlurmOptions slurm;
@@ -138,7 +132,7 @@ final class GridCommand implements Callable<Integer> {
     public Integer call() {
         if (status != null && models == null) return printStatus(GridPlan.read(status));
         if (models == null) throw Options.usage(spec, "Missing required option: '--models=DIR'");
-        Protocol protocol = protocolOptions.apply(Protocol.study());
+        Protocol protocol = run.protocol(Protocol.study());
         Grid.Shard s = shard();
         List<Cell> cells = Experiment.cells(
                 models,
@@ -149,14 +143,14 @@ final class GridCommand implements Callable<Integer> {
                 pooling.pooling);
         if (status != null) return printStatus(List.of(GridPlan.of(command(), cells)));
         boolean writeScripts = slurm.requested(shard);
-        data.data = data.resolve(); // resolved here, so that a --slurm script's tasks read the same folder
-        Experiment experiment = new Experiment(data.data, protocol).on(backend.resolve());
+        run.data.data = run.data.resolve(); // resolved here, so that a --slurm script's tasks read the same folder
+        Experiment experiment = run.experiment(protocol);
         for (Cell c : cells) experiment.dataset(c.task()); // shards are balanced by every cell's prompt length
         Grid grid =
                 new Grid(out, ProgressBar.stderr(), retryFailed, experiment::origin).costs(new CellCost(experiment));
         GridPlan.of(command(), cells).write(out);
         if (writeScripts) return slurm.write(grid.shards(cells, slurm.shards), cells.size(), out);
-        Grid.Counts counts = grid.run(cells, s, protocol, (cell, listener) -> experiment.run(cell, listener));
+        Grid.Counts counts = grid.run(cells, s, protocol, experiment::run);
         String elsewhere = counts.elsewhere() > 0 ? ", " + counts.elsewhere() + " ran in another process" : "";
         System.out.printf(
                 "%d cells in the grid, %d in this shard: %d were done already, %d ran now (%d failed)%s."

@@ -1,11 +1,8 @@
 package slim.experiments.cli;
 
-import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 import slim.experiments.Version;
 
 /** The `slim` command line: each subcommand is its own class in this package. */
@@ -26,10 +23,7 @@ import slim.experiments.Version;
             ModelCommand.class,
             LayersCommand.class
         })
-public final class Main implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
-
+public final class Main extends CommandGroup {
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));
     }
@@ -42,11 +36,6 @@ public final class Main implements Callable<Integer> {
         cli.setExecutionExceptionHandler(errors);
         cli.setParameterExceptionHandler(errors);
         return cli;
-    }
-
-    @Override
-    public Integer call() {
-        return Errors.missingSubcommand(spec);
     }
 
     /** `slim --version`: the version and the commit the jar was built from. */

@@ -3,16 +3,12 @@ package slim.experiments.cli;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 import slim.data.Datasets;
-import slim.data.fetch.Downloader;
-import slim.data.fetch.Hub;
 import slim.data.fetch.HubEnvironment;
 import slim.data.fetch.ModelFetcher;
-import slim.data.fetch.Progress;
 import slim.nn.SlimException;
 
 /** `slim model fetch REPO`: config, tokenizer and weights of a hub model at a revision, checked and resumable. */
@@ -21,15 +17,7 @@ import slim.nn.SlimException;
         mixinStandardHelpOptions = true,
         description = "Fetch models from the Hugging Face hub.",
         subcommands = {ModelCommand.Fetch.class})
-final class ModelCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
-
-    @Override
-    public Integer call() {
-        return Errors.missingSubcommand(spec);
-    }
-
+final class ModelCommand extends CommandGroup {
     @Command(
             name = "fetch",
             mixinStandardHelpOptions = true,
@@ -62,16 +50,13 @@ final class ModelCommand implements Callable<Integer> {
                 description = "branch, tag, commit or refs/pr/N (default: main)")
         String revision;
 
-        @Option(
-                names = "--hub",
-                paramLabel = "URL",
-                description = "hub base URL (default: $HF_ENDPOINT, else https://huggingface.co)")
-        String hub;
+        @Mixin
+        Options.HubSource hub;
 
         @Override
         public Integer call() {
             if (cache && to != null) throw new SlimException("--out and --cache exclude each other");
-            ModelFetcher fetcher = new ModelFetcher(Hub.of(hub), new Downloader(Progress.lines(System.err)));
+            ModelFetcher fetcher = new ModelFetcher(hub.hub(), hub.downloader());
             ModelFetcher.Fetched f = cache
                     ? fetcher.fetchToCache(
                             repo, revision, HubEnvironment.system().cache())

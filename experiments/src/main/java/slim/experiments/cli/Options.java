@@ -14,6 +14,9 @@ import picocli.CommandLine.TypeConversionException;
 import slim.data.Datasets;
 import slim.data.Setting;
 import slim.data.Task;
+import slim.data.fetch.Downloader;
+import slim.data.fetch.Hub;
+import slim.data.fetch.Progress;
 import slim.nn.Shared;
 import slim.nn.SlimException;
 import slim.nn.kernels.Kernels;
@@ -78,6 +81,23 @@ final class Options {
                 // no shared folder: fall back to the cache path
             }
             return cache;
+        }
+    }
+
+    /** `--hub URL` of the fetch commands, and the downloader they share (progress lines on stderr). */
+    static final class HubSource {
+        @Option(
+                names = "--hub",
+                paramLabel = "URL",
+                description = "hub base URL (default: $HF_ENDPOINT, else https://huggingface.co)")
+        String url;
+
+        Hub hub() {
+            return Hub.of(url);
+        }
+
+        Downloader downloader() {
+            return new Downloader(Progress.lines(System.err));
         }
     }
 

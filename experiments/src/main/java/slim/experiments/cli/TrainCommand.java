@@ -55,9 +55,6 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     Options.PoolingChoice pooling;
 
-    @Mixin
-    Options.Data data;
-
     @Option(
             names = "--out",
             defaultValue = "results",
@@ -72,14 +69,11 @@ final class TrainCommand implements Callable<Integer> {
     Path save;
 
     @Mixin
-    ProtocolOptions protocolOptions;
-
-    @Mixin
-    Options.BackendChoice backend;
+    RunOptions run;
 
     @Override
     public Integer call() {
-        Protocol protocol = protocolOptions.apply(Protocol.study());
+        Protocol protocol = run.protocol(Protocol.study());
         LayerChoice layers = LayerChoice.given(keep.required(ModelConfig.read(model)));
         Cell cell = Cell.of(model, layers, task, setting, seed.seed, pooling.pooling);
         cell.validate();
@@ -93,7 +87,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         Leftovers.clean(out);
         Path file = ResultFiles.file(out, cell);
-        Experiment experiment = new Experiment(data.resolve(), protocol).on(backend.resolve());
+        Experiment experiment = run.experiment(protocol);
         experiment.dataset(task);
         Grid.requireSameOrigin(file, protocol, experiment.origin(cell));
         ProgressBar bar = ProgressBar.stderr();

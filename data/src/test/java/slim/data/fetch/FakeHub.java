@@ -24,6 +24,19 @@ import java.util.concurrent.ConcurrentHashMap;
  * internet.
  */
 public final class FakeHub implements AutoCloseable {
+    /**
+     * What `model fetch` takes of a repository like OPT's, which has no safetensors: the config, the generation
+     * config, the tokenizer's vocabulary files and the PyTorch weights (not README.md or .gitattributes).
+     */
+    public static final List<String> OPT_FILES = List.of(
+            "config.json",
+            "generation_config.json",
+            "merges.txt",
+            "pytorch_model.bin",
+            "special_tokens_map.json",
+            "tokenizer_config.json",
+            "vocab.json");
+
     /** Response bodies by raw request path (revisions stay encoded: refs%2Fpr%2F1). */
     public final Map<String, byte[]> files = new ConcurrentHashMap<>();
     /** The Range headers received, in order. */

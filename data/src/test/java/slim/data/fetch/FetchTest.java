@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -192,7 +193,7 @@ class FetchTest {
     }
 
     private static Map<String, byte[]> repoFiles(String... names) {
-        Map<String, byte[]> m = new java.util.LinkedHashMap<>();
+        Map<String, byte[]> m = new LinkedHashMap<>();
         for (int i = 0; i < names.length; i++) m.put(names[i], bytes(1000 + 37 * i));
         return m;
     }
@@ -238,27 +239,13 @@ class FetchTest {
 
     @Test
     void modelFetchTakesPyTorchWeightsAndVocabFilesOtherwise() throws IOException {
-        Map<String, byte[]> repo = repoFiles(
-                "config.json",
-                "generation_config.json",
-                "merges.txt",
-                "pytorch_model.bin",
-                "special_tokens_map.json",
-                "tokenizer_config.json",
-                "vocab.json",
-                "README.md",
-                ".gitattributes");
+        List<String> names = new ArrayList<>(FakeHub.OPT_FILES);
+        names.addAll(List.of("README.md", ".gitattributes"));
+        Map<String, byte[]> repo = repoFiles(names.toArray(String[]::new));
         fake.publish("facebook/opt-1.3b", "main", "abc123", repo);
         Path dir = tmp.resolve("opt");
         fetcher(null).fetch("facebook/opt-1.3b", "main", dir);
-        for (String f : List.of(
-                "config.json",
-                "generation_config.json",
-                "merges.txt",
-                "pytorch_model.bin",
-                "special_tokens_map.json",
-                "tokenizer_config.json",
-                "vocab.json")) {
+        for (String f : FakeHub.OPT_FILES) {
             assertArrayEquals(repo.get(f), Files.readAllBytes(dir.resolve(f)), f);
         }
         assertFalse(Files.exists(dir.resolve("README.md")));

@@ -3,6 +3,10 @@ package slim.experiments.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static slim.experiments.cli.Cli.MINILM;
+import static slim.experiments.cli.Cli.STORIES;
+import static slim.experiments.cli.Cli.args;
+import static slim.experiments.cli.Cli.tiny;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -30,17 +34,12 @@ import slim.nn.model.Pooling;
 
 /** train, predict, grid and report through the command line, on stories260K and a tiny protocol. */
 class ExperimentCommandsTest {
-    static final String STORIES = Shared.resolve("models", "stories260K").toString();
-    static final String MINILM = Shared.resolve("models", "all-MiniLM-L6-v2").toString();
-    static final String[] TINY = {
-        "--train", "6", "--val", "4", "--test", "6", "--epochs", "1", "--max-prompt-tokens", "64"
-    };
 
     @TempDir
     Path tmp;
 
-    static InfoPruneCommandTest.Run run(String... args) {
-        return InfoPruneCommandTest.run(args);
+    static Cli.Run run(String... args) {
+        return Cli.run(args);
     }
 
     static String[] concat(String[] a, String... b) {
@@ -50,7 +49,7 @@ class ExperimentCommandsTest {
     /** Refused with the exit code (2: usage, 1: the run cannot go on) and a message, before any work. */
     private void refused(int code, String expected, String... args) {
         Path out = tmp.resolve("refused");
-        InfoPruneCommandTest.Run r = run(concat(args, "--out", out.toString()));
+        Cli.Run r = run(concat(args, "--out", out.toString()));
         assertEquals(code, r.code(), "exit code for " + String.join(" ", args) + "\n" + r.out() + r.err());
         assertTrue(r.err().contains(expected), "expected '" + expected + "' in: " + r.err());
         assertFalse(Files.exists(out), "refused before any work");
@@ -58,100 +57,29 @@ class ExperimentCommandsTest {
 
     @Test
     void badInputsAreRefusedBeforeAnyWork() {
-        refused(
-                2,
-                "unknown task 'imdb'",
-                "train",
-                "--model",
-                STORIES,
-                "-k",
-                "1",
-                "--task",
-                "imdb",
-                "--setting",
-                "cls-plain");
+        refused(2, "unknown task 'imdb'", args("train --model %s -k 1 --task imdb --setting cls-plain", STORIES));
         refused(
                 2,
                 "unknown setting 'zero-shot'",
-                "train",
-                "--model",
-                STORIES,
-                "-k",
-                "1",
-                "--task",
-                "sst2",
-                "--setting",
-                "zero-shot");
-        refused(
-                1,
-                "cannot keep 9 layers",
-                "train",
-                "--model",
-                STORIES,
-                "-k",
-                "9",
-                "--task",
-                "sst2",
-                "--setting",
-                "cls-plain");
-        refused(
-                1,
-                "lm-prompt needs an LM head",
-                "train",
-                "--model",
-                MINILM,
-                "-k",
-                "1",
-                "--task",
-                "sst2",
-                "--setting",
-                "lm-prompt");
+                args("train --model %s -k 1 --task sst2 --setting zero-shot", STORIES));
+        refused(1, "cannot keep 9 layers", args("train --model %s -k 9 --task sst2 --setting cls-plain", STORIES));
+        refused(1, "lm-prompt needs an LM head", args("train --model %s -k 1 --task sst2 --setting lm-prompt", MINILM));
         refused(
                 1,
                 "--pooling applies to encoders",
-                "train",
-                "--model",
-                STORIES,
-                "-k",
-                "1",
-                "--task",
-                "sst2",
-                "--setting",
-                "cls-plain",
-                "--pooling",
-                "cls");
+                args("train --model %s -k 1 --task sst2 --setting cls-plain --pooling cls", STORIES));
         refused(
                 2,
                 "--lr must be a positive number",
-                "train",
-                "--model",
-                STORIES,
-                "-k",
-                "1",
-                "--task",
-                "sst2",
-                "--setting",
-                "cls-plain",
-                "--lr",
-                "-1");
-        refused(1, "cannot keep 6 layers", "grid", "--models", STORIES + "," + MINILM, "-k", "1,6", "--seeds", "0");
-        refused(2, "expected i/n", "grid", "--models", STORIES, "--keep", "1", "--shard", "2/2");
-        refused(2, "--slurm needs --shards N", "grid", "--models", STORIES, "-k", "1", "--slurm", "grid.sbatch");
+                args("train --model %s -k 1 --task sst2 --setting cls-plain --lr -1", STORIES));
+        refused(1, "cannot keep 6 layers", args("grid --models %s -k 1,6 --seeds 0", STORIES + "," + MINILM));
+        refused(2, "expected i/n", args("grid --models %s --keep 1 --shard 2/2", STORIES));
+        refused(2, "--slurm needs --shards N", args("grid --models %s -k 1 --slurm grid.sbatch", STORIES));
         refused(
                 2,
                 "leave out --shard 1/2",
-                "grid",
-                "--models",
-                STORIES,
-                "-k",
-                "1",
-                "--slurm",
-                "grid.sbatch",
-                "--shards",
-                "2",
-                "--shard",
-                "1/2");
-        refused(2, "go with --slurm FILE", "grid", "--models", STORIES, "-k", "1", "--shards", "2");
+                args("grid --models %s -k 1 --slurm grid.sbatch --shards 2 --shard 1/2", STORIES));
+        refused(2, "go with --slurm FILE", args("grid --models %s -k 1 --shards 2", STORIES));
     }
 
     /** A save that cannot be written (here its parent is a file; on a full disk likewise) keeps the finished result. */
@@ -160,23 +88,9 @@ class ExperimentCommandsTest {
         Path blocker = tmp.resolve("not-a-folder");
         Files.writeString(blocker, "");
         Path results = tmp.resolve("results");
-        InfoPruneCommandTest.Run r = run(concat(
-                new String[] {
-                    "train",
-                    "--model",
-                    STORIES,
-                    "-k",
-                    "1",
-                    "--task",
-                    "trec",
-                    "--setting",
-                    "cls-plain",
-                    "--out",
-                    results.toString(),
-                    "--save",
-                    blocker.resolve("model").toString()
-                },
-                TINY));
+        Cli.Run r = run(tiny(
+                "train --model %s -k 1 --task trec --setting cls-plain --out %s --save %s",
+                STORIES, results, blocker.resolve("model")));
         assertTrue(r.code() != 0, r.out() + r.err());
         assertTrue(
                 r.err().contains("training finished and its result is kept in")
@@ -191,25 +105,9 @@ class ExperimentCommandsTest {
         String minilm = Shared.resolve("models", "all-MiniLM-L6-v2").toString();
         Path pooler = tmp.resolve("pooler"), mean = tmp.resolve("mean");
         for (Path save : List.of(pooler, mean)) {
-            InfoPruneCommandTest.Run r = run(concat(
-                    new String[] {
-                        "train",
-                        "--model",
-                        minilm,
-                        "-k",
-                        "1",
-                        "--task",
-                        "sst2",
-                        "--setting",
-                        "cls-plain",
-                        "--pooling",
-                        save == pooler ? "cls-pooler" : "mean",
-                        "--out",
-                        tmp.resolve("results").toString(),
-                        "--save",
-                        save.toString()
-                    },
-                    TINY));
+            Cli.Run r = run(tiny(
+                    "train --model %s -k 1 --task sst2 --setting cls-plain --pooling %s --out %s --save %s",
+                    minilm, save == pooler ? "cls-pooler" : "mean", tmp.resolve("results"), save));
             assertEquals(0, r.code(), r.out() + r.err());
         }
         JsonNode config =
@@ -238,25 +136,9 @@ class ExperimentCommandsTest {
     @Test
     void trainSavesAModelThatPredictUses() throws Exception {
         Path save = tmp.resolve("trec-k1");
-        InfoPruneCommandTest.Run r = run(concat(
-                new String[] {
-                    "train",
-                    "--model",
-                    STORIES,
-                    "-k",
-                    "1",
-                    "--task",
-                    "trec",
-                    "--setting",
-                    "cls-plain",
-                    "--seed",
-                    "3",
-                    "--out",
-                    tmp.resolve("results").toString(),
-                    "--save",
-                    save.toString()
-                },
-                TINY));
+        Cli.Run r = run(tiny(
+                "train --model %s -k 1 --task trec --setting cls-plain --seed 3 --out %s --save %s",
+                STORIES, tmp.resolve("results"), save));
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("test accuracy"), r.out());
         assertTrue(Files.isRegularFile(tmp.resolve("results/stories260K_k1_trec_cls-plain_s3.json")));
@@ -283,7 +165,7 @@ class ExperimentCommandsTest {
         assertEquals("trec", prompt.get("task").asText());
         assertEquals("Question: {text}\nAnswer Type:", prompt.get("template").asText(), "cls-plain: no demonstrations");
 
-        InfoPruneCommandTest.Run p = run(
+        Cli.Run p = run(
                 "predict",
                 save.toString(),
                 "--task",
@@ -302,7 +184,7 @@ class ExperimentCommandsTest {
         // every label's probability, as text and as JSON Lines, for texts from a file and from stdin
         Path texts = tmp.resolve("texts.txt");
         Files.writeString(texts, "Who wrote Hamlet?\nWhere is Aspen?\n");
-        InfoPruneCommandTest.Run each = run("predict", save.toString(), "--all", "--input", texts.toString());
+        Cli.Run each = run("predict", save.toString(), "--all", "--input", texts.toString());
         assertEquals(0, each.code(), each.err());
         List<String> eachLines = each.out().lines().toList();
         assertEquals(2, eachLines.size(), each.out());
@@ -320,7 +202,7 @@ class ExperimentCommandsTest {
         InputStream stdin = System.in;
         try {
             System.setIn(new ByteArrayInputStream(Files.readAllBytes(texts)));
-            InfoPruneCommandTest.Run json = run("predict", save.toString(), "--json", "-i", "-");
+            Cli.Run json = run("predict", save.toString(), "--json", "-i", "-");
             assertEquals(0, json.code(), json.err());
             List<String> jsonLines = json.out().lines().toList();
             assertEquals(2, jsonLines.size(), json.out());
@@ -338,11 +220,11 @@ class ExperimentCommandsTest {
         } finally {
             System.setIn(stdin);
         }
-        InfoPruneCommandTest.Run none = run("predict", save.toString());
+        Cli.Run none = run("predict", save.toString());
         assertEquals(2, none.code());
         assertTrue(none.err().contains("Nothing to classify"), none.err());
 
-        InfoPruneCommandTest.Run wrong = run("predict", save.toString(), "--task", "sst2", "great");
+        Cli.Run wrong = run("predict", save.toString(), "--task", "sst2", "great");
         assertEquals(1, wrong.code());
         assertTrue(wrong.err().contains("fine-tuned for trec"), wrong.err());
     }
@@ -413,29 +295,14 @@ class ExperimentCommandsTest {
     @Test
     void gridResumesAndReportWritesTablesAndFigure() throws Exception {
         Path out = tmp.resolve("grid");
-        String[] grid = concat(
-                new String[] {
-                    "grid",
-                    "--model",
-                    STORIES,
-                    "-k",
-                    "1,2",
-                    "--tasks",
-                    "trec",
-                    "--settings",
-                    "cls-plain",
-                    "--seeds",
-                    "0,1",
-                    "--out",
-                    out.toString()
-                },
-                TINY);
-        InfoPruneCommandTest.Run first = run(concat(grid, "--shard", "0/2"));
+        String[] grid =
+                tiny("grid --model %s -k 1,2 --tasks trec --settings cls-plain --seeds 0,1 --out %s", STORIES, out);
+        Cli.Run first = run(concat(grid, "--shard", "0/2"));
         assertEquals(0, first.code(), first.err());
         assertTrue(
                 first.out().contains("4 cells in the grid, 2 in this shard: 0 were done already, 2 ran now"),
                 first.out());
-        InfoPruneCommandTest.Run half = run("grid", "--status", out.toString());
+        Cli.Run half = run("grid", "--status", out.toString());
         assertEquals(0, half.code(), half.err());
         assertEquals(
                 2, half.out().lines().filter(l -> l.startsWith("stories260K")).count(), half.out());
@@ -444,13 +311,13 @@ class ExperimentCommandsTest {
         assertEquals(List.of("all", "2", "0", "0", "2"), List.of(total.trim().split("\\s+")), half.out());
         assertTrue(half.out().contains("To run the 2 unfinished cells"), half.out());
         assertTrue(half.out().contains("slim grid --models " + Path.of(STORIES).toAbsolutePath()), half.out());
-        InfoPruneCommandTest.Run all = run(grid);
+        Cli.Run all = run(grid);
         assertEquals(0, all.code(), all.err());
         assertTrue(run("grid", "--status", out.toString()).out().contains("Every cell is done"));
         assertTrue(
                 all.out().contains("4 cells in the grid, 4 in this shard: 2 were done already, 2 ran now"), all.out());
 
-        InfoPruneCommandTest.Run report = run("report", out.toString());
+        Cli.Run report = run("report", out.toString());
         assertEquals(0, report.code(), report.err());
         assertTrue(report.out().contains("### Table 3: cls-plain"), report.out());
         assertTrue(report.out().contains("| stories260K | 2 |"), report.out());

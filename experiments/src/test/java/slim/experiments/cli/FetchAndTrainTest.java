@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static slim.experiments.cli.Cli.tiny;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -51,25 +52,17 @@ class FetchAndTrainTest {
             fake.publish(REPO, "refs/pr/1", PR_COMMIT, pr);
 
             Path dir = tmp.resolve("opt-1.3b");
-            InfoPruneCommandTest.Run f =
-                    InfoPruneCommandTest.run("model", "fetch", REPO, "--hub", fake.url(), "--out", dir.toString());
+            Cli.Run f = Cli.run("model", "fetch", REPO, "--hub", fake.url(), "--out", dir.toString());
             assertEquals(0, f.code(), f.out() + f.err());
             assertTrue(f.out().contains("commit " + MAIN_COMMIT), f.out());
-            for (String name : List.of(
-                    "config.json",
-                    "generation_config.json",
-                    "merges.txt",
-                    "pytorch_model.bin",
-                    "special_tokens_map.json",
-                    "tokenizer_config.json",
-                    "vocab.json")) {
+            for (String name : FakeHub.OPT_FILES) {
                 assertArrayEquals(main.get(name), Files.readAllBytes(dir.resolve(name)), name);
             }
             assertFalse(Files.exists(dir.resolve("README.md")) || Files.exists(dir.resolve(".gitattributes")));
             assertTrue(Files.readString(dir.resolve("revision.json")).contains(MAIN_COMMIT));
 
             Path prDir = tmp.resolve("opt-1.3b-pr");
-            f = InfoPruneCommandTest.run(
+            f = Cli.run(
                     "model", "fetch", REPO, "--hub", fake.url(), "--revision", "refs/pr/1", "--out", prDir.toString());
             assertEquals(0, f.code(), f.out() + f.err());
             assertTrue(Files.isRegularFile(prDir.resolve("model.safetensors")));
@@ -88,7 +81,7 @@ class FetchAndTrainTest {
                     .fetchToCache(REPO, "main", tmp.resolve("hf-cache"))
                     .dir();
             assertEquals(tmp.resolve("hf-cache/models--facebook--opt-1.3b/snapshots/" + MAIN_COMMIT), snapshot);
-            InfoPruneCommandTest.Run p = InfoPruneCommandTest.run(
+            Cli.Run p = Cli.run(
                     "prune",
                     snapshot.toString(),
                     "--keep",
@@ -104,23 +97,9 @@ class FetchAndTrainTest {
         }
 
         Path results = tmp.resolve("results");
-        InfoPruneCommandTest.Run t = InfoPruneCommandTest.run(ExperimentCommandsTest.concat(
-                new String[] {
-                    "train",
-                    "--model",
-                    tmp.resolve("opt-1.3b").toString(),
-                    "-k",
-                    "1",
-                    "--task",
-                    "sst2",
-                    "--setting",
-                    "lm-prompt",
-                    "--seed",
-                    "0",
-                    "--out",
-                    results.toString()
-                },
-                ExperimentCommandsTest.TINY));
+        Cli.Run t = Cli.run(tiny(
+                "train --model %s -k 1 --task sst2 --setting lm-prompt --seed 0 --out %s",
+                tmp.resolve("opt-1.3b"), results));
         assertEquals(0, t.code(), t.out() + t.err());
         assertTrue(t.out().contains("test accuracy"), t.out());
         assertTrue(Files.isRegularFile(results.resolve("opt-1.3b_k1_sst2_lm-prompt_s0.json")), results.toString());

@@ -6,38 +6,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 import slim.nn.Shared;
 
 class InfoPruneCommandTest {
 
-    record Run(int code, String out, String err) {}
-
-    static Run run(String... args) {
-        CommandLine cli = Main.commandLine();
-        StringWriter err = new StringWriter();
-        cli.setErr(new PrintWriter(err));
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        java.io.PrintStream old = System.out;
-        System.setOut(new java.io.PrintStream(out, true));
-        try {
-            int code = cli.execute(args);
-            return new Run(code, out.toString(), err.toString());
-        } finally {
-            System.setOut(old);
-        }
+    static Cli.Run run(String... args) {
+        return Cli.run(args);
     }
 
     @Test
     void infoCountsParametersInFullAndKept() throws Exception {
         Path dir = Shared.resolve("models", "stories260K");
-        Run r = run("info", dir.toString(), "--keep", "2", "--json");
+        Cli.Run r = run("info", dir.toString(), "--keep", "2", "--json");
         assertEquals(0, r.code(), r.err());
         JsonNode info = new ObjectMapper().readTree(r.out());
         assertEquals("llama", info.get("family").asText());
@@ -54,16 +38,16 @@ class InfoPruneCommandTest {
     void pruneWritesALoadableSmallerCheckpoint(@TempDir Path tmp) throws Exception {
         Path dir = Shared.resolve("golden", "opt-tiny");
         Path out = tmp.resolve("opt-k1");
-        Run r = run("prune", dir.toString(), "--keep", "1", "--out", out.toString());
+        Cli.Run r = run("prune", dir.toString(), "--keep", "1", "--out", out.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(Files.size(out.resolve("model.safetensors")) < Files.size(dir.resolve("model.safetensors")));
-        Run info = run("info", out.toString(), "--json");
+        Cli.Run info = run("info", out.toString(), "--json");
         assertEquals(1, new ObjectMapper().readTree(info.out()).get("layers").asInt());
     }
 
     @Test
     void aKTheModelLacksIsOneClearLine(@TempDir Path tmp) {
-        Run r = run(
+        Cli.Run r = run(
                 "prune",
                 Shared.resolve("golden", "opt-tiny").toString(),
                 "--keep",

@@ -3,6 +3,8 @@ package slim.experiments.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static slim.experiments.cli.Cli.STORIES;
+import static slim.experiments.cli.Cli.tiny;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -15,31 +17,30 @@ import slim.nn.model.ModelConfig;
 
 /** --layers on info, prune, train and grid; grid --select; and `slim layers`, through the command line. */
 class LayerCommandsTest {
-    private static final String STORIES = ExperimentCommandsTest.STORIES;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     Path tmp;
 
-    private static InfoPruneCommandTest.Run run(String... args) {
-        return InfoPruneCommandTest.run(args);
+    private static Cli.Run run(String... args) {
+        return Cli.run(args);
     }
 
     @Test
     void infoAndPruneTakeAnySetOfLayers() throws Exception {
-        InfoPruneCommandTest.Run info = run("info", STORIES, "--layers", "1,3", "--json");
+        Cli.Run info = run("info", STORIES, "--layers", "1,3", "--json");
         assertEquals(0, info.code(), info.err());
         JsonNode j = JSON.readTree(info.out());
         assertEquals(2, j.get("kept_layers").asInt());
         assertEquals("[1,3]", j.get("layers_kept").toString());
-        InfoPruneCommandTest.Run two = run("info", STORIES, "-k", "2", "--json");
+        Cli.Run two = run("info", STORIES, "-k", "2", "--json");
         assertEquals(
                 j.get("parameters_kept").asLong(),
                 JSON.readTree(two.out()).get("parameters_kept").asLong(),
                 "any two layers hold as many parameters as the first two");
 
         Path out = tmp.resolve("pruned");
-        InfoPruneCommandTest.Run prune = run("prune", STORIES, "--layers", "0,2-4", "--out", out.toString());
+        Cli.Run prune = run("prune", STORIES, "--layers", "0,2-4", "--out", out.toString());
         assertEquals(0, prune.code(), prune.err());
         assertTrue(prune.out().contains("0,2-4, renumbered 0-3"), prune.out());
         assertEquals(4, ModelConfig.read(out).layers());
@@ -52,7 +53,7 @@ class LayerCommandsTest {
                 new String[] {"1,1", "without repeats"},
                 new String[] {"x", "'x' in layer list"},
                 new String[] {"", "empty layer list"})) {
-            InfoPruneCommandTest.Run r = run(
+            Cli.Run r = run(
                     "prune",
                     STORIES,
                     "--layers",
@@ -62,13 +63,13 @@ class LayerCommandsTest {
             assertEquals(2, r.code(), r.err());
             assertTrue(r.err().contains(c[1]), r.err());
         }
-        InfoPruneCommandTest.Run range = run("info", STORIES, "--layers", "0,5");
+        Cli.Run range = run("info", STORIES, "--layers", "0,5");
         assertEquals(1, range.code());
         assertTrue(range.err().contains("cannot keep layer 5 of a model with 5 layers"), range.err());
-        InfoPruneCommandTest.Run both = run("info", STORIES, "--layers", "0", "-k", "1");
+        Cli.Run both = run("info", STORIES, "--layers", "0", "-k", "1");
         assertEquals(2, both.code());
         assertTrue(both.err().contains("not both"), both.err());
-        InfoPruneCommandTest.Run select = run("grid", "--models", STORIES, "-k", "1", "--select", "random");
+        Cli.Run select = run("grid", "--models", STORIES, "-k", "1", "--select", "random");
         assertEquals(2, select.code());
         assertTrue(select.err().contains("unknown layer selection 'random'"), select.err());
         assertFalse(Files.exists(tmp.resolve("no")));
@@ -77,21 +78,8 @@ class LayerCommandsTest {
     @Test
     void trainKeepsTheGivenLayersAndSaysSoInItsResult() throws Exception {
         Path results = tmp.resolve("results");
-        InfoPruneCommandTest.Run r = run(ExperimentCommandsTest.concat(
-                new String[] {
-                    "train",
-                    "--model",
-                    STORIES,
-                    "--layers",
-                    "0,4",
-                    "--task",
-                    "sst2",
-                    "--setting",
-                    "cls-plain",
-                    "--out",
-                    results.toString()
-                },
-                ExperimentCommandsTest.TINY));
+        Cli.Run r =
+                run(tiny("train --model %s --layers 0,4 --task sst2 --setting cls-plain --out %s", STORIES, results));
         assertEquals(0, r.code(), r.out() + r.err());
         JsonNode j = JSON.readTree(
                 results.resolve("stories260K_layers0_4_sst2_cls-plain_s0.json").toFile());
@@ -102,25 +90,9 @@ class LayerCommandsTest {
     @Test
     void aGridWithSelectWritesEachStrategyAndTheReportComparesThem() throws Exception {
         Path results = tmp.resolve("grid");
-        InfoPruneCommandTest.Run g = run(ExperimentCommandsTest.concat(
-                new String[] {
-                    "grid",
-                    "--models",
-                    STORIES,
-                    "-k",
-                    "2",
-                    "--select",
-                    "first,bi,angular",
-                    "--tasks",
-                    "sst2",
-                    "--settings",
-                    "cls-plain",
-                    "--seeds",
-                    "0,1",
-                    "--out",
-                    results.toString()
-                },
-                ExperimentCommandsTest.TINY));
+        Cli.Run g = run(tiny(
+                "grid --models %s -k 2 --select first,bi,angular --tasks sst2 --settings cls-plain --seeds 0,1 --out %s",
+                STORIES, results));
         assertEquals(0, g.code(), g.out() + g.err());
         for (String id : List.of("k2", "k2_bi", "k2_angular")) {
             for (int seed : new int[] {0, 1}) {
@@ -133,7 +105,7 @@ class LayerCommandsTest {
                 assertEquals(!id.equals("k2"), j.get("layer_scores").isObject(), "scores recorded by bi and angular");
             }
         }
-        InfoPruneCommandTest.Run report = run("report", results.toString());
+        Cli.Run report = run("report", results.toString());
         assertEquals(0, report.code(), report.err());
         String md = Files.readString(results.resolve("report/tables.md"));
         assertTrue(md.contains("### Which layers to keep: cls-plain"), md);
@@ -144,7 +116,7 @@ class LayerCommandsTest {
     @Test
     void layersScoresAModelAndSaysWhatEachSelectionKeeps() throws Exception {
         Path out = tmp.resolve("scores");
-        InfoPruneCommandTest.Run r = run(
+        Cli.Run r = run(
                 "layers",
                 STORIES,
                 "--task",

@@ -2,6 +2,7 @@ package slim.experiments.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static slim.experiments.cli.Cli.tiny;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -29,30 +30,15 @@ class ResultOriginTest {
     @TempDir
     Path tmp;
 
-    static InfoPruneCommandTest.Run run(String... args) {
-        return InfoPruneCommandTest.run(args);
+    static Cli.Run run(String... args) {
+        return Cli.run(args);
     }
 
     private static String[] cell(String command, Path model, Path data, Path out, String seed) {
-        return ExperimentCommandsTest.concat(
-                new String[] {
-                    command,
-                    "--model",
-                    model.toString(),
-                    "-k",
-                    "1",
-                    command.equals("grid") ? "--tasks" : "--task",
-                    "trec",
-                    command.equals("grid") ? "--settings" : "--setting",
-                    "cls-plain",
-                    "--seed",
-                    seed,
-                    "--data",
-                    data.toString(),
-                    "--out",
-                    out.toString()
-                },
-                ExperimentCommandsTest.TINY);
+        boolean grid = command.equals("grid");
+        return tiny(
+                "%s --model %s -k 1 %s trec %s cls-plain --seed %s --data %s --out %s",
+                command, model, grid ? "--tasks" : "--task", grid ? "--settings" : "--setting", seed, data, out);
     }
 
     /** stories260K with every weight scaled by 1.001, as another fine-tune of it, in a folder of the same name. */
@@ -88,7 +74,7 @@ class ResultOriginTest {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
     }
 
-    private static void refused(InfoPruneCommandTest.Run r, String... expected) {
+    private static void refused(Cli.Run r, String... expected) {
         assertEquals(1, r.code(), r.out() + r.err());
         for (String e : expected) assertTrue(r.err().contains(e), "expected '" + e + "' in: " + r.err());
     }
@@ -96,7 +82,7 @@ class ResultOriginTest {
     @Test
     void aResultOfAnotherModelOrOtherDataIsRefusedNeverCountedAsDone() throws Exception {
         Path out = tmp.resolve("results");
-        InfoPruneCommandTest.Run first = run(cell("train", STORIES, DATA, out, "0"));
+        Cli.Run first = run(cell("train", STORIES, DATA, out, "0"));
         assertEquals(0, first.code(), first.err());
         Path result = out.resolve(RESULT);
         JsonNode origin = new ObjectMapper().readTree(result.toFile()).get("origin");
@@ -115,12 +101,12 @@ class ResultOriginTest {
         refused(run(cell("grid", STORIES, otherData(), out, "0")), RESULT, "other train data");
         assertEquals(made, Files.readString(result), "the refused runs left the result alone");
 
-        InfoPruneCommandTest.Run same = run(cell("grid", STORIES, DATA, out, "0"));
+        Cli.Run same = run(cell("grid", STORIES, DATA, out, "0"));
         assertEquals(0, same.code(), same.err());
         assertTrue(same.out().contains("1 were done already, 0 ran now"), same.out());
 
         // the other model's result of another seed, in a sub-folder: a report would average two models as one
-        InfoPruneCommandTest.Run again = run(cell("train", other, DATA, out.resolve("other"), "1"));
+        Cli.Run again = run(cell("train", other, DATA, out.resolve("other"), "1"));
         assertEquals(0, again.code(), again.err());
         refused(run("report", out.toString()), "were made differently", "another model", "separate folders");
         assertEquals(0, run("report", out.resolve("other").toString()).code());

@@ -3,6 +3,7 @@ package slim.experiments.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static slim.experiments.cli.Cli.STORIES;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -18,14 +19,12 @@ import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import slim.experiments.Version;
-import slim.nn.Shared;
 
 /** One vocabulary across the commands: names, short forms, defaults, usage errors, help texts. */
 class VocabularyTest {
-    static final String STORIES = Shared.resolve("models", "stories260K").toString();
 
-    static InfoPruneCommandTest.Run run(String... args) {
-        return InfoPruneCommandTest.run(args);
+    static Cli.Run run(String... args) {
+        return Cli.run(args);
     }
 
     /**
@@ -88,13 +87,13 @@ class VocabularyTest {
 
     @Test
     void aMisspelledOptionIsNamedWithWhatWasMeant() {
-        InfoPruneCommandTest.Run r = run("prune", STORIES, "--kep", "2", "--out", "/nonexistent/x");
+        Cli.Run r = run("prune", STORIES, "--kep", "2", "--out", "/nonexistent/x");
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("Unknown options: '--kep', '2'"), r.err());
         assertTrue(r.err().contains("Possible solutions: --keep"), r.err());
         assertTrue(r.err().contains("See 'slim prune --help'"), r.err());
 
-        InfoPruneCommandTest.Run grid = run("grid", "--models", STORIES, "--keep", "1", "--setings", "cls-plain");
+        Cli.Run grid = run("grid", "--models", STORIES, "--keep", "1", "--setings", "cls-plain");
         assertEquals(2, grid.code());
         assertTrue(
                 grid.err().contains("'--setings'")
@@ -105,7 +104,7 @@ class VocabularyTest {
 
     @Test
     void aGroupWithoutItsSubcommandShowsItsUsageAsAUsageError() {
-        InfoPruneCommandTest.Run r = run("data");
+        Cli.Run r = run("data");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("Usage: slim data "), r.err());
         assertTrue(r.err().contains("show") && r.err().contains("fetch"), r.err());

@@ -612,7 +612,7 @@ final class DeviceKernels {
         int r = ctx.groupIdx, lid = ctx.localIdx;
         float[] red = ctx.allocateFloatLocalArray(128);
         int count = K == 0 ? V : K;
-        int po = ints[i0 + 2] + r * V, zo = ints[i0 + 3] + r * V, cand = i0 + 6 + n;
+        int po = ints[i0 + 2] + r * V, zo = ints[i0 + 3] + r * V, cand = i0 + 5 + n;
         float max = -3.4e38f;
         if (r < n) {
             for (int j = lid; j < count; j += 128)

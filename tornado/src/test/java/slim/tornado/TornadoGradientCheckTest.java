@@ -16,13 +16,11 @@ class TornadoGradientCheckTest extends KernelGradientChecks {
         assumeTrue(missing == null, () -> "skipped: " + missing);
     }
 
+    /** One constructor (JUnit takes no other), keeping the kernels it hands up to close them. */
     TornadoGradientCheckTest() {
-        this(new TornadoKernels());
-    }
-
-    private TornadoGradientCheckTest(TornadoKernels kernels) {
-        super(kernels);
+        TornadoKernels kernels = new TornadoKernels();
         this.kernels = kernels;
+        super(kernels);
     }
 
     @AfterEach

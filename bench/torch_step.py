@@ -10,6 +10,7 @@ Prints one JSON line: the median milliseconds of the measured repetitions.
   python3 bench/torch_step.py --shape gpt2 --k 12 --tokens 139 --head last --threads 2 --adamw fused
   python3 bench/torch_step.py --shape gpt2 --k 12 --tokens 139 --impl hf --head hf
   python3 bench/torch_step.py --probe   # versions and the --adamw variants this torch supports
+  python3 bench/torch_step.py --shape gpt2 --k 12 --tokens 139 --device cuda --adamw fused   # on a GPU (tornado/gpu-check)
   python3 bench/torch_step.py --k 12 --tokens 139 --threads 2 --adamw fused --profile   # + where the time goes
 
 --head last: head and loss at the last position (the study's step); all: head and loss at every
@@ -86,7 +87,7 @@ class Decoder(nn.Module):
 
     def forward(self, ids, last_only):
         t = ids.shape[0]
-        x = self.wte(ids) + self.wpe(torch.arange(t))
+        x = self.wte(ids) + self.wpe(torch.arange(t, device=ids.device))
         for b in self.blocks:
             x = b(x, self.mask)
         x = self.ln_f(x)
@@ -130,6 +131,7 @@ def main():
     ap.add_argument("--impl", default="hand", choices=["hand", "hf"], help="hand-written decoder or transformers' model")
     ap.add_argument("--adamw", default="default", choices=["default", "foreach", "fused"],
                     help="torch.optim.AdamW as is, with foreach=True or with fused=True")
+    ap.add_argument("--device", default="cpu", help="torch device: cpu, or cuda for the GPU comparison of tornado/gpu-check")
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--profile", action="store_true", help="after timing, profile --reps more steps and print the top operators (stderr)")
@@ -138,16 +140,22 @@ def main():
     if a.probe:
         print(json.dumps({"torch": torch.__version__, "transformers": transformers_version(), "adamw": adamw_variants()}))
         return
-    if a.adamw not in adamw_variants():
+    if a.adamw not in adamw_variants() and a.device == "cpu":
         ap.error(f"--adamw {a.adamw} needs torch >= {'.'.join(map(str, FUSED_SINCE))} on the CPU, this is {torch.__version__}")
     if a.impl == "hf" and a.head != "hf":
         ap.error("--impl hf computes the logits at every position and the loss at the last: use --head hf")
     if a.threads:
         torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    model = Decoder(a.shape, a.k, a.tokens) if a.impl == "hand" else HfDecoder(a.shape, a.k)
+    device = torch.device(a.device)
+    model = (Decoder(a.shape, a.k, a.tokens) if a.impl == "hand" else HfDecoder(a.shape, a.k)).to(device)
     vocab = SHAPES[a.shape][0]
-    ids = torch.randint(vocab, (a.tokens + 1,))
+    ids = torch.randint(vocab, (a.tokens + 1,)).to(device)
+
+    def synchronize():  # a GPU runs asynchronously: time what it did, not what was queued
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
     inp = ids[:-1]
     times = []
     if a.mode == "forward":
@@ -156,6 +164,7 @@ def main():
             for i in range(a.warmup + a.reps):
                 start = time.perf_counter()
                 model(inp, True)
+                synchronize()
                 times.append(time.perf_counter() - start)
     else:
         variant = {"default": {}, "foreach": {"foreach": True}, "fused": {"fused": True}}[a.adamw]
@@ -173,6 +182,7 @@ def main():
         for i in range(a.warmup + a.reps):
             start = time.perf_counter()
             step()
+            synchronize()
             times.append(time.perf_counter() - start)
         if a.profile:  # where the time goes, beside slim.bench.StepProfile's table (not part of the timing)
             with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
@@ -182,7 +192,7 @@ def main():
             print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15), file=sys.stderr)
     ms = [1000 * t for t in times[a.warmup:]]
     print(json.dumps({"shape": a.shape, "k": a.k, "tokens": a.tokens, "head": a.head, "mode": a.mode, "impl": a.impl,
-                      "threads": torch.get_num_threads(), "adamw": a.adamw, "torch": torch.__version__,
+                      "threads": torch.get_num_threads(), "adamw": a.adamw, "device": a.device, "torch": torch.__version__,
                       "transformers": transformers_version() if a.impl == "hf" else None,
                       "median_ms": statistics.median(ms), "ms": [round(m, 2) for m in ms]}))
 

@@ -17,6 +17,12 @@ import slim.nn.model.Pooling;
  * checkpoint is read, so the numbers measure compute and memory traffic only.
  */
 public enum Shapes {
+    /** The built-in Llama of ../shared/models: small enough for a CPU OpenCL device (BackendSteps on PoCL). */
+    STORIES260K("stories260K", """
+            {"model_type": "llama", "vocab_size": 512, "hidden_size": 64, "intermediate_size": 172,
+             "num_hidden_layers": 5, "num_attention_heads": 8, "num_key_value_heads": 4, "head_dim": 8,
+             "max_position_embeddings": 512, "rms_norm_eps": 1e-05, "rope_theta": 10000.0, "hidden_act": "silu",
+             "tie_word_embeddings": true}"""),
     GPT2("gpt2", """
             {"model_type": "gpt2", "vocab_size": 50257, "n_embd": 768, "n_layer": 12, "n_head": 12,
              "n_positions": 1024, "activation_function": "gelu_new",

@@ -43,13 +43,21 @@ public final class SavedModel implements AutoCloseable {
     private final PromptEncoder encoder;
     private final Tokenizer tokenizer;
     private final Task task;
+    private final int maxPromptTokens;
 
-    private SavedModel(Model model, Classifier classifier, PromptEncoder encoder, Tokenizer tokenizer, Task task) {
+    private SavedModel(
+            Model model,
+            Classifier classifier,
+            PromptEncoder encoder,
+            Tokenizer tokenizer,
+            Task task,
+            int maxPromptTokens) {
         this.model = model;
         this.classifier = classifier;
         this.encoder = encoder;
         this.tokenizer = tokenizer;
         this.task = task;
+        this.maxPromptTokens = maxPromptTokens;
     }
 
     /** The prompt a saved model needs, for use outside slim: slim-prompt.json. */
@@ -60,6 +68,7 @@ public final class SavedModel implements AutoCloseable {
             List<String> labelWords,
             List<PromptDemonstration> demonstrations,
             String template,
+            int maxPromptTokens,
             String note) {}
 
     public record PromptDemonstration(String text, String label, String labelWord) {}
@@ -116,7 +125,10 @@ public final class SavedModel implements AutoCloseable {
                         task.labelWords(),
                         shown,
                         template,
-                        "replace {text} in template with the input; "
+                        maxPromptTokens,
+                        "replace {text} in template with the input; a prompt over max_prompt_tokens tokens is"
+                                + " shortened as in training (the demonstrations' texts cut from their ends, the"
+                                + " longest first, then the input's text; `slim predict` does it and says so); "
                                 + (cell.setting() == Setting.LM_PROMPT
                                         ? "the label is the label word with the highest next-token" + " logit"
                                         : "the head reads the "
@@ -231,19 +243,34 @@ public final class SavedModel implements AutoCloseable {
                             + trained.numLabels() + " labels");
         }
         Classifier classifier = new Classifier(model, lm ? encoder.labelTokens().targets() : null, false);
-        return new SavedModel(model, classifier, encoder, tokenizer, trained);
+        return new SavedModel(model, classifier, encoder, tokenizer, trained, info.maxPromptTokens());
     }
 
     public Task task() {
         return task;
     }
 
-    /** The probability of each label for the text. */
-    public float[] classify(String text) {
+    /**
+     * A text's answer.
+     *
+     * @param probabilities each label's probability, in the task's label order
+     * @param shortened     whether the prompt was over the limit the model was trained with, and was shortened
+     *                      as in training
+     */
+    public record Answer(float[] probabilities, boolean shortened) {}
+
+    /** The answer for the text. */
+    public Answer classify(String text) {
+        int before = encoder.shortened();
         var ids = encoder.encode(new Example(text, 0, -1)).ids();
         float[] p = new float[task.numLabels()];
         classifier.probabilities(ids, p);
-        return p;
+        return new Answer(p, encoder.shortened() > before);
+    }
+
+    /** The longest prompt, in tokens, that the model was trained with; longer ones are shortened. */
+    public int maxPromptTokens() {
+        return maxPromptTokens;
     }
 
     @Override

@@ -131,7 +131,7 @@ class ExperimentTest {
         try (SavedModel model = SavedModel.open(saved, Task.TREC)) {
             int right = 0;
             for (Example e : examples) {
-                float[] p = model.classify(e.text());
+                float[] p = model.classify(e.text()).probabilities();
                 int answer = 0;
                 for (int c = 1; c < p.length; c++) if (p[c] > p[answer]) answer = c;
                 if (answer == e.label()) right++;

@@ -31,7 +31,8 @@ import slim.nn.SlimException;
             "Classify texts with a model written by `slim train --save`.",
             "One output line per text: LABEL<TAB>PROBABILITY<TAB>TEXT; with --all every label's probability"
                     + " before the text; with --json one JSON object per line (text, label, probability,"
-                    + " probabilities). Texts come from the command line, or one per line from a file or standard"
+                    + " probabilities, shortened). A prompt longer than the model was trained with is shortened"
+                    + " as in training, and stderr says how many were. Texts come from the command line, or one per line from a file or standard"
                     + " input (--input FILE, or - for stdin)."
         })
 final class PredictCommand implements Callable<Integer> {
@@ -72,11 +73,24 @@ final class PredictCommand implements Callable<Integer> {
         try (SavedModel model = SavedModel.open(dir, task);
                 Stream<String> lines = lines()) {
             List<String> labels = model.task().labels();
-            Stream.concat(texts != null ? texts.stream() : Stream.empty(), lines)
-                    .forEach(text -> {
-                        System.out.println(line(text, labels, model.classify(text)));
-                        System.out.flush();
-                    });
+            int all = 0, shortened = 0;
+            Iterable<String> each = Stream.concat(texts != null ? texts.stream() : Stream.empty(), lines)::iterator;
+            for (String text : each) {
+                SavedModel.Answer answer = model.classify(text);
+                all++;
+                if (answer.shortened()) shortened++;
+                System.out.println(line(text, labels, answer));
+                System.out.flush();
+            }
+            if (shortened > 0) {
+                spec.commandLine()
+                        .getErr()
+                        .printf(
+                                "slim predict: %d of %d prompts were longer than the %d tokens this model was trained with"
+                                        + " and were shortened as in training (the demonstrations' texts first, then the"
+                                        + " input's end)%s%n",
+                                shortened, all, model.maxPromptTokens(), json ? "; they have \"shortened\": true" : "");
+            }
         } catch (UncheckedIOException e) {
             throw new SlimException(input + ": cannot read: " + e.getCause().getMessage(), e);
         }
@@ -93,7 +107,8 @@ final class PredictCommand implements Callable<Integer> {
         return Files.lines(file, StandardCharsets.UTF_8);
     }
 
-    private String line(String text, List<String> labels, float[] p) {
+    private String line(String text, List<String> labels, SavedModel.Answer answer) {
+        float[] p = answer.probabilities();
         int best = 0;
         for (int c = 1; c < p.length; c++) if (p[c] > p[best]) best = c;
         if (json) {
@@ -103,6 +118,7 @@ final class PredictCommand implements Callable<Integer> {
                     .put("probability", p[best]);
             ObjectNode each = o.putObject("probabilities");
             for (int c = 0; c < p.length; c++) each.put(labels.get(c), p[c]);
+            o.put("shortened", answer.shortened());
             return o.toString();
         }
         StringBuilder b = new StringBuilder(labels.get(best)).append('\t').append(format(p[best]));

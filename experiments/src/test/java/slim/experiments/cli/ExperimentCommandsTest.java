@@ -164,6 +164,7 @@ class ExperimentCommandsTest {
                 new ObjectMapper().readTree(save.resolve("slim-prompt.json").toFile());
         assertEquals("trec", prompt.get("task").asText());
         assertEquals("Question: {text}\nAnswer Type:", prompt.get("template").asText(), "cls-plain: no demonstrations");
+        assertEquals(64, prompt.get("max_prompt_tokens").asInt(), "the limit it was trained with");
 
         Cli.Run p = run(
                 "predict",
@@ -220,6 +221,16 @@ class ExperimentCommandsTest {
         } finally {
             System.setIn(stdin);
         }
+        // a prompt over the trained limit is shortened as in training, and said to be
+        String longText = "Why is the sky blue " + "and so very far away ".repeat(40) + "?";
+        Cli.Run cut = run("predict", save.toString(), "--json", "Who wrote Hamlet?", longText);
+        assertEquals(0, cut.code(), cut.err());
+        List<String> cutLines = cut.out().lines().toList();
+        assertFalse(
+                new ObjectMapper().readTree(cutLines.get(0)).get("shortened").asBoolean(), cut.out());
+        assertTrue(new ObjectMapper().readTree(cutLines.get(1)).get("shortened").asBoolean(), cut.out());
+        assertTrue(cut.err().contains("1 of 2 prompts were longer than the 64 tokens"), cut.err());
+
         Cli.Run none = run("predict", save.toString());
         assertEquals(2, none.code());
         assertTrue(none.err().contains("Nothing to classify"), none.err());

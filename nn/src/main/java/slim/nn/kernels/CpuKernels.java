@@ -201,20 +201,21 @@ public final class CpuKernels implements Kernels {
     }
 
     /**
-     * dst[dstOff, +n) = softmax of src[srcOff, +n) given its max: exp(src - max) in vectors (SVML, to
-     * 1 ulp as Math.exp), then scaled to sum to 1; returns the sum of the exponentials. src may be dst.
+     * dst[dstOff, +n) = softmax of src[srcOff, +n) given its max: exp(src - max) in vectors ({@link BitExact}, the
+     * same bits compiled or not), then scaled to sum to 1; returns the sum of the exponentials. src may be dst.
      */
     static float expNormalize(float[] src, int srcOff, float[] dst, int dstOff, int n, float max) {
         int bound = F.loopBound(n), s = 0;
         FloatVector vsum = FloatVector.zero(F);
         for (; s < bound; s += F.length()) {
-            FloatVector e = FloatVector.fromArray(F, src, srcOff + s).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector e =
+                    BitExact.exp(FloatVector.fromArray(F, src, srcOff + s).sub(max));
             e.intoArray(dst, dstOff + s);
             vsum = vsum.add(e);
         }
-        float sum = vsum.reduceLanes(VectorOperators.ADD);
+        float sum = BitExact.sum(vsum);
         for (; s < n; s++) {
-            float e = (float) Math.exp(src[srcOff + s] - max);
+            float e = BitExact.exp(src[srcOff + s] - max);
             dst[dstOff + s] = e;
             sum += e;
         }
@@ -329,8 +330,8 @@ public final class CpuKernels implements Kernels {
             float v = x[xo + i];
             o[oo + i] = switch (act) {
                 case RELU -> Math.max(v, 0f);
-                case TANH -> (float) Math.tanh(v);
-                case GELU_TANH -> 0.5f * v * (1f + (float) Math.tanh(SQRT_2_OVER_PI * (v + 0.044715f * v * v * v)));
+                case TANH -> BitExact.tanh(v);
+                case GELU_TANH -> 0.5f * v * (1f + BitExact.tanh(SQRT_2_OVER_PI * (v + 0.044715f * v * v * v)));
                 case GELU_ERF -> 0.5f * v * (1f + erf(v * INV_SQRT_2));
             };
         });
@@ -349,12 +350,12 @@ public final class CpuKernels implements Kernels {
             float grad = switch (act) {
                 case RELU -> v > 0f ? 1f : 0f;
                 case TANH -> {
-                    float tanh = (float) Math.tanh(v);
+                    float tanh = BitExact.tanh(v);
                     yield 1f - tanh * tanh;
                 }
                 case GELU_TANH -> {
                     float cube = 0.044715f * v * v * v;
-                    float tanh = (float) Math.tanh(SQRT_2_OVER_PI * (v + cube));
+                    float tanh = BitExact.tanh(SQRT_2_OVER_PI * (v + cube));
                     float sech2 = 1f - tanh * tanh;
                     yield 0.5f * (1f + tanh) + 0.5f * v * sech2 * SQRT_2_OVER_PI * (1f + 3f * 0.044715f * v * v);
                 }
@@ -364,28 +365,30 @@ public final class CpuKernels implements Kernels {
         });
     }
 
-    /** GPT-2's GELU over [from, to) in vectors (tanh to 1 ulp, as Math.tanh), the same formula as the tail. */
+    /**
+     * GPT-2's GELU over [from, to) in vectors, the same operations as the tail ({@link BitExact}'s tanh), so an
+     * element gets the same bits whichever chunk of the split, and so whether vectors or the tail, computes it.
+     */
     private static void geluTanh(float[] o, int oo, float[] x, int xo, int from, int to) {
         int i = from;
         for (int bound = from + F.loopBound(to - from); i < bound; i += F.length()) {
             FloatVector v = FloatVector.fromArray(F, x, xo + i);
             FloatVector inner = v.mul(v).mul(v).mul(0.044715f).add(v).mul(SQRT_2_OVER_PI);
-            v.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f)).intoArray(o, oo + i);
+            v.mul(0.5f).mul(BitExact.tanh(inner).add(1f)).intoArray(o, oo + i);
         }
         for (; i < to; i++) {
             float v = x[xo + i];
-            o[oo + i] = 0.5f * v * (1f + (float) Math.tanh(SQRT_2_OVER_PI * (v + 0.044715f * v * v * v)));
+            o[oo + i] = v * 0.5f * (BitExact.tanh((v * v * v * 0.044715f + v) * SQRT_2_OVER_PI) + 1f);
         }
     }
 
-    /** dinp += gelu'(inp) · dout over [from, to), in vectors as geluTanh. */
+    /** dinp += gelu'(inp) · dout over [from, to), in vectors as geluTanh, the tail in the vectors' operations. */
     private static void geluTanhBackward(
             float[] dx, int dxo, float[] x, int xo, float[] d, int dOff, int from, int to) {
         int i = from;
         for (int bound = from + F.loopBound(to - from); i < bound; i += F.length()) {
             FloatVector v = FloatVector.fromArray(F, x, xo + i), v2 = v.mul(v);
-            FloatVector tanh =
-                    v2.mul(v).mul(0.044715f).add(v).mul(SQRT_2_OVER_PI).lanewise(VectorOperators.TANH);
+            FloatVector tanh = BitExact.tanh(v2.mul(v).mul(0.044715f).add(v).mul(SQRT_2_OVER_PI));
             FloatVector sech2 = tanh.mul(tanh).neg().add(1f);
             FloatVector grad = tanh.add(1f)
                     .mul(0.5f)
@@ -397,11 +400,11 @@ public final class CpuKernels implements Kernels {
                     .intoArray(dx, dxo + i);
         }
         for (; i < to; i++) {
-            float v = x[xo + i];
-            float tanh = (float) Math.tanh(SQRT_2_OVER_PI * (v + 0.044715f * v * v * v));
+            float v = x[xo + i], v2 = v * v;
+            float tanh = BitExact.tanh((v2 * v * 0.044715f + v) * SQRT_2_OVER_PI);
             float sech2 = 1f - tanh * tanh;
-            float grad = 0.5f * (1f + tanh) + 0.5f * v * sech2 * SQRT_2_OVER_PI * (1f + 3f * 0.044715f * v * v);
-            dx[dxo + i] += grad * d[dOff + i];
+            float grad = (tanh + 1f) * 0.5f + v * 0.5f * sech2 * SQRT_2_OVER_PI * (v2 * (3f * 0.044715f) + 1f);
+            dx[dxo + i] = Math.fma(grad, d[dOff + i], dx[dxo + i]);
         }
     }
 

@@ -2,7 +2,6 @@ package slim.nn.kernels;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import slim.nn.Slice;
 
@@ -40,11 +39,10 @@ final class FourVectorAttention {
             float max = Float.NEGATIVE_INFINITY;
             for (int s = 0; s < len; s++) {
                 int k = ko + s * row;
-                float sc = r0.mul(FloatVector.fromArray(S, q, k))
+                float sc = BitExact.sum(r0.mul(FloatVector.fromArray(S, q, k))
                                 .add(r1.mul(FloatVector.fromArray(S, q, k + L)))
                                 .add(r2.mul(FloatVector.fromArray(S, q, k + 2 * L)))
-                                .add(r3.mul(FloatVector.fromArray(S, q, k + 3 * L)))
-                                .reduceLanes(VectorOperators.ADD)
+                                .add(r3.mul(FloatVector.fromArray(S, q, k + 3 * L))))
                         * scale;
                 a[ao + s] = sc;
                 if (sc > max) max = sc;
@@ -95,11 +93,10 @@ final class FourVectorAttention {
                     for (int s = 0; s < len; s++) {
                         float m = mask == null ? 1f : mask[mo + s];
                         int v = vo + s * row, dv = dvo + s * row;
-                        float dp = d0.mul(FloatVector.fromArray(S, q, v))
+                        float dp = BitExact.sum(d0.mul(FloatVector.fromArray(S, q, v))
                                         .add(d1.mul(FloatVector.fromArray(S, q, v + L)))
                                         .add(d2.mul(FloatVector.fromArray(S, q, v + 2 * L)))
-                                        .add(d3.mul(FloatVector.fromArray(S, q, v + 3 * L)))
-                                        .reduceLanes(VectorOperators.ADD)
+                                        .add(d3.mul(FloatVector.fromArray(S, q, v + 3 * L))))
                                 * m;
                         FloatVector p = FloatVector.broadcast(S, a[ao + s] * m);
                         d0.fma(p, FloatVector.fromArray(S, dq, dv)).intoArray(dq, dv);

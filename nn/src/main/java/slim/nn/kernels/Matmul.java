@@ -1,7 +1,6 @@
 package slim.nn.kernels;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import slim.nn.Slice;
 
@@ -32,6 +31,8 @@ public final class Matmul {
     private static final int BWD_ROWS = 256;
     /** Below this many positions both backward products are memory-bound and run as one sweep (fewRows). */
     private static final int FEW_ROWS = 4;
+    /** Shares of fewRows' sweep: as many cores as memory bandwidth keeps busy, whatever the machine has. */
+    private static final int FEW_ROWS_PARTS = 16;
 
     /** Per-thread buffer that the backward products pack a band of w or inp into. */
     private static final ThreadLocal<float[][]> PACKED = ThreadLocal.withInitial(() -> new float[2][0]);
@@ -169,7 +170,7 @@ public final class Matmul {
 
     /** The sum of a dot product's vector lanes plus its scalar tail [from, n). */
     private static float finish(FloatVector acc, float[] a, int aRow, float[] w, int wRow, int from, int n) {
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = BitExact.sum(acc);
         for (int i = from; i < n; i++) sum += a[aRow + i] * w[wRow + i];
         return sum;
     }
@@ -195,7 +196,8 @@ public final class Matmul {
      * each weight is used T times. One sweep down the rows of w and dw does both, each task over whole
      * rows so that memory is read in long runs; each task sums its share of dinp apart (a few
      * kilobytes), added up at the end. Rows whose dout is zero at every position are skipped
-     * (outside a candidate-label softmax).
+     * (outside a candidate-label softmax). The tasks are {@link #FEW_ROWS_PARTS}, not one per thread,
+     * so that dinp's sum, and with it every later bit, is the same on any number of threads.
      */
     private static void fewRows(
             float[] dinp,
@@ -211,7 +213,7 @@ public final class Matmul {
             int T,
             int C,
             int OC) {
-        int parts = Math.min(OC, Parallel.threads());
+        int parts = Math.min(OC, FEW_ROWS_PARTS);
         float[] partial = dinp == null ? null : new float[parts * T * C];
         Parallel.forEach(parts, (long) T * C * OC / parts, part -> {
             int o1 = (int) ((long) OC * (part + 1) / parts);
@@ -504,7 +506,7 @@ public final class Matmul {
         for (int bound = S.loopBound(n); i < bound; i += S.length()) {
             acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = BitExact.sum(acc);
         for (; i < n; i++) sum += a[aOff + i] * b[bOff + i];
         return sum;
     }

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import slim.nn.Shared;
 import slim.nn.io.Checkpoint;
+import slim.nn.kernels.AdamWSettings;
 import slim.nn.kernels.CpuKernels;
 import slim.nn.optim.AdamW;
 
@@ -39,7 +40,7 @@ public final class SeededTraining {
                 .kernels(new CpuKernels())
                 .build();
         Model m = ModelFiles.load(dir, ModelConfig.read(dir).layers(), o);
-        AdamW opt = new AdamW(m, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f);
+        AdamW opt = new AdamW(m, AdamWSettings.torchDefaults(1e-3f));
         m.train(42);
         StringBuilder out = new StringBuilder(dir.getFileName() + " losses");
         for (int step = 0; step < steps; step++) {

@@ -242,7 +242,9 @@ public final class TornadoKernels implements Kernels, AutoCloseable {
         if (dinp != null) {
             run(Op.MATMUL_BACKWARD_INPUT, (long) T * C, LOCAL, ints(v(T, C, OC, at(dinp), at(dout), at(w))));
         }
-        run(Op.MATMUL_BACKWARD_WEIGHTS, (long) OC * C, LOCAL, ints(v(T, C, OC, at(dw), at(dout), at(inp))));
+        if (dw != null) {
+            run(Op.MATMUL_BACKWARD_WEIGHTS, (long) OC * C, LOCAL, ints(v(T, C, OC, at(dw), at(dout), at(inp))));
+        }
         if (dbias != null) {
             run(Op.MATMUL_BACKWARD_BIAS, OC, LOCAL, ints(v(T, OC, at(dbias), at(dout))));
         }

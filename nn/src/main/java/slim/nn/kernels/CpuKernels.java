@@ -578,45 +578,117 @@ public final class CpuKernels implements Kernels {
 
     @Override
     public void adamw(Slice params, Slice grads, Slice m, Slice v, int N, AdamWSettings settings, int step) {
-        float lr = settings.lr(), beta1 = settings.beta1(), beta2 = settings.beta2(), eps = settings.eps();
-        float weightDecay = settings.weightDecay();
-        float[] p = params.data(), g = grads.data(), md = m.data(), vd = v.data();
-        int po = params.offset(), go = grads.offset(), mo = m.offset(), vo = v.offset();
-        float correction1 = (float) (1 - Math.pow(beta1, step));
-        float correction2Sqrt = (float) Math.sqrt(1 - Math.pow(beta2, step));
-        float stepSize = lr / correction1, decay = 1f - lr * weightDecay;
-        float keep1 = 1 - beta1, keep2 = 1 - beta2;
+        float[] g = grads.data();
+        int go = grads.offset();
+        AdamWUpdate update = new AdamWUpdate(params, m, v, settings, step);
         int chunk = 1 << 14;
         FloatVector zero = FloatVector.zero(F);
         Parallel.forEach((N + chunk - 1) / chunk, 8L * chunk, c -> {
             int i = c * chunk, end = Math.min(N, i + chunk);
-            // The same operations in the same order as the scalar tail (no fused multiply-add), so a
-            // step gives identical bits whichever path a parameter takes; vectors cut the time per
-            // parameter to what memory traffic allows.
             for (int bound = i + F.loopBound(end - i); i < bound; i += F.length()) {
                 FloatVector grad = FloatVector.fromArray(F, g, go + i);
                 zero.intoArray(g, go + i);
-                FloatVector mi = FloatVector.fromArray(F, md, mo + i).mul(beta1).add(grad.mul(keep1));
-                FloatVector vi = FloatVector.fromArray(F, vd, vo + i)
-                        .mul(beta2)
-                        .add(grad.mul(keep2).mul(grad));
-                mi.intoArray(md, mo + i);
-                vi.intoArray(vd, vo + i);
-                FloatVector denom = vi.sqrt().div(correction2Sqrt).add(eps);
-                FloatVector.fromArray(F, p, po + i)
-                        .mul(decay)
-                        .sub(mi.mul(stepSize).div(denom))
-                        .intoArray(p, po + i);
+                update.vector(grad, i);
             }
             for (; i < end; i++) {
                 float grad = g[go + i];
                 g[go + i] = 0f;
-                float mi = beta1 * md[mo + i] + keep1 * grad;
-                float vi = beta2 * vd[vo + i] + keep2 * grad * grad;
-                md[mo + i] = mi;
-                vd[vo + i] = vi;
-                p[po + i] = p[po + i] * decay - stepSize * mi / ((float) Math.sqrt(vi) / correction2Sqrt + eps);
+                update.scalar(grad, i);
             }
         });
+    }
+
+    /**
+     * Row by row: each row's gradient is dout[r] · inp, plus what grads holds in the stored rows (added after the
+     * product is rounded, as backward's head-then-embedding order added them), then the update as {@link #adamw}.
+     */
+    @Override
+    public void adamwOuterProduct(
+            Slice params,
+            Slice grads,
+            Slice m,
+            Slice v,
+            Slice dout,
+            Slice inp,
+            boolean[] stored,
+            int R,
+            int C,
+            AdamWSettings settings,
+            int step) {
+        float[] g = grads.data(), d = dout.data(), x = inp.data();
+        int go = grads.offset(), xo = inp.offset();
+        AdamWUpdate update = new AdamWUpdate(params, m, v, settings, step);
+        FloatVector zero = FloatVector.zero(F);
+        Parallel.forEach(R, 8L * C, r -> {
+            float coef = d[dout.offset() + r];
+            boolean own = stored == null || stored[r];
+            int row = r * C, i = 0;
+            for (int bound = F.loopBound(C); i < bound; i += F.length()) {
+                FloatVector grad = FloatVector.fromArray(F, x, xo + i).mul(coef);
+                if (own) {
+                    grad = FloatVector.fromArray(F, g, go + row + i).add(grad);
+                    zero.intoArray(g, go + row + i);
+                }
+                update.vector(grad, row + i);
+            }
+            for (; i < C; i++) {
+                float grad = coef * x[xo + i];
+                if (own) {
+                    grad = g[go + row + i] + grad;
+                    g[go + row + i] = 0f;
+                }
+                update.scalar(grad, row + i);
+            }
+        });
+    }
+
+    /**
+     * AdamW's update of parameter i (an index from the start of params, m and v) from its gradient. The vector and the
+     * scalar path do the same operations in the same order (no fused multiply-add), so a step gives identical bits
+     * whichever path a parameter takes; vectors cut the time per parameter to what memory traffic allows.
+     */
+    private static final class AdamWUpdate {
+        private final float[] p, m, v;
+        private final int po, mo, vo;
+        private final float beta1, beta2, keep1, keep2, eps, stepSize, decay, correction2Sqrt;
+
+        AdamWUpdate(Slice params, Slice m, Slice v, AdamWSettings settings, int step) {
+            this.p = params.data();
+            this.m = m.data();
+            this.v = v.data();
+            this.po = params.offset();
+            this.mo = m.offset();
+            this.vo = v.offset();
+            this.beta1 = settings.beta1();
+            this.beta2 = settings.beta2();
+            this.keep1 = 1 - beta1;
+            this.keep2 = 1 - beta2;
+            this.eps = settings.eps();
+            this.stepSize = settings.lr() / (float) (1 - Math.pow(beta1, step));
+            this.decay = 1f - settings.lr() * settings.weightDecay();
+            this.correction2Sqrt = (float) Math.sqrt(1 - Math.pow(beta2, step));
+        }
+
+        void vector(FloatVector grad, int i) {
+            FloatVector mi = FloatVector.fromArray(F, m, mo + i).mul(beta1).add(grad.mul(keep1));
+            FloatVector vi = FloatVector.fromArray(F, v, vo + i)
+                    .mul(beta2)
+                    .add(grad.mul(keep2).mul(grad));
+            mi.intoArray(m, mo + i);
+            vi.intoArray(v, vo + i);
+            FloatVector denom = vi.sqrt().div(correction2Sqrt).add(eps);
+            FloatVector.fromArray(F, p, po + i)
+                    .mul(decay)
+                    .sub(mi.mul(stepSize).div(denom))
+                    .intoArray(p, po + i);
+        }
+
+        void scalar(float grad, int i) {
+            float mi = beta1 * m[mo + i] + keep1 * grad;
+            float vi = beta2 * v[vo + i] + keep2 * grad * grad;
+            m[mo + i] = mi;
+            v[vo + i] = vi;
+            p[po + i] = p[po + i] * decay - stepSize * mi / ((float) Math.sqrt(vi) / correction2Sqrt + eps);
+        }
     }
 }

@@ -43,7 +43,10 @@ public interface Kernels {
     /** out[T, OC] = inp[T, C] · w[OC, C]ᵀ + bias[OC] (bias may be null). */
     void matmulForward(Slice out, Slice inp, Slice w, Slice bias, int T, int C, int OC);
 
-    /** dinp += dout·w, dw += doutᵀ·inp, dbias += Σ_t dout; dinp may be null (input is not trained). */
+    /**
+     * dinp += dout·w, dw += doutᵀ·inp, dbias += Σ_t dout; dinp may be null (input is not trained), dw may be null
+     * (its gradient is left to {@link #adamwOuterProduct}).
+     */
     void matmulBackward(Slice dinp, Slice dw, Slice dbias, Slice dout, Slice inp, Slice w, int T, int C, int OC);
 
     /**
@@ -121,4 +124,28 @@ public interface Kernels {
      * own (what torch's zero_grad(set_to_none=True) saves).
      */
     void adamw(Slice params, Slice grads, Slice m, Slice v, int N, AdamWSettings settings, int step);
+
+    /**
+     * One AdamW step over a weight [R, C] whose gradient is grads + dout ⊗ inp (dout [R], inp [C]): the weight
+     * gradient of a linear layer at one position (an LM head at the last one) that backward left unwritten, so that
+     * this pass computes it from the two vectors instead of writing it out and reading it back (twice the weight's
+     * size in memory traffic; the tied embedding table is most of a first-k model). stored (nullable: every row)
+     * [R] marks the rows where grads holds a gradient of its own (the table's looked-up rows); grads is zero in the
+     * others, which need not be read. grads is left zero, as by {@link #adamw}.
+     */
+    default void adamwOuterProduct(
+            Slice params,
+            Slice grads,
+            Slice m,
+            Slice v,
+            Slice dout,
+            Slice inp,
+            boolean[] stored,
+            int R,
+            int C,
+            AdamWSettings settings,
+            int step) {
+        matmulBackward(null, grads, null, dout, inp, params, 1, C, R);
+        adamw(params, grads, m, v, R * C, settings, step);
+    }
 }

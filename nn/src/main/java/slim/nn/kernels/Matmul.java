@@ -175,18 +175,23 @@ public final class Matmul {
         return sum;
     }
 
-    /** dinp += dout·w (skipped when dinp is null), dw += doutᵀ·inp, dbias += column sums of dout. */
+    /**
+     * dinp += dout·w (skipped when dinp is null), dw += doutᵀ·inp (skipped when dw is null), dbias += column sums of
+     * dout.
+     */
     public static void backward(
             Slice dinpS, Slice dwS, Slice dbiasS, Slice doutS, Slice inpS, Slice wS, int T, int C, int OC) {
-        float[] dinp = CpuKernels.arrayOf(dinpS), dw = dwS.data(), dbias = CpuKernels.arrayOf(dbiasS);
+        float[] dinp = CpuKernels.arrayOf(dinpS), dw = CpuKernels.arrayOf(dwS), dbias = CpuKernels.arrayOf(dbiasS);
         float[] dout = doutS.data(), inp = inpS.data(), w = wS.data();
-        int dinpOff = CpuKernels.offsetOf(dinpS), dwOff = dwS.offset(), dbiasOff = CpuKernels.offsetOf(dbiasS);
+        int dinpOff = CpuKernels.offsetOf(dinpS),
+                dwOff = CpuKernels.offsetOf(dwS),
+                dbiasOff = CpuKernels.offsetOf(dbiasS);
         int doutOff = doutS.offset(), inOff = inpS.offset(), wOff = wS.offset();
         if (T < FEW_ROWS) {
             fewRows(dinp, dinpOff, dw, dwOff, dout, doutOff, inp, inOff, w, wOff, T, C, OC);
         } else {
             if (dinp != null) inputGradient(dinp, dinpOff, dout, doutOff, w, wOff, T, C, OC);
-            weightGradient(dw, dwOff, dout, doutOff, inp, inOff, T, C, OC);
+            if (dw != null) weightGradient(dw, dwOff, dout, doutOff, inp, inOff, T, C, OC);
         }
         if (dbias != null) biasGradient(dbias, dbiasOff, dout, doutOff, T, OC);
     }
@@ -221,7 +226,7 @@ public final class Matmul {
                 for (int t = 0; t < T; t++) {
                     float g = dout[doutOff + t * OC + o];
                     if (partial != null) axpy(g, w, wOff + o * C, partial, (part * T + t) * C, C);
-                    axpy(g, inp, inOff + t * C, dw, dwOff + o * C, C);
+                    if (dw != null) axpy(g, inp, inOff + t * C, dw, dwOff + o * C, C);
                 }
             }
         });

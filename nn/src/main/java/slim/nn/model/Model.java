@@ -35,6 +35,18 @@ public final class Model {
 
     private long dropoutSeed, dropoutCalls;
 
+    /**
+     * Backward left the LM head's weight gradient unwritten: it is a.dLogits ⊗ a.headIn (one head row), which the
+     * optimiser adds in its own pass over the weight ({@link #takeHeadGradient}) and {@link #grads()} writes out for
+     * any other reader. Only after a backward that started from zero gradients, so the head's gradient rows hold
+     * nothing else, except the rows of a tied table that the embedding backward wrote (headRowsStored).
+     */
+    private boolean headGradientPending;
+    /** Off: backward writes the head's gradient out as every other (the full computation, for comparison). */
+    private boolean foldHeadGradient = true;
+
+    private final boolean[] headRowsStored;
+
     // What the last forward pass computed, for the head, the loss and backward.
     private int[] tokens;
     private int T;
@@ -88,6 +100,7 @@ public final class Model {
         positions = new int[maxTokens];
         for (int t = 0; t < maxTokens; t++) positions[t] = t + config.positionOffset();
         tokenTypes = new int[maxTokens];
+        headRowsStored = trainable ? new boolean[config.vocab()] : null;
         idScratch = new int[maxTokens];
         positionScratch = new int[maxTokens];
         if (config.ropeEnabled()) {
@@ -119,7 +132,9 @@ public final class Model {
         return params;
     }
 
+    /** The gradients of the last backward, the LM head's written out if backward left it to the optimiser. */
     public Weights grads() {
+        writeOutHeadGradient();
         return grads;
     }
 
@@ -165,6 +180,7 @@ public final class Model {
             throw new SlimException("a sequence of " + T + " tokens does not fit this model (at most " + a.maxT + ")");
         }
         if (from > 0) checkPrefix(ids, from);
+        writeOutHeadGradient(); // its factors are about to be overwritten
         // rows [from, T) of every layer's keys and values are overwritten: only [0, from) stays cached
         if (prefix != null && prefix.length > from) prefix = from == 0 ? null : Arrays.copyOf(prefix, from);
         this.tokens = ids;
@@ -378,6 +394,7 @@ public final class Model {
                         + " outside the rows the pass computed [" + rows.headFrom() + ", " + rows.headTo() + ")");
             }
         }
+        writeOutHeadGradient();
         kernels.gatherRows(a.headIn, hidden(), positions, n, P);
         kernels.matmulForward(a.logits, a.headIn, params.lmHead, null, n, P, V);
         headRows = positions;
@@ -438,6 +455,8 @@ public final class Model {
         if (grads == null) throw new IllegalStateException("model was loaded without gradients");
         if (lossTargets == null) throw new IllegalStateException("backward needs a loss first");
         if (rows.cached() > 0) throw new IllegalStateException("backward needs a pass without a cached prefix");
+        writeOutHeadGradient();
+        boolean fromZero = gradsZero;
         gradsZero = false;
         prefix = null; // the weights are about to change
         int C = config.hidden(), P = config.embedDim(), h0 = rows.headFrom(), hn = rows.headTo() - h0;
@@ -466,7 +485,10 @@ public final class Model {
             int V = config.vocab();
             kernels.crossEntropyBackward(a.dLogits, a.probs, lossTargets, lossCandidates, headCount, V);
             kernels.zero(a.dHeadIn, headCount * P);
-            kernels.matmulBackward(a.dHeadIn, grads.lmHead, null, a.dLogits, a.headIn, params.lmHead, headCount, P, V);
+            // One head row (the study's step): the optimiser computes the head's weight gradient in its pass instead
+            headGradientPending = foldHeadGradient && fromZero && headCount == 1;
+            Slice dHead = headGradientPending ? null : grads.lmHead;
+            kernels.matmulBackward(a.dHeadIn, dHead, null, a.dLogits, a.headIn, params.lmHead, headCount, P, V);
             kernels.scatterAddRows(dFinal, a.dHeadIn, headRows, headCount, P);
         }
         // final projection and norm
@@ -517,6 +539,9 @@ public final class Model {
         }
         if (params.wpe != null) kernels.embeddingBackward(grads.wpe, dx0, positions, T, C);
         if (params.wtt != null) kernels.embeddingBackward(grads.wtt, dx0, tokenTypes, T, C);
+        if (headGradientPending && params.lmHead == params.wte) {
+            for (int t = 0; t < T; t++) headRowsStored[tokens[t]] = true;
+        }
         if (config.projects()) {
             kernels.zero(a.dTokenEmb, T * P);
             kernels.matmulBackward(a.dTokenEmb, grads.projectIn, null, dx0, a.tokenEmb, params.projectIn, T, P, C);
@@ -616,14 +641,62 @@ public final class Model {
 
     /** Zeroes the gradients, unless they are zero already (an AdamW step consumes them). */
     public void zeroGrad() {
+        dropHeadGradient();
         if (gradsZero) return;
         kernels.zero(grads.all, grads.all.length());
         gradsZero = true;
     }
 
+    /** Whether backward may leave the LM head's weight gradient to the optimiser (on unless a test compares). */
+    void foldHeadGradient(boolean fold) {
+        foldHeadGradient = fold;
+    }
+
     /** Tells the model that its gradients were zeroed outside zeroGrad (by the optimiser's kernel). */
     public void gradientsZeroed() {
+        dropHeadGradient();
         gradsZero = true;
+    }
+
+    /**
+     * The LM head's weight gradient that the last backward left unwritten, for an optimiser that adds it in its own
+     * pass ({@link Kernels#adamwOuterProduct}); null when there is none. Parameters [0, frozen) are not updated: a
+     * gradient wholly inside them is dropped, one across their end is written out (null returned).
+     */
+    public HeadGradient takeHeadGradient(int frozen) {
+        if (!headGradientPending) return null;
+        int P = config.embedDim(), V = config.vocab(), offset = params.lmHead.offset() - params.all.offset();
+        if (offset + V * P <= frozen) {
+            dropHeadGradient();
+            return null;
+        }
+        if (offset < frozen) {
+            writeOutHeadGradient();
+            return null;
+        }
+        headGradientPending = false;
+        boolean[] stored = headRowsStored.clone();
+        Arrays.fill(headRowsStored, false);
+        return new HeadGradient(offset, V, P, a.dLogits.sub(0, V), a.headIn.sub(0, P), stored);
+    }
+
+    /**
+     * The weight gradient dout ⊗ inp of rows [offset, offset + rows · width) of the parameter block, added to what
+     * the gradients hold in the stored rows (zero in the others).
+     */
+    public record HeadGradient(int offset, int rows, int width, Slice dout, Slice inp, boolean[] stored) {}
+
+    private void writeOutHeadGradient() {
+        if (!headGradientPending) return;
+        int P = config.embedDim(), V = config.vocab();
+        kernels.matmulBackward(null, grads.lmHead, null, a.dLogits, a.headIn, params.lmHead, 1, P, V);
+        dropHeadGradient();
+    }
+
+    private void dropHeadGradient() {
+        if (!headGradientPending) return;
+        headGradientPending = false;
+        Arrays.fill(headRowsStored, false);
     }
 
     /** Number of parameters held (the first-k model plus any classification head). */

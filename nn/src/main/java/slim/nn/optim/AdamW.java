@@ -31,13 +31,39 @@ public final class AdamW {
 
     public void step() {
         step++;
+        // Taken before grads(), which would write it out.
+        Model.HeadGradient head = model.takeHeadGradient(frozen);
         Slice p = model.params().all, g = model.grads().all;
-        int n = p.length() - frozen;
-        model.kernels()
-                .adamw(p.sub(frozen, n), g.sub(frozen, n), m.sub(frozen, n), v.sub(frozen, n), n, settings, step);
+        if (head == null) {
+            update(p, g, frozen, p.length());
+        } else {
+            int from = head.offset(), to = from + head.rows() * head.width();
+            update(p, g, frozen, from);
+            model.kernels()
+                    .adamwOuterProduct(
+                            p.sub(from, to - from),
+                            g.sub(from, to - from),
+                            m.sub(from, to - from),
+                            v.sub(from, to - from),
+                            head.dout(),
+                            head.inp(),
+                            head.stored(),
+                            head.rows(),
+                            head.width(),
+                            settings,
+                            step);
+            update(p, g, to, p.length());
+        }
         // The kernel zeroed the gradients it consumed; the frozen ones were computed all the same.
         if (frozen > 0) model.kernels().zero(g, frozen);
         model.gradientsZeroed();
+    }
+
+    /** The plain step over parameters [from, to) of the block. */
+    private void update(Slice p, Slice g, int from, int to) {
+        int n = to - from;
+        if (n > 0)
+            model.kernels().adamw(p.sub(from, n), g.sub(from, n), m.sub(from, n), v.sub(from, n), n, settings, step);
     }
 
     /**

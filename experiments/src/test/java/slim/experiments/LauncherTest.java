@@ -146,4 +146,23 @@ class LauncherTest {
         String text = logOnceItHas(log, "last words");
         assertTrue(text.contains("last words"), "the shutdown hook's line was lost: " + text);
     }
+
+    /** An ahead-of-time cache the JVM cannot use (./slim's from before a rebuild, or any other file) changes nothing. */
+    @Test
+    void anUnusableAheadOfTimeCacheIsIgnoredQuietly() throws Exception {
+        Path go = tmp.resolve("go"), garbage = tmp.resolve("stale.aot");
+        Files.createFile(go);
+        Files.writeString(garbage, "not a cache");
+        for (Path cache : List.of(garbage, tmp.resolve("missing.aot"))) {
+            List<String> command = launch(go.toString());
+            command.add(1, "-XX:AOTCache=" + cache);
+            Process p = environment(new ProcessBuilder(command))
+                    .redirectErrorStream(true)
+                    .start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            assertEquals(0, p.exitValue(), out);
+            assertEquals("\rframe terminal=false", out, "what the JVM printed with " + cache.getFileName());
+        }
+    }
 }

@@ -120,8 +120,9 @@ public final class Grid {
         } catch (SlimException e) {
             return null;
         }
-        if (!r.protocol().equals(protocol)) {
-            throw new SlimException(file + ": made with another protocol (" + r.protocol() + ", now " + protocol
+        String otherProtocol = protocol.difference(r.protocol(), "in the file", "now");
+        if (otherProtocol != null) {
+            throw new SlimException(file + ": made with another protocol (" + otherProtocol
                     + "); use a new results folder, or delete this one to start over");
         }
         String difference = Origin.difference(r.origin(), origin);

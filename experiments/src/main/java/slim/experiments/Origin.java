@@ -130,7 +130,8 @@ public record Origin(String modelFingerprint, Map<String, DataFile> dataFiles) {
     static String difference(Result a, Result b) {
         boolean sameModel = a.cell().modelName().equals(b.cell().modelName());
         boolean sameTask = a.cell().task().equals(b.cell().task());
-        if (sameModel && !a.protocol().equals(b.protocol())) return "protocol " + a.protocol() + " vs " + b.protocol();
+        if (sameModel && !a.protocol().equals(b.protocol()))
+            return "another protocol: " + b.protocol().difference(a.protocol(), "in the first", "in the second");
         if ((a.origin() == null) != (b.origin() == null)) {
             Result old = a.origin() == null ? a : b;
             return "only one records which model and data made it; the other has schema_version " + old.schemaVersion()

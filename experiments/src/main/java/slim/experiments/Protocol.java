@@ -1,5 +1,9 @@
 package slim.experiments;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import slim.data.Split;
 
 /**
@@ -45,6 +49,25 @@ public record Protocol(
             throw new IllegalArgumentException("--train, --val and --test must each be at least 1");
         }
         if (maxPromptTokens < 0) throw new IllegalArgumentException("--max-prompt-tokens must not be negative");
+    }
+
+    /**
+     * What was set differently in other than in this protocol, named as result files spell it, e.g.
+     * "max_prompt_tokens 512 in the file, 128 now" (whereOther "in the file", whereThis "now"); null when they are
+     * equal. A message that printed both records whole left the reader to find the one value in twelve that differs.
+     */
+    public String difference(Protocol other, String whereOther, String whereThis) {
+        if (equals(other)) return null;
+        JsonNode here = ResultFiles.JSON.valueToTree(this), there = ResultFiles.JSON.valueToTree(other);
+        List<String> differences = new ArrayList<>();
+        for (Map.Entry<String, JsonNode> field : here.properties()) {
+            JsonNode theirs = there.get(field.getKey());
+            if (!field.getValue().equals(theirs)) {
+                differences.add(
+                        field.getKey() + " " + theirs + " " + whereOther + ", " + field.getValue() + " " + whereThis);
+            }
+        }
+        return String.join("; ", differences);
     }
 
     /** The study's protocol: lr 5e-5, 50 epochs, patience 15, 200 / 1000 / 1000 examples. */

@@ -248,7 +248,10 @@ class GridTest {
                                 Grid.Shard.ALL,
                                 P.toBuilder().epochs(3).patience(3).build(),
                                 new Recorder(-1)));
-        assertTrue(e.getMessage().contains("another protocol"), e.getMessage());
+        assertTrue(
+                e.getMessage()
+                        .contains("another protocol (epochs 50 in the file, 3 now; patience 15 in the file, 3 now)"),
+                e.getMessage());
     }
 
     /** A result from before results recorded their origin cannot be vouched for, so it is not counted as done. */

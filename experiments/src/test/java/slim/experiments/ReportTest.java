@@ -238,7 +238,10 @@ class ReportTest {
                 first.predictions());
         ResultFiles.write(ResultFiles.file(dir, cellOf(first)), changed);
         SlimException e = refused();
-        assertTrue(e.getMessage().contains("made differently") && e.getMessage().contains("epochs=7"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("made differently")
+                        && e.getMessage().contains("another protocol: epochs 7 in the first, 50 in the second"),
+                e.getMessage());
     }
 
     @Test

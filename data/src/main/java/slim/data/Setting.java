@@ -1,8 +1,5 @@
 package slim.data;
 
-import java.util.Arrays;
-import java.util.stream.Collectors;
-
 /**
  * How an example becomes model input. LM_PROMPT and CLS_PROMPT share one prompt: a demonstration per
  * class, then the query (the format with its label left empty). CLS_PLAIN has no demonstrations: it is
@@ -29,11 +26,7 @@ public enum Setting {
     }
 
     public static Setting parse(String name) {
-        for (Setting s : values()) {
-            if (s.id.equalsIgnoreCase(name) || s.name().equalsIgnoreCase(name)) return s;
-        }
-        throw new IllegalArgumentException("unknown setting '" + name + "': expected one of "
-                + Arrays.stream(values()).map(Setting::id).collect(Collectors.joining(", ")));
+        return EnumIds.parse("setting", name, values(), Setting::id);
     }
 
     @Override

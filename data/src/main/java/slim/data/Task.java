@@ -1,8 +1,6 @@
 package slim.data;
 
-import java.util.Arrays;
 import java.util.List;
-import java.util.stream.Collectors;
 
 /**
  * The study's four classification tasks: the labels as the normalized CSV files spell them, the
@@ -27,7 +25,9 @@ public enum Task {
             List.of("Abbreviation", "Entity", "Description", "Person", "Location", "Number"));
 
     private final String id;
-    /** The prompt format: {text} is the input, {label} the label word with its leading space, or nothing for the query. */
+    /**
+     * The prompt format: {text} is the input, {label} the label word with its leading space, or nothing for the query.
+     */
     public final String format;
 
     private final List<String> labels;
@@ -76,11 +76,7 @@ public enum Task {
     }
 
     public static Task parse(String name) {
-        for (Task t : values()) {
-            if (t.id.equalsIgnoreCase(name) || t.name().equalsIgnoreCase(name)) return t;
-        }
-        throw new IllegalArgumentException("unknown task '" + name + "': expected one of "
-                + Arrays.stream(values()).map(Task::id).collect(Collectors.joining(", ")));
+        return EnumIds.parse("task", name, values(), Task::id);
     }
 
     @Override

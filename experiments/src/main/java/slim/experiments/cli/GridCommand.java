@@ -106,12 +106,8 @@ final class GridCommand implements Callable<Integer> {
     @Mixin
     Options.PoolingChoice pooling;
 
-    @Option(
-            names = "--out",
-            defaultValue = "results",
-            paramLabel = "DIR",
-            description = "results folder (default: ${DEFAULT-VALUE})")
-    Path out;
+    @Mixin
+    Options.ResultsFolder out;
 
     @Option(
             names = "--shard",
@@ -146,16 +142,22 @@ final class GridCommand implements Callable<Integer> {
         run.data.data = run.data.resolve(); // resolved here, so that a --slurm script's tasks read the same folder
         Experiment experiment = run.experiment(protocol);
         for (Cell c : cells) experiment.dataset(c.task()); // shards are balanced by every cell's prompt length
-        Grid grid =
-                new Grid(out, ProgressBar.stderr(), retryFailed, experiment::origin).costs(new CellCost(experiment));
-        GridPlan.of(command(), cells).write(out);
-        if (writeScripts) return slurm.write(grid.shards(cells, slurm.shards), cells.size(), out);
+        Grid grid = new Grid(out.dir, ProgressBar.stderr(), retryFailed, experiment::origin)
+                .costs(new CellCost(experiment));
+        GridPlan.of(command(), cells).write(out.dir);
+        if (writeScripts) return slurm.write(grid.shards(cells, slurm.shards), cells.size(), out.dir);
         Grid.Counts counts = grid.run(cells, s, protocol, experiment::run);
         String elsewhere = counts.elsewhere() > 0 ? ", " + counts.elsewhere() + " ran in another process" : "";
         System.out.printf(
                 "%d cells in the grid, %d in this shard: %d were done already, %d ran now (%d failed)%s."
                         + " Report: slim report %s%n",
-                counts.cells(), counts.inShard(), counts.alreadyDone(), counts.ran(), counts.failed(), elsewhere, out);
+                counts.cells(),
+                counts.inShard(),
+                counts.alreadyDone(),
+                counts.ran(),
+                counts.failed(),
+                elsewhere,
+                out.dir);
         int failed = counts.failed() + counts.failedBefore();
         if (failed > 0) {
             System.out.printf(
@@ -177,7 +179,9 @@ final class GridCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** This grid's command line, paths absolute, to run again what is unfinished (--retry-failed is added where needed). */
+    /**
+     * This grid's command line, paths absolute, to run again what is unfinished (--retry-failed is added where needed).
+     */
     private String command() {
         return "slim grid "
                 + SlurmOptions.arguments(spec).stream()

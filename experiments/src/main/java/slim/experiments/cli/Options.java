@@ -101,6 +101,16 @@ final class Options {
         }
     }
 
+    /** `--out DIR` of the commands that write results (train, grid): the folder of result JSON files. */
+    static final class ResultsFolder {
+        @Option(
+                names = "--out",
+                defaultValue = "results",
+                paramLabel = "DIR",
+                description = "folder for the result JSON files (default: ${DEFAULT-VALUE})")
+        Path dir;
+    }
+
     /** `--seed N` of a single run; grid and demo take a list (`--seeds`, with --seed as its other name). */
     static final class Seed {
         @Option(

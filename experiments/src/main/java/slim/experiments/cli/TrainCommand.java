@@ -55,12 +55,8 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     Options.PoolingChoice pooling;
 
-    @Option(
-            names = "--out",
-            defaultValue = "results",
-            paramLabel = "DIR",
-            description = "folder for the result JSON (default: ${DEFAULT-VALUE})")
-    Path out;
+    @Mixin
+    Options.ResultsFolder out;
 
     @Option(
             names = "--save",
@@ -85,8 +81,8 @@ final class TrainCommand implements Callable<Integer> {
             Leftovers.clean(save.toAbsolutePath().getParent());
             SaveChecks.requireFresh(save);
         }
-        Leftovers.clean(out);
-        Path file = ResultFiles.file(out, cell);
+        Leftovers.clean(out.dir);
+        Path file = ResultFiles.file(out.dir, cell);
         Experiment experiment = run.experiment(protocol);
         experiment.dataset(task);
         Grid.requireSameOrigin(file, protocol, experiment.origin(cell));

@@ -1,6 +1,9 @@
 # Sourced by ./slim and .ci/run: points JAVA_HOME at a JDK 25 (the machine's default may be 17).
-slim_java_version() { "$1/bin/java" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}'; }
-if [ -z "${JAVA_HOME:-}" ] || [ ! -x "$JAVA_HOME/bin/java" ] || [ "$(slim_java_version "$JAVA_HOME")" -lt 25 ] 2>/dev/null; then
+slim_java_version() {
+  "$1/bin/java" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}'
+}
+if [ -z "${JAVA_HOME:-}" ] || [ ! -x "$JAVA_HOME/bin/java" ] \
+    || [ "$(slim_java_version "$JAVA_HOME")" -lt 25 ] 2>/dev/null; then
   JAVA_HOME=""
   for candidate in /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/temurin-25* /usr/lib/jvm/*-25* /usr/lib/jvm/*25*; do
     if [ -x "$candidate/bin/java" ] && [ "$(slim_java_version "$candidate")" -ge 25 ] 2>/dev/null; then

@@ -20,7 +20,10 @@ final class BenchModel {
         this.tokens = tokens;
     }
 
-    /** headRows: positions the LM head runs at; trainable: whether gradients and activations for backward are held; kernels: what runs it. */
+    /**
+     * headRows: positions the LM head runs at; trainable: whether gradients and activations for backward are held;
+     * kernels: what runs it.
+     */
     static BenchModel of(String shape, int k, int tokens, int headRows, boolean trainable, Kernels kernels) {
         Shapes s = Shapes.parse(shape);
         return new BenchModel(s.model(k, tokens, headRows, trainable, kernels), s.tokens(tokens + 1, 7), tokens);

@@ -11,7 +11,9 @@ import slim.nn.kernels.Matmul;
  * dinp), then both backward products, the input gradient's time being the difference. The three run
  * interleaved, so load on a shared machine falls on all of them alike; medians of `reps` calls.
  *
- * <p>{@code java --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar slim.bench.MatmulProducts 128 768 3072 40}
+ * <pre>{@code
+ * java --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar slim.bench.MatmulProducts 128 768 3072 40
+ * }</pre>
  * (T, C, OC, reps); -Dslim.threads=1 measures one core; -Dslim.coldCaches=true makes every product
  * fetch its operands from memory, as the layers' products do inside a training step.
  */

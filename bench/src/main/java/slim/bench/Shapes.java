@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
 import java.util.SplittableRandom;
 import slim.nn.kernels.Kernels;
 import slim.nn.model.KeptLayers;
@@ -78,9 +80,9 @@ public enum Shapes {
         float range = (float) (0.02 * Math.sqrt(3));
         for (int i = 0; i < block.length; i++) block[i] = (random.nextFloat() * 2 - 1) * range;
         for (var e : layout.entries().entrySet()) {
-            if (e.getKey().toLowerCase(java.util.Locale.ROOT).contains("norm")
+            if (e.getKey().toLowerCase(Locale.ROOT).contains("norm")
                     && e.getKey().endsWith("W")) {
-                java.util.Arrays.fill(
+                Arrays.fill(
                         block,
                         e.getValue().offset(),
                         e.getValue().offset() + e.getValue().length(),

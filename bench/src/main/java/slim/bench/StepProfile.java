@@ -12,7 +12,9 @@ import slim.nn.kernels.Kernels;
  * (wall time, summed per kernel over a step; matrix products apart per shape, since the layers'
  * products and the LM head behave differently). Prints milliseconds per step and shares.
  *
- * <p>{@code java --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar slim.bench.StepProfile gpt2 12 139 last 5}
+ * <pre>{@code
+ * java --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar slim.bench.StepProfile gpt2 12 139 last 5
+ * }</pre>
  * (shape, k, tokens, head last|all, measured steps after two warm-up steps).
  */
 public final class StepProfile {

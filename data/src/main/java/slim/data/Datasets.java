@@ -3,6 +3,7 @@ package slim.data;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.Reader;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -154,7 +155,7 @@ public final class Datasets {
                 }
                 line = parser.getCurrentLineNumber() + 1;
             }
-        } catch (IOException | java.io.UncheckedIOException e) {
+        } catch (IOException | UncheckedIOException e) {
             throw new SlimException(file + ": cannot read: " + e.getMessage());
         }
         return requireRows(out, file);
@@ -197,7 +198,7 @@ public final class Datasets {
                         text(file, line, text), label(file, line, task, AG_LABELS[index.charAt(0) - '1']), out.size()));
                 line = parser.getCurrentLineNumber() + 1;
             }
-        } catch (IOException | java.io.UncheckedIOException e) {
+        } catch (IOException | UncheckedIOException e) {
             throw new SlimException(file + ": cannot read: " + e.getMessage());
         }
         return requireRows(out, file);
@@ -259,7 +260,10 @@ public final class Datasets {
         return requireRows(out, file);
     }
 
-    /** EmoContext: id TAB turn1 TAB turn2 TAB turn3 TAB label (a header line "id..." is skipped); turns joined with " | ". */
+    /**
+     * EmoContext: id TAB turn1 TAB turn2 TAB turn3 TAB label (a header line "id..." is skipped); turns joined with " |
+     * ".
+     */
     static List<Example> readEmoContext(Path file, Task task) {
         List<String> lines = lines(file);
         List<Example> out = new ArrayList<>();

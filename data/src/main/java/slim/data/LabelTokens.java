@@ -1,5 +1,6 @@
 package slim.data;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import slim.nn.SlimException;
@@ -90,8 +91,7 @@ public record LabelTokens(int[] appended, int[] targets) {
             String first = word.substring(1, 1 + Character.charCount(word.codePointAt(1)));
             int id = tokenizer.pieceId(first);
             if (id < 0)
-                id = tokenizer.pieceId(
-                        String.format("<0x%02X>", first.getBytes(java.nio.charset.StandardCharsets.UTF_8)[0] & 0xFF));
+                id = tokenizer.pieceId(String.format("<0x%02X>", first.getBytes(StandardCharsets.UTF_8)[0] & 0xFF));
             if (id < 0) return null;
             out[c + 1] = id;
         }

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,7 +26,7 @@ class DatasetsTest {
             new int[] {67349, 872},
             Task.TREC,
             new int[] {5452, 500});
-    static final Map<Task, Dataset> NORMALIZED = new java.util.EnumMap<>(Task.class);
+    static final Map<Task, Dataset> NORMALIZED = new EnumMap<>(Task.class);
 
     @TempDir
     Path tmp;

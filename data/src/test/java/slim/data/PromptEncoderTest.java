@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -16,7 +17,7 @@ import slim.nn.SlimException;
 
 class PromptEncoderTest {
     static Tokenizer gpt2, stories;
-    static final Map<Task, Split> SPLITS = new java.util.EnumMap<>(Task.class);
+    static final Map<Task, Split> SPLITS = new EnumMap<>(Task.class);
 
     @BeforeAll
     static void load() {

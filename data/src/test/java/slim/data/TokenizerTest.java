@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import slim.nn.SlimException;
@@ -38,7 +39,7 @@ class TokenizerTest {
             int[] ids = t.encode("Once upon a time");
             int[] input = t.encodeInput("Once upon a time");
             assertEquals(1, input[0]);
-            assertArrayEquals(ids, java.util.Arrays.copyOfRange(input, 1, input.length));
+            assertArrayEquals(ids, Arrays.copyOfRange(input, 1, input.length));
         }
     }
 

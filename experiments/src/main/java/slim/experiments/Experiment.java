@@ -273,7 +273,7 @@ public final class Experiment {
             List<Task> tasks,
             List<Setting> settings,
             List<Integer> seeds,
-            slim.nn.model.Pooling encoderPooling) {
+            Pooling encoderPooling) {
         return cells(models, ks.stream().map(LayerChoice::first).toList(), tasks, settings, seeds, encoderPooling);
     }
 
@@ -284,7 +284,7 @@ public final class Experiment {
             List<Task> tasks,
             List<Setting> settings,
             List<Integer> seeds,
-            slim.nn.model.Pooling encoderPooling) {
+            Pooling encoderPooling) {
         List<Cell> cells = new ArrayList<>();
         for (Path m : models) {
             boolean decoder = ModelConfig.read(m).family().isDecoder();

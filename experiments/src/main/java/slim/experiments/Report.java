@@ -375,9 +375,8 @@ public final class Report {
                                 Locale.ROOT, "%s k=%d %s (%.2f)", model, keep, e.getKey(), e.getValue())));
             }));
             b.append("\nAverage test accuracy (%) over the tasks of the row, mean ± standard deviation over seeds; bi")
-                    .append(
-                            " keeps the k layers of highest Block Influence, angular drops the block of layers whose input")
-                    .append(" and output are closest, both scored on each cell's training prompts.")
+                    .append(" keeps the k layers of highest Block Influence, angular drops the block of layers")
+                    .append(" whose input and output are closest, both scored on each cell's training prompts.")
                     .append(
                             narrowed.isEmpty()
                                     ? ""

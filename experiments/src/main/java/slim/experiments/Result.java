@@ -124,7 +124,9 @@ public record Result(
             int seed,
             String pooling) {
 
-        /** The cell as run on a model with this config (null: the config could not be read), keeping kept (nullable). */
+        /**
+         * The cell as run on a model with this config (null: the config could not be read), keeping kept (nullable).
+         */
         public static CellInfo of(Cell cell, ModelConfig config, KeptLayers kept) {
             boolean lm = cell.setting() == Setting.LM_PROMPT;
             return new CellInfo(

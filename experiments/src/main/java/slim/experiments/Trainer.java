@@ -1,5 +1,6 @@
 package slim.experiments;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import slim.data.EncodedExample;
@@ -167,8 +168,8 @@ public final class Trainer {
         }
         boolean early = failure == null && epochs < protocol.epochs();
         return new Outcome(
-                java.util.Arrays.copyOf(valCurve, epochs),
-                java.util.Arrays.copyOf(lossCurve, epochs),
+                Arrays.copyOf(valCurve, epochs),
+                Arrays.copyOf(lossCurve, epochs),
                 bestEpoch,
                 Math.max(best, 0),
                 testAcc,

@@ -124,8 +124,8 @@ class ReportTest {
         assertTrue(md.contains("| tiny · bi | 1 | 1K | – | – | 65.00 ± 7.07 |"), md);
         assertTrue(md.contains("### Which layers to keep: cls-plain"), md);
         assertTrue(
-                md.contains(
-                        "| tiny | 1 | 55.00 ± 7.07 (layers 0) | 65.00 ± 7.07 (layers varies) | 75.00 ± 7.07 (layers 5) |"),
+                md.contains("| tiny | 1 | 55.00 ± 7.07 (layers 0) | 65.00 ± 7.07 (layers varies) | 75.00 ± 7.07 (layers"
+                        + " 5) |"),
                 md);
         assertTrue(md.contains("Highest average: tiny k=1 angular (75.00)."), md);
         assertTrue(report.csv().contains("tiny,last,angular,5,1,cls-plain,sst2,75.00,7.07,2,1100"), report.csv());
@@ -153,7 +153,7 @@ class ReportTest {
     @Test
     void failedCellsAreListedNotCounted() {
         List<Result> rs = new ArrayList<>(results());
-        Cell cell = new Cell(Path.of("tiny"), 1, slim.data.Task.SST2, slim.data.Setting.CLS_PROMPT, 0, Pooling.LAST);
+        Cell cell = new Cell(Path.of("tiny"), 1, Task.SST2, Setting.CLS_PROMPT, 0, Pooling.LAST);
         rs.add(Result.failure(
                 cell, Protocol.study(), Synthetic.origin(cell), "the training loss became NaN at epoch 1, step 3"));
         Report report = Report.of(rs, null);

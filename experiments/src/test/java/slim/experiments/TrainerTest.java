@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -72,7 +73,7 @@ class TrainerTest {
         assertFalse(o.failed(), o.failure());
         assertEquals(8, o.epochsRun());
         double[] loss = o.trainLoss();
-        assertTrue(loss[loss.length - 1] < 0.5 * loss[0], "loss should fall: " + java.util.Arrays.toString(loss));
+        assertTrue(loss[loss.length - 1] < 0.5 * loss[0], "loss should fall: " + Arrays.toString(loss));
         assertTrue(o.testAccuracy() >= 0.9, "test accuracy " + o.testAccuracy() + " (before training " + before + ")");
         assertTrue(o.testAccuracy() > before + 0.2, "accuracy should rise from " + before + " to " + o.testAccuracy());
         assertEquals(o.valAccuracy()[o.bestEpoch() - 1], o.bestValAccuracy());

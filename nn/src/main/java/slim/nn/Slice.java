@@ -1,5 +1,7 @@
 package slim.nn;
 
+import java.util.Arrays;
+
 /**
  * A contiguous run of floats inside a larger buffer: a parameter inside the one parameter block, or
  * an activation inside its buffer. Kernels take slices so that a backend can map each underlying
@@ -34,14 +36,14 @@ public record Slice(float[] data, int offset, int length) {
     }
 
     public void fill(float v) {
-        java.util.Arrays.fill(data, offset, offset + length, v);
+        Arrays.fill(data, offset, offset + length, v);
     }
 
     public void fill(float v, int count) {
-        java.util.Arrays.fill(data, offset, offset + count, v);
+        Arrays.fill(data, offset, offset + count, v);
     }
 
     public float[] toArray() {
-        return java.util.Arrays.copyOfRange(data, offset, offset + length);
+        return Arrays.copyOfRange(data, offset, offset + length);
     }
 }

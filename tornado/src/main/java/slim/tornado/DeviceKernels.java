@@ -388,28 +388,17 @@ final class DeviceKernels {
     private static float erf(float xf) {
         float x = TornadoMath.abs(xf);
         float t = 1f / (1f + 0.5f * x);
-        float y = t
-                * TornadoMath.exp(
-                        -x * x
-                                - 1.26551223f
-                                + t
-                                        * (1.00002368f
-                                                + t
-                                                        * (0.37409196f
-                                                                + t
-                                                                        * (0.09678418f
-                                                                                + t
-                                                                                        * (-0.18628806f
-                                                                                                + t
-                                                                                                        * (0.27886807f
-                                                                                                                + t
-                                                                                                                        * (-1.13520398f
-                                                                                                                                + t
-                                                                                                                                        * (1.48851587f
-                                                                                                                                                + t
-                                                                                                                                                        * (-0.82215223f
-                                                                                                                                                                + t
-                                                                                                                                                                        * 0.17087277f)))))))));
+        // Horner's rule from the innermost coefficient, as CpuKernels.erf writes it
+        float p = 0.17087277f;
+        p = -0.82215223f + t * p;
+        p = 1.48851587f + t * p;
+        p = -1.13520398f + t * p;
+        p = 0.27886807f + t * p;
+        p = -0.18628806f + t * p;
+        p = 0.09678418f + t * p;
+        p = 0.37409196f + t * p;
+        p = 1.00002368f + t * p;
+        float y = t * TornadoMath.exp(-x * x - 1.26551223f + t * p);
         float e = 1f - y;
         return xf >= 0f ? e : -e;
     }
@@ -665,7 +654,9 @@ final class DeviceKernels {
         }
     }
 
-    /** ints: N, params, grads, m, v offsets; fl: lr, beta1, beta2, eps, decay factor, step size, sqrt(1 - beta2^step). */
+    /**
+     * ints: N, params, grads, m, v offsets; fl: lr, beta1, beta2, eps, decay factor, step size, sqrt(1 - beta2^step).
+     */
     static void adamw(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] p = mem, g = mem, m = mem, v = mem;
         int i = ctx.globalIdx;

@@ -13,7 +13,8 @@ public final class TornadoRuntime {
     public static String missing() {
         String impl = System.getProperty("tornado.load.runtime.implementation");
         if (impl == null) {
-            return "this JVM was not started with TornadoVM (run java @$TORNADOVM_HOME/tornado-argfile, see tornado/README.md)";
+            return "this JVM was not started with TornadoVM"
+                    + " (run java @$TORNADOVM_HOME/tornado-argfile, see tornado/README.md)";
         }
         try {
             Class.forName(impl, false, TornadoRuntime.class.getClassLoader());

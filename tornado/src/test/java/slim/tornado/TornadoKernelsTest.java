@@ -1,5 +1,7 @@
 package slim.tornado;
 
+import java.util.Arrays;
+import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -56,7 +58,7 @@ class TornadoKernelsTest {
             k.read(big.sub(0, 100));
             k.read(x);
             float[] twos = new float[100];
-            java.util.Arrays.fill(twos, 2f);
+            Arrays.fill(twos, 2f);
             assertArrayEquals(twos, x.toArray());
             assertArrayEquals(twos, big.sub(0, 100).toArray());
             assertEquals(2, k.plansBuilt());
@@ -66,7 +68,7 @@ class TornadoKernelsTest {
     @Test
     void matmulAndLossMatchTheCpu() {
         int T = 5, C = 19, OC = 23;
-        java.util.Random r = new java.util.Random(1);
+        Random r = new Random(1);
         float[] inp = new float[T * C], w = new float[OC * C], bias = new float[OC];
         for (int i = 0; i < inp.length; i++) inp[i] = r.nextFloat() - 0.5f;
         for (int i = 0; i < w.length; i++) w[i] = r.nextFloat() - 0.5f;

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -168,7 +169,7 @@ class FetchTest {
         byte[] weights = bytes(300_000);
         files.put("/org/m/resolve/main/model.safetensors", weights);
         Path target = tmp.resolve("model.safetensors");
-        Downloader downloader = new Downloader(Progress.NONE, java.time.Duration.ofMillis(500));
+        Downloader downloader = new Downloader(Progress.NONE, Duration.ofMillis(500));
         fake.cutAfter = 100_000;
         String m = assertThrows(
                         SlimException.class,
@@ -199,7 +200,7 @@ class FetchTest {
     }
 
     private ModelFetcher fetcher(String token) {
-        return new ModelFetcher(hub, new Downloader(Progress.NONE, java.time.Duration.ofSeconds(5), token));
+        return new ModelFetcher(hub, new Downloader(Progress.NONE, Duration.ofSeconds(5), token));
     }
 
     @Test

@@ -3,6 +3,7 @@ package slim.data.fetch;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.List;
 import org.xerial.snappy.Snappy;
 
@@ -93,7 +94,7 @@ final class TinyParquet {
     /** Thrift compact protocol, only what the fixture needs. */
     private static final class Thrift {
         final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        private final java.util.ArrayDeque<Integer> lastIds = new java.util.ArrayDeque<>(List.of(0));
+        private final ArrayDeque<Integer> lastIds = new ArrayDeque<>(List.of(0));
 
         private Thrift field(int id, int type) {
             int delta = id - lastIds.peek();

@@ -1,6 +1,8 @@
 package slim.experiments.cli;
 
 import java.io.PrintStream;
+import java.lang.reflect.InvocationTargetException;
+import java.util.Locale;
 import java.util.function.Supplier;
 import slim.nn.SlimException;
 import slim.nn.kernels.CpuKernels;
@@ -21,7 +23,7 @@ enum Backend {
     private static final String RUNTIME_CHECK = "slim.tornado.TornadoRuntime";
 
     static Backend parse(String name) {
-        return switch (name.toLowerCase(java.util.Locale.ROOT)) {
+        return switch (name.toLowerCase(Locale.ROOT)) {
             case "cpu" -> CPU;
             case "tornado" -> TORNADO;
             case "auto" -> AUTO;
@@ -41,7 +43,7 @@ enum Backend {
             try {
                 device = newDeviceKernels();
             } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
-                Throwable cause = e instanceof java.lang.reflect.InvocationTargetException t ? t.getCause() : e;
+                Throwable cause = e instanceof InvocationTargetException t ? t.getCause() : e;
                 missing = "no TornadoVM device: " + cause;
             }
         }

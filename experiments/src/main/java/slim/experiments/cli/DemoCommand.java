@@ -42,7 +42,9 @@ import slim.nn.model.LayerSelection;
         })
 final class DemoCommand implements Callable<Integer> {
 
-    /** stories260K: tiny, so it affords more examples; prompts capped where the 512-piece vocabulary makes them long. */
+    /**
+     * stories260K: tiny, so it affords more examples; prompts capped where the 512-piece vocabulary makes them long.
+     */
     static final Protocol DECODER_DEMO = Protocol.builder()
             .examples(64, 64, 200)
             .epochs(4)

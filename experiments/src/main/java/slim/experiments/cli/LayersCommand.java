@@ -25,7 +25,8 @@ import slim.nn.model.ModelConfig;
         sortOptions = false,
         description = {
             "Score a model's layers on prompts of a task's training split (forward passes only): Block"
-                    + " Influence per layer (1 - cos(input, output), over all tokens and at the last token) and the last"
+                    + " Influence per layer (1 - cos(input, output), over all tokens and at the last token) and the"
+                    + " last"
                     + " token's angular distance across every block of n layers from l, averaged over the prompts.",
             "Writes layers.csv, layers-angular.png (block size against start layer) and layers-bi.png, and prints"
                     + " the layers each selection keeps: first (the study's), bi (the k of highest BI), angular"

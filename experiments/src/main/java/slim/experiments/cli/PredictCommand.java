@@ -22,7 +22,9 @@ import slim.data.Task;
 import slim.experiments.SavedModel;
 import slim.nn.SlimException;
 
-/** `slim predict DIR --task sst2 "text"...`: a label and its probabilities per text, from a model saved by train --save. */
+/**
+ * `slim predict DIR --task sst2 "text"...`: a label and its probabilities per text, from a model saved by train --save.
+ */
 @Command(
         name = "predict",
         mixinStandardHelpOptions = true,

@@ -39,8 +39,8 @@ final class ReportCommand implements Callable<Integer> {
     @Option(
             names = "--paper",
             paramLabel = "FILE",
-            description =
-                    "the paper's numbers, shown beside GPT2-XL / OPT-1.3b results (default: ../shared/paper/tables.csv)")
+            description = "the paper's numbers, shown beside GPT2-XL / OPT-1.3b results (default:"
+                    + " ../shared/paper/tables.csv)")
     Path paper;
 
     @Option(

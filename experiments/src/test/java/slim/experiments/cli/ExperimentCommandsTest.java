@@ -178,7 +178,7 @@ class ExperimentCommandsTest {
         assertEquals(2, lines.length, p.out());
         for (String line : lines) {
             String[] f = line.split("\t");
-            assertTrue(slim.data.Task.TREC.labels().contains(f[0]), line);
+            assertTrue(Task.TREC.labels().contains(f[0]), line);
             double prob = Double.parseDouble(f[1]);
             assertTrue(prob >= 1.0 / 6 && prob <= 1, "the arg-max label's probability: " + line);
         }

@@ -91,7 +91,8 @@ class LayerCommandsTest {
     void aGridWithSelectWritesEachStrategyAndTheReportComparesThem() throws Exception {
         Path results = tmp.resolve("grid");
         Cli.Run g = run(tiny(
-                "grid --models %s -k 2 --select first,bi,angular --tasks sst2 --settings cls-plain --seeds 0,1 --out %s",
+                "grid --models %s -k 2 --select first,bi,angular --tasks sst2 --settings cls-plain --seeds 0,1 --out"
+                        + " %s",
                 STORIES, results));
         assertEquals(0, g.code(), g.out() + g.err());
         for (String id : List.of("k2", "k2_bi", "k2_angular")) {

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
@@ -127,8 +128,7 @@ class VocabularyTest {
     void demoHelpSaysHowLongTheReadmeSaysItTakes() throws IOException {
         String help = picocliOut("demo", "--help").replace("\n", " ").replaceAll(" +", " ");
         String readme = Files.readString(Path.of("../README.md")).replace("\n", " ");
-        var duration =
-                java.util.regex.Pattern.compile("takes? (\\d+-\\d+ minutes)").matcher(help);
+        var duration = Pattern.compile("takes? (\\d+-\\d+ minutes)").matcher(help);
         assertTrue(duration.find(), help);
         assertTrue(readme.contains("takes " + duration.group(1)), "README: " + duration.group(1));
     }

@@ -70,7 +70,8 @@ final class PyTorchFile {
             if (n == 4 && Arrays.equals(head, ZIP_MAGIC)) return;
             if (n > 0 && (head[0] & 0xff) == PICKLE_PROTO) {
                 throw new SlimException(file + ": PyTorch's legacy (pre-1.6) checkpoint format, which slim does not"
-                        + " read; convert it once with torch >= 1.6: torch.save(torch.load(f), f) writes the zip format,"
+                        + " read; convert it once with torch >= 1.6: torch.save(torch.load(f), f) writes the zip"
+                        + " format,"
                         + " or safetensors.torch.save_file(torch.load(f), 'model.safetensors') writes safetensors");
             }
             throw new SlimException(

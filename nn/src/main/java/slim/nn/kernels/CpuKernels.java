@@ -412,28 +412,17 @@ public final class CpuKernels implements Kernels {
     static float erf(float xf) {
         double x = Math.abs(xf);
         double t = 1.0 / (1.0 + 0.5 * x);
-        double y = t
-                * Math.exp(
-                        -x * x
-                                - 1.26551223
-                                + t
-                                        * (1.00002368
-                                                + t
-                                                        * (0.37409196
-                                                                + t
-                                                                        * (0.09678418
-                                                                                + t
-                                                                                        * (-0.18628806
-                                                                                                + t
-                                                                                                        * (0.27886807
-                                                                                                                + t
-                                                                                                                        * (-1.13520398
-                                                                                                                                + t
-                                                                                                                                        * (1.48851587
-                                                                                                                                                + t
-                                                                                                                                                        * (-0.82215223
-                                                                                                                                                                + t
-                                                                                                                                                                        * 0.17087277)))))))));
+        // Horner's rule from the innermost coefficient: the same operations, in the same order, as the nested fit
+        double p = 0.17087277;
+        p = -0.82215223 + t * p;
+        p = 1.48851587 + t * p;
+        p = -1.13520398 + t * p;
+        p = 0.27886807 + t * p;
+        p = -0.18628806 + t * p;
+        p = 0.09678418 + t * p;
+        p = 0.37409196 + t * p;
+        p = 1.00002368 + t * p;
+        double y = t * Math.exp(-x * x - 1.26551223 + t * p);
         double erf = 1.0 - y;
         return (float) (xf >= 0 ? erf : -erf);
     }

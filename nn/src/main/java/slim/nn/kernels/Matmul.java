@@ -27,7 +27,9 @@ public final class Matmul {
     private static final int FWD_ROWS = 32;
     /** Floats of input rows one forward task sweeps per weight tile (256 KiB: a quarter of L2). */
     private static final int FWD_BAND = 1 << 16;
-    /** Rows of w packed and streamed per input-gradient tile before its accumulators go back to memory (64 KiB, in L2). */
+    /**
+     * Rows of w packed and streamed per input-gradient tile before its accumulators go back to memory (64 KiB, in L2).
+     */
     private static final int BWD_ROWS = 256;
     /** Below this many positions both backward products are memory-bound and run as one sweep (fewRows). */
     private static final int FEW_ROWS = 4;
@@ -343,7 +345,10 @@ public final class Matmul {
         return true;
     }
 
-    /** The calling thread's packing buffer `slot` (0: a band, in a task; 1: doutᵀ, for a whole call), of at least n floats. */
+    /**
+     * The calling thread's packing buffer `slot` (0: a band, in a task; 1: doutᵀ, for a whole call), of at least n
+     * floats.
+     */
     private static float[] packed(int slot, int n) {
         float[][] buffer = PACKED.get();
         if (buffer[slot].length < n) buffer[slot] = new float[n];

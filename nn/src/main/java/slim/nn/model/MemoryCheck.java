@@ -47,7 +47,8 @@ public record MemoryCheck(long parameterBytes, long activationBytes, long larges
             throw new SlimException(String.format(
                     Locale.ROOT,
                     "%s: the model needs about %.2f GiB (parameters %.2f GiB,"
-                            + " activations %.2f GiB) but the JVM has %.2f GiB free; give it more (SLIM_JAVA_OPTS=-Xmx...),"
+                            + " activations %.2f GiB) but the JVM has %.2f GiB free; give it more"
+                            + " (SLIM_JAVA_OPTS=-Xmx...),"
                             + " keep fewer layers or use shorter sequences",
                     model,
                     totalBytes() / GIB,

@@ -30,7 +30,9 @@ public final class Model {
     private final AttentionHeads heads;
 
     private boolean training;
-    /** Nothing has written the gradients since they were last zeroed (allocation, zeroGrad, or AdamW consuming them). */
+    /**
+     * Nothing has written the gradients since they were last zeroed (allocation, zeroGrad, or AdamW consuming them).
+     */
     private boolean gradsZero = true;
 
     private long dropoutSeed, dropoutCalls;

@@ -428,7 +428,9 @@ public record ModelConfig(
             return n.intValue();
         }
 
-        /** A size (layers, heads, widths, vocabulary): a positive integer, small enough that products of two fit a long. */
+        /**
+         * A size (layers, heads, widths, vocabulary): a positive integer, small enough that products of two fit a long.
+         */
         int size(String key) {
             int v = integer(key);
             if (v <= 0) throw new SlimException(file + ": '" + key + "' must be positive, got " + v);

@@ -1,5 +1,7 @@
 package slim.nn.model;
 
+import java.util.Locale;
+
 /** Which position(s) the classification head reads. */
 public enum Pooling {
     /** The last token: Hugging Face's *ForSequenceClassification for decoders. */
@@ -35,7 +37,7 @@ public enum Pooling {
 
     /** last, cls or mean (and "first", which results written before the id was cls hold). */
     public static Pooling parse(String s) {
-        return switch (s.toLowerCase(java.util.Locale.ROOT)) {
+        return switch (s.toLowerCase(Locale.ROOT)) {
             case "last" -> LAST;
             case "cls", "first" -> FIRST;
             case "mean" -> MEAN;

@@ -10,7 +10,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import slim.nn.SlimException;
 
-/** Every malformed checkpoint fails with a SlimException naming the file, the tensor where there is one, and the problem. */
+/**
+ * Every malformed checkpoint fails with a SlimException naming the file, the tensor where there is one, and the
+ * problem.
+ */
 class CheckpointErrorsTest {
     @TempDir
     Path dir;
@@ -110,7 +113,10 @@ class CheckpointErrorsTest {
         assertOpenFails("model.safetensors", "end at byte 4 of the data but it holds 5");
     }
 
-    /** A header padded with spaces (as the format allows) still parses when its length is one short: the data then start a byte early. */
+    /**
+     * A header padded with spaces (as the format allows) still parses when its length is one short: the data then start
+     * a byte early.
+     */
     @Test
     void headerLengthOffByOneIsRefused() {
         byte[] header =
@@ -164,7 +170,9 @@ class CheckpointErrorsTest {
         }
     }
 
-    /** The byte length of a dtype the format does not define cannot be checked, so such a file is refused as a whole. */
+    /**
+     * The byte length of a dtype the format does not define cannot be checked, so such a file is refused as a whole.
+     */
     @Test
     void unknownDtypeIsRefused() {
         writeHeader("{\"odd\":{\"dtype\":\"F8_E9\",\"shape\":[3],\"data_offsets\":[0,5]}}", 5);
@@ -238,13 +246,14 @@ class CheckpointErrorsTest {
     @Test
     void folderWithoutModelFiles() throws IOException {
         Files.writeString(dir.resolve("config.json"), "{}");
-        assertOpenFails(
-                "no model.safetensors, model.safetensors.index.json, pytorch_model.bin or pytorch_model.bin.index.json in "
-                        + dir);
+        assertOpenFails("no model.safetensors, model.safetensors.index.json, pytorch_model.bin or"
+                + " pytorch_model.bin.index.json in "
+                + dir);
         new SafeTensorsWriter().write(dir.resolve("a.safetensors"));
         new SafeTensorsWriter().write(dir.resolve("b.safetensors"));
         assertOpenFails(
-                "no model.safetensors, model.safetensors.index.json, pytorch_model.bin or pytorch_model.bin.index.json in "
+                "no model.safetensors, model.safetensors.index.json, pytorch_model.bin or"
+                        + " pytorch_model.bin.index.json in "
                         + dir,
                 "2 *.safetensors");
     }

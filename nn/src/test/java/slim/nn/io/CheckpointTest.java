@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import slim.nn.SlimException;
@@ -63,7 +64,7 @@ class CheckpointTest {
     }
 
     private static int[] bitsOf(float[] a) {
-        return java.util.stream.IntStream.range(0, a.length)
+        return IntStream.range(0, a.length)
                 .map(i -> Float.floatToRawIntBits(a[i]))
                 .toArray();
     }
@@ -169,7 +170,8 @@ class CheckpointTest {
         // The header is not padded here, so the data starts at an odd offset: reads must not assume alignment.
         RawSafeTensors.write(
                 dir.resolve("model.safetensors"),
-                "{\"__metadata__\":{\"format\":\"pt\"},\"b\":{\"dtype\":\"BF16\",\"shape\":[4],\"data_offsets\":[0,8]}} ",
+                "{\"__metadata__\":{\"format\":\"pt\"},"
+                        + "\"b\":{\"dtype\":\"BF16\",\"shape\":[4],\"data_offsets\":[0,8]}} ",
                 RawSafeTensors.halves(0x3F80, 0xC000, 0x4049, 0xFF80));
         try (Checkpoint ckpt = Checkpoint.open(dir)) {
             float[] got = new float[4];

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The checkpoints in the shared reference data, as the hub serves them. */
@@ -14,8 +15,7 @@ class SharedCheckpointsTest {
         Path dir = SharedData.resolve("golden/gpt2-tiny");
         try (Checkpoint ckpt = Checkpoint.open(dir)) {
             assertTrue(ckpt.names()
-                    .containsAll(
-                            java.util.List.of("wte.weight", "wpe.weight", "h.0.attn.c_attn.weight", "ln_f.weight")));
+                    .containsAll(List.of("wte.weight", "wpe.weight", "h.0.attn.c_attn.weight", "ln_f.weight")));
             TensorInfo wte = ckpt.info("wte.weight");
             assertEquals(2, wte.shape().length);
             assertEquals(0, ckpt.bytesRead());

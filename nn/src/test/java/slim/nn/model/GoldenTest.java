@@ -9,6 +9,7 @@ import static slim.nn.model.Golden.ints;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
@@ -23,9 +24,9 @@ import slim.nn.optim.AdamW;
 
 /**
  * Reproduces every value of golden.json in each folder of ../shared/golden and ../shared/hub-layouts (opt-tiny as
- * PyTorch's pytorch_model.bin), and of the folder named by -Dslim.golden: logits, losses, all gradients, the first-k model, the classification head
- * and three AdamW steps, from an independent PyTorch implementation. Other backends run the same
- * checks through {@link #everyGoldenFolder(Supplier)}, given a fresh kernel set per model.
+ * PyTorch's pytorch_model.bin), and of the folder named by -Dslim.golden: logits, losses, all gradients, the first-k
+ * model, the classification head and three AdamW steps, from an independent PyTorch implementation. Other backends
+ * run the same checks through {@link #everyGoldenFolder(Supplier)}, given a fresh kernel set per model.
  */
 public class GoldenTest {
 
@@ -84,7 +85,7 @@ public class GoldenTest {
         m.lmLogits(range(0, T - 1), T - 1);
         assertClose(
                 g.get("loss_causal_mean").doubleValue(),
-                m.loss(range(0, T - 1).length == 0 ? null : java.util.Arrays.copyOfRange(ids, 1, T), null),
+                m.loss(range(0, T - 1).length == 0 ? null : Arrays.copyOfRange(ids, 1, T), null),
                 "loss_causal_mean");
     }
 

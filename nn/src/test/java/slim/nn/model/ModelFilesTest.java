@@ -11,7 +11,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -107,7 +109,7 @@ class ModelFilesTest {
     }
 
     /** A copy of a golden folder whose config.json is edited by the test. */
-    private Path copyWithConfig(String folder, java.util.function.Consumer<ObjectNode> edit) throws IOException {
+    private Path copyWithConfig(String folder, Consumer<ObjectNode> edit) throws IOException {
         Path src = Shared.resolve("golden", folder), dst = tmp.resolve(folder);
         Files.createDirectories(dst);
         Files.copy(src.resolve("model.safetensors"), dst.resolve("model.safetensors"));
@@ -223,7 +225,7 @@ class ModelFilesTest {
         Path dir = copyWithConfig("gpt2-tiny", c -> {});
         Path file = dir.resolve("model.safetensors");
         byte[] bytes = Files.readAllBytes(file);
-        Files.write(file, java.util.Arrays.copyOf(bytes, bytes.length / 2));
+        Files.write(file, Arrays.copyOf(bytes, bytes.length / 2));
         assertRefused(dir, "model.safetensors");
     }
 

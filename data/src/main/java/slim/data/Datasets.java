@@ -261,8 +261,8 @@ public final class Datasets {
     }
 
     /**
-     * EmoContext: id TAB turn1 TAB turn2 TAB turn3 TAB label (a header line "id..." is skipped); turns joined with " |
-     * ".
+     * EmoContext: id TAB turn1 TAB turn2 TAB turn3 TAB label (a header line "id..." is skipped); the turns are
+     * joined with " | ".
      */
     static List<Example> readEmoContext(Path file, Task task) {
         List<String> lines = lines(file);

@@ -24,6 +24,10 @@ import slim.nn.model.Pooling;
 
 /** Tables, CSV and figure from made-up result files. */
 class ReportTest {
+    private static final Synthetic.Model TINY = new Synthetic.Model("tiny", "llama", 5, 64);
+    private static final Synthetic.Model TINY_6 = new Synthetic.Model("tiny", "llama", 6, 32);
+    private static final Synthetic.Model GPT2_XL = new Synthetic.Model("gpt2-xl", "gpt2", 48, 1600);
+
     @TempDir
     Path dir;
 
@@ -33,13 +37,11 @@ class ReportTest {
         for (int k : new int[] {1, 2}) {
             for (int t = 0; t < 4; t++) {
                 // seed 0 scores 0.60 + 0.1 t, seed 1 ten points more; k = 2 adds five points
-                rs.add(Synthetic.result(
-                        "tiny", "llama", 5, 64, k, tasks[t], "cls-plain", 0, 0.60 + 0.1 * t + 0.05 * (k - 1)));
-                rs.add(Synthetic.result(
-                        "tiny", "llama", 5, 64, k, tasks[t], "cls-plain", 1, 0.70 + 0.1 * t + 0.05 * (k - 1)));
+                rs.add(TINY.first(k).result(tasks[t], "cls-plain", 0, 0.60 + 0.1 * t + 0.05 * (k - 1)));
+                rs.add(TINY.first(k).result(tasks[t], "cls-plain", 1, 0.70 + 0.1 * t + 0.05 * (k - 1)));
             }
         }
-        rs.add(Synthetic.result("tiny", "llama", 5, 64, 1, "sst2", "lm-prompt", 0, 0.55));
+        rs.add(TINY.first(1).result("sst2", "lm-prompt", 0, 0.55));
         return rs;
     }
 
@@ -94,8 +96,7 @@ class ReportTest {
     @Test
     void thePapersModelsAreShownBesideThePapersNumbers() {
         List<Result> rs = new ArrayList<>();
-        for (String task : Report.TASKS)
-            rs.add(Synthetic.result("gpt2-xl", "gpt2", 48, 1600, 1, task, "lm-prompt", 0, 0.8));
+        for (String task : Report.TASKS) rs.add(GPT2_XL.first(1).result(task, "lm-prompt", 0, 0.8));
         Report report = Report.of(rs, PaperTables.read(Shared.resolve("paper", "tables.csv")));
         String md = report.markdown();
         assertTrue(md.contains("| gpt2-xl | 1 |"), md);
@@ -110,12 +111,9 @@ class ReportTest {
         for (int seed : new int[] {0, 1}) {
             for (String task : List.of("sst2", "trec")) {
                 double bump = seed * 0.1;
-                rs.add(Synthetic.result(
-                        "tiny", "llama", 6, 32, "first", List.of(0), task, "cls-plain", seed, 0.5 + bump));
-                rs.add(Synthetic.result(
-                        "tiny", "llama", 6, 32, "bi", List.of(seed + 3), task, "cls-plain", seed, 0.6 + bump));
-                rs.add(Synthetic.result(
-                        "tiny", "llama", 6, 32, "angular", List.of(5), task, "cls-plain", seed, 0.7 + bump));
+                rs.add(TINY_6.first(1).result(task, "cls-plain", seed, 0.5 + bump));
+                rs.add(TINY_6.selected("bi", List.of(seed + 3)).result(task, "cls-plain", seed, 0.6 + bump));
+                rs.add(TINY_6.selected("angular", List.of(5)).result(task, "cls-plain", seed, 0.7 + bump));
             }
         }
         Report report = Report.of(rs, null);
@@ -139,10 +137,10 @@ class ReportTest {
         List<Result> rs = new ArrayList<>();
         for (String task : List.of("agnews", "emocontext", "sst2", "trec")) {
             double acc = task.equals("agnews") ? 0.9 : 0.5;
-            rs.add(Synthetic.result("tiny", "llama", 6, 32, "first", List.of(0), task, "cls-plain", 0, acc));
+            rs.add(TINY_6.first(1).result(task, "cls-plain", 0, acc));
         }
         for (String task : List.of("sst2", "trec")) {
-            rs.add(Synthetic.result("tiny", "llama", 6, 32, "bi", List.of(3), task, "cls-plain", 0, 0.6));
+            rs.add(TINY_6.selected("bi", List.of(3)).result(task, "cls-plain", 0, 0.6));
         }
         String md = Report.of(rs, null).markdown();
         assertTrue(md.contains("| tiny | 1 | 50.00* (layers 0) | 60.00* (layers 3) |"), md);

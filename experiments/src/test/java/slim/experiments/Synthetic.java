@@ -8,60 +8,73 @@ import java.util.stream.IntStream;
 final class Synthetic {
     private Synthetic() {}
 
-    static Result result(
-            String model,
-            String type,
-            int layers,
-            int hidden,
-            int keep,
-            String task,
-            String setting,
-            int seed,
-            double accuracy) {
-        List<Integer> first = IntStream.range(0, keep).boxed().toList();
-        return result(model, type, layers, hidden, "first", first, task, setting, seed, accuracy);
+    /** A made-up model: its folder name, model_type, number of layers and hidden size. */
+    record Model(String name, String type, int layers, int hidden) {
+        /** Its first k layers, as the study keeps them. */
+        Kept first(int k) {
+            return new Kept(this, "first", IntStream.range(0, k).boxed().toList());
+        }
+
+        /** The layers a selection (bi, angular) chose. */
+        Kept selected(String selection, List<Integer> layers) {
+            return new Kept(this, selection, layers);
+        }
     }
 
-    /** A result whose kept layers were chosen by selection. */
-    static Result result(
-            String model,
-            String type,
-            int layers,
-            int hidden,
-            String selection,
-            List<Integer> kept,
-            String task,
-            String setting,
-            int seed,
-            double accuracy) {
-        int keep = kept.size();
-        var cell = new Result.CellInfo(
-                "/models/" + model,
-                model,
-                type,
-                layers,
-                hidden,
-                keep,
-                selection,
-                kept,
-                task,
-                setting,
-                seed,
-                setting.equals("lm-prompt") ? null : "last");
-        var prompts = new Result.Prompts(Map.of("train", new int[] {1, 2}), null, null, 10, 0, 0, 1024);
-        var curves = new Result.Curves(new double[] {accuracy}, new double[] {0.5}, 1, accuracy, false, accuracy, 0.5);
-        var costs = new Result.Costs(1000L * keep + 100, 0, 1, 1, 0, 100, 1, 1);
-        return Result.of(
-                cell,
-                Protocol.study(),
-                origin(task),
-                null,
-                Result.RunInfo.since(null),
-                prompts,
-                curves,
-                costs,
-                null,
-                null);
+    /** The layers of a model that a cell kept, and how they were chosen. */
+    record Kept(Model model, String selection, List<Integer> layers) {
+        /** The cell's result: its test and best validation accuracy are accuracy, every other number made up. */
+        Result result(String task, String setting, int seed, double accuracy) {
+            int keep = layers.size();
+            var cell = new Result.CellInfo(
+                    "/models/" + model.name,
+                    model.name,
+                    model.type,
+                    model.layers,
+                    model.hidden,
+                    keep,
+                    selection,
+                    layers,
+                    task,
+                    setting,
+                    seed,
+                    setting.equals("lm-prompt") ? null : "last");
+            int longestPrompt = 10, shortenedPrompts = 0, prefixTokens = 0, promptLimit = 1024;
+            var prompts = new Result.Prompts(
+                    Map.of("train", new int[] {1, 2}),
+                    null,
+                    null,
+                    longestPrompt,
+                    shortenedPrompts,
+                    prefixTokens,
+                    promptLimit);
+            int bestEpoch = 1;
+            boolean stoppedEarly = false;
+            double trainLoss = 0.5, majority = 0.5;
+            var curves = new Result.Curves(
+                    new double[] {accuracy},
+                    new double[] {trainLoss},
+                    bestEpoch,
+                    accuracy,
+                    stoppedEarly,
+                    accuracy,
+                    majority);
+            long paramsKept = 1000L * keep + 100, headParams = 0, peakHeap = 1, peakRss = 1;
+            double wallSeconds = 1, trainSeconds = 1, evalSeconds = 0, tokensPerSecond = 100;
+            var costs = new Result.Costs(
+                    paramsKept, headParams, wallSeconds, trainSeconds, evalSeconds, tokensPerSecond, peakHeap, peakRss);
+            return Result.of(
+                    cell,
+                    Protocol.study(),
+                    origin(task),
+                    null,
+                    Result.RunInfo.since(null),
+                    prompts,
+                    curves,
+                    costs,
+                    null,
+                    null);
+        }
     }
 
     /** What every synthetic cell of a task is made from: one model, and the task's one pair of data files. */
@@ -80,16 +93,9 @@ final class Synthetic {
 
     /** What a runner returns for a cell without training anything. */
     static Result of(Cell cell) {
-        return result(
-                cell.modelName(),
-                "llama",
-                3,
-                32,
-                cell.keep(),
-                cell.task().id(),
-                cell.setting().id(),
-                cell.seed(),
-                0.5);
+        return new Model(cell.modelName(), "llama", 3, 32)
+                .first(cell.keep())
+                .result(cell.task().id(), cell.setting().id(), cell.seed(), 0.5);
     }
 
     /** The result as if made from origin (null: written before results recorded it, schema 2). */

@@ -76,8 +76,8 @@ public final class ParamLayout {
         }
         int p = config.embedDim();
         if (this.pooler) {
-            bind(add("poolerW", (long) p * p), "pooler.dense.weight", 0, false, p, p);
-            bind(add("poolerB", p), "pooler.dense.bias", 0, false, p);
+            bind(add("poolerW", (long) p * p), "pooler.dense.weight", p, p);
+            bind(add("poolerB", p), "pooler.dense.bias", p);
             bindTop(add("score", (long) numLabels * p), CLASSIFIER_TENSOR, numLabels, p);
             bindTop(add("scoreB", numLabels), CLASSIFIER_BIAS, numLabels);
         } else if (numLabels > 0) {
@@ -91,102 +91,98 @@ public final class ParamLayout {
 
     private void gpt2() {
         int c = config.hidden(), v = config.vocab();
-        bind(add("wte", (long) v * c), "wte.weight", 0, false, v, c);
-        bind(add("wpe", (long) config.maxPositions() * c), "wpe.weight", 0, false, config.maxPositions(), c);
+        bind(add("wte", (long) v * c), "wte.weight", v, c);
+        bind(add("wpe", (long) config.maxPositions() * c), "wpe.weight", config.maxPositions(), c);
         for (int l = 0; l < kept.count(); l++) {
             String h = block(kept.get(l));
             String e = layer(l);
-            bind(add(e + "norm1W", c), h + "ln_1.weight", 0, false, c);
-            bind(add(e + "norm1B", c), h + "ln_1.bias", 0, false, c);
-            bind(add(e + "qkvW", 3L * c * c), h + "attn.c_attn.weight", 0, true, c, 3 * c);
-            bind(add(e + "qkvB", 3 * c), h + "attn.c_attn.bias", 0, false, 3 * c);
-            bind(add(e + "attnOutW", (long) c * c), h + "attn.c_proj.weight", 0, true, c, c);
-            bind(add(e + "attnOutB", c), h + "attn.c_proj.bias", 0, false, c);
-            bind(add(e + "norm2W", c), h + "ln_2.weight", 0, false, c);
-            bind(add(e + "norm2B", c), h + "ln_2.bias", 0, false, c);
+            bind(add(e + "norm1W", c), h + "ln_1.weight", c);
+            bind(add(e + "norm1B", c), h + "ln_1.bias", c);
+            bindTransposed(add(e + "qkvW", 3L * c * c), h + "attn.c_attn.weight", c, 3 * c);
+            bind(add(e + "qkvB", 3 * c), h + "attn.c_attn.bias", 3 * c);
+            bindTransposed(add(e + "attnOutW", (long) c * c), h + "attn.c_proj.weight", c, c);
+            bind(add(e + "attnOutB", c), h + "attn.c_proj.bias", c);
+            bind(add(e + "norm2W", c), h + "ln_2.weight", c);
+            bind(add(e + "norm2B", c), h + "ln_2.bias", c);
             int i = config.intermediate();
-            bind(add(e + "fcW", (long) i * c), h + "mlp.c_fc.weight", 0, true, c, i);
-            bind(add(e + "fcB", i), h + "mlp.c_fc.bias", 0, false, i);
-            bind(add(e + "projW", (long) c * i), h + "mlp.c_proj.weight", 0, true, i, c);
-            bind(add(e + "projB", c), h + "mlp.c_proj.bias", 0, false, c);
+            bindTransposed(add(e + "fcW", (long) i * c), h + "mlp.c_fc.weight", c, i);
+            bind(add(e + "fcB", i), h + "mlp.c_fc.bias", i);
+            bindTransposed(add(e + "projW", (long) c * i), h + "mlp.c_proj.weight", i, c);
+            bind(add(e + "projB", c), h + "mlp.c_proj.bias", c);
         }
-        bind(add("finalNormW", c), "ln_f.weight", 0, false, c);
-        bind(add("finalNormB", c), "ln_f.bias", 0, false, c);
+        bind(add("finalNormW", c), "ln_f.weight", c);
+        bind(add("finalNormB", c), "ln_f.bias", c);
         untiedHead("lm_head.weight");
     }
 
     private void opt() {
         int c = config.hidden(), p = config.embedDim(), v = config.vocab();
-        bind(add("wte", (long) v * p), "embed_tokens.weight", 0, false, v, p);
+        bind(add("wte", (long) v * p), "embed_tokens.weight", v, p);
         int positions = config.maxPositions() + config.positionOffset();
-        bind(add("wpe", (long) positions * c), "embed_positions.weight", 0, false, positions, c);
+        bind(add("wpe", (long) positions * c), "embed_positions.weight", positions, c);
         if (config.projects()) {
-            bind(add("projectIn", (long) c * p), "project_in.weight", 0, false, c, p);
-            bind(add("projectOut", (long) p * c), "project_out.weight", 0, false, p, c);
+            bind(add("projectIn", (long) c * p), "project_in.weight", c, p);
+            bind(add("projectOut", (long) p * c), "project_out.weight", p, c);
         }
         for (int l = 0; l < kept.count(); l++) {
             String h = block(kept.get(l));
             String e = layer(l);
             attention(e, h + "self_attn.", "q_proj", "k_proj", "v_proj", "out_proj", true);
-            bind(add(e + "norm1W", c), h + "self_attn_layer_norm.weight", 0, false, c);
-            bind(add(e + "norm1B", c), h + "self_attn_layer_norm.bias", 0, false, c);
+            bind(add(e + "norm1W", c), h + "self_attn_layer_norm.weight", c);
+            bind(add(e + "norm1B", c), h + "self_attn_layer_norm.bias", c);
             mlp(e, h + "fc1", h + "fc2", config.linearBias());
-            bind(add(e + "norm2W", c), h + "final_layer_norm.weight", 0, false, c);
-            bind(add(e + "norm2B", c), h + "final_layer_norm.bias", 0, false, c);
+            bind(add(e + "norm2W", c), h + "final_layer_norm.weight", c);
+            bind(add(e + "norm2B", c), h + "final_layer_norm.bias", c);
         }
         if (config.finalNorm()) {
-            bind(add("finalNormW", c), "final_layer_norm.weight", 0, false, c);
-            bind(add("finalNormB", c), "final_layer_norm.bias", 0, false, c);
+            bind(add("finalNormW", c), "final_layer_norm.weight", c);
+            bind(add("finalNormB", c), "final_layer_norm.bias", c);
         }
         untiedHead("lm_head.weight");
     }
 
     private void llama() {
         int c = config.hidden(), v = config.vocab(), inter = config.intermediate();
-        bind(add("wte", (long) v * c), "embed_tokens.weight", 0, false, v, c);
+        bind(add("wte", (long) v * c), "embed_tokens.weight", v, c);
         for (int l = 0; l < kept.count(); l++) {
             String h = block(kept.get(l));
             String e = layer(l);
-            bind(add(e + "norm1W", c), h + "input_layernorm.weight", 0, false, c);
+            bind(add(e + "norm1W", c), h + "input_layernorm.weight", c);
             attention(e, h + "self_attn.", "q_proj", "k_proj", "v_proj", "o_proj", config.linearBias());
-            bind(add(e + "norm2W", c), h + "post_attention_layernorm.weight", 0, false, c);
+            bind(add(e + "norm2W", c), h + "post_attention_layernorm.weight", c);
             add(e + "fcW", 2L * inter * c);
-            bind(entries.get(e + "fcW"), h + "mlp.gate_proj.weight", 0, false, inter, c);
-            bind(entries.get(e + "fcW"), h + "mlp.up_proj.weight", inter * c, false, inter, c);
-            bind(add(e + "projW", (long) c * inter), h + "mlp.down_proj.weight", 0, false, c, inter);
+            bind(entries.get(e + "fcW"), h + "mlp.gate_proj.weight", inter, c);
+            bindAt(entries.get(e + "fcW"), h + "mlp.up_proj.weight", inter * c, false, inter, c);
+            bind(add(e + "projW", (long) c * inter), h + "mlp.down_proj.weight", c, inter);
         }
-        bind(add("finalNormW", c), "norm.weight", 0, false, c);
+        bind(add("finalNormW", c), "norm.weight", c);
         untiedHead("lm_head.weight");
     }
 
     private void bert() {
         int c = config.hidden(), v = config.vocab();
-        bind(add("wte", (long) v * c), "embeddings.word_embeddings.weight", 0, false, v, c);
+        bind(add("wte", (long) v * c), "embeddings.word_embeddings.weight", v, c);
         bind(
                 add("wpe", (long) config.maxPositions() * c),
                 "embeddings.position_embeddings.weight",
-                0,
-                false,
                 config.maxPositions(),
                 c);
         bind(
                 add("wtt", (long) config.typeVocab() * c),
                 "embeddings.token_type_embeddings.weight",
-                0,
-                false,
                 config.typeVocab(),
                 c);
-        bind(add("embNormW", c), "embeddings.LayerNorm.weight", 0, false, c);
-        bind(add("embNormB", c), "embeddings.LayerNorm.bias", 0, false, c);
+        bind(add("embNormW", c), "embeddings.LayerNorm.weight", c);
+        bind(add("embNormB", c), "embeddings.LayerNorm.bias", c);
         for (int l = 0; l < kept.count(); l++) {
             String h = block(kept.get(l));
             String e = layer(l);
             attention(e, h + "attention.", "self.query", "self.key", "self.value", "output.dense", true);
-            bind(add(e + "norm1W", c), h + "attention.output.LayerNorm.weight", 0, false, c);
-            bind(add(e + "norm1B", c), h + "attention.output.LayerNorm.bias", 0, false, c);
+            bind(add(e + "norm1W", c), h + "attention.output.LayerNorm.weight", c);
+            bind(add(e + "norm1B", c), h + "attention.output.LayerNorm.bias", c);
             mlp(e, h + "intermediate.dense", h + "output.dense", true);
-            bind(add(e + "norm2W", c), h + "output.LayerNorm.weight", 0, false, c);
-            bind(add(e + "norm2B", c), h + "output.LayerNorm.bias", 0, false, c);
+            bind(add(e + "norm2W", c), h + "output.LayerNorm.weight", c);
+            bind(add(e + "norm2B", c), h + "output.LayerNorm.bias", c);
         }
     }
 
@@ -194,25 +190,25 @@ public final class ParamLayout {
     private void attention(String e, String h, String q, String k, String v, String out, boolean bias) {
         int c = config.hidden(), qd = config.attentionDim(), kvd = config.kvHeads() * config.headDim();
         Entry w = add(e + "qkvW", (long) config.qkvDim() * c);
-        bind(w, h + q + ".weight", 0, false, qd, c);
-        bind(w, h + k + ".weight", qd * c, false, kvd, c);
-        bind(w, h + v + ".weight", (qd + kvd) * c, false, kvd, c);
+        bind(w, h + q + ".weight", qd, c);
+        bindAt(w, h + k + ".weight", qd * c, false, kvd, c);
+        bindAt(w, h + v + ".weight", (qd + kvd) * c, false, kvd, c);
         if (bias) {
             Entry b = add(e + "qkvB", config.qkvDim());
-            bind(b, h + q + ".bias", 0, false, qd);
-            bind(b, h + k + ".bias", qd, false, kvd);
-            bind(b, h + v + ".bias", qd + kvd, false, kvd);
+            bind(b, h + q + ".bias", qd);
+            bindAt(b, h + k + ".bias", qd, false, kvd);
+            bindAt(b, h + v + ".bias", qd + kvd, false, kvd);
         }
-        bind(add(e + "attnOutW", (long) c * qd), h + out + ".weight", 0, false, c, qd);
-        if (bias) bind(add(e + "attnOutB", c), h + out + ".bias", 0, false, c);
+        bind(add(e + "attnOutW", (long) c * qd), h + out + ".weight", c, qd);
+        if (bias) bind(add(e + "attnOutB", c), h + out + ".bias", c);
     }
 
     private void mlp(String e, String fc, String proj, boolean bias) {
         int c = config.hidden(), i = config.intermediate();
-        bind(add(e + "fcW", (long) i * c), fc + ".weight", 0, false, i, c);
-        if (bias) bind(add(e + "fcB", i), fc + ".bias", 0, false, i);
-        bind(add(e + "projW", (long) c * i), proj + ".weight", 0, false, c, i);
-        if (bias) bind(add(e + "projB", c), proj + ".bias", 0, false, c);
+        bind(add(e + "fcW", (long) i * c), fc + ".weight", i, c);
+        if (bias) bind(add(e + "fcB", i), fc + ".bias", i);
+        bind(add(e + "projW", (long) c * i), proj + ".weight", c, i);
+        if (bias) bind(add(e + "projB", c), proj + ".bias", c);
     }
 
     private void untiedHead(String tensor) {
@@ -252,7 +248,18 @@ public final class ParamLayout {
         return e;
     }
 
-    private void bind(Entry e, String tensor, int within, boolean transposed, long... shape) {
+    /** The hub's tensor holds the whole entry, laid out as the entry is. */
+    private void bind(Entry e, String tensor, long... shape) {
+        bindAt(e, tensor, 0, false, shape);
+    }
+
+    /** The hub's tensor holds the whole entry, transposed (GPT-2's Conv1D weights are [in, out]). */
+    private void bindTransposed(Entry e, String tensor, long... shape) {
+        bindAt(e, tensor, 0, true, shape);
+    }
+
+    /** The hub's tensor holds the part of the entry from float within on (q, k and v of a fused qkv). */
+    private void bindAt(Entry e, String tensor, int within, boolean transposed, long... shape) {
         bindings.add(new Binding(prefix + tensor, shape, e.offset() + within, transposed));
     }
 

@@ -1,6 +1,8 @@
 package slim.tornado;
 
 import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import slim.nn.SlimException;
 import uk.ac.manchester.tornado.api.GridScheduler;
@@ -15,15 +17,20 @@ import uk.ac.manchester.tornado.api.exceptions.TornadoExecutionPlanException;
 
 /**
  * The device side: one arena (a float[] the size of every model buffer together) that lives on the
- * device, and one small task graph per kernel, all in one execution plan. Every graph takes the
- * arena from the graph that ran before it ({@code consumeFromDevice}) and leaves it on the device
- * ({@code persistOnDevice}), so a kernel call sends only its parameters (a few ints and floats) and
- * the arena never travels whole. Host reads and writes go through a staging buffer in chunks.
+ * device, one small task graph per kernel, and one graph per {@link Segment} (a run of kernel calls that
+ * recurs, such as a block's attention half), all in one execution plan: TornadoVM hands a persisted
+ * buffer only from one graph to the next of the same plan. Every graph takes the arena from the graph
+ * that ran before it ({@code consumeFromDevice}) and leaves it on the device ({@code persistOnDevice}),
+ * so a kernel call sends only its parameters (a few ints and floats) and the arena never travels whole.
+ * Host reads and writes go through a staging buffer in chunks.
  *
  * <p>Graph 0 uploads (staging → arena) and is the one that creates the arena's device buffer, so it
- * runs first; graph 1 downloads (arena → staging); then one graph per {@link Op}. Each graph holds
- * one task, so TornadoVM compiles each kernel once, on its first use (a graph of hundreds of tasks
- * takes its graph compiler minutes).
+ * runs first; graph 1 downloads (arena → staging); then one graph per {@link Op}, then the segments'.
+ * A segment's graph has one task per call, each reading its parameters at its own place in the graph's
+ * one int[] and float[] (sizes and offsets are data, so one graph serves every layer and sequence
+ * length). TornadoVM compiles each task once, on the graph's first use; segments stay short
+ * ({@link Segment#MAX_CALLS}), since a graph of hundreds of tasks takes its graph compiler minutes and
+ * overflows its bytecode buffer.
  */
 final class DevicePlan implements AutoCloseable {
     /** Floats moved per upload or download execution. */
@@ -42,6 +49,7 @@ final class DevicePlan implements AutoCloseable {
     private final Map<Op, int[]> ints = new EnumMap<>(Op.class);
     private final Map<Op, float[]> floats = new EnumMap<>(Op.class);
     private final Map<Op, WorkerGrid1D> grids = new EnumMap<>(Op.class);
+    private final Map<Segment, SegmentGraph> segmentGraphs = new HashMap<>();
     private final WorkerGrid1D uploadGrid = new WorkerGrid1D(64);
     private final WorkerGrid1D downloadGrid = new WorkerGrid1D(64);
     private final TornadoExecutionPlan plan;
@@ -50,14 +58,23 @@ final class DevicePlan implements AutoCloseable {
     /** Transfer counters: floats through staging each way, and kernel executions. */
     long floatsUp, floatsDown, executions;
 
-    DevicePlan(String name, TornadoDevice device, int arenaFloats, int indexCapacity, int lossCapacity) {
+    /** A segment's graph: its index in the plan, parameter arrays, and each call's grid and parameter offsets. */
+    private record SegmentGraph(int index, int[] ints, float[] floats, WorkerGrid1D[] grids, int[] intsAt) {}
+
+    DevicePlan(
+            String name,
+            TornadoDevice device,
+            int arenaFloats,
+            int indexCapacity,
+            int lossCapacity,
+            List<Segment> segments) {
         this.indexCapacity = indexCapacity;
         arena = new float[arenaFloats];
         lossRows = new float[lossCapacity];
         KernelContext context = new KernelContext();
         GridScheduler scheduler = new GridScheduler();
         Op[] ops = Op.values();
-        ImmutableTaskGraph[] graphs = new ImmutableTaskGraph[2 + ops.length];
+        ImmutableTaskGraph[] graphs = new ImmutableTaskGraph[2 + ops.length + segments.size()];
 
         String up = name + "Up";
         graphs[0] = new TaskGraph(up)
@@ -100,6 +117,35 @@ final class DevicePlan implements AutoCloseable {
             floats.put(op, fl);
             grids.put(op, grid);
         }
+        for (int i = 0; i < segments.size(); i++) {
+            Segment segment = segments.get(i);
+            String g = name + "Seg" + i;
+            int n = segment.ops().size();
+            int[] intsAt = new int[n];
+            int intCount = 0;
+            for (int c = 0; c < n; c++) {
+                intsAt[c] = intCount;
+                intCount += FIXED_INTS + (segment.ops().get(c).variableInts ? indexCapacity : 0);
+            }
+            int[] in = new int[intCount];
+            float[] fl = new float[n * FLOATS];
+            boolean loss = segment.ops().contains(Op.CROSS_ENTROPY_FORWARD);
+            float[] aux = loss ? lossRows : new float[1];
+            TaskGraph tg = new TaskGraph(g)
+                    .consumeFromDevice(arena)
+                    .transferToDevice(DataTransferMode.EVERY_EXECUTION, in, fl)
+                    .transferToDevice(DataTransferMode.FIRST_EXECUTION, aux);
+            WorkerGrid1D[] segmentGrids = new WorkerGrid1D[n];
+            for (int c = 0; c < n; c++) {
+                tg.task("t" + c, segment.ops().get(c).code, context, arena, aux, in, fl, intsAt[c], c * FLOATS);
+                segmentGrids[c] = new WorkerGrid1D(64);
+                scheduler.addWorkerGrid(g + ".t" + c, segmentGrids[c]);
+            }
+            if (loss) tg.transferToHost(DataTransferMode.EVERY_EXECUTION, lossRows);
+            int index = 2 + ops.length + i;
+            graphs[index] = tg.persistOnDevice(arena).snapshot();
+            segmentGraphs.put(segment, new SegmentGraph(index, in, fl, segmentGrids, intsAt));
+        }
         plan = new TornadoExecutionPlan(graphs);
         plan.withDevice(device).withGridScheduler(scheduler);
         // The upload graph creates the arena's device buffer (zeros); every other graph consumes it.
@@ -111,15 +157,36 @@ final class DevicePlan implements AutoCloseable {
         return callInts.length <= FIXED_INTS + indexCapacity;
     }
 
-    /** Runs op over work work-items in groups of local, with these parameters. */
-    void run(Op op, int[] callInts, float[] callFloats, long work, int local) {
-        if (work == 0) return;
-        System.arraycopy(callInts, 0, ints.get(op), 0, callInts.length);
-        System.arraycopy(callFloats, 0, floats.get(op), 0, callFloats.length);
-        WorkerGrid1D grid = grids.get(op);
-        grid.setGlobalWork((work + local - 1) / local * local, 1, 1);
-        grid.setLocalWork(local, 1, 1);
-        execute(graphIndex.get(op));
+    /** Runs a call alone, in its kernel's one-task graph. */
+    void run(Call call) {
+        if (call.work() == 0) return;
+        System.arraycopy(call.ints(), 0, ints.get(call.op()), 0, call.ints().length);
+        System.arraycopy(call.floats(), 0, floats.get(call.op()), 0, call.floats().length);
+        size(grids.get(call.op()), call);
+        execute(graphIndex.get(call.op()));
+    }
+
+    /** Whether this plan has a graph for the segment. */
+    boolean has(Segment segment) {
+        return segmentGraphs.containsKey(segment);
+    }
+
+    /** Runs the calls of a segment this plan has a graph for, as one execution. */
+    void run(Segment segment, List<Call> calls) {
+        SegmentGraph g = segmentGraphs.get(segment);
+        for (int c = 0; c < calls.size(); c++) {
+            Call call = calls.get(c);
+            System.arraycopy(call.ints(), 0, g.ints(), g.intsAt()[c], call.ints().length);
+            System.arraycopy(call.floats(), 0, g.floats(), c * FLOATS, call.floats().length);
+            size(g.grids()[c], call);
+        }
+        execute(g.index());
+    }
+
+    /** The call's work-items rounded up to whole groups. */
+    private static void size(WorkerGrid1D grid, Call call) {
+        grid.setGlobalWork((call.work() + call.local() - 1) / call.local() * call.local(), 1, 1);
+        grid.setLocalWork(call.local(), 1, 1);
     }
 
     /** Host → arena: n floats of src from srcOffset to the arena at arenaOffset. */

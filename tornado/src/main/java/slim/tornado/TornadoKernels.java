@@ -1,8 +1,12 @@
 package slim.tornado;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import slim.nn.Slice;
 import slim.nn.SlimException;
 import slim.nn.kernels.AdamWSettings;
@@ -20,6 +24,13 @@ import uk.ac.manchester.tornado.api.common.TornadoDevice;
  * index lists (token ids, targets), and data comes back only where the host reads ({@link #read},
  * the loss). See {@link DevicePlan} for the graphs.
  *
+ * <p>Calls are recorded, not run, until the host needs a result ({@link #read}, {@link #write}, the
+ * loss): then the recorded list is cut into {@link Segment}s, and each segment the plan has a graph
+ * for runs as one graph execution, the others call by call. Once a flush holds only segments seen
+ * before, a new plan is built with a graph for each (a step's second repetition: from then on a step
+ * is a few executions per layer, not one per kernel call); at most {@link #SEGMENT_PLANS} times, so
+ * that ever-new segments cannot rebuild it forever.
+ *
  * <p>The arena grows by doubling when a new buffer does not fit: every buffer is brought back, and a
  * new plan (whose kernels compile again on first use) receives them.
  */
@@ -30,11 +41,18 @@ public final class TornadoKernels implements Kernels, AutoCloseable {
 
     private static final int MIN_ARENA = 1 << 20;
 
+    /** Most plans built to add segment graphs. */
+    private static final int SEGMENT_PLANS = 4;
+
     private final TornadoDevice device;
     private final Map<float[], Integer> base = new IdentityHashMap<>();
     private DevicePlan plan;
     private int top;
-    private int plansBuilt;
+    private int plansBuilt, segmentPlans;
+    private final List<Call> recorded = new ArrayList<>();
+    /** Every segment of two or more calls that has run (one call runs as fast in its kernel's own graph). */
+    private final Set<Segment> seen = new LinkedHashSet<>();
+
     private long floatsUpBefore, floatsDownBefore, executionsBefore;
 
     /** The default TornadoVM device, or the one -Dslim.tornado.device=BACKEND:DEVICE names. */
@@ -67,7 +85,8 @@ public final class TornadoKernels implements Kernels, AutoCloseable {
         return "tornado (" + deviceDescription() + ")";
     }
 
-    /** How many device plans were built: one, plus one per growth of the arena or of the index lists. */
+    /** How many device plans were built: one, plus one per growth of the arena or of the index lists, plus one
+     * each time recurring segments got their graphs. */
     public int plansBuilt() {
         return plansBuilt;
     }
@@ -92,18 +111,50 @@ public final class TornadoKernels implements Kernels, AutoCloseable {
     @Override
     public void read(Slice s) {
         Integer b = base.get(s.data());
-        if (b != null) plan.download(s.data(), s.offset(), b + s.offset(), s.length());
+        if (b == null) return;
+        flush();
+        plan.download(s.data(), s.offset(), b + s.offset(), s.length());
     }
 
     @Override
     public void write(Slice s) {
         Integer b = base.get(s.data());
-        if (b != null) plan.upload(s.data(), s.offset(), b + s.offset(), s.length());
+        if (b == null) return;
+        flush();
+        plan.upload(s.data(), s.offset(), b + s.offset(), s.length());
     }
 
     @Override
     public void close() {
+        recorded.clear();
         if (plan != null) plan.close();
+    }
+
+    /** Runs the recorded calls, segment by segment (see the class comment). */
+    private void flush() {
+        if (recorded.isEmpty()) return;
+        List<List<Call>> runs = Segment.cut(recorded);
+        recorded.clear();
+        List<Segment> segments = runs.stream().map(Segment::of).toList();
+        boolean allSeen = true, allBuilt = true;
+        for (Segment segment : segments) {
+            if (segment.ops().size() < 2) continue;
+            allSeen &= seen.contains(segment);
+            allBuilt &= plan.has(segment);
+        }
+        if (allSeen && !allBuilt && segmentPlans < SEGMENT_PLANS) {
+            segmentPlans++;
+            rebuild(plan.arena.length, plan.indexCapacity);
+        }
+        for (int r = 0; r < runs.size(); r++) {
+            Segment segment = segments.get(r);
+            if (plan.has(segment)) {
+                plan.run(segment, runs.get(r));
+            } else {
+                for (Call call : runs.get(r)) plan.run(call);
+                if (segment.ops().size() >= 2) seen.add(segment);
+            }
+        }
     }
 
     /** The arena offset of s's first float; a buffer seen for the first time is placed and sent. */
@@ -125,6 +176,9 @@ public final class TornadoKernels implements Kernels, AutoCloseable {
 
     /** A new plan of this size holding every buffer placed so far (brought back from the old one). */
     private void rebuild(int arenaFloats, int indexCapacity) {
+        // Recorded calls are not flushed first: buffers keep their offsets, so they run as well on the new plan, and
+        // a flush forced here (as the arena first grows, mid-step) would cut the step into segments no other step
+        // repeats.
         if ((long) arenaFloats > Integer.MAX_VALUE - 16) {
             throw new SlimException(
                     "the model's buffers need " + arenaFloats + " floats on the device, more than one arena holds");
@@ -137,20 +191,22 @@ public final class TornadoKernels implements Kernels, AutoCloseable {
             executionsBefore += plan.executions;
             plan.close();
         }
-        plan = new DevicePlan("slim" + plansBuilt++, device, arenaFloats, indexCapacity, MAX_LOSS_ROWS);
+        plan = new DevicePlan(
+                "slim" + plansBuilt++, device, arenaFloats, indexCapacity, MAX_LOSS_ROWS, List.copyOf(seen));
         for (Map.Entry<float[], Integer> e : base.entrySet())
             plan.upload(e.getKey(), 0, e.getValue(), e.getKey().length);
     }
 
     // ------------------------------------------------------------------ the calls
 
-    /** Runs op now; its ints already hold arena offsets. */
+    /** Records a launch of op; its ints already hold arena offsets. */
     private void run(Op op, long work, int local, int[] ints, float... floats) {
         if (work > Integer.MAX_VALUE)
             throw new SlimException("a " + op + " call of " + work + " work-items is too large for one kernel");
+        if (work == 0) return;
         if (plan == null) rebuild(MIN_ARENA, 256);
         if (!plan.fits(ints)) rebuild(plan.arena.length, Math.max(2 * plan.indexCapacity, ints.length));
-        plan.run(op, ints, floats, work, local);
+        recorded.add(new Call(op, ints, floats, work, local));
     }
 
     /** The values, then each list. */
@@ -375,6 +431,7 @@ public final class TornadoKernels implements Kernels, AutoCloseable {
                 (long) n * DeviceKernels.CE_GROUP,
                 DeviceKernels.CE_GROUP,
                 ints(v(n, V, at(probs), at(logits), cand.length), Arrays.copyOf(targets, n), cand));
+        flush();
         float[] lossRows = plan.lossRows;
         double loss = 0;
         for (int r = 0; r < n; r++) loss += lossRows[r];

@@ -1,0 +1,76 @@
+package slim.tornado;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.Arrays;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import slim.nn.Shared;
+import slim.nn.kernels.CpuKernels;
+import slim.nn.kernels.Kernels;
+import slim.nn.model.Model;
+import slim.nn.model.ModelFiles;
+import slim.nn.model.Pooling;
+import slim.nn.optim.AdamW;
+
+/**
+ * Training steps of stories260K on the device against the CPU: once a step repeats, TornadoKernels runs its
+ * recorded calls as segment graphs, and the losses of every step (each after the previous AdamW update) stay
+ * the CPU's, while the executions per step fall.
+ */
+class TornadoTrainingStepsTest {
+    private static final int STEPS = 5, TOKENS = 24;
+
+    @BeforeAll
+    static void runtime() {
+        String missing = TornadoRuntime.missing();
+        assumeTrue(missing == null, () -> "skipped: " + missing);
+    }
+
+    /** The loss of each step; executions[s] gets step s's task-graph executions where kernels count them. */
+    private static float[] train(Kernels kernels, long[] executions) {
+        Model model = ModelFiles.load(
+                Shared.resolve("models", "stories260K"),
+                2,
+                ModelFiles.Options.builder()
+                        .trainable()
+                        .maxTokens(TOKENS)
+                        .headRows(1)
+                        .labels(0, Pooling.LAST, 0)
+                        .kernels(kernels)
+                        .build());
+        AdamW optimizer = AdamW.withDefaults(model, 1e-3f);
+        int[] ids = new int[TOKENS];
+        for (int t = 0; t < TOKENS; t++)
+            ids[t] = 1 + (t * 7919) % (model.config().vocab() - 1);
+        float[] losses = new float[STEPS];
+        for (int s = 0; s < STEPS; s++) {
+            long before = kernels instanceof TornadoKernels k ? k.executions() : 0;
+            model.zeroGrad();
+            model.forward(ids, TOKENS);
+            model.lmLogits(new int[] {TOKENS - 1}, 1);
+            losses[s] = model.loss(new int[] {ids[0]}, null);
+            model.backward();
+            optimizer.step();
+            if (kernels instanceof TornadoKernels k) executions[s] = k.executions() - before;
+        }
+        return losses;
+    }
+
+    @Test
+    void stepsRunAsSegmentGraphsWithTheCpuLosses() {
+        float[] cpu = train(new CpuKernels(), null);
+        long[] executions = new long[STEPS];
+        try (TornadoKernels device = new TornadoKernels()) {
+            float[] losses = train(device, executions);
+            assertArrayEquals(cpu, losses, 1e-4f, "losses per step");
+            assertTrue(device.plansBuilt() >= 2, "a plan with segment graphs was built");
+            assertTrue(
+                    executions[STEPS - 1] * 3 <= executions[0],
+                    "the last step ran in a third of the first step's executions or fewer: "
+                            + Arrays.toString(executions));
+        }
+    }
+}

@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.zip.CRC32;
 import org.apache.commons.compress.archivers.zip.ZipArchiveEntry;
 import org.apache.commons.compress.archivers.zip.ZipFile;
 import slim.nn.SlimException;
@@ -113,9 +114,20 @@ final class PyTorchFile {
             throw new SlimException(
                     file + ": " + entry.getName() + " is " + entry.getSize() + " bytes, absurd for a state dict");
         }
+        byte[] bytes;
         try (InputStream in = zip.getInputStream(entry)) {
-            return in.readAllBytes();
+            bytes = in.readAllBytes();
         }
+        // The zip records every entry's CRC-32: a pickle damaged in one byte may still parse, into another offset,
+        // shape or storage, so its bytes are checked before they are believed (storages are not: that would read
+        // the whole file where pruning maps only the kept layers).
+        CRC32 crc = new CRC32();
+        crc.update(bytes);
+        if (entry.getCrc() != -1 && crc.getValue() != entry.getCrc()) {
+            throw new SlimException(file + ": " + entry.getName() + " is damaged: its CRC-32 is "
+                    + Long.toHexString(crc.getValue()) + " but the zip records " + Long.toHexString(entry.getCrc()));
+        }
+        return bytes;
     }
 
     /**

@@ -147,7 +147,9 @@ class LauncherTest {
         assertTrue(text.contains("last words"), "the shutdown hook's line was lost: " + text);
     }
 
-    /** An ahead-of-time cache the JVM cannot use (./slim's from before a rebuild, or any other file) changes nothing. */
+    /**
+     * An ahead-of-time cache the JVM cannot use (./slim's from before a rebuild, or any other file) changes nothing.
+     */
     @Test
     void anUnusableAheadOfTimeCacheIsIgnoredQuietly() throws Exception {
         Path go = tmp.resolve("go"), garbage = tmp.resolve("stale.aot");

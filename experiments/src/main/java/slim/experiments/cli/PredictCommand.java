@@ -34,8 +34,8 @@ import slim.nn.SlimException;
             "One output line per text: LABEL<TAB>PROBABILITY<TAB>TEXT; with --all every label's probability"
                     + " before the text; with --json one JSON object per line (text, label, probability,"
                     + " probabilities, shortened). A prompt longer than the model was trained with is shortened"
-                    + " as in training, and stderr says how many were. Texts come from the command line, or one per line from a file or standard"
-                    + " input (--input FILE, or - for stdin)."
+                    + " as in training, and stderr says how many were. Texts come from the command line, or one per"
+                    + " line from a file or standard input (--input FILE, or - for stdin)."
         })
 final class PredictCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -88,9 +88,9 @@ final class PredictCommand implements Callable<Integer> {
                 spec.commandLine()
                         .getErr()
                         .printf(
-                                "slim predict: %d of %d prompts were longer than the %d tokens this model was trained with"
-                                        + " and were shortened as in training (the demonstrations' texts first, then the"
-                                        + " input's end)%s%n",
+                                "slim predict: %d of %d prompts were longer than the %d tokens this model was trained"
+                                        + " with and were shortened as in training (the demonstrations' texts first,"
+                                        + " then the input's end)%s%n",
                                 shortened, all, model.maxPromptTokens(), json ? "; they have \"shortened\": true" : "");
             }
         } catch (UncheckedIOException e) {

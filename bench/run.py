@@ -271,6 +271,7 @@ def cell(pythons, quick):
     if usual is None:
         sys.exit("--cell needs transformers in one of the PyTorch interpreters (bench/README.md)")
     cell_model(usual)
+    sh([SLIM, "--version"])  # builds slim.jar and records its ahead-of-time cache before anything is timed
     print(f"### A shortened cell: {train} training steps and {val} validation forwards, batch size 1, AdamW "
           f"(GPT-2-small shape, random weights; uptime before: {os.getloadavg()[0]:.1f})\n")
     table_rows = []
@@ -289,6 +290,8 @@ def cell(pythons, quick):
                                             str(LABELS[task]), "--variant", variant, "--threads", str(threads)],
                                            env).strip().splitlines()[-1])
         b, u = torch["best"], torch["usual"]
+        print(f"cell k={k} {task} {setting}: slim {wall:.1f} s (train {train_s:.1f}, eval {eval_s:.1f}), PyTorch best "
+              f"{b['wall_s']:.1f} s, usual {u['wall_s']:.1f} s; load {os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)
         table_rows.append([k, task, setting, prefix, f"{wall:.1f}", f"{train_s:.1f}", f"{eval_s:.1f}",
                            f"{b['wall_s']:.1f}", f"{b['train_s']:.1f}", f"{b['eval_s']:.1f}",
                            f"{u['wall_s']:.1f}", f"{b['wall_s'] / wall:.2f}x", f"{u['wall_s'] / wall:.2f}x",

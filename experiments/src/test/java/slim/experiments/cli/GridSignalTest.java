@@ -48,7 +48,13 @@ class GridSignalTest {
      */
     private int runUntilSignalled(Path out, String signal, int toRun) throws Exception {
         long before = results(out);
+        // perl first resets SIGINT and SIGTERM to their defaults: a test run started in the background of a
+        // non-interactive shell inherits SIGINT ignored, an ignored signal stays ignored across exec, and the JVM
+        // then never sees Ctrl-C. (perl-base is part of every Debian system.)
         List<String> command = new ArrayList<>(List.of(
+                "perl",
+                "-e",
+                "$SIG{INT} = $SIG{TERM} = 'DEFAULT'; exec { $ARGV[0] } @ARGV or die \"exec $ARGV[0]: $!\\n\"",
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-modules",
                 "jdk.incubator.vector",

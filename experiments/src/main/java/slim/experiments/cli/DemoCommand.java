@@ -26,7 +26,7 @@ import slim.nn.model.LayerSelection;
 
 /**
  * `slim demo`: the study end to end on the two built-in real models, on a shortened protocol sized
- * to finish in 8-9 minutes on two cores; --full runs the study's protocol instead.
+ * to finish in 6-8 minutes on two cores; --full runs the study's protocol instead.
  * Resumable like a grid: run it again to finish a killed demo.
  */
 @Command(
@@ -37,7 +37,7 @@ import slim.nn.model.LayerSelection;
             "Run the study end to end on the built-in models and print its three tables and Figure 2.",
             "stories260K (a 5-layer Llama) in all three settings with k = 1, 2, 5, and all-MiniLM-L6-v2 (a 6-layer"
                     + " BERT encoder) in the two classification settings with k = 1, 2, 6, on the four tasks. The"
-                    + " default protocol is shortened: it takes 8-9 minutes on 2 cores; --full runs the study's."
+                    + " default protocol is shortened: it takes 6-8 minutes on 2 cores; --full runs the study's."
                     + " Resumable like a grid: run it again to finish a killed demo."
         })
 final class DemoCommand implements Callable<Integer> {

@@ -55,7 +55,7 @@ public final class GridStatus {
 
     private static CellState state(Path outDir, GridPlan.Entry cell, Map<String, String> running) {
         if (running.containsKey(cell.id())) return new CellState(cell, State.RUNNING, running.get(cell.id()));
-        Path file = outDir.resolve(cell.id() + ".json");
+        Path file = ResultFiles.file(outDir, cell.id());
         if (!Files.exists(file)) return new CellState(cell, State.MISSING, null);
         try {
             Result r = ResultFiles.read(file);

@@ -35,7 +35,12 @@ public final class ResultFiles {
     private ResultFiles() {}
 
     public static Path file(Path dir, Cell cell) {
-        return dir.resolve(cell.id() + ".json");
+        return file(dir, cell.id());
+    }
+
+    /** The result file of the cell with this id ({@link Cell#id()}). */
+    public static Path file(Path dir, String cellId) {
+        return dir.resolve(cellId + ".json");
     }
 
     /** The per-example answers beside a result file: CELL.predictions.csv next to CELL.json. */

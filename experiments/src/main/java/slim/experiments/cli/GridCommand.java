@@ -137,7 +137,10 @@ final class GridCommand implements Callable<Integer> {
                 settings != null ? settings : List.of(Setting.values()),
                 seeds != null ? seeds : Split.STUDY_SEEDS,
                 pooling.pooling);
-        if (status != null) return printStatus(List.of(GridPlan.of(command(), cells)));
+        if (status != null) {
+            out.dir = status; // the command that finishes the grid must write into the folder being read
+            return printStatus(List.of(GridPlan.of(command(), cells)));
+        }
         boolean writeScripts = slurm.requested(shard);
         run.data.data = run.data.resolve(); // resolved here, so that a --slurm script's tasks read the same folder
         Experiment experiment = run.experiment(protocol);

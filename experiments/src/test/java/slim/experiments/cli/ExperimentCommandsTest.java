@@ -322,6 +322,12 @@ class ExperimentCommandsTest {
         assertEquals(List.of("all", "2", "0", "0", "2"), List.of(total.trim().split("\\s+")), half.out());
         assertTrue(half.out().contains("To run the 2 unfinished cells"), half.out());
         assertTrue(half.out().contains("slim grid --models " + Path.of(STORIES).toAbsolutePath()), half.out());
+        // with the grid's options instead of its plan, and no --out: the command still finishes this folder
+        Cli.Run given = run(
+                tiny("grid --status %s --model %s -k 1,2 --tasks trec --settings cls-plain --seeds 0,1", out, STORIES));
+        assertEquals(0, given.code(), given.err());
+        assertTrue(given.out().contains("To run the 2 unfinished cells"), given.out());
+        assertTrue(given.out().contains("--out " + out.toAbsolutePath()), given.out());
         Cli.Run all = run(grid);
         assertEquals(0, all.code(), all.err());
         assertTrue(run("grid", "--status", out.toString()).out().contains("Every cell is done"));

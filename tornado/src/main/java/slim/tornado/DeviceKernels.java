@@ -196,6 +196,24 @@ final class DeviceKernels {
         if (t < T && o < OC) out[oo + t * OC + o] = ints[i0 + 7] != 0 ? acc + bias[bo + o] : acc;
     }
 
+    /**
+     * matmulForward's product for a few rows (fewer than TILE: an LM head at one position), where a tile would
+     * compute TILE rows to keep one: one work-item per output, the work-items of one weight row side by side
+     * (o = gid / T), so that the weight, read once, is most of the traffic.
+     */
+    static void matmulForwardRows(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] out = mem, inp = mem, w = mem, bias = mem;
+        int T = ints[i0], C = ints[i0 + 1], OC = ints[i0 + 2];
+        int gid = ctx.globalIdx;
+        if (gid < T * OC) {
+            int o = gid / T, t = gid - o * T;
+            int io = ints[i0 + 4] + t * C, wo = ints[i0 + 5] + o * C;
+            float acc = 0f;
+            for (int c = 0; c < C; c++) acc += inp[io + c] * w[wo + c];
+            out[ints[i0 + 3] + t * OC + o] = ints[i0 + 7] != 0 ? acc + bias[ints[i0 + 6] + o] : acc;
+        }
+    }
+
     /** ints: T, C, OC, dinp, dout, w offsets. dinp[t, c] += Σ_o dout[t, o]·w[o, c]. */
     static void matmulBackwardInput(
             KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
@@ -658,18 +676,40 @@ final class DeviceKernels {
      * ints: N, params, grads, m, v offsets; fl: lr, beta1, beta2, eps, decay factor, step size, sqrt(1 - beta2^step).
      */
     static void adamw(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
-        float[] p = mem, g = mem, m = mem, v = mem;
+        float[] g = mem;
         int i = ctx.globalIdx;
         if (i < ints[i0]) {
-            float beta1 = fl[f0 + 1], beta2 = fl[f0 + 2];
             float grad = g[ints[i0 + 2] + i];
             g[ints[i0 + 2] + i] = 0f;
-            int mo = ints[i0 + 3] + i, vo = ints[i0 + 4] + i, po = ints[i0 + 1] + i;
-            float mi = beta1 * m[mo] + (1f - beta1) * grad;
-            float vi = beta2 * v[vo] + (1f - beta2) * grad * grad;
-            m[mo] = mi;
-            v[vo] = vi;
-            p[po] = p[po] * fl[f0 + 4] - fl[f0 + 5] * mi / (TornadoMath.sqrt(vi) / fl[f0 + 6] + fl[f0 + 3]);
+            adamwUpdate(mem, ints[i0 + 1] + i, ints[i0 + 3] + i, ints[i0 + 4] + i, grad, fl, f0);
         }
+    }
+
+    /**
+     * ints: N (= R·C), C, params, grads, m, v, dout, inp offsets; fl as adamw's. AdamW over a weight [R, C] whose
+     * gradient is grads + dout ⊗ inp (Kernels.adamwOuterProduct): the LM head's weight gradient at one position,
+     * computed here instead of written out by matmulBackwardWeights and read back. grads is zero outside the rows
+     * that hold a gradient of their own, so reading every row gives the same sum.
+     */
+    static void adamwOuterProduct(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] g = mem, dout = mem, inp = mem;
+        int i = ctx.globalIdx;
+        if (i < ints[i0]) {
+            int C = ints[i0 + 1], r = i / C, c = i - r * C;
+            float grad = g[ints[i0 + 3] + i] + dout[ints[i0 + 6] + r] * inp[ints[i0 + 7] + c];
+            g[ints[i0 + 3] + i] = 0f;
+            adamwUpdate(mem, ints[i0 + 2] + i, ints[i0 + 4] + i, ints[i0 + 5] + i, grad, fl, f0);
+        }
+    }
+
+    /** AdamW's update of the parameter at po, its moments at mo and vo, from its gradient. */
+    private static void adamwUpdate(float[] mem, int po, int mo, int vo, float grad, float[] fl, int f0) {
+        float[] p = mem, m = mem, v = mem;
+        float beta1 = fl[f0 + 1], beta2 = fl[f0 + 2];
+        float mi = beta1 * m[mo] + (1f - beta1) * grad;
+        float vi = beta2 * v[vo] + (1f - beta2) * grad * grad;
+        m[mo] = mi;
+        v[vo] = vi;
+        p[po] = p[po] * fl[f0 + 4] - fl[f0 + 5] * mi / (TornadoMath.sqrt(vi) / fl[f0 + 6] + fl[f0 + 3]);
     }
 }

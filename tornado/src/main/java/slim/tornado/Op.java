@@ -17,6 +17,7 @@ enum Op {
     RMS_NORM_BACKWARD_INPUT(DeviceKernels::rmsNormBackwardInput, false),
     RMS_NORM_BACKWARD_WEIGHTS(DeviceKernels::rmsNormBackwardWeights, false),
     MATMUL_FORWARD(DeviceKernels::matmulForward, false),
+    MATMUL_FORWARD_ROWS(DeviceKernels::matmulForwardRows, false),
     MATMUL_BACKWARD_INPUT(DeviceKernels::matmulBackwardInput, false),
     MATMUL_BACKWARD_WEIGHTS(DeviceKernels::matmulBackwardWeights, false),
     MATMUL_BACKWARD_BIAS(DeviceKernels::matmulBackwardBias, false),
@@ -40,7 +41,8 @@ enum Op {
     MEAN_ROWS_BACKWARD(DeviceKernels::meanRowsBackward, false),
     CROSS_ENTROPY_FORWARD(DeviceKernels::crossEntropyForward, true),
     CROSS_ENTROPY_BACKWARD(DeviceKernels::crossEntropyBackward, true),
-    ADAMW(DeviceKernels::adamw, false);
+    ADAMW(DeviceKernels::adamw, false),
+    ADAMW_OUTER_PRODUCT(DeviceKernels::adamwOuterProduct, false);
 
     /**
      * The one kernel signature: context, the arena, an auxiliary buffer (the loss rows, the staging

@@ -284,6 +284,14 @@ public final class TornadoKernels implements Kernels, AutoCloseable {
 
     @Override
     public void matmulForward(Slice out, Slice inp, Slice w, Slice bias, int T, int C, int OC) {
+        if (T < DeviceKernels.TILE) {
+            run(
+                    Op.MATMUL_FORWARD_ROWS,
+                    (long) T * OC,
+                    LOCAL,
+                    ints(v(T, C, OC, at(out), at(inp), at(w), at(bias), bias != null ? 1 : 0)));
+            return;
+        }
         int tile = DeviceKernels.TILE, tilesT = (T + tile - 1) / tile, tilesOC = (OC + tile - 1) / tile;
         run(
                 Op.MATMUL_FORWARD,
@@ -449,21 +457,39 @@ public final class TornadoKernels implements Kernels, AutoCloseable {
 
     @Override
     public void adamw(Slice params, Slice grads, Slice m, Slice v, int N, AdamWSettings settings, int step) {
-        float lr = settings.lr(), beta1 = settings.beta1(), beta2 = settings.beta2(), eps = settings.eps();
-        float weightDecay = settings.weightDecay();
+        run(Op.ADAMW, N, LOCAL, ints(v(N, at(params), at(grads), at(m), at(v))), adamwFloats(settings, step));
+    }
+
+    /** One pass over the weight: its gradient's outer product is formed where AdamW reads it (stored need not be
+     * consulted: grads is zero in the rows it leaves out). */
+    @Override
+    public void adamwOuterProduct(
+            Slice params,
+            Slice grads,
+            Slice m,
+            Slice v,
+            Slice dout,
+            Slice inp,
+            boolean[] stored,
+            int R,
+            int C,
+            AdamWSettings settings,
+            int step) {
+        run(
+                Op.ADAMW_OUTER_PRODUCT,
+                (long) R * C,
+                LOCAL,
+                ints(v(R * C, C, at(params), at(grads), at(m), at(v), at(dout), at(inp))),
+                adamwFloats(settings, step));
+    }
+
+    /** lr, beta1, beta2, eps, the decay factor, the step size and sqrt(1 - beta2^step): AdamW's floats. */
+    private static float[] adamwFloats(AdamWSettings settings, int step) {
+        float lr = settings.lr(), beta1 = settings.beta1(), beta2 = settings.beta2();
         float correction1 = (float) (1 - Math.pow(beta1, step));
         float correction2Sqrt = (float) Math.sqrt(1 - Math.pow(beta2, step));
-        run(
-                Op.ADAMW,
-                N,
-                LOCAL,
-                ints(v(N, at(params), at(grads), at(m), at(v))),
-                lr,
-                beta1,
-                beta2,
-                eps,
-                1f - lr * weightDecay,
-                lr / correction1,
-                correction2Sqrt);
+        return new float[] {
+            lr, beta1, beta2, settings.eps(), 1f - lr * settings.weightDecay(), lr / correction1, correction2Sqrt
+        };
     }
 }

@@ -73,7 +73,7 @@ public final class BackendSteps {
             for (int i = 0; i < 3; i++) cells.add(before == null ? "" : Long.toString((after[i] - before[i]) / steps));
             return String.join(" | ", cells) + " |";
         } finally {
-            if (kernels instanceof AutoCloseable c) c.close();
+            kernels.close();
         }
     }
 

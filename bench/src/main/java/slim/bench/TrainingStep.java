@@ -41,14 +41,14 @@ final class TrainingStep {
         }
     }
 
-    /** Runs the step; returns its loss. */
+    /** Runs the step; returns its loss, read once the step is done (a device backend runs it without a stop). */
     float run() {
         model.forward(ids, computed);
-        model.lmLogits(rows, rows.length);
-        float loss = model.loss(targets, null);
+        model.lmHead(rows, rows.length);
+        model.computeLoss(targets, null);
         model.backward();
         optimizer.step();
         model.zeroGrad();
-        return loss;
+        return model.lossValue();
     }
 }

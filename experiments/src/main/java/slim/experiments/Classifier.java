@@ -48,18 +48,22 @@ public final class Classifier {
         return labelTokens != null ? labelTokens.length : model.layout().numLabels();
     }
 
-    /** Forward pass and the cross-entropy for the example's class; call model.backward() after it for gradients. */
-    public float loss(int[] ids, int label) {
+    /**
+     * Forward pass and the cross-entropy for the example's class, left unread: call model.backward() next and
+     * model.lossValue() for the loss (a device backend then runs both passes before the host waits).
+     */
+    public void computeLoss(int[] ids, int label) {
         model.forward(ids, rows(ids.length));
         if (labelTokens != null) {
             row[0] = ids.length - 1;
-            model.lmLogits(row, 1);
+            model.lmHead(row, 1);
             target[0] = labelTokens[label];
-            return model.loss(target, lossColumns);
+            model.computeLoss(target, lossColumns);
+            return;
         }
-        model.classLogits();
+        model.classHead();
         target[0] = label;
-        return model.loss(target, null);
+        model.computeLoss(target, null);
     }
 
     /** The predicted class: the arg-max over the label tokens' logits, or over the head's. */
@@ -71,7 +75,7 @@ public final class Classifier {
     public int predict(int[] ids, int cached) {
         Slice logits = logits(ids, cached);
         int best = 0;
-        for (int c = 1; c < numLabels(); c++) if (logit(logits, c) > logit(logits, best)) best = c;
+        for (int c = 1; c < numLabels(); c++) if (logits.get(c) > logits.get(best)) best = c;
         return best;
     }
 
@@ -85,25 +89,22 @@ public final class Classifier {
         Slice logits = logits(ids, cached);
         int n = numLabels();
         double max = Double.NEGATIVE_INFINITY, sum = 0;
-        for (int c = 0; c < n; c++) max = Math.max(max, logit(logits, c));
-        for (int c = 0; c < n; c++) sum += Math.exp(logit(logits, c) - max);
-        for (int c = 0; c < n; c++) out[c] = (float) (Math.exp(logit(logits, c) - max) / sum);
+        for (int c = 0; c < n; c++) max = Math.max(max, logits.get(c));
+        for (int c = 0; c < n; c++) sum += Math.exp(logits.get(c) - max);
+        for (int c = 0; c < n; c++) out[c] = (float) (Math.exp(logits.get(c) - max) / sum);
     }
 
+    /** The classes' logits [numLabels]: the label tokens' columns of the LM head (only those read back), or the
+     * score head's. */
     private Slice logits(int[] ids, int cached) {
         model.forward(ids, rows(ids.length).afterPrefix(cached));
         if (labelTokens == null) return model.classLogits();
-        row[0] = ids.length - 1;
-        return model.lmLogits(row, 1);
+        return model.lmLogitColumns(ids.length - 1, labelTokens);
     }
 
     /** The rows a pass computes: the head's only, or every one. */
     private Rows rows(int T) {
         if (!headRowsOnly) return Rows.all(T);
         return labelTokens != null ? Rows.all(T).lastRow() : model.pooling().rows(T);
-    }
-
-    private float logit(Slice logits, int c) {
-        return logits.get(labelTokens != null ? labelTokens[c] : c);
     }
 }

@@ -167,48 +167,52 @@ public final class Experiment {
                 cell.pooling() == Pooling.CLS_POOLER,
                 p.longest());
         Memory.resetPeaks();
-        ModelFiles.Options options = ModelFiles.Options.builder()
-                .trainable()
-                .maxTokens(p.longest())
-                .headRows(1)
-                .labels(lm ? 0 : cell.task().numLabels(), cell.pooling(), cell.seed())
-                .kernels(kernels.get())
-                .build();
-        Model model = ModelFiles.load(cell.model(), kept, options);
-        AdamW optimizer =
-                new AdamW(model, AdamWSettings.torchDefaults(protocol.lr()).withWeightDecay(protocol.weightDecay()));
-        if (protocol.freezeEmbeddings()) optimizer.freezeLeading(wordEmbeddings(model.layout()));
-        Classifier classifier = new Classifier(model, p.labelTokens(), protocol.labelWordsLoss());
-        Trainer.Outcome o = new Trainer(model, classifier, optimizer, protocol)
-                .fit(p.train(), p.val(), p.test(), cell.seed(), listener);
+        // The cell's kernels are closed when it ends: a device backend's memory is released or kept for the next
+        // cell (TornadoKernels keeps its compiled plan), not left behind by every cell of a grid.
+        try (Kernels cellKernels = kernels.get()) {
+            ModelFiles.Options options = ModelFiles.Options.builder()
+                    .trainable()
+                    .maxTokens(p.longest())
+                    .headRows(1)
+                    .labels(lm ? 0 : cell.task().numLabels(), cell.pooling(), cell.seed())
+                    .kernels(cellKernels)
+                    .build();
+            Model model = ModelFiles.load(cell.model(), kept, options);
+            AdamW optimizer = new AdamW(
+                    model, AdamWSettings.torchDefaults(protocol.lr()).withWeightDecay(protocol.weightDecay()));
+            if (protocol.freezeEmbeddings()) optimizer.freezeLeading(wordEmbeddings(model.layout()));
+            Classifier classifier = new Classifier(model, p.labelTokens(), protocol.labelWordsLoss());
+            Trainer.Outcome o = new Trainer(model, classifier, optimizer, protocol)
+                    .fit(p.train(), p.val(), p.test(), cell.seed(), listener);
 
-        long headParams = lm ? 0 : (long) cell.task().numLabels() * config.embedDim();
-        double wall = (System.nanoTime() - start) / 1e9;
-        var prompts = new Result.Prompts(
-                p.split().rows(),
-                p.labelTokens(),
-                p.appended(),
-                p.longest(),
-                p.shortened(),
-                o.prefixTokens(),
-                maxPrompt);
-        var curves = Result.Curves.of(o, majority(p.test(), cell.task().numLabels()));
-        var costs = Result.Costs.measured(model.parameterCount(), headParams, wall, o);
-        var answers = o.failed() ? null : new Result.Answers(o.valPredictions(), o.testPredictions());
-        Result result = Result.of(
-                Result.CellInfo.of(cell, config, kept),
-                protocol,
-                origin(cell),
-                o.failure(),
-                Result.RunInfo.since(started),
-                prompts,
-                curves,
-                costs,
-                layerScores,
-                answers);
-        keepResult.accept(result);
-        if (saveTo != null && !o.failed()) SavedModel.save(model, cell, maxPrompt, p.split(), saveTo);
-        return result;
+            long headParams = lm ? 0 : (long) cell.task().numLabels() * config.embedDim();
+            double wall = (System.nanoTime() - start) / 1e9;
+            var prompts = new Result.Prompts(
+                    p.split().rows(),
+                    p.labelTokens(),
+                    p.appended(),
+                    p.longest(),
+                    p.shortened(),
+                    o.prefixTokens(),
+                    maxPrompt);
+            var curves = Result.Curves.of(o, majority(p.test(), cell.task().numLabels()));
+            var costs = Result.Costs.measured(model.parameterCount(), headParams, wall, o);
+            var answers = o.failed() ? null : new Result.Answers(o.valPredictions(), o.testPredictions());
+            Result result = Result.of(
+                    Result.CellInfo.of(cell, config, kept),
+                    protocol,
+                    origin(cell),
+                    o.failure(),
+                    Result.RunInfo.since(started),
+                    prompts,
+                    curves,
+                    costs,
+                    layerScores,
+                    answers);
+            keepResult.accept(result);
+            if (saveTo != null && !o.failed()) SavedModel.save(model, cell, maxPrompt, p.split(), saveTo);
+            return result;
+        }
     }
 
     /**
@@ -229,18 +233,20 @@ public final class Experiment {
         return scores.computeIfAbsent(key, k -> {
             int layers = ModelConfig.read(cell.model()).layers();
             int longest = train.stream().mapToInt(e -> e.ids().length).max().orElse(1);
-            ModelFiles.Options options = ModelFiles.Options.builder()
-                    .maxTokens(longest)
-                    .labels(0, cell.pooling(), 0)
-                    .kernels(kernels.get())
-                    .build();
-            Model full = ModelFiles.load(cell.model(), layers, options);
-            LayerScores.Accumulator sum = new LayerScores.Accumulator(layers);
-            for (EncodedExample e : train) {
-                full.forward(e.ids(), e.ids().length);
-                sum.add(full, e.ids().length);
+            try (Kernels scoreKernels = kernels.get()) {
+                ModelFiles.Options options = ModelFiles.Options.builder()
+                        .maxTokens(longest)
+                        .labels(0, cell.pooling(), 0)
+                        .kernels(scoreKernels)
+                        .build();
+                Model full = ModelFiles.load(cell.model(), layers, options);
+                LayerScores.Accumulator sum = new LayerScores.Accumulator(layers);
+                for (EncodedExample e : train) {
+                    full.forward(e.ids(), e.ids().length);
+                    sum.add(full, e.ids().length);
+                }
+                return sum.scores();
             }
-            return sum.scores();
         });
     }
 

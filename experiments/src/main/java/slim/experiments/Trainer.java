@@ -119,13 +119,16 @@ public final class Trainer {
             for (int i = 0; i < visit.length; i++) {
                 EncodedExample e = train.get(visit[i]);
                 model.zeroGrad();
-                float loss = classifier.loss(e.ids(), e.label());
+                classifier.computeLoss(e.ids(), e.label());
+                model.backward();
+                // Read once both passes are recorded (a device runs them without waiting for the host), and before
+                // the optimiser: a loss that is not finite still stops the cell with the weights unchanged.
+                float loss = model.lossValue();
                 if (!Float.isFinite(loss)) {
                     failure = "the training loss became " + loss + " at epoch " + epoch + ", step " + (i + 1) + " (lr "
                             + protocol.lr() + "); the cell stopped: try a lower --lr";
                     break;
                 }
-                model.backward();
                 optimizer.step();
                 lossSum += loss;
                 tokens += e.ids().length;

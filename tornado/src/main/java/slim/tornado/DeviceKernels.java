@@ -5,8 +5,8 @@ import uk.ac.manchester.tornado.api.math.TornadoMath;
 
 /**
  * The kernels as TornadoVM compiles them to the device. Every kernel has one signature: the arena
- * (every model buffer, at the offsets the call passes), an auxiliary buffer (the loss rows of the
- * cross-entropy, the staging buffer of uploads and downloads), the call's integer and float
+ * (every model buffer, at the offsets the call passes), an auxiliary buffer (the staging buffer of
+ * uploads and downloads; unused by the others), the call's integer and float
  * parameters, and where they start (0). Each kernel names its buffers as local aliases of the
  * arena: a task must not be given one object twice, or TornadoVM's graph compiler never finishes.
  *
@@ -608,18 +608,18 @@ final class DeviceKernels {
     static final int CE_GROUP = 128;
 
     /**
-     * ints: n, V, probs, logits offsets, candidates count K (0: all V), targets[n], candidates[K].
+     * ints: n, V, probs, logits offsets, candidates count K (0: all V), losses offset, targets[n], candidates[K].
      * One work-group per row: the max and the exp-sum over the row's columns are reduced in local
-     * memory; loss[r] = -(z[target] - max - log sum).
+     * memory; losses[r] = -(z[target] - max - log sum), left in the arena until the host reads it.
      */
     static void crossEntropyForward(
             KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
-        float[] probs = mem, logits = mem, loss = aux;
+        float[] probs = mem, logits = mem, losses = mem;
         int n = ints[i0], V = ints[i0 + 1], K = ints[i0 + 4];
         int r = ctx.groupIdx, lid = ctx.localIdx;
         float[] red = ctx.allocateFloatLocalArray(128);
         int count = K == 0 ? V : K;
-        int po = ints[i0 + 2] + r * V, zo = ints[i0 + 3] + r * V, cand = i0 + 5 + n;
+        int po = ints[i0 + 2] + r * V, zo = ints[i0 + 3] + r * V, cand = i0 + 6 + n;
         float max = -3.4e38f;
         if (r < n) {
             for (int j = lid; j < count; j += 128)
@@ -654,7 +654,7 @@ final class DeviceKernels {
                 int col = K == 0 ? j : ints[cand + j];
                 probs[po + col] = TornadoMath.exp(logits[zo + col] - max) / sum;
             }
-            if (lid == 0) loss[r] = -(logits[zo + ints[i0 + 5 + r]] - max - TornadoMath.log(sum));
+            if (lid == 0) losses[ints[i0 + 5] + r] = -(logits[zo + ints[i0 + 6 + r]] - max - TornadoMath.log(sum));
         }
     }
 

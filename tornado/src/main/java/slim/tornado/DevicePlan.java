@@ -41,7 +41,6 @@ final class DevicePlan implements AutoCloseable {
     private static final int FLOATS = 8;
 
     final float[] arena;
-    final float[] lossRows;
     private final float[] upStaging = new float[STAGING], downStaging = new float[STAGING];
     private final int[] upInts = new int[4], downInts = new int[4];
     private final float[] upFloats = new float[1], downFloats = new float[1];
@@ -61,16 +60,9 @@ final class DevicePlan implements AutoCloseable {
     /** A segment's graph: its index in the plan, parameter arrays, and each call's grid and parameter offsets. */
     private record SegmentGraph(int index, int[] ints, float[] floats, WorkerGrid1D[] grids, int[] intsAt) {}
 
-    DevicePlan(
-            String name,
-            TornadoDevice device,
-            int arenaFloats,
-            int indexCapacity,
-            int lossCapacity,
-            List<Segment> segments) {
+    DevicePlan(String name, TornadoDevice device, int arenaFloats, int indexCapacity, List<Segment> segments) {
         this.indexCapacity = indexCapacity;
         arena = new float[arenaFloats];
-        lossRows = new float[lossCapacity];
         KernelContext context = new KernelContext();
         GridScheduler scheduler = new GridScheduler();
         Op[] ops = Op.values();
@@ -101,14 +93,12 @@ final class DevicePlan implements AutoCloseable {
             String g = name + op.name().replace("_", "");
             int[] in = new int[FIXED_INTS + (op.variableInts ? indexCapacity : 0)];
             float[] fl = new float[FLOATS];
-            boolean loss = op == Op.CROSS_ENTROPY_FORWARD;
-            float[] aux = loss ? lossRows : new float[1];
+            float[] aux = new float[1];
             TaskGraph tg = new TaskGraph(g)
                     .consumeFromDevice(arena)
                     .transferToDevice(DataTransferMode.EVERY_EXECUTION, in, fl)
                     .transferToDevice(DataTransferMode.FIRST_EXECUTION, aux)
                     .task("t", op.code, context, arena, aux, in, fl, 0, 0);
-            if (loss) tg.transferToHost(DataTransferMode.EVERY_EXECUTION, lossRows);
             graphs[2 + op.ordinal()] = tg.persistOnDevice(arena).snapshot();
             WorkerGrid1D grid = new WorkerGrid1D(64);
             scheduler.addWorkerGrid(g + ".t", grid);
@@ -129,8 +119,7 @@ final class DevicePlan implements AutoCloseable {
             }
             int[] in = new int[intCount];
             float[] fl = new float[n * FLOATS];
-            boolean loss = segment.ops().contains(Op.CROSS_ENTROPY_FORWARD);
-            float[] aux = loss ? lossRows : new float[1];
+            float[] aux = new float[1];
             TaskGraph tg = new TaskGraph(g)
                     .consumeFromDevice(arena)
                     .transferToDevice(DataTransferMode.EVERY_EXECUTION, in, fl)
@@ -141,7 +130,6 @@ final class DevicePlan implements AutoCloseable {
                 segmentGrids[c] = new WorkerGrid1D(64);
                 scheduler.addWorkerGrid(g + ".t" + c, segmentGrids[c]);
             }
-            if (loss) tg.transferToHost(DataTransferMode.EVERY_EXECUTION, lossRows);
             int index = 2 + ops.length + i;
             graphs[index] = tg.persistOnDevice(arena).snapshot();
             segmentGraphs.put(segment, new SegmentGraph(index, in, fl, segmentGrids, intsAt));

@@ -45,8 +45,8 @@ enum Op {
     ADAMW_OUTER_PRODUCT(DeviceKernels::adamwOuterProduct, false);
 
     /**
-     * The one kernel signature: context, the arena, an auxiliary buffer (the loss rows, the staging
-     * buffer), ints, floats, and where the call's ints and floats start.
+     * The one kernel signature: context, the arena, an auxiliary buffer (the staging
+     * buffer of a transfer), ints, floats, and where the call's ints and floats start.
      */
     interface Code extends Task7<KernelContext, float[], float[], int[], float[], Integer, Integer> {}
 

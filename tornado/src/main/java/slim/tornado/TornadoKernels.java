@@ -21,25 +21,33 @@ import uk.ac.manchester.tornado.api.common.TornadoDevice;
  * The kernels on a TornadoVM device. Every model buffer (a float[]: the parameter block, the
  * gradients, the AdamW moments, each activation) gets a place in one device arena the first time a
  * kernel touches it, and from then on lives there: a kernel call sends only its sizes, offsets and
- * index lists (token ids, targets), and data comes back only where the host reads ({@link #read},
- * the loss). See {@link DevicePlan} for the graphs.
+ * index lists (token ids, targets), and data comes back only where the host reads ({@link #read}: the
+ * loss rows, the logits it uses). See {@link DevicePlan} for the graphs.
  *
- * <p>Calls are recorded, not run, until the host needs a result ({@link #read}, {@link #write}, the
- * loss): then the recorded list is cut into {@link Segment}s, and each segment the plan has a graph
+ * <p>Calls are recorded, not run, until the host needs a result ({@link #read}, {@link #write}):
+ * then the recorded list is cut into {@link Segment}s, and each segment the plan has a graph
  * for runs as one graph execution, the others call by call. Once a flush holds only segments seen
  * before, a new plan is built with a graph for each (a step's second repetition: from then on a step
  * is a few executions per layer, not one per kernel call); at most {@link #SEGMENT_PLANS} times, so
  * that ever-new segments cannot rebuild it forever.
  *
- * <p>The arena grows by doubling when a new buffer does not fit: every buffer is brought back, and a
- * new plan (whose kernels compile again on first use) receives them.
+ * <p>The arena's size comes from {@link #reserve} (the model's layout) before the first call; it grows by
+ * doubling only when a buffer still does not fit: every buffer is brought back, and a new plan (whose kernels
+ * compile again on first use) receives them.
+ *
+ * <p>TornadoVM compiles a graph's tasks on its first execution, once per plan. {@link #close} keeps the plan (one,
+ * per JVM) instead of freeing it, and the next TornadoKernels on that device whose arena fits in it takes it with
+ * its segment graphs: the later cells of a grid skip the compilation (sizes and offsets are data, so any model's
+ * segments run on it; a segment it has no graph for is added as in a first instance).
  */
-public final class TornadoKernels implements Kernels, AutoCloseable {
-
-    /** Most rows one cross-entropy call may have (the head rows of one pass). */
-    private static final int MAX_LOSS_ROWS = 4096;
+public final class TornadoKernels implements Kernels {
 
     private static final int MIN_ARENA = 1 << 20;
+
+    /** The plan the last closed instance left, with the segments it has graphs for; guarded by the class. */
+    private static Kept kept;
+
+    private record Kept(TornadoDevice device, DevicePlan plan, Set<Segment> seen, int segmentPlans) {}
 
     /** Most plans built to add segment graphs. */
     private static final int SEGMENT_PLANS = 4;
@@ -48,6 +56,9 @@ public final class TornadoKernels implements Kernels, AutoCloseable {
     private final Map<float[], Integer> base = new IdentityHashMap<>();
     private DevicePlan plan;
     private int top;
+    /** Floats {@link #reserve} announced: the first plan's arena. */
+    private long reserved;
+
     private int plansBuilt, segmentPlans;
     private final List<Call> recorded = new ArrayList<>();
     /** Every segment of two or more calls that has run (one call runs as fast in its kernel's own graph). */
@@ -96,7 +107,7 @@ public final class TornadoKernels implements Kernels, AutoCloseable {
         return floatsUpBefore + (plan == null ? 0 : plan.floatsUp);
     }
 
-    /** Floats brought back to the host by {@link #read}, ever (the loss rows not counted). */
+    /** Floats brought back to the host by {@link #read}, ever. */
     public long floatsDownloaded() {
         return floatsDownBefore + (plan == null ? 0 : plan.floatsDown);
     }
@@ -125,9 +136,45 @@ public final class TornadoKernels implements Kernels, AutoCloseable {
     }
 
     @Override
+    public void reserve(long floats) {
+        reserved += floats;
+    }
+
+    /** Keeps the plan for the next instance (see the class comment), freeing the one kept before. */
+    @Override
     public void close() {
         recorded.clear();
-        if (plan != null) plan.close();
+        if (plan == null) return;
+        synchronized (TornadoKernels.class) {
+            if (kept != null) kept.plan().close();
+            kept = new Kept(device, plan, Set.copyOf(seen), segmentPlans);
+        }
+        plan = null;
+    }
+
+    /** Frees the plan a closed instance kept, so that the next instance starts as the first in a JVM does. */
+    static synchronized void releaseKeptPlan() {
+        if (kept != null) kept.plan().close();
+        kept = null;
+    }
+
+    /** The first plan: the one a closed instance kept, where its arena holds what is reserved, or a new one. */
+    private void start() {
+        long arenaFloats = Math.min(Integer.MAX_VALUE - 16, Math.max(MIN_ARENA, reserved + reserved / 16));
+        synchronized (TornadoKernels.class) {
+            if (kept != null && kept.device().equals(device) && kept.plan().arena.length >= arenaFloats) {
+                plan = kept.plan();
+                seen.addAll(kept.seen());
+                segmentPlans = kept.segmentPlans();
+                kept = null;
+                // The counters start from zero for this instance.
+                floatsUpBefore = -plan.floatsUp;
+                floatsDownBefore = -plan.floatsDown;
+                executionsBefore = -plan.executions;
+                return;
+            }
+        }
+        rebuild(arenaFloats, 256);
     }
 
     /** Runs the recorded calls, segment by segment (see the class comment). */
@@ -163,9 +210,8 @@ public final class TornadoKernels implements Kernels, AutoCloseable {
         float[] data = s.data();
         Integer b = base.get(data);
         if (b == null) {
-            if (plan == null || top + data.length > plan.arena.length) {
-                rebuild(Math.max(MIN_ARENA, 2 * (top + data.length)), plan == null ? 256 : plan.indexCapacity);
-            }
+            if (plan == null) start();
+            if (top + data.length > plan.arena.length) rebuild(2L * (top + data.length), plan.indexCapacity);
             b = top;
             base.put(data, b);
             top += data.length;
@@ -175,11 +221,11 @@ public final class TornadoKernels implements Kernels, AutoCloseable {
     }
 
     /** A new plan of this size holding every buffer placed so far (brought back from the old one). */
-    private void rebuild(int arenaFloats, int indexCapacity) {
+    private void rebuild(long arenaFloats, int indexCapacity) {
         // Recorded calls are not flushed first: buffers keep their offsets, so they run as well on the new plan, and
         // a flush forced here (as the arena first grows, mid-step) would cut the step into segments no other step
         // repeats.
-        if ((long) arenaFloats > Integer.MAX_VALUE - 16) {
+        if (arenaFloats > Integer.MAX_VALUE - 16) {
             throw new SlimException(
                     "the model's buffers need " + arenaFloats + " floats on the device, more than one arena holds");
         }
@@ -191,8 +237,7 @@ public final class TornadoKernels implements Kernels, AutoCloseable {
             executionsBefore += plan.executions;
             plan.close();
         }
-        plan = new DevicePlan(
-                "slim" + plansBuilt++, device, arenaFloats, indexCapacity, MAX_LOSS_ROWS, List.copyOf(seen));
+        plan = new DevicePlan("slim" + plansBuilt++, device, (int) arenaFloats, indexCapacity, List.copyOf(seen));
         for (Map.Entry<float[], Integer> e : base.entrySet())
             plan.upload(e.getKey(), 0, e.getValue(), e.getKey().length);
     }
@@ -204,7 +249,7 @@ public final class TornadoKernels implements Kernels, AutoCloseable {
         if (work > Integer.MAX_VALUE)
             throw new SlimException("a " + op + " call of " + work + " work-items is too large for one kernel");
         if (work == 0) return;
-        if (plan == null) rebuild(MIN_ARENA, 256);
+        if (plan == null) start();
         if (!plan.fits(ints)) rebuild(plan.arena.length, Math.max(2 * plan.indexCapacity, ints.length));
         recorded.add(new Call(op, ints, floats, work, local));
     }
@@ -430,20 +475,14 @@ public final class TornadoKernels implements Kernels, AutoCloseable {
     }
 
     @Override
-    public float crossEntropyForward(Slice probs, Slice logits, int[] targets, int[] candidates, int n, int V) {
-        if (n > MAX_LOSS_ROWS)
-            throw new IllegalArgumentException("cross-entropy over " + n + " rows; at most " + MAX_LOSS_ROWS);
+    public void crossEntropyForward(
+            Slice losses, Slice probs, Slice logits, int[] targets, int[] candidates, int n, int V) {
         int[] cand = candidates == null ? new int[0] : candidates;
         run(
                 Op.CROSS_ENTROPY_FORWARD,
                 (long) n * DeviceKernels.CE_GROUP,
                 DeviceKernels.CE_GROUP,
-                ints(v(n, V, at(probs), at(logits), cand.length), Arrays.copyOf(targets, n), cand));
-        flush();
-        float[] lossRows = plan.lossRows;
-        double loss = 0;
-        for (int r = 0; r < n; r++) loss += lossRows[r];
-        return (float) (loss / n);
+                ints(v(n, V, at(probs), at(logits), cand.length, at(losses)), Arrays.copyOf(targets, n), cand));
     }
 
     @Override

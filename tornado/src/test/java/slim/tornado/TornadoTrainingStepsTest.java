@@ -1,6 +1,7 @@
 package slim.tornado;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -29,8 +30,11 @@ class TornadoTrainingStepsTest {
         assumeTrue(missing == null, () -> "skipped: " + missing);
     }
 
-    /** The loss of each step; executions[s] gets step s's task-graph executions where kernels count them. */
-    private static float[] train(Kernels kernels, long[] executions) {
+    /**
+     * The loss of each step, read as the trainer reads it (after backward); executions[s] and floatsDown[s] get
+     * step s's task-graph executions and floats brought back where kernels count them.
+     */
+    private static float[] train(Kernels kernels, long[] executions, long[] floatsDown) {
         Model model = ModelFiles.load(
                 Shared.resolve("models", "stories260K"),
                 2,
@@ -48,29 +52,48 @@ class TornadoTrainingStepsTest {
         float[] losses = new float[STEPS];
         for (int s = 0; s < STEPS; s++) {
             long before = kernels instanceof TornadoKernels k ? k.executions() : 0;
+            long downBefore = kernels instanceof TornadoKernels k ? k.floatsDownloaded() : 0;
             model.zeroGrad();
             model.forward(ids, TOKENS);
-            model.lmLogits(new int[] {TOKENS - 1}, 1);
-            losses[s] = model.loss(new int[] {ids[0]}, null);
+            model.lmHead(new int[] {TOKENS - 1}, 1);
+            model.computeLoss(new int[] {ids[0]}, null);
             model.backward();
+            losses[s] = model.lossValue();
             optimizer.step();
-            if (kernels instanceof TornadoKernels k) executions[s] = k.executions() - before;
+            if (kernels instanceof TornadoKernels k) {
+                executions[s] = k.executions() - before;
+                floatsDown[s] = k.floatsDownloaded() - downBefore;
+            }
         }
         return losses;
     }
 
     @Test
     void stepsRunAsSegmentGraphsWithTheCpuLosses() {
-        float[] cpu = train(new CpuKernels(), null);
-        long[] executions = new long[STEPS];
+        float[] cpu = train(new CpuKernels(), null, null);
+        long[] first = new long[STEPS], firstDown = new long[STEPS];
+        TornadoKernels.releaseKeptPlan(); // this instance starts as the first in a JVM does
         try (TornadoKernels device = new TornadoKernels()) {
-            float[] losses = train(device, executions);
+            float[] losses = train(device, first, firstDown);
             assertArrayEquals(cpu, losses, 1e-4f, "losses per step");
-            assertTrue(device.plansBuilt() >= 2, "a plan with segment graphs was built");
+            assertEquals(
+                    2,
+                    device.plansBuilt(),
+                    "one plan sized from the model's layout (the arena never grew), one with the segment graphs");
             assertTrue(
-                    executions[STEPS - 1] * 3 <= executions[0],
-                    "the last step ran in a third of the first step's executions or fewer: "
-                            + Arrays.toString(executions));
+                    first[STEPS - 1] * 3 <= first[0],
+                    "the last step ran in a third of the first step's executions or fewer: " + Arrays.toString(first));
+            assertEquals(1, firstDown[STEPS - 1], "a steady step brings back its loss and nothing else");
+        }
+        long[] second = new long[STEPS], secondDown = new long[STEPS];
+        try (TornadoKernels device = new TornadoKernels()) {
+            float[] losses = train(device, second, secondDown);
+            assertArrayEquals(cpu, losses, 1e-4f, "losses per step on the kept plan");
+            assertEquals(0, device.plansBuilt(), "the second instance took the first one's plan, graphs compiled");
+            assertTrue(
+                    second[0] < first[0],
+                    "its first step ran as segment graphs: " + Arrays.toString(second) + " against "
+                            + Arrays.toString(first));
         }
     }
 }

@@ -513,19 +513,17 @@ public final class CpuKernels implements Kernels {
     }
 
     @Override
-    public float crossEntropyForward(Slice probs, Slice logits, int[] targets, int[] candidates, int n, int V) {
+    public void crossEntropyForward(
+            Slice losses, Slice probs, Slice logits, int[] targets, int[] candidates, int n, int V) {
         float[] p = probs.data(), z = logits.data();
-        double[] rowLoss = new double[n];
         // Rows are independent; a causal-LM step has T of them over the whole vocabulary (16 M logits at T = 317).
         Parallel.forEach(n, 4L * (candidates == null ? V : candidates.length), r -> {
             int zo = logits.offset() + r * V, po = probs.offset() + r * V;
-            rowLoss[r] = candidates == null
-                    ? softmaxRow(p, po, z, zo, targets[r], V)
-                    : softmaxCandidates(p, po, z, zo, targets[r], candidates, V);
+            losses.set(r, (float)
+                    (candidates == null
+                            ? softmaxRow(p, po, z, zo, targets[r], V)
+                            : softmaxCandidates(p, po, z, zo, targets[r], candidates, V)));
         });
-        double loss = 0;
-        for (double l : rowLoss) loss += l;
-        return (float) (loss / n);
     }
 
     /** probs = softmax(z) over one full row in vectors; returns -log probs[target]. */

@@ -13,9 +13,16 @@ import slim.nn.Slice;
  * weight of a linear layer is [OC, C] (out, in); backward kernels ACCUMULATE (+=) into every
  * gradient they are given, so the caller zeroes what must start from zero.
  */
-public interface Kernels {
+public interface Kernels extends AutoCloseable {
 
     String name();
+
+    /**
+     * The model that used these kernels is done: a device backend releases (or keeps for the next model, see
+     * TornadoKernels) what it holds on the device. The CPU backend holds nothing.
+     */
+    @Override
+    default void close() {}
 
     /**
      * The host is about to read s: a backend that keeps buffers on a device brings s back first
@@ -25,6 +32,13 @@ public interface Kernels {
 
     /** The host has just written s: a device backend sends it to the device before its next use. */
     default void write(Slice s) {}
+
+    /**
+     * Buffers of about this many floats are coming (a model's parameters, gradients, optimiser moments and
+     * activations, estimated from its layout): a backend that places them in device memory sizes it once, before
+     * the first step, instead of growing it as they appear. The CPU backend has nothing to do.
+     */
+    default void reserve(long floats) {}
 
     /** out[t] (+)= table[ids[t]] for t < T, rows of width C; accumulate adds instead of writing. */
     void embeddingForward(Slice out, Slice table, int[] ids, int T, int C, boolean accumulate);
@@ -111,9 +125,11 @@ public interface Kernels {
 
     /**
      * Softmax cross-entropy of n rows of logits [n, V] against targets; candidates (nullable) restricts
-     * the softmax to those columns. Keeps probs for backward; returns the mean loss.
+     * the softmax to those columns. Keeps probs for backward; losses[r] gets row r's loss. It returns
+     * nothing so that a device backend need not wait for it: the host {@link #read}s losses when it wants
+     * the value (a training step, once its backward is recorded).
      */
-    float crossEntropyForward(Slice probs, Slice logits, int[] targets, int[] candidates, int n, int V);
+    void crossEntropyForward(Slice losses, Slice probs, Slice logits, int[] targets, int[] candidates, int n, int V);
 
     /** dlogits = (probs - onehot(target)) / n, overwritten. */
     void crossEntropyBackward(Slice dlogits, Slice probs, int[] targets, int[] candidates, int n, int V);

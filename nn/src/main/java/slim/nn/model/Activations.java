@@ -49,6 +49,8 @@ final class Activations {
     final Slice out;
     // heads
     final Slice headIn, logits, probs, pooled, classLogits, classProbs;
+    /** Each head row's cross-entropy [maxHeadRows], left where the kernels wrote it until the host wants the loss. */
+    final Slice losses;
     /** BERT's pooler: dense on [CLS] before tanh, and the dropout mask on its output. */
     final Slice poolerPre, pooledDrop;
 
@@ -81,6 +83,7 @@ final class Activations {
         pooled = Slice.allocate(c.embedDim());
         classLogits = Slice.allocate(Math.max(numLabels, 1));
         classProbs = Slice.allocate(Math.max(numLabels, 1));
+        losses = Slice.allocate(Math.max(maxHeadRows, 1));
         poolerPre = pooler ? Slice.allocate(c.embedDim()) : null;
         pooledDrop = pooler && training && c.classifierDropout() > 0 ? Slice.allocate(c.embedDim()) : null;
         if (training) {

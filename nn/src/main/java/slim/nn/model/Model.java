@@ -13,8 +13,8 @@ import slim.nn.kernels.Nonlinearity;
  * backward passes as one straight list of kernel calls (read it like llm.c's gpt2_forward). The
  * family's choices (norm, positions, MLP, pre/post norm) were made by the config at load time.
  *
- * <p>Usage for one training example: {@code forward(ids, T)}, then a head ({@link #lmLogits} or
- * {@link #classLogits}), then {@link #loss}, {@link #backward}, and an optimiser step over
+ * <p>Usage for one training example: {@code forward(ids, T)}, then a head ({@link #lmHead} or
+ * {@link #classHead}), then {@link #computeLoss}, {@link #backward}, {@link #lossValue} and an optimiser step over
  * {@link #params()} and {@link #grads()}.
  */
 public final class Model {
@@ -56,6 +56,11 @@ public final class Model {
     private int headCount;
     private boolean classHead;
     private int[] lossTargets, lossCandidates;
+    /** The rows of the last {@link #computeLoss}. */
+    private int lossRows;
+    /** The label words' logits {@link #lmLogitColumns} gathers (grown to the longest list asked for). */
+    private Slice columnLogits;
+
     private Rows rows;
     /** The tokens whose keys and values rows [0, prefix.length) of every layer hold for evaluation; null when none. */
     private int[] prefix;
@@ -99,6 +104,9 @@ public final class Model {
                 layout.numLabels(),
                 layout.pooler(),
                 trainable);
+        kernels.reserve(MemoryCheck.of(layout, maxTokens, Math.max(1, maxHeadRows), trainable)
+                        .totalBytes()
+                / Float.BYTES);
         positions = new int[maxTokens];
         for (int t = 0; t < maxTokens; t++) positions[t] = t + config.positionOffset();
         tokenTypes = new int[maxTokens];
@@ -383,8 +391,33 @@ public final class Model {
 
     // ------------------------------------------------------------------ heads
 
-    /** LM-head logits [n, vocab] at the given positions of the last forward pass. */
+    /** LM-head logits [n, vocab] at the given positions of the last forward pass, read back whole. */
     public Slice lmLogits(int[] positions, int n) {
+        Slice logits = lmHead(positions, n);
+        kernels.read(logits);
+        return logits;
+    }
+
+    /**
+     * The LM head's logits at one position, only in the given columns (the label words): [columns.length],
+     * valid until the next call. A device backend brings back those few floats, not the vocabulary's row.
+     */
+    public Slice lmLogitColumns(int position, int[] columns) {
+        Slice row = lmHead(new int[] {position}, 1);
+        if (columnLogits == null || columnLogits.length() < columns.length) {
+            columnLogits = Slice.allocate(columns.length);
+        }
+        Slice picked = columnLogits.sub(0, columns.length);
+        kernels.gatherRows(picked, row, columns, columns.length, 1);
+        kernels.read(picked);
+        return picked;
+    }
+
+    /**
+     * The LM head at the given positions, computed and left where the kernels wrote it (on a device backend,
+     * not read back): what a training step needs before its {@link #computeLoss}.
+     */
+    public Slice lmHead(int[] positions, int n) {
         if (a.logits == null)
             throw new SlimException(config.file() + ": a " + config.family().modelType() + " model has no LM head");
         if (n > a.headIn.length() / config.embedDim())
@@ -402,12 +435,18 @@ public final class Model {
         headRows = positions;
         headCount = n;
         classHead = false;
-        kernels.read(a.logits);
         return a.logits;
     }
 
-    /** Classification logits [numLabels] from the `score` head on the pooled final hidden state. */
+    /** Classification logits [numLabels] from the `score` head on the pooled final hidden state, read back. */
     public Slice classLogits() {
+        Slice logits = classHead();
+        kernels.read(logits);
+        return logits;
+    }
+
+    /** The classification head, computed and left where the kernels wrote it (see {@link #lmHead}). */
+    public Slice classHead() {
         int L = layout.numLabels(), P = config.embedDim();
         if (L == 0) throw new IllegalStateException("model was loaded without a classification head");
         Rows read = pooling.rows(T);
@@ -432,7 +471,6 @@ public final class Model {
         classHead = true;
         headCount = 1;
         headRows = null;
-        kernels.read(a.classLogits);
         return a.classLogits;
     }
 
@@ -441,13 +479,36 @@ public final class Model {
      * the softmax to those columns (e.g. the label words).
      */
     public float loss(int[] targets, int[] candidates) {
+        computeLoss(targets, candidates);
+        return lossValue();
+    }
+
+    /**
+     * {@link #loss} without reading it: a training step calls {@link #backward} next and asks for
+     * {@link #lossValue} only then, so that a device backend runs the forward and backward passes without
+     * stopping for the host in between.
+     */
+    public void computeLoss(int[] targets, int[] candidates) {
         lossTargets = targets;
         lossCandidates = candidates;
+        lossRows = headCount;
         if (classHead) {
-            return kernels.crossEntropyForward(a.classProbs, a.classLogits, targets, candidates, 1, layout.numLabels());
+            kernels.crossEntropyForward(
+                    a.losses, a.classProbs, a.classLogits, targets, candidates, 1, layout.numLabels());
+        } else {
+            if (headRows == null) throw new IllegalStateException("no head was computed since the last forward pass");
+            kernels.crossEntropyForward(a.losses, a.probs, a.logits, targets, candidates, headCount, config.vocab());
         }
-        if (headRows == null) throw new IllegalStateException("no head was computed since the last forward pass");
-        return kernels.crossEntropyForward(a.probs, a.logits, targets, candidates, headCount, config.vocab());
+    }
+
+    /** The mean cross-entropy {@link #computeLoss} wrote (read from the device where the kernels keep it). */
+    public float lossValue() {
+        if (lossTargets == null) throw new IllegalStateException("no loss was computed since the model was loaded");
+        Slice losses = a.losses.sub(0, lossRows);
+        kernels.read(losses);
+        double loss = 0;
+        for (int r = 0; r < lossRows; r++) loss += losses.get(r);
+        return (float) (loss / lossRows);
     }
 
     // ------------------------------------------------------------------ backward

@@ -349,8 +349,14 @@ public abstract class KernelGradientChecks {
         int n = 3, V = 8;
         int[] targets = {5, 1, 3};
         int[] candidates = restricted ? new int[] {1, 3, 5, 6} : null;
-        float[] logits = randn(n * V, 2), probs = new float[n * V];
-        DoubleSupplier loss = () -> k.crossEntropyForward(Slice.of(probs), Slice.of(logits), targets, candidates, n, V);
+        float[] logits = randn(n * V, 2), probs = new float[n * V], rowLosses = new float[n];
+        DoubleSupplier loss = () -> {
+            k.crossEntropyForward(Slice.of(rowLosses), Slice.of(probs), Slice.of(logits), targets, candidates, n, V);
+            k.read(Slice.of(rowLosses));
+            double sum = 0;
+            for (float l : rowLosses) sum += l;
+            return sum / n;
+        };
         loss.getAsDouble();
         float[] dlogits = randn(logits.length); // overwritten
         k.crossEntropyBackward(Slice.of(dlogits), Slice.of(probs), targets, candidates, n, V);

@@ -19,6 +19,7 @@ enum Op {
     MATMUL_FORWARD(DeviceKernels::matmulForward, false),
     MATMUL_FORWARD_ROWS(DeviceKernels::matmulForwardRows, false),
     MATMUL_BACKWARD_INPUT(DeviceKernels::matmulBackwardInput, false),
+    MATMUL_BACKWARD_INPUT_COLUMNS(DeviceKernels::matmulBackwardInputColumns, false),
     MATMUL_BACKWARD_WEIGHTS(DeviceKernels::matmulBackwardWeights, false),
     MATMUL_BACKWARD_BIAS(DeviceKernels::matmulBackwardBias, false),
     ATTENTION_FORWARD(DeviceKernels::attentionForward, false),

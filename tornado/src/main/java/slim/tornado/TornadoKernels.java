@@ -349,7 +349,14 @@ public final class TornadoKernels implements Kernels {
     public void matmulBackward(
             Slice dinp, Slice dw, Slice dbias, Slice dout, Slice inp, Slice w, int T, int C, int OC) {
         if (dinp != null) {
-            run(Op.MATMUL_BACKWARD_INPUT, (long) T * C, LOCAL, ints(v(T, C, OC, at(dinp), at(dout), at(w))));
+            int[] ints = ints(v(T, C, OC, at(dinp), at(dout), at(w)));
+            int columns = DeviceKernels.COLUMNS;
+            if (C % columns == 0) {
+                // Few work-items (C / 8 per row: 96 for the LM head), so smaller groups to spread them over the cores.
+                run(Op.MATMUL_BACKWARD_INPUT_COLUMNS, (long) T * C / columns, LOCAL / 4, ints);
+            } else {
+                run(Op.MATMUL_BACKWARD_INPUT, (long) T * C, LOCAL, ints);
+            }
         }
         if (dw != null) {
             run(Op.MATMUL_BACKWARD_WEIGHTS, (long) OC * C, LOCAL, ints(v(T, C, OC, at(dw), at(dout), at(inp))));

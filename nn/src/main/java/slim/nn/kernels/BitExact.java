@@ -16,6 +16,8 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class BitExact {
     private static final VectorSpecies<Float> F = Vectors.SPECIES;
+    /** 8 and 4 lanes: the first two steps of {@link #sums} on 16 lanes (the second on 8). */
+    private static final VectorSpecies<Float> HALF = FloatVector.SPECIES_256, QUARTER = FloatVector.SPECIES_128;
     /** Rotations of the lanes by 8, 4, 2 and 1, for the lane-sum tree; those of at least the width go unused. */
     private static final VectorShuffle<Float> BY_8 = rotation(8),
             BY_4 = rotation(4),
@@ -52,6 +54,30 @@ final class BitExact {
         if (n > 2) v = v.add(v.rearrange(BY_2));
         if (n > 1) v = v.add(v.rearrange(BY_1));
         return v.lane(0);
+    }
+
+    /**
+     * Lane sums of n vectors at once, the same tree as {@link #sum}: x holds the vectors' lanes, vector a at
+     * [a·L, a·L + L), and gets their sums in x[0, n). For kernels with many accumulators: their vectors stored and
+     * summed here keep the kernel small enough for C2 to compile it with every Vector API call intrinsified.
+     */
+    static void sums(float[] x, int n) {
+        int width = F.length();
+        if (width == 16) {
+            for (int a = 0; a < n; a++) {
+                FloatVector.fromArray(HALF, x, 16 * a)
+                        .add(FloatVector.fromArray(HALF, x, 16 * a + 8))
+                        .intoArray(x, 8 * a);
+            }
+        }
+        if (width >= 8) {
+            for (int a = 0; a < n; a++) {
+                FloatVector.fromArray(QUARTER, x, 8 * a)
+                        .add(FloatVector.fromArray(QUARTER, x, 8 * a + 4))
+                        .intoArray(x, 4 * a);
+            }
+        }
+        for (int a = 0; a < n; a++) x[a] = (x[4 * a] + x[4 * a + 2]) + (x[4 * a + 1] + x[4 * a + 3]);
     }
 
     /** e^x of every lane, as {@link #exp(float)} computes it; NaN stays NaN, -∞ and anything under -87.3 give 0. */

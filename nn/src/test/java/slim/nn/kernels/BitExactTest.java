@@ -52,6 +52,28 @@ class BitExactTest {
         assertTrue(F.length() < 4 || orderMatters > 0, "the inputs were ones where the order of the adds shows");
     }
 
+    @Test
+    void manyLaneSumsAtOnceGiveEachVectorsTreeSum() {
+        SplittableRandom random = new SplittableRandom(2);
+        int L = F.length();
+        for (int round = 0; round < ROUNDS / 10; round++) {
+            int n = 1 + round % 16;
+            float[] x = new float[n * L];
+            float[][] vectors = new float[n][];
+            for (int a = 0; a < n; a++) {
+                vectors[a] = lanes(random, round % 2 == 0 ? 1f : 1e6f);
+                System.arraycopy(vectors[a], 0, x, a * L, L);
+            }
+            BitExact.sums(x, n);
+            for (int a = 0; a < n; a++) {
+                assertEquals(
+                        Float.floatToRawIntBits(treeSum(vectors[a])),
+                        Float.floatToRawIntBits(x[a]),
+                        "round " + round + ", vector " + a + " of " + n);
+            }
+        }
+    }
+
     private static FloatVector a(float[] lanes) {
         return FloatVector.fromArray(F, lanes, 0);
     }

@@ -1,5 +1,6 @@
 package slim.nn.kernels;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import slim.nn.Slice;
@@ -8,14 +9,15 @@ import slim.nn.Slice;
  * The CPU matrix products of a linear layer, over slices of flat row-major arrays.
  * Weights are [OC, C] (out, in), as in PyTorch's Linear.
  *
- * <p>Each product runs as register tiles (4×4 vectors forward, 6×4 for the two backward products):
+ * <p>Each product runs as register tiles (6×4 vectors, and 4×4 dot products forward over few positions):
  * 16 or 24 accumulators live in registers while the loop streams the shared dimension, so every
  * vector loaded feeds four to six multiply-adds. The 6×4 tiles are sized for AVX-512's 32 vector
- * registers (with AVX2's 16 they would spill). Forward takes dot products of rows (inp and w are
- * both contiguous along C), grouped so that a few weight rows stay in L1 and a band of input rows
- * in L2. The two backward products share one tile that broadcasts a scalar of dout against a row
- * of a packed band (w for the input gradient, inp for the weight gradient, copied contiguous per
- * task; the weight gradient also reads dout transposed per tile of 6 columns). Rows and columns
+ * registers (with AVX2's 16 they would spill). All three products share one tile that broadcasts a
+ * scalar of one operand against a row of a packed band of the other: forward w transposed, the input
+ * gradient w, the weight gradient inp (copied contiguous per task; the weight gradient also reads
+ * dout transposed per tile of 6 columns). Forward over fewer than {@link #TILED_ROWS} positions (the
+ * head's row) takes dot products of rows instead (inp and w both contiguous along C, no packing),
+ * grouped so that a few weight rows stay in L1 and a band of input rows in L2. Rows and columns
  * that do not fill a tile go through the plain dot/axpy loops.
  */
 public final class Matmul {
@@ -33,6 +35,11 @@ public final class Matmul {
     private static final int BWD_ROWS = 256;
     /** Below this many positions both backward products are memory-bound and run as one sweep (fewRows). */
     private static final int FEW_ROWS = 4;
+    /**
+     * Positions from which the forward product runs as register tiles over w packed transposed: packing reads w once
+     * more, which fewer positions do not repay.
+     */
+    private static final int TILED_ROWS = 8;
     /** Shares of fewRows' sweep: as many cores as memory bandwidth keeps busy, whatever the machine has. */
     private static final int FEW_ROWS_PARTS = 16;
 
@@ -41,20 +48,88 @@ public final class Matmul {
 
     private Matmul() {}
 
-    /** out[T, OC] = inp[T, C] · w[OC, C]ᵀ + bias (bias may be null). */
+    /**
+     * out[T, OC] = inp[T, C] · w[OC, C]ᵀ + bias (bias may be null). From {@link #TILED_ROWS} positions on, the
+     * columns that fill whole tiles go through {@link #tiledForward}; the rest are dot products.
+     */
     public static void forward(Slice outS, Slice inpS, Slice wS, Slice biasS, int T, int C, int OC) {
         float[] out = outS.data(), inp = inpS.data(), w = wS.data(), bias = CpuKernels.arrayOf(biasS);
         int outOff = outS.offset(), inOff = inpS.offset(), wOff = wS.offset(), biasOff = CpuKernels.offsetOf(biasS);
+        int tiledOC = T >= TILED_ROWS ? OC - OC % TILE_C : 0;
+        if (tiledOC > 0) tiledForward(out, outOff, inp, inOff, w, wOff, bias, biasOff, T, C, OC, tiledOC);
+        if (tiledOC < OC) dotForward(out, outOff, inp, inOff, w, wOff, bias, biasOff, T, C, OC, tiledOC);
+    }
+
+    /**
+     * Columns [0, tiledOC) of the forward product as the input gradient runs its own: one task per band of TILE_C
+     * columns packs w's rows of that band transposed (BWD_ROWS inputs at a time, so the band stays in L2) and streams
+     * it through 6×4 register tiles of positions. No lane is summed across: every output adds its products in input
+     * order, one multiply-add at a time, so a position's output has the same bits for any T and thread count.
+     */
+    private static void tiledForward(
+            float[] out,
+            int outOff,
+            float[] inp,
+            int inOff,
+            float[] w,
+            int wOff,
+            float[] bias,
+            int biasOff,
+            int T,
+            int C,
+            int OC,
+            int tiledOC) {
+        Parallel.forEach(tiledOC / TILE_C, (long) TILE_C * T * C, band -> {
+            int o0 = band * TILE_C;
+            for (int t = 0; t < T; t++) {
+                int row = outOff + t * OC + o0;
+                if (bias == null) Arrays.fill(out, row, row + TILE_C, 0f);
+                else System.arraycopy(bias, biasOff + o0, out, row, TILE_C);
+            }
+            float[] pw = packed(0, BWD_ROWS * TILE_C);
+            for (int c0 = 0; c0 < C; c0 += BWD_ROWS) {
+                int n = Math.min(C, c0 + BWD_ROWS) - c0;
+                packTransposed(w, wOff, o0, c0, n, C, pw);
+                int t = 0;
+                for (; t + 6 <= T; t += 6) tile6x4(out, outOff + t * OC + o0, OC, inp, inOff + t * C + c0, C, 1, pw, n);
+                if (T - t >= 4) {
+                    tile4x4(out, outOff + t * OC + o0, OC, inp, inOff + t * C + c0, C, 1, pw, n);
+                    t += 4;
+                }
+                for (; t < T; t++) {
+                    for (int c = 0; c < n; c++)
+                        axpy(inp[inOff + t * C + c0 + c], pw, c * TILE_C, out, outOff + t * OC + o0, TILE_C);
+                }
+            }
+        });
+    }
+
+    /** Columns [oFrom, OC) of the forward product as dot products of rows, in tiles of 4 positions by 4 outputs. */
+    private static void dotForward(
+            float[] out,
+            int outOff,
+            float[] inp,
+            int inOff,
+            float[] w,
+            int wOff,
+            float[] bias,
+            int biasOff,
+            int T,
+            int C,
+            int OC,
+            int oFrom) {
         int band = Math.max(4, FWD_BAND / Math.max(1, C) & ~3);
-        Parallel.forEach((OC + FWD_ROWS - 1) / FWD_ROWS, (long) FWD_ROWS * T * C, block -> {
-            int o0 = block * FWD_ROWS, o1 = Math.min(OC, o0 + FWD_ROWS);
+        Parallel.forEach((OC - oFrom + FWD_ROWS - 1) / FWD_ROWS, (long) FWD_ROWS * T * C, block -> {
+            int o0 = oFrom + block * FWD_ROWS, o1 = Math.min(OC, o0 + FWD_ROWS);
+            float[] lanes = new float[16 * L];
             for (int t0 = 0; t0 < T; t0 += band) {
                 int t1 = Math.min(T, t0 + band);
                 int o = o0;
                 for (; o + 4 <= o1; o += 4) {
                     int t = t0;
-                    for (; t + 4 <= t1; t += 4) dot4x4(out, outOff, inp, inOff, w, wOff, bias, biasOff, t, o, C, OC);
-                    for (; t < t1; t++) dot1x4(out, outOff, inp, inOff, w, wOff, bias, biasOff, t, o, C, OC);
+                    for (; t + 4 <= t1; t += 4)
+                        dot4x4(out, outOff, inp, inOff, w, wOff, bias, biasOff, t, o, C, OC, lanes);
+                    for (; t < t1; t++) dot1x4(out, outOff, inp, inOff, w, wOff, bias, biasOff, t, o, C, OC, lanes);
                 }
                 for (; o < o1; o++) {
                     float b = bias == null ? 0f : bias[biasOff + o];
@@ -66,7 +141,11 @@ public final class Matmul {
         });
     }
 
-    /** Sixteen dot products: rows t..t+3 of inp against rows o..o+3 of w. */
+    /**
+     * Sixteen dot products: rows t..t+3 of inp against rows o..o+3 of w. The accumulators' lane sums go through
+     * {@link BitExact#sums} in the lanes buffer (16·L floats): sixteen inlined vector lane sums made this method too
+     * large for C2, which then stopped inlining the Vector API's intrinsics in it and ran the product 2-5x slower.
+     */
     private static void dot4x4(
             float[] out,
             int outOff,
@@ -79,7 +158,8 @@ public final class Matmul {
             int t,
             int o,
             int C,
-            int OC) {
+            int OC,
+            float[] lanes) {
         int a0 = aOff + t * C, a1 = a0 + C, a2 = a1 + C, a3 = a2 + C;
         int w0 = wOff + o * C, w1 = w0 + C, w2 = w1 + C, w3 = w2 + C;
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
@@ -111,33 +191,36 @@ public final class Matmul {
             c23 = x2.fma(y, c23);
             c33 = x3.fma(y, c33);
         }
-        int r0 = outOff + t * OC + o, r1 = r0 + OC, r2 = r1 + OC, r3 = r2 + OC;
-        float b0 = 0f, b1 = 0f, b2 = 0f, b3 = 0f;
-        if (bias != null) {
-            b0 = bias[biasOff + o];
-            b1 = bias[biasOff + o + 1];
-            b2 = bias[biasOff + o + 2];
-            b3 = bias[biasOff + o + 3];
+        c00.intoArray(lanes, 0);
+        c01.intoArray(lanes, L);
+        c02.intoArray(lanes, 2 * L);
+        c03.intoArray(lanes, 3 * L);
+        c10.intoArray(lanes, 4 * L);
+        c11.intoArray(lanes, 5 * L);
+        c12.intoArray(lanes, 6 * L);
+        c13.intoArray(lanes, 7 * L);
+        c20.intoArray(lanes, 8 * L);
+        c21.intoArray(lanes, 9 * L);
+        c22.intoArray(lanes, 10 * L);
+        c23.intoArray(lanes, 11 * L);
+        c30.intoArray(lanes, 12 * L);
+        c31.intoArray(lanes, 13 * L);
+        c32.intoArray(lanes, 14 * L);
+        c33.intoArray(lanes, 15 * L);
+        BitExact.sums(lanes, 16);
+        for (int r = 0; r < 4; r++) {
+            int ar = a0 + r * C, outRow = outOff + (t + r) * OC + o;
+            for (int c = 0; c < 4; c++) {
+                float b = bias == null ? 0f : bias[biasOff + o + c];
+                out[outRow + c] = b + tail(lanes[4 * r + c], a, ar, w, w0 + c * C, i, C);
+            }
         }
-        out[r0] = b0 + finish(c00, a, a0, w, w0, i, C);
-        out[r0 + 1] = b1 + finish(c01, a, a0, w, w1, i, C);
-        out[r0 + 2] = b2 + finish(c02, a, a0, w, w2, i, C);
-        out[r0 + 3] = b3 + finish(c03, a, a0, w, w3, i, C);
-        out[r1] = b0 + finish(c10, a, a1, w, w0, i, C);
-        out[r1 + 1] = b1 + finish(c11, a, a1, w, w1, i, C);
-        out[r1 + 2] = b2 + finish(c12, a, a1, w, w2, i, C);
-        out[r1 + 3] = b3 + finish(c13, a, a1, w, w3, i, C);
-        out[r2] = b0 + finish(c20, a, a2, w, w0, i, C);
-        out[r2 + 1] = b1 + finish(c21, a, a2, w, w1, i, C);
-        out[r2 + 2] = b2 + finish(c22, a, a2, w, w2, i, C);
-        out[r2 + 3] = b3 + finish(c23, a, a2, w, w3, i, C);
-        out[r3] = b0 + finish(c30, a, a3, w, w0, i, C);
-        out[r3 + 1] = b1 + finish(c31, a, a3, w, w1, i, C);
-        out[r3 + 2] = b2 + finish(c32, a, a3, w, w2, i, C);
-        out[r3 + 3] = b3 + finish(c33, a, a3, w, w3, i, C);
     }
 
-    /** Four dot products: row t of inp against rows o..o+3 of w (one row left over, or T = 1 heads). */
+    /**
+     * Four dot products: row t of inp against rows o..o+3 of w (one row left over, or T = 1 heads); lane sums as in
+     * {@link #dot4x4}.
+     */
     private static void dot1x4(
             float[] out,
             int outOff,
@@ -150,7 +233,8 @@ public final class Matmul {
             int t,
             int o,
             int C,
-            int OC) {
+            int OC,
+            float[] lanes) {
         int a0 = aOff + t * C;
         int w0 = wOff + o * C, w1 = w0 + C, w2 = w1 + C, w3 = w2 + C;
         FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0;
@@ -162,17 +246,20 @@ public final class Matmul {
             c2 = x.fma(FloatVector.fromArray(S, w, w2 + i), c2);
             c3 = x.fma(FloatVector.fromArray(S, w, w3 + i), c3);
         }
+        c0.intoArray(lanes, 0);
+        c1.intoArray(lanes, L);
+        c2.intoArray(lanes, 2 * L);
+        c3.intoArray(lanes, 3 * L);
+        BitExact.sums(lanes, 4);
         int r = outOff + t * OC + o;
-        boolean b = bias != null;
-        out[r] = (b ? bias[biasOff + o] : 0f) + finish(c0, a, a0, w, w0, i, C);
-        out[r + 1] = (b ? bias[biasOff + o + 1] : 0f) + finish(c1, a, a0, w, w1, i, C);
-        out[r + 2] = (b ? bias[biasOff + o + 2] : 0f) + finish(c2, a, a0, w, w2, i, C);
-        out[r + 3] = (b ? bias[biasOff + o + 3] : 0f) + finish(c3, a, a0, w, w3, i, C);
+        for (int c = 0; c < 4; c++) {
+            float b = bias == null ? 0f : bias[biasOff + o + c];
+            out[r + c] = b + tail(lanes[c], a, a0, w, w0 + c * C, i, C);
+        }
     }
 
-    /** The sum of a dot product's vector lanes plus its scalar tail [from, n). */
-    private static float finish(FloatVector acc, float[] a, int aRow, float[] w, int wRow, int from, int n) {
-        float sum = BitExact.sum(acc);
+    /** A dot product's lane sum plus its scalar tail [from, n), added in order. */
+    private static float tail(float sum, float[] a, int aRow, float[] w, int wRow, int from, int n) {
         for (int i = from; i < n; i++) sum += a[aRow + i] * w[wRow + i];
         return sum;
     }
@@ -353,6 +440,17 @@ public final class Matmul {
         float[][] buffer = PACKED.get();
         if (buffer[slot].length < n) buffer[slot] = new float[n];
         return buffer[slot];
+    }
+
+    /**
+     * Packs w's rows [o0, o0 + TILE_C), columns [c0, c0 + n), transposed: dst[c - c0][j] = w[o0 + j][c], rows TILE_C
+     * apart, so that the forward's tiles read w as the input gradient's read their packed band.
+     */
+    private static void packTransposed(float[] w, int wOff, int o0, int c0, int n, int C, float[] dst) {
+        for (int j = 0; j < TILE_C; j++) {
+            int src = wOff + (o0 + j) * C + c0;
+            for (int c = 0; c < n; c++) dst[c * TILE_C + j] = w[src + c];
+        }
     }
 
     /** Copies columns [c0, c0 + TILE_C) of rows [r0, r1) of a row-major matrix (row stride C) into dst, contiguous. */

@@ -28,6 +28,7 @@ class MatmulTest {
         "13, 131, 70",
         "33, 192, 130", // several forward bands and backward blocks
         "130, 96, 260", // more rows than one input-gradient block of w
+        "9, 600, 150", // forward tiles over three packed blocks of inputs, with a row and a column tail
     })
     void forwardMatchesNaiveLoop(int T, int C, int OC) {
         SplittableRandom random = new SplittableRandom(T * 31L + C * 7L + OC);

@@ -90,16 +90,7 @@ public final class Matmul {
             for (int c0 = 0; c0 < C; c0 += BWD_ROWS) {
                 int n = Math.min(C, c0 + BWD_ROWS) - c0;
                 packTransposed(w, wOff, o0, c0, n, C, pw);
-                int t = 0;
-                for (; t + 6 <= T; t += 6) tile6x4(out, outOff + t * OC + o0, OC, inp, inOff + t * C + c0, C, 1, pw, n);
-                if (T - t >= 4) {
-                    tile4x4(out, outOff + t * OC + o0, OC, inp, inOff + t * C + c0, C, 1, pw, n);
-                    t += 4;
-                }
-                for (; t < T; t++) {
-                    for (int c = 0; c < n; c++)
-                        axpy(inp[inOff + t * C + c0 + c], pw, c * TILE_C, out, outOff + t * OC + o0, TILE_C);
-                }
+                bandRows(out, outOff + o0, OC, inp, inOff + c0, C, pw, n, T);
             }
         });
     }
@@ -342,17 +333,7 @@ public final class Matmul {
             for (int o0 = 0; o0 < OC; o0 += BWD_ROWS) {
                 int n = Math.min(OC, o0 + BWD_ROWS) - o0;
                 packBand(w, wOff, o0, o0 + n, c0, C, pw);
-                int t = 0;
-                for (; t + 6 <= T; t += 6)
-                    tile6x4(dinp, dinpOff + t * C + c0, C, dout, doutOff + t * OC + o0, OC, 1, pw, n);
-                if (T - t >= 4) {
-                    tile4x4(dinp, dinpOff + t * C + c0, C, dout, doutOff + t * OC + o0, OC, 1, pw, n);
-                    t += 4;
-                }
-                for (; t < T; t++) {
-                    for (int o = 0; o < n; o++)
-                        axpy(dout[doutOff + t * OC + o0 + o], pw, o * TILE_C, dinp, dinpOff + t * C + c0, TILE_C);
-                }
+                bandRows(dinp, dinpOff + c0, C, dout, doutOff + o0, OC, pw, n, T);
             }
         });
         if (tiledC < C) { // columns past the last full band
@@ -440,6 +421,25 @@ public final class Matmul {
         float[][] buffer = PACKED.get();
         if (buffer[slot].length < n) buffer[slot] = new float[n];
         return buffer[slot];
+    }
+
+    /**
+     * acc[T rows, TILE_C] += a[T rows, K] · b[K, TILE_C] (b packed, rows TILE_C apart), row t of acc at
+     * accOff + t·accStride and of a at aOff + t·aRow: 6×4 tiles, then one 4×4, then single rows. The forward product
+     * (a = inp, b = w transposed) and the input gradient (a = dout, b = w) run their bands through it.
+     */
+    private static void bandRows(
+            float[] acc, int accOff, int accStride, float[] a, int aOff, int aRow, float[] b, int K, int T) {
+        int t = 0;
+        for (; t + 6 <= T; t += 6) tile6x4(acc, accOff + t * accStride, accStride, a, aOff + t * aRow, aRow, 1, b, K);
+        if (T - t >= 4) {
+            tile4x4(acc, accOff + t * accStride, accStride, a, aOff + t * aRow, aRow, 1, b, K);
+            t += 4;
+        }
+        for (; t < T; t++) {
+            for (int k = 0; k < K; k++)
+                axpy(a[aOff + t * aRow + k], b, k * TILE_C, acc, accOff + t * accStride, TILE_C);
+        }
     }
 
     /**

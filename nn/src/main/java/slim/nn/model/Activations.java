@@ -13,13 +13,14 @@ final class Activations {
         final Slice norm1, mean1, rstd1, qkv, att, attDrop, attY, attnProj, attnDrop, res1;
         final Slice norm2, mean2, rstd2, fc, act, mlpProj, mlpDrop, res2;
 
-        Layer(ModelConfig c, int maxT, boolean attnDropout, boolean residDropout) {
-            int tc = maxT * c.hidden(), att = c.heads() * maxT * maxT;
+        /** @param scores hold attention scores [H, maxT, maxT] (a stacked pass uses the model's own layers') */
+        Layer(ModelConfig c, int maxT, boolean scores, boolean attnDropout, boolean residDropout) {
+            int tc = maxT * c.hidden(), att = scores ? c.heads() * maxT * maxT : 0;
             norm1 = Slice.allocate(tc);
             mean1 = Slice.allocate(maxT);
             rstd1 = Slice.allocate(maxT);
             qkv = Slice.allocate(maxT * c.qkvDim());
-            this.att = Slice.allocate(att);
+            this.att = scores ? Slice.allocate(att) : null;
             attDrop = attnDropout ? Slice.allocate(att) : null;
             attY = Slice.allocate(maxT * c.attentionDim());
             attnProj = Slice.allocate(tc);
@@ -33,6 +34,11 @@ final class Activations {
             mlpProj = Slice.allocate(tc);
             mlpDrop = residDropout ? Slice.allocate(tc) : null;
             res2 = Slice.allocate(tc);
+        }
+
+        /** A block's row buffers for evaluation: no attention scores, no dropout masks. */
+        static Layer rowsOnly(ModelConfig c, int rows) {
+            return new Layer(c, rows, false, false, false);
         }
     }
 
@@ -72,7 +78,7 @@ final class Activations {
         embMean = Slice.allocate(maxT);
         embRstd = Slice.allocate(maxT);
         layers = new Layer[keptLayers];
-        for (int l = 0; l < keptLayers; l++) layers[l] = new Layer(c, maxT, attnDropout, residDropout);
+        for (int l = 0; l < keptLayers; l++) layers[l] = new Layer(c, maxT, true, attnDropout, residDropout);
         finalNorm = c.finalNorm() ? Slice.allocate(tc) : null;
         finalMean = Slice.allocate(maxT);
         finalRstd = Slice.allocate(maxT);

@@ -9,7 +9,7 @@ import slim.nn.SlimException;
  * model too large for the JVM is refused with a sentence instead of an OutOfMemoryError halfway through loading.
  * It counts the parameter block (and, to train, its gradients and AdamW's two moments) and the activations a step
  * keeps: per kept layer the residual-stream copies, q/k/v, the attention scores (and their dropout mask), the MLP's
- * intermediates; once the backward scratch and the head's logits.
+ * intermediates; once the backward scratch and the head's logits, and a decoder's stacked evaluation rows.
  *
  * @param parameterBytes the parameter block, times four when trained
  * @param activationBytes the activations and backward scratch
@@ -24,11 +24,26 @@ public record MemoryCheck(long parameterBytes, long activationBytes, long larges
         long qkv = t * c.qkvDim(), mlp = t * c.mlpInDim() + t * c.intermediate() + t * c.attentionDim();
         long logits = (long) Math.max(1, maxHeadRows) * c.vocab();
         boolean attnDropout = trainable && c.attentionDropout() > 0;
-        long perLayer = 8 * tc + qkv + mlp + (attnDropout ? 2 : 1) * scores;
+        long perLayer = rowFloats(c, t) + (attnDropout ? 2 : 1) * scores;
         long scratch = trainable ? 6 * tc + qkv + mlp + scores + logits : 0;
-        long floats = layout.keptLayers() * perLayer + 3 * tc + 2 * logits + scratch;
+        long floats = layout.keptLayers() * perLayer + 3 * tc + 2 * logits + scratch + stackFloats(c, maxTokens);
         long largest = Math.max(Math.max(scores, logits), Math.max(t * c.mlpInDim(), qkv));
         return new MemoryCheck(4L * layout.size() * (trainable ? 4 : 1), 4 * floats, largest);
+    }
+
+    /** One block's row buffers over t rows: residual-stream copies, q/k/v, the MLP's intermediates. */
+    private static long rowFloats(ModelConfig c, long t) {
+        return 8 * t * c.hidden() + t * c.qkvDim() + t * (c.mlpInDim() + c.intermediate() + c.attentionDim());
+    }
+
+    /**
+     * A decoder's evaluation {@link Stack}: one block's row buffers, the embeddings and the final norm over its
+     * rows (its heads' few floats per class aside).
+     */
+    private static long stackFloats(ModelConfig c, int maxTokens) {
+        if (!c.family().isDecoder()) return 0;
+        long rows = Stack.capacity(maxTokens);
+        return rowFloats(c, rows) + 3 * rows * c.hidden();
     }
 
     public long totalBytes() {

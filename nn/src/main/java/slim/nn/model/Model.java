@@ -191,23 +191,14 @@ public final class Model {
         }
         if (from > 0) checkPrefix(ids, from);
         writeOutHeadGradient(); // its factors are about to be overwritten
-        // rows [from, T) of every layer's keys and values are overwritten: only [0, from) stays cached
-        if (prefix != null && prefix.length > from) prefix = from == 0 ? null : Arrays.copyOf(prefix, from);
+        keepPrefix(from);
         this.tokens = ids;
         this.T = T;
         this.rows = rows;
         int C = config.hidden(), P = config.embedDim();
         int[] rowIds = from == 0 ? ids : tail(ids, from, n, idScratch);
-        Slice x0 = rowsOf(a.x0, from, C);
-        if (config.projects()) {
-            kernels.embeddingForward(rowsOf(a.tokenEmb, from, P), params.wte, rowIds, n, P, false);
-            kernels.matmulForward(x0, rowsOf(a.tokenEmb, from, P), params.projectIn, null, n, P, C);
-        } else {
-            kernels.embeddingForward(x0, params.wte, rowIds, n, C, false);
-        }
-        if (params.wpe != null) {
-            kernels.embeddingForward(x0, params.wpe, tail(positions, from, n, positionScratch), n, C, true);
-        }
+        Slice x0 = rowsOf(a.x0, from, C), tokenEmb = a.tokenEmb == null ? null : rowsOf(a.tokenEmb, from, P);
+        embed(tokenEmb, x0, rowIds, tail(positions, from, n, positionScratch), n);
         if (params.wtt != null) kernels.embeddingForward(x0, params.wtt, tokenTypes, n, C, true);
         Slice h = a.x0;
         if (a.embNorm != null) {
@@ -227,15 +218,42 @@ public final class Model {
         int last = a.layers.length - 1;
         for (int l = 0; l < last; l++) h = blockForward(l, h, from, T);
         if (last >= 0) h = blockForward(last, h, rows.headFrom(), rows.headTo());
-        int h0 = rows.headFrom(), hn = rows.headTo() - h0;
-        if (a.finalNorm != null) {
-            if (hn > 0) norm(a.finalNorm, a.finalMean, a.finalRstd, h, params.finalNormW, params.finalNormB, h0, hn);
-            h = a.finalNorm;
-        }
-        if (config.projects() && hn > 0) {
-            kernels.matmulForward(rowsOf(a.out, h0, P), rowsOf(h, h0, C), params.projectOut, null, hn, C, P);
-        }
+        int h0 = rows.headFrom();
+        finalRows(h, a.finalNorm, a.finalMean, a.finalRstd, a.out, h0, rows.headTo() - h0);
         headRows = null;
+    }
+
+    /** The token embeddings of n rows into x0 (through tokenEmb and project_in where the family projects), plus
+     * the learned positions' where it has them. */
+    private void embed(Slice tokenEmb, Slice x0, int[] ids, int[] positions, int n) {
+        int C = config.hidden(), P = config.embedDim();
+        if (config.projects()) {
+            kernels.embeddingForward(tokenEmb, params.wte, ids, n, P, false);
+            kernels.matmulForward(x0, tokenEmb, params.projectIn, null, n, P, C);
+        } else {
+            kernels.embeddingForward(x0, params.wte, ids, n, C, false);
+        }
+        if (params.wpe != null) kernels.embeddingForward(x0, params.wpe, positions, n, C, true);
+    }
+
+    /**
+     * The final norm (into norm, where the family has one) and project_out (into out, where it projects) of rows
+     * [h0, h0 + hn) of the blocks' output h; returns the buffer of the final hidden states.
+     */
+    private Slice finalRows(Slice h, Slice norm, Slice mean, Slice rstd, Slice out, int h0, int hn) {
+        if (norm != null) {
+            if (hn > 0) norm(norm, mean, rstd, h, params.finalNormW, params.finalNormB, h0, hn);
+            h = norm;
+        }
+        if (out == null) return h;
+        int C = config.hidden(), P = config.embedDim();
+        if (hn > 0) kernels.matmulForward(rowsOf(out, h0, P), rowsOf(h, h0, C), params.projectOut, null, hn, C, P);
+        return out;
+    }
+
+    /** Rows [from, ...) of every layer's keys and values are about to be overwritten: only [0, from) stays cached. */
+    private void keepPrefix(int from) {
+        if (prefix != null && prefix.length > from) prefix = from == 0 ? null : Arrays.copyOf(prefix, from);
     }
 
     /**
@@ -284,26 +302,55 @@ public final class Model {
     private Slice blockForward(int l, Slice in, int from, int to) {
         Activations.Layer s = a.layers[l];
         Weights.Layer p = params.layers[l];
-        int C = config.hidden(), H = config.heads(), KV = config.kvHeads(), D = config.headDim();
-        int A = config.attentionDim(), I = config.intermediate(), kv0 = rows.cached(), kvn = T - kv0, n = to - from;
-        boolean pre = config.preNorm();
+        int kv0 = rows.cached(), n = to - from;
+        qkvForward(s, p, in, kv0, T - kv0);
+        rope(s.qkv, kv0, T - kv0);
+        if (n == 0) return blockOutput(s);
+        Slice attDrop = training ? s.attDrop : null;
+        if (attDrop != null) {
+            kernels.dropoutMask(attDrop, config.heads() * T * T, config.attentionDropout(), nextDropoutSeed());
+        }
+        kernels.attentionForward(s.attY, s.att, s.qkv, attDrop, heads.rows(T, from, n));
+        return afterAttention(s, p, in, from, to);
+    }
+
+    /** The block's first norm where it comes first, and q, k and v, over rows [from, from + n). */
+    private void qkvForward(Activations.Layer s, Weights.Layer p, Slice in, int from, int n) {
+        int C = config.hidden(), row = config.qkvDim();
         Slice attnIn = in;
-        if (pre) {
-            norm(s.norm1, s.mean1, s.rstd1, in, p.norm1W(), p.norm1B(), kv0, kvn);
+        if (config.preNorm()) {
+            norm(s.norm1, s.mean1, s.rstd1, in, p.norm1W(), p.norm1B(), from, n);
             attnIn = s.norm1;
         }
-        int row = config.qkvDim();
-        kernels.matmulForward(rowsOf(s.qkv, kv0, row), rowsOf(attnIn, kv0, C), p.qkvW(), p.qkvB(), kvn, C, row);
-        if (ropeCos != null) {
-            int half = D / 2;
-            kernels.ropeForward(
-                    rowsOf(s.qkv, kv0, row), rowsOf(ropeCos, kv0, half), rowsOf(ropeSin, kv0, half), kvn, H, KV, D);
-        }
-        Slice outBuffer = pre ? s.res2 : s.norm2;
-        if (n == 0) return outBuffer;
-        Slice attDrop = training ? s.attDrop : null;
-        if (attDrop != null) kernels.dropoutMask(attDrop, H * T * T, config.attentionDropout(), nextDropoutSeed());
-        kernels.attentionForward(s.attY, s.att, s.qkv, attDrop, heads.rows(T, from, n));
+        kernels.matmulForward(rowsOf(s.qkv, from, row), rowsOf(attnIn, from, C), p.qkvW(), p.qkvB(), n, C, row);
+    }
+
+    /** RoPE (where the family has it) on q and k of rows [from, from + n) of qkv, each row at its own position. */
+    private void rope(Slice qkv, int from, int n) {
+        if (ropeCos == null) return;
+        int half = config.headDim() / 2, row = config.qkvDim();
+        kernels.ropeForward(
+                rowsOf(qkv, from, row),
+                rowsOf(ropeCos, from, half),
+                rowsOf(ropeSin, from, half),
+                n,
+                config.heads(),
+                config.kvHeads(),
+                config.headDim());
+    }
+
+    /** The buffer a block's output goes to. */
+    private Slice blockOutput(Activations.Layer s) {
+        return config.preNorm() ? s.res2 : s.norm2;
+    }
+
+    /**
+     * The block after attention, over rows [from, to) of the attention's output s.attY: its output projection,
+     * residual, norm, MLP and residual (and the norm after it, post-norm). Returns the buffer of its output.
+     */
+    private Slice afterAttention(Activations.Layer s, Weights.Layer p, Slice in, int from, int to) {
+        int C = config.hidden(), A = config.attentionDim(), I = config.intermediate(), n = to - from;
+        boolean pre = config.preNorm();
         kernels.matmulForward(
                 rowsOf(s.attnProj, from, C), rowsOf(s.attY, from, A), p.attnOutW(), p.attnOutB(), n, A, C);
         dropout(s.attnProj, s.attnDrop, config.residualDropout(), from, to, C);
@@ -328,7 +375,89 @@ public final class Model {
         Slice residual = rowsOf(pre ? s.res1 : s.norm1, from, C);
         kernels.add(rowsOf(s.res2, from, C), residual, rowsOf(s.mlpProj, from, C), n * C);
         if (!pre) norm(s.norm2, s.mean2, s.rstd2, s.res2, p.norm2W(), p.norm2B(), from, n);
-        return outBuffer;
+        return blockOutput(s);
+    }
+
+    // ------------------------------------------------------------------ several examples per pass
+
+    /** A stack for this model's evaluation passes (see {@link Stack}), its heads giving `classes` logits each. */
+    public Stack stack(int classes) {
+        if (!config.family().isDecoder()) {
+            throw new IllegalStateException(config.file() + ": an encoder's example attends to every row of its own;"
+                    + " run its examples one at a time");
+        }
+        return new Stack(config, Stack.capacity(a.maxT), classes);
+    }
+
+    /**
+     * Runs the kept blocks over a stack of examples: every row-wise op once over all their rows, attention per
+     * example against the cached prefix's first stack.cached rows (as {@link #cachePrefix} left them) and its own
+     * rows; the last block computes only each example's last row, which {@link #lmLogitColumns(Stack, int[])} and
+     * {@link #classLogits(Stack)} read. Evaluation only; the model's single-sequence pass is gone afterwards.
+     */
+    public void forward(Stack st) {
+        if (training) throw new IllegalStateException("a stacked pass serves evaluation only (call eval() first)");
+        if (st.examples == 0) throw new IllegalArgumentException("an empty stack");
+        for (int e = 0; e < st.examples && st.cached > 0; e++) checkPrefix(st.sequences[e], st.cached);
+        keepPrefix(st.cached);
+        rows = null;
+        st.layOut();
+        embed(st.tokenEmb, st.x0, st.ids, st.positions, st.rows);
+        Slice h = st.x0;
+        int last = a.layers.length - 1;
+        for (int l = 0; l <= last; l++) h = blockForward(l, st, h, l == last ? st.examples : st.rows);
+        st.hidden = finalRows(h, st.finalNorm, st.finalMean, st.finalRstd, st.out, 0, st.examples);
+    }
+
+    /** Block l over a stack: its output for the first n stacked rows, keys and values for all of them. */
+    private Slice blockForward(int l, Stack st, Slice in, int n) {
+        Weights.Layer p = params.layers[l];
+        qkvForward(st.block, p, in, 0, st.rows);
+        for (int e = 0; e < st.examples; e++) attend(a.layers[l], st, e, n == st.examples);
+        return afterAttention(st.block, p, in, 0, n);
+    }
+
+    /**
+     * Example e's attention in a stacked pass. The kernel reads a sequence's keys and values as consecutive rows, so
+     * the example's q, k and v rows are copied after the cached prefix's in the layer's own buffer (rotated there,
+     * at their positions), and its output rows back into the stack. headOnly: the last block, whose head reads only
+     * the example's last row.
+     */
+    private void attend(Activations.Layer layer, Stack st, int e, boolean headOnly) {
+        Slice qkv = st.block.qkv, attY = st.block.attY;
+        int row = config.qkvDim(), A = config.attentionDim();
+        int c = st.cached, own = st.own(e), T = c + own, q0 = headOnly ? T - 1 : c, rest = own - 1;
+        if (rest > 0) kernels.copy(rowsOf(layer.qkv, c, row), rowsOf(qkv, st.firstRow[e], row), rest * row);
+        kernels.copy(rowsOf(layer.qkv, T - 1, row), rowsOf(qkv, e, row), row);
+        rope(layer.qkv, c, own);
+        kernels.attentionForward(layer.attY, layer.att, layer.qkv, null, heads.rows(T, q0, T - q0));
+        kernels.copy(rowsOf(attY, e, A), rowsOf(layer.attY, T - 1, A), A);
+        if (!headOnly && rest > 0) kernels.copy(rowsOf(attY, st.firstRow[e], A), rowsOf(layer.attY, c, A), rest * A);
+    }
+
+    /** The label words' LM-head logits at each stacked example's last row, [examples, columns.length], read back. */
+    public Slice lmLogitColumns(Stack st, int[] columns) {
+        requireLmHead();
+        int P = config.embedDim(), L = columns.length, m = st.examples;
+        if (L > st.classes) throw new IllegalArgumentException(L + " columns, the stack was made for " + st.classes);
+        Slice w = st.labelWeights.sub(0, L * P), logits = st.logits.sub(0, m * L);
+        kernels.gatherRows(w, params.lmHead, columns, L, P);
+        kernels.matmulForward(logits, st.hidden, w, null, m, P, L);
+        kernels.read(logits);
+        return logits;
+    }
+
+    /** The score head on each stacked example's last row (last-token pooling), [examples, numLabels], read back. */
+    public Slice classLogits(Stack st) {
+        int L = layout.numLabels(), P = config.embedDim(), m = st.examples;
+        if (L == 0 || L > st.classes || pooling != Pooling.LAST) {
+            throw new IllegalStateException("a stack's head reads each example's last row into the " + st.classes
+                    + " classes it was made for; this model has " + L + " labels and " + pooling + " pooling");
+        }
+        Slice logits = st.logits.sub(0, m * L);
+        kernels.matmulForward(logits, st.hidden, params.score, params.scoreB, m, P, L);
+        kernels.read(logits);
+        return logits;
     }
 
     /** The block's norm over rows [from, from + n). */
@@ -418,15 +547,15 @@ public final class Model {
      * not read back): what a training step needs before its {@link #computeLoss}.
      */
     public Slice lmHead(int[] positions, int n) {
-        if (a.logits == null)
-            throw new SlimException(config.file() + ": a " + config.family().modelType() + " model has no LM head");
+        requireLmHead();
+        Rows pass = passRows();
         if (n > a.headIn.length() / config.embedDim())
             throw new IllegalArgumentException("head rows " + n + " exceed the model's maxHeadRows");
         int P = config.embedDim(), V = config.vocab();
         for (int i = 0; i < n; i++) {
-            if (!rows.computes(positions[i], positions[i] + 1)) {
+            if (!pass.computes(positions[i], positions[i] + 1)) {
                 throw new IllegalArgumentException("head position " + positions[i]
-                        + " outside the rows the pass computed [" + rows.headFrom() + ", " + rows.headTo() + ")");
+                        + " outside the rows the pass computed [" + pass.headFrom() + ", " + pass.headTo() + ")");
             }
         }
         writeOutHeadGradient();
@@ -450,7 +579,7 @@ public final class Model {
         int L = layout.numLabels(), P = config.embedDim();
         if (L == 0) throw new IllegalStateException("model was loaded without a classification head");
         Rows read = pooling.rows(T);
-        if (!rows.computes(read.headFrom(), read.headTo())) {
+        if (!passRows().computes(read.headFrom(), read.headTo())) {
             throw new IllegalArgumentException(pooling + " pooling reads rows [" + read.headFrom() + ", "
                     + read.headTo() + ") but the pass computed [" + rows.headFrom() + ", " + rows.headTo() + ")");
         }
@@ -517,7 +646,7 @@ public final class Model {
     public void backward() {
         if (grads == null) throw new IllegalStateException("model was loaded without gradients");
         if (lossTargets == null) throw new IllegalStateException("backward needs a loss first");
-        if (rows.cached() > 0) throw new IllegalStateException("backward needs a pass without a cached prefix");
+        if (passRows().cached() > 0) throw new IllegalStateException("backward needs a pass without a cached prefix");
         writeOutHeadGradient();
         boolean fromZero = gradsZero;
         gradsZero = false;
@@ -748,6 +877,17 @@ public final class Model {
      * the gradients hold in the stored rows (zero in the others).
      */
     public record HeadGradient(int offset, int rows, int width, Slice dout, Slice inp, boolean[] stored) {}
+
+    private void requireLmHead() {
+        if (a.logits == null)
+            throw new SlimException(config.file() + ": a " + config.family().modelType() + " model has no LM head");
+    }
+
+    /** The rows of the last pass over one sequence (a stacked pass overwrote what it kept). */
+    private Rows passRows() {
+        if (rows == null) throw new IllegalStateException("no pass over one sequence since the model's last stack");
+        return rows;
+    }
 
     private void writeOutHeadGradient() {
         if (!headGradientPending) return;

@@ -1,5 +1,7 @@
 package slim.nn.model;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static slim.nn.model.Golden.assertClose;
@@ -7,6 +9,7 @@ import static slim.nn.model.Golden.assertClose;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -19,8 +22,8 @@ import slim.nn.Slice;
 
 /**
  * The passes that compute less give what the full pass gives, up to fp32 rounding: the last block over the head's
- * rows only (logits, loss and every gradient, with the config's dropout on and off), and evaluation after a
- * cached prefix (logits). On every golden checkpoint, stories260K and all-MiniLM-L6-v2, each kept whole and cut
+ * rows only (logits, loss and every gradient, with the config's dropout on and off), evaluation after a
+ * cached prefix (logits), and several examples stacked in one evaluation pass. On every golden checkpoint, stories260K and all-MiniLM-L6-v2, each kept whole and cut
  * to its first layer.
  */
 class HeadRowsExactnessTest {
@@ -48,16 +51,21 @@ class HeadRowsExactnessTest {
                             () -> sameTraining(load(dir, keep, LABELS, Pooling.LAST), true, true)));
                     tests.add(DynamicTest.dynamicTest(
                             "cached prefix" + k, () -> samePredictionsAfterPrefix(load(dir, keep, 0, Pooling.LAST))));
+                    tests.add(DynamicTest.dynamicTest("stacked examples" + k, () -> {
+                        sameLogitsStacked(load(dir, keep, 0, Pooling.LAST), false);
+                        sameLogitsStacked(load(dir, keep, LABELS, Pooling.LAST), true);
+                    }));
                 } else {
                     for (Pooling pooling : new Pooling[] {Pooling.FIRST, Pooling.MEAN}) {
                         tests.add(DynamicTest.dynamicTest(
                                 "score head, " + pooling + " pooling" + k,
                                 () -> sameTraining(load(dir, keep, LABELS, pooling), true, true)));
                     }
-                    tests.add(DynamicTest.dynamicTest("no cached prefix for an encoder" + k, () -> {
+                    tests.add(DynamicTest.dynamicTest("no cached prefix or stack for an encoder" + k, () -> {
                         Model m = load(dir, keep, LABELS, Pooling.FIRST);
                         m.eval();
                         assertThrows(IllegalStateException.class, () -> m.cachePrefix(ids(m, 1), 4));
+                        assertThrows(IllegalStateException.class, () -> m.stack(LABELS));
                     }));
                 }
             }
@@ -145,5 +153,62 @@ class HeadRowsExactnessTest {
                 IllegalArgumentException.class,
                 () -> m.lmLogits(new int[] {T - 2}, 1),
                 "a row the pass did not compute");
+    }
+
+    /**
+     * Sequences of different lengths stacked in one pass give the logits each gives in a full pass of its own: after
+     * a cached prefix they all share, after the part of it that a sequence cut short shares (a stack of their own,
+     * as evaluation runs them), and with nothing cached. The LM head's label columns, or the score head's logits.
+     */
+    private static void sameLogitsStacked(Model m, boolean classHead) {
+        m.eval();
+        int P = 5, cut = 3;
+        int[] columns = {7, 2, 11};
+        int[][] sequences = {ids(m, 1), ids(m, 2), ids(m, 3), ids(m, 4), ids(m, 5)};
+        int[] lengths = {T, 9, P + 1, 7, T - 1};
+        for (int i = 0; i < sequences.length; i++) {
+            sequences[i] = Arrays.copyOf(sequences[i], lengths[i]);
+            System.arraycopy(sequences[0], 0, sequences[i], 0, i == 4 ? cut : P);
+        }
+        sequences[4][cut] = sequences[0][cut] + 1 == m.config().vocab() ? 0 : sequences[0][cut] + 1;
+        int classes = classHead ? LABELS : columns.length;
+        float[][] full = new float[sequences.length][];
+        for (int i = 0; i < sequences.length; i++) {
+            int last = sequences[i].length - 1;
+            m.forward(sequences[i], Rows.all(last + 1));
+            Slice logits = classHead ? m.classLogits() : m.lmLogits(new int[] {last}, 1);
+            full[i] = new float[classes];
+            for (int c = 0; c < classes; c++) full[i][c] = logits.get(classHead ? c : columns[c]);
+        }
+        Stack stack = m.stack(classes);
+        m.cachePrefix(sequences[0], P);
+        assertStacked(m, stack, sequences, new int[] {0, 1, 2, 3}, P, full, columns, classHead);
+        assertFalse(stack.add(sequences[4], cut), "a sequence taking fewer tokens from the cache joins another stack");
+        assertStacked(m, stack, sequences, new int[] {4, 1, 3}, cut, full, columns, classHead);
+        assertStacked(m, stack, sequences, new int[] {2, 4, 0}, 0, full, columns, classHead);
+    }
+
+    /** Stacks the chosen sequences with `cached` tokens from the cache and compares their logits with full's. */
+    private static void assertStacked(
+            Model m,
+            Stack stack,
+            int[][] sequences,
+            int[] chosen,
+            int cached,
+            float[][] full,
+            int[] columns,
+            boolean classHead) {
+        stack.clear();
+        for (int i : chosen) assertTrue(stack.add(sequences[i], cached), "sequence " + i + " fits");
+        assertEquals(chosen.length, stack.examples());
+        m.forward(stack);
+        Slice logits = classHead ? m.classLogits(stack) : m.lmLogitColumns(stack, columns);
+        int classes = full[0].length;
+        for (int e = 0; e < chosen.length; e++) {
+            assertClose(
+                    full[chosen[e]],
+                    logits.sub(e * classes, classes).toArray(),
+                    "sequence " + chosen[e] + " stacked " + e + " of " + chosen.length + " after " + cached);
+        }
     }
 }

@@ -2,7 +2,9 @@ package slim.experiments;
 
 import slim.nn.Slice;
 import slim.nn.model.Model;
+import slim.nn.model.Pooling;
 import slim.nn.model.Rows;
+import slim.nn.model.Stack;
 
 /**
  * Reads a class off a model, in either way the study does: the LM head's logits of the label tokens
@@ -86,12 +88,35 @@ public final class Classifier {
 
     /** As {@link #probabilities(int[], float[])}, the first cached tokens of ids from the model's cached prefix. */
     public void probabilities(int[] ids, int cached, float[] out) {
-        Slice logits = logits(ids, cached);
+        softmax(logits(ids, cached), 0, out);
+    }
+
+    /** Whether {@link #probabilities(Stack, float[][])} serves this classifier: a decoder's head at the last row. */
+    public boolean stacks() {
+        return headRowsOnly
+                && model.config().family().isDecoder()
+                && (labelTokens != null || model.pooling() == Pooling.LAST);
+    }
+
+    /** A stack for this classifier's evaluation passes. */
+    public Stack stack() {
+        return model.stack(numLabels());
+    }
+
+    /** The class probabilities of every example in the stack, in one pass over them: out[e] for example e. */
+    public void probabilities(Stack stack, float[][] out) {
+        model.forward(stack);
+        Slice logits = labelTokens == null ? model.classLogits(stack) : model.lmLogitColumns(stack, labelTokens);
+        for (int e = 0; e < stack.examples(); e++) softmax(logits, e * numLabels(), out[e]);
+    }
+
+    /** out = the softmax of the numLabels logits from offset on. */
+    private void softmax(Slice logits, int offset, float[] out) {
         int n = numLabels();
         double max = Double.NEGATIVE_INFINITY, sum = 0;
-        for (int c = 0; c < n; c++) max = Math.max(max, logits.get(c));
-        for (int c = 0; c < n; c++) sum += Math.exp(logits.get(c) - max);
-        for (int c = 0; c < n; c++) out[c] = (float) (Math.exp(logits.get(c) - max) / sum);
+        for (int c = 0; c < n; c++) max = Math.max(max, logits.get(offset + c));
+        for (int c = 0; c < n; c++) sum += Math.exp(logits.get(offset + c) - max);
+        for (int c = 0; c < n; c++) out[c] = (float) (Math.exp(logits.get(offset + c) - max) / sum);
     }
 
     /** The classes' logits [numLabels]: the label tokens' columns of the LM head (only those read back), or the

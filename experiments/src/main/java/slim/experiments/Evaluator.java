@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.stream.IntStream;
 import slim.data.EncodedExample;
 import slim.nn.model.Model;
+import slim.nn.model.Stack;
 
 /**
  * Measures a classifier's accuracy while the weights stay fixed: dropout off and, for decoders, the prompt prefix
@@ -16,6 +17,11 @@ import slim.nn.model.Model;
  * fit the length limit shares less than the others; it still reuses what it shares, and runs after the prompts
  * that share more (each pass over a shorter shared part overwrites the cache beyond it). Encoders attend both ways
  * and always run the whole prompt.
+ *
+ * <p>A decoder's examples run several per pass ({@link Stack}): those that take the same number of tokens from the
+ * cache, up to the stack's rows, their own rows stacked so that the matrix products run over all of them at once
+ * (attention per example). Without the prefix cache, and for encoders, each example runs alone: the comparison
+ * path, and an encoder's pooling reads rows other than the last.
  */
 public final class Evaluator {
     /** Prompts a candidate prefix is compared with to pick the one most prompts share. */
@@ -23,12 +29,24 @@ public final class Evaluator {
 
     private final Classifier classifier;
     private final boolean prefixCache;
-    private int prefixTokens;
+    /** Where a pass stacks its examples; null: one example per pass. */
+    private final Stack stack;
 
-    /** @param prefixCache cache the shared prefix (false: every example runs its whole prompt, for comparison) */
+    private int prefixTokens, passes;
+
+    /**
+     * @param prefixCache cache the shared prefix and stack several examples per pass (false: every example runs its
+     *                    whole prompt alone, for comparison)
+     */
     public Evaluator(Classifier classifier, boolean prefixCache) {
+        this(classifier, prefixCache, true);
+    }
+
+    /** @param stack several examples per pass where the classifier allows (false: one, to compare with) */
+    Evaluator(Classifier classifier, boolean prefixCache, boolean stack) {
         this.classifier = classifier;
         this.prefixCache = prefixCache;
+        this.stack = prefixCache && stack && classifier.stacks() ? classifier.stack() : null;
     }
 
     /** Fraction of the examples the classifier gets right. */
@@ -57,15 +75,42 @@ public final class Evaluator {
         Arrays.sort(order, Comparator.comparingInt((Integer i) -> -shared[i]));
         int[] labels = new int[n], predicted = new int[n];
         float[][] probabilities = new float[n][classifier.numLabels()];
-        for (int done = 0; done < n; done++) {
-            int i = order[done];
+        passes = 0;
+        for (int done = 0; done < n; passes++) {
+            for (int next = pass(examples, order, done, shared, probabilities); done < next; done++) {
+                listener.evaluating(part, done + 1, n);
+            }
+        }
+        for (int i = 0; i < n; i++) {
             float[] p = probabilities[i];
-            classifier.probabilities(examples.get(i).ids(), shared[i], p);
             for (int c = 1; c < p.length; c++) if (p[c] > p[predicted[i]]) predicted[i] = c;
             labels[i] = examples.get(i).label();
-            listener.evaluating(part, done + 1, n);
         }
         return new Predictions(labels, predicted, probabilities);
+    }
+
+    /**
+     * One forward pass over the examples order[from...) that fit it, their probabilities into out; returns where
+     * the next pass starts.
+     */
+    private int pass(List<EncodedExample> examples, Integer[] order, int from, int[] shared, float[][] out) {
+        if (stack == null) {
+            int i = order[from];
+            classifier.probabilities(examples.get(i).ids(), shared[i], out[i]);
+            return from + 1;
+        }
+        stack.clear();
+        int to = from;
+        while (to < order.length && stack.add(examples.get(order[to]).ids(), shared[order[to]])) to++;
+        float[][] stacked = new float[to - from][];
+        for (int e = 0; e < stacked.length; e++) stacked[e] = out[order[from + e]];
+        classifier.probabilities(stack, stacked);
+        return to;
+    }
+
+    /** Forward passes the last evaluation ran (fewer than its examples where it stacked them). */
+    int passes() {
+        return passes;
     }
 
     /** Tokens the last pass cached (0 when none). */

@@ -13,6 +13,7 @@ import slim.data.Task;
 import slim.data.Tokenizer;
 import slim.nn.Shared;
 import slim.nn.model.Model;
+import slim.nn.model.ModelConfig;
 import slim.nn.model.ModelFiles;
 import slim.nn.model.Pooling;
 import slim.nn.optim.AdamW;
@@ -92,5 +93,63 @@ class ExactPathsTest {
         model.train(17);
         Classifier c = new Classifier(model, p.labelTokens(), false);
         return new Learner(everyRow ? c.everyRow() : c, AdamW.withDefaults(model, PROTOCOL.lr()));
+    }
+
+    /**
+     * Evaluation with several examples per pass predicts as one example per pass after the cached prefix and as the
+     * full computation (every prompt whole, every row), with class probabilities within fp32 rounding; over
+     * prompts of different lengths, a quarter of them cut to the length limit so that they share less of the
+     * prefix.
+     */
+    @ParameterizedTest(name = "stories260K k={0} {1} {2}")
+    @CsvSource({"2, trec, lm-prompt", "5, sst2, cls-prompt", "1, sst2, cls-plain", "1, agnews, lm-prompt"})
+    void stackedEvaluation(int keep, String task, String setting) {
+        Path dir = Shared.resolve("models", "stories260K");
+        Cell cell = Cell.of(dir, keep, Task.parse(task), Setting.parse(setting), 0, Pooling.LAST);
+        Experiment experiment = new Experiment(
+                ExperimentTest.DATA, Protocol.builder().examples(4, 48, 1).build());
+        Experiment.Prepared p;
+        try (Tokenizer tokenizer = Tokenizer.load(dir)) {
+            Experiment.Prepared whole =
+                    experiment.prepare(cell, tokenizer, experiment.maxPromptTokens(ModelConfig.read(dir)));
+            int[] lengths =
+                    whole.val().stream().mapToInt(e -> e.ids().length).sorted().toArray();
+            p = experiment.prepare(cell, tokenizer, lengths[lengths.length * 3 / 4]);
+        }
+        assertTrue(p.shortened() > 0, "some prompts were cut");
+        boolean lm = cell.setting() == Setting.LM_PROMPT;
+        Model model = ModelFiles.load(
+                dir,
+                keep,
+                ModelFiles.Options.builder()
+                        .maxTokens(p.longest())
+                        .labels(lm ? 0 : cell.task().numLabels(), cell.pooling(), 3)
+                        .build());
+        Classifier classifier = new Classifier(model, p.labelTokens(), false);
+        assertTrue(classifier.stacks(), "a decoder's head at the last row stacks");
+        Evaluator stacked = new Evaluator(classifier, true);
+        Predictions full =
+                new Evaluator(classifier.everyRow(), false).predictions(p.val(), "validation", Trainer.Listener.NONE);
+        Predictions one =
+                new Evaluator(classifier, true, false).predictions(p.val(), "validation", Trainer.Listener.NONE);
+        Predictions several = stacked.predictions(p.val(), "validation", Trainer.Listener.NONE);
+        // agnews' own rows fill most of a stack in stories260K's small vocabulary: few examples share a pass there
+        assertTrue(
+                stacked.passes() < p.val().size(),
+                stacked.passes() + " passes over " + p.val().size());
+        for (Predictions other : new Predictions[] {one, several}) {
+            assertArrayEquals(full.predicted(), other.predicted(), "validation predictions");
+            for (int i = 0; i < full.size(); i++) {
+                assertArrayEquals(full.probabilities()[i], other.probabilities()[i], 1e-5f, "probabilities " + i);
+            }
+        }
+        if (cell.setting() != Setting.CLS_PLAIN) {
+            int[] prefix = p.val().get(Evaluator.representative(p.val())).ids();
+            int least = p.val().stream()
+                    .mapToInt(e -> Evaluator.common(prefix, e.ids()))
+                    .min()
+                    .orElseThrow();
+            assertTrue(least < stacked.prefixTokens(), "a cut prompt shares " + least + " < " + stacked.prefixTokens());
+        }
     }
 }

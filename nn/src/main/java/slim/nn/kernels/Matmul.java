@@ -43,8 +43,8 @@ public final class Matmul {
     /** Shares of fewRows' sweep: as many cores as memory bandwidth keeps busy, whatever the machine has. */
     private static final int FEW_ROWS_PARTS = 16;
 
-    /** Per-thread buffer that the backward products pack a band of w or inp into. */
-    private static final ThreadLocal<float[][]> PACKED = ThreadLocal.withInitial(() -> new float[2][0]);
+    /** Per-thread buffers that the products pack a band of w or inp into, and the dot tiles' stored lanes. */
+    private static final ThreadLocal<float[][]> PACKED = ThreadLocal.withInitial(() -> new float[3][0]);
 
     private Matmul() {}
 
@@ -112,7 +112,7 @@ public final class Matmul {
         int band = Math.max(4, FWD_BAND / Math.max(1, C) & ~3);
         Parallel.forEach((OC - oFrom + FWD_ROWS - 1) / FWD_ROWS, (long) FWD_ROWS * T * C, block -> {
             int o0 = oFrom + block * FWD_ROWS, o1 = Math.min(OC, o0 + FWD_ROWS);
-            float[] lanes = new float[16 * L];
+            float[] lanes = packed(2, 16 * L); // not one array per task: they were most of a step's garbage
             for (int t0 = 0; t0 < T; t0 += band) {
                 int t1 = Math.min(T, t0 + band);
                 int o = o0;
@@ -414,8 +414,8 @@ public final class Matmul {
     }
 
     /**
-     * The calling thread's packing buffer `slot` (0: a band, in a task; 1: doutᵀ, for a whole call), of at least n
-     * floats.
+     * The calling thread's packing buffer `slot` (0: a band, in a task; 1: doutᵀ, for a whole call; 2: the dot
+     * tiles' accumulators for their lane sums), of at least n floats.
      */
     private static float[] packed(int slot, int n) {
         float[][] buffer = PACKED.get();

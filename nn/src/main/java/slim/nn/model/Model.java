@@ -58,8 +58,9 @@ public final class Model {
     private int[] lossTargets, lossCandidates;
     /** The rows of the last {@link #computeLoss}. */
     private int lossRows;
-    /** The label words' logits {@link #lmLogitColumns} gathers (grown to the longest list asked for). */
-    private Slice columnLogits;
+    /** The label words' logits {@link #lmLogitColumns} computes, and their rows of the LM head (grown to the
+     * longest list asked for). */
+    private Slice columnLogits, labelWeights;
 
     private Rows rows;
     /** The tokens whose keys and values rows [0, prefix.length) of every layer hold for evaluation; null when none. */
@@ -438,13 +439,9 @@ public final class Model {
     /** The label words' LM-head logits at each stacked example's last row, [examples, columns.length], read back. */
     public Slice lmLogitColumns(Stack st, int[] columns) {
         requireLmHead();
-        int P = config.embedDim(), L = columns.length, m = st.examples;
+        int L = columns.length;
         if (L > st.classes) throw new IllegalArgumentException(L + " columns, the stack was made for " + st.classes);
-        Slice w = st.labelWeights.sub(0, L * P), logits = st.logits.sub(0, m * L);
-        kernels.gatherRows(w, params.lmHead, columns, L, P);
-        kernels.matmulForward(logits, st.hidden, w, null, m, P, L);
-        kernels.read(logits);
-        return logits;
+        return labelLogits(st.logits.sub(0, st.examples * L), st.hidden, st.examples, columns, st.labelWeights);
     }
 
     /** The score head on each stacked example's last row (last-token pooling), [examples, numLabels], read back. */
@@ -532,14 +529,30 @@ public final class Model {
      * valid until the next call. A device backend brings back those few floats, not the vocabulary's row.
      */
     public Slice lmLogitColumns(int position, int[] columns) {
-        Slice row = lmHead(new int[] {position}, 1);
-        if (columnLogits == null || columnLogits.length() < columns.length) {
-            columnLogits = Slice.allocate(columns.length);
+        requireLmHead();
+        int[] row = {position};
+        requireComputed(passRows(), row, 1);
+        int L = columns.length;
+        if (columnLogits == null || columnLogits.length() < L) {
+            columnLogits = Slice.allocate(L);
+            labelWeights = Slice.allocate(L * config.embedDim());
         }
-        Slice picked = columnLogits.sub(0, columns.length);
-        kernels.gatherRows(picked, row, columns, columns.length, 1);
-        kernels.read(picked);
-        return picked;
+        writeOutHeadGradient(); // its factors are about to be overwritten
+        kernels.gatherRows(a.headIn, hidden(), row, 1, config.embedDim());
+        return labelLogits(columnLogits.sub(0, L), a.headIn, 1, columns, labelWeights);
+    }
+
+    /**
+     * out [m, columns.length] = the LM head's logits of the m rows of in, only in the given columns, read back: the
+     * head's rows of those words are gathered into w (scratch of at least [columns.length, embedDim]) and only they
+     * are multiplied, since evaluation reads no other column (GPT-2's head is 50 257 rows).
+     */
+    private Slice labelLogits(Slice out, Slice in, int m, int[] columns, Slice w) {
+        int P = config.embedDim(), L = columns.length;
+        kernels.gatherRows(w, params.lmHead, columns, L, P);
+        kernels.matmulForward(out, in, w, null, m, P, L);
+        kernels.read(out);
+        return out;
     }
 
     /**
@@ -548,16 +561,10 @@ public final class Model {
      */
     public Slice lmHead(int[] positions, int n) {
         requireLmHead();
-        Rows pass = passRows();
         if (n > a.headIn.length() / config.embedDim())
             throw new IllegalArgumentException("head rows " + n + " exceed the model's maxHeadRows");
         int P = config.embedDim(), V = config.vocab();
-        for (int i = 0; i < n; i++) {
-            if (!pass.computes(positions[i], positions[i] + 1)) {
-                throw new IllegalArgumentException("head position " + positions[i]
-                        + " outside the rows the pass computed [" + pass.headFrom() + ", " + pass.headTo() + ")");
-            }
-        }
+        requireComputed(passRows(), positions, n);
         writeOutHeadGradient();
         kernels.gatherRows(a.headIn, hidden(), positions, n, P);
         kernels.matmulForward(a.logits, a.headIn, params.lmHead, null, n, P, V);
@@ -877,6 +884,16 @@ public final class Model {
      * the gradients hold in the stored rows (zero in the others).
      */
     public record HeadGradient(int offset, int rows, int width, Slice dout, Slice inp, boolean[] stored) {}
+
+    /** Refuses head positions outside the rows the pass computed. */
+    private static void requireComputed(Rows pass, int[] positions, int n) {
+        for (int i = 0; i < n; i++) {
+            if (!pass.computes(positions[i], positions[i] + 1)) {
+                throw new IllegalArgumentException("head position " + positions[i]
+                        + " outside the rows the pass computed [" + pass.headFrom() + ", " + pass.headTo() + ")");
+            }
+        }
+    }
 
     private void requireLmHead() {
         if (a.logits == null)

@@ -143,6 +143,10 @@ class HeadRowsExactnessTest {
                     full[i],
                     m.lmLogits(new int[] {T - 1}, 1).sub(0, m.config().vocab()).toArray(),
                     "logits after the cached prefix, sequence " + i);
+            int[] columns = {7, 2, 11};
+            float[] picked = new float[columns.length];
+            for (int c = 0; c < columns.length; c++) picked[c] = full[i][columns[c]];
+            assertClose(picked, m.lmLogitColumns(T - 1, columns).toArray(), "label columns, sequence " + i);
         }
         int[] other = ids(m, 9);
         assertThrows(

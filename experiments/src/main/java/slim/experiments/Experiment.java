@@ -203,7 +203,7 @@ public final class Experiment {
                     protocol,
                     origin(cell),
                     o.failure(),
-                    Result.RunInfo.since(started),
+                    Result.RunInfo.since(started, cellKernels.name()),
                     prompts,
                     curves,
                     costs,

@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import slim.data.Setting;
+import slim.nn.kernels.Kernels;
 import slim.nn.model.KeptLayers;
 import slim.nn.model.LayerScores;
 import slim.nn.model.LayerSelection;
@@ -41,9 +42,9 @@ public record Result(
     /**
      * 2: run, prompts.prompt_limit, pooling "cls" (was "first"), predictions beside the file. 3: origin (files of 2
      * are read, and reported when all of a folder's are; a grid does not count one as done, as it cannot tell which
-     * model made it).
+     * model made it). 4: run.backend (files of 3 are read; theirs is null).
      */
-    public static final int SCHEMA_VERSION = 3;
+    public static final int SCHEMA_VERSION = 4;
 
     /** The result of a cell, from its groups. */
     public static Result of(
@@ -80,18 +81,23 @@ public record Result(
      * @param dirty       the build had changes not in that commit
      * @param started     when the cell started (ISO-8601, UTC); null for a cell that failed before it ran
      * @param finished    when its result was made
+     * @param backend     the kernels the cell ran on, as {@link Kernels#name()} gives it (the CPU with
+     *                    its threads and vector width, or the TornadoVM device); null for a cell that failed before
+     *                    it ran, and in files from before schema 4
      */
-    public record RunInfo(String slimVersion, String commit, boolean dirty, String started, String finished) {
+    public record RunInfo(
+            String slimVersion, String commit, boolean dirty, String started, String finished, String backend) {
 
-        /** This build, from started until now. */
-        public static RunInfo since(Instant started) {
+        /** This build, from started until now, on the backend named (null: the cell did not get to run). */
+        public static RunInfo since(Instant started, String backend) {
             Version v = Version.CURRENT;
             return new RunInfo(
                     v.version(),
                     v.commit(),
                     v.dirty(),
                     started == null ? null : started.toString(),
-                    Instant.now().toString());
+                    Instant.now().toString(),
+                    backend);
         }
     }
 
@@ -244,7 +250,7 @@ public record Result(
                 protocol,
                 origin,
                 error,
-                RunInfo.since(null),
+                RunInfo.since(null, null),
                 null,
                 null,
                 null,

@@ -3,6 +3,7 @@ package slim.experiments;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
+import slim.nn.kernels.CpuKernels;
 
 /** Result records made up for tests of the grid and the report. */
 final class Synthetic {
@@ -68,7 +69,7 @@ final class Synthetic {
                     Protocol.study(),
                     origin(task),
                     null,
-                    Result.RunInfo.since(null),
+                    Result.RunInfo.since(null, new CpuKernels().name()),
                     prompts,
                     curves,
                     costs,

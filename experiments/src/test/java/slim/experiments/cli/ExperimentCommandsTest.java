@@ -29,6 +29,7 @@ import slim.experiments.ResultFiles;
 import slim.experiments.Version;
 import slim.nn.Shared;
 import slim.nn.io.Checkpoint;
+import slim.nn.kernels.CpuKernels;
 import slim.nn.model.ModelConfig;
 import slim.nn.model.Pooling;
 
@@ -248,6 +249,8 @@ class ExperimentCommandsTest {
         assertEquals(Version.CURRENT.version(), r.get("run").get("slim_version").asText());
         Instant started = Instant.parse(r.get("run").get("started").asText());
         assertFalse(Instant.parse(r.get("run").get("finished").asText()).isBefore(started));
+        // The tests run on the CPU backend (the default), and the result says so, with the vector width it used.
+        assertEquals(new CpuKernels().name(), r.get("run").get("backend").asText());
         assertEquals(64, r.get("prompts").get("prompt_limit").asInt(), "--max-prompt-tokens 64 of the model's 512");
         assertEquals("last", r.get("cell").get("pooling").asText());
 

@@ -89,6 +89,9 @@ class TornadoLauncherIT {
         Run cpu = run(java);
         assertEquals(0, cpu.code(), cpu.out());
 
+        // Each result names the backend that made it, so the two cannot be mistaken for each other later.
+        assertTrue(result(deviceOut).get("run").get("backend").asText().startsWith("tornado ("), "device result");
+        assertTrue(result(cpuOut).get("run").get("backend").asText().startsWith("cpu ("), "CPU result");
         JsonNode d = result(deviceOut).get("curves"), c = result(cpuOut).get("curves");
         assertArrayEquals(doubles(c.get("train_loss")), doubles(d.get("train_loss")), 1e-4, "train losses");
         assertArrayEquals(doubles(c.get("val_accuracy")), doubles(d.get("val_accuracy")), 0, "validation accuracy");

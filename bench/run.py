@@ -10,6 +10,8 @@
   python3 bench/run.py --cell     # a shortened cell as a user runs it, slim against PyTorch (k = 1, 2, 12)
   python3 bench/run.py --cell --quick  # the same at k = 1 on one task, 16 steps and 32 validation forwards
   python3 bench/run.py --cell --skip-usual  # the cell without PyTorch as most run it (about 12 minutes, not 45)
+  python3 bench/run.py --cell --study-epoch --skip-usual --k 1,2  # one epoch of the study's cell (200 steps,
+                                  # 1000 validation and 1000 test forwards) at k = 1 and 2 (about 25 minutes)
 
 Run from the repository root. PyTorch: each of $SLIM_TORCH_PYTHON, bench/.venv/bin/python
 (python3 -m venv bench/.venv && bench/.venv/bin/pip install torch transformers) and /usr/bin/python3
@@ -38,11 +40,13 @@ SLIM = os.path.join(ROOT, "slim")
 SHARED = os.path.join(os.path.dirname(ROOT), "shared")
 # --cell: a GPT-2-small-shape checkpoint with random weights and GPT-2's tokenizer, written once.
 CELL_MODEL = os.path.join(ROOT, "bench", "target", "cell", "gpt2-small")
-# (k, task, setting) of the cell table, and the training steps and validation forwards of each cell.
+# (k, task, setting) of the cell table, and the training steps, validation forwards and test forwards of each cell:
+# the issue's shortened cell, --quick's, and --study-epoch's (one epoch of the study's cell and its test pass).
 CELL_ROWS = [(k, task, setting) for k in (1, 2, 12)
              for task, setting in (("sst2", "lm-prompt"), ("agnews", "lm-prompt"), ("sst2", "cls-plain"))]
-CELL_SIZE = (64, 128)
-QUICK_CELL_ROWS, QUICK_CELL_SIZE = [(1, "sst2", "lm-prompt")], (16, 32)
+CELL_SIZE = (64, 128, 1)
+QUICK_CELL_ROWS, QUICK_CELL_SIZE = [(1, "sst2", "lm-prompt")], (16, 32, 1)
+STUDY_EPOCH_SIZE = (200, 1000, 1000)
 LABELS = {"sst2": 2, "agnews": 4, "trec": 6, "emocontext": 4}
 # The PyTorch interpreters tried when no --torch is given (those that import torch).
 TORCH_PYTHONS = [os.environ.get("SLIM_TORCH_PYTHON"), os.path.join(ROOT, "bench", ".venv", "bin", "python"),
@@ -252,12 +256,13 @@ def cell_model(py):
         shutil.copy(os.path.join(tokenizer, name), CELL_MODEL)
 
 
-def slim_cell(k, task, setting, train, val):
+def slim_cell(k, task, setting, size):
     """Runs `slim train` on the cell; returns (process wall s, train s, eval s, prefix tokens) from its result."""
+    train, val, test = size
     out = tempfile.mkdtemp()
     start = time.perf_counter()
     sh([SLIM, "train", "--model", CELL_MODEL, "-k", str(k), "--task", task, "--setting", setting, "--seed", "0",
-        "--train", str(train), "--val", str(val), "--test", "1", "--epochs", "1", "--out", out])
+        "--train", str(train), "--val", str(val), "--test", str(test), "--epochs", "1", "--out", out])
     wall = time.perf_counter() - start
     result, = [os.path.join(d, f) for d, _, files in os.walk(out) for f in files if f.endswith(".json")]
     r = json.load(open(result))
@@ -265,46 +270,62 @@ def slim_cell(k, task, setting, train, val):
     return wall, r["costs"]["train_seconds"], r["costs"]["eval_seconds"], r["prompts"]["prefix_tokens"]
 
 
-def cell(pythons, quick, skip_usual):
-    """slim train against torch_cell.py on the same checkpoint, prompts, steps and validation forwards."""
-    rows, (train, val) = (QUICK_CELL_ROWS, QUICK_CELL_SIZE) if quick else (CELL_ROWS, CELL_SIZE)
+def torch_cell(py, k, task, setting, prompts, variant):
+    """One torch_cell.py process: "best" and "cached" on 2 threads with jemalloc, "usual" as installed."""
+    best = variant != "usual"
+    env = dict(os.environ, LD_PRELOAD=JEMALLOC, MALLOC_CONF="retain:true,dirty_decay_ms:-1,muzzy_decay_ms:-1") \
+        if best and os.path.exists(JEMALLOC) else None
+    return json.loads(sh([py.python, TORCH_CELL, "--model", CELL_MODEL, "--k", str(k), "--prompts", prompts,
+                          "--setting", setting, "--num-labels", str(LABELS[task]), "--variant", variant,
+                          "--threads", "2" if best else "0"], env).strip().splitlines()[-1])
+
+
+def cell(pythons, quick, skip_usual, study_epoch, ks):
+    """slim train against torch_cell.py on the same checkpoint, prompts, steps and forwards."""
+    rows, size = (QUICK_CELL_ROWS, QUICK_CELL_SIZE) if quick else (CELL_ROWS, CELL_SIZE)
+    if study_epoch:
+        size = STUDY_EPOCH_SIZE
+    rows = [row for row in rows if not ks or row[0] in ks]
+    train, val, test = size
     usual = next((py for py in pythons if py.transformers), None)
     if usual is None:
         sys.exit("--cell needs transformers in one of the PyTorch interpreters (bench/README.md)")
     cell_model(usual)
     sh([SLIM, "--version"])  # builds slim.jar and records its ahead-of-time cache before anything is timed
-    print(f"### A shortened cell: {train} training steps and {val} validation forwards, batch size 1, AdamW "
-          f"(GPT-2-small shape, random weights; uptime before: {os.getloadavg()[0]:.1f})\n")
+    print(f"### A cell: {train} training steps, {val} validation forwards and {test} test forwards, batch size 1, "
+          f"AdamW (GPT-2-small shape, random weights; uptime before: {os.getloadavg()[0]:.1f})\n")
     table_rows = []
     for k, task, setting in rows:
-        prompts = os.path.join(ROOT, "bench", "target", "cell", f"prompts-{task}-{setting}-{train}-{val}.json")
+        prompts = os.path.join(ROOT, "bench", "target", "cell", f"prompts-{task}-{setting}-{train}-{val}-{test}.json")
         with open(prompts, "w") as f:
             f.write(sh([JAVA, "-cp", JAR, "slim.bench.CellPrompts", CELL_MODEL, os.path.join(SHARED, "datasets"), task,
-                        setting, str(train), str(val)]))
-        wall, train_s, eval_s, prefix = slim_cell(k, task, setting, train, val)
-        torch = {}
-        for variant, threads, best in (("best", 2, True),) + (() if skip_usual else (("usual", 0, False),)):
-            env = dict(os.environ, LD_PRELOAD=JEMALLOC, MALLOC_CONF="retain:true,dirty_decay_ms:-1,muzzy_decay_ms:-1") \
-                if best and os.path.exists(JEMALLOC) else None
-            torch[variant] = json.loads(sh([usual.python, TORCH_CELL, "--model", CELL_MODEL, "--k", str(k),
-                                            "--prompts", prompts, "--setting", setting, "--num-labels",
-                                            str(LABELS[task]), "--variant", variant, "--threads", str(threads)],
-                                           env).strip().splitlines()[-1])
-        b, u = torch["best"], torch.get("usual")
+                        setting, str(train), str(val), str(test)]))
+        wall, train_s, eval_s, prefix = slim_cell(k, task, setting, size)
+        torch = {variant: torch_cell(usual, k, task, setting, prompts, variant)
+                 for variant in ("best", "cached") + (() if skip_usual else ("usual",))}
+        b, c, u = torch["best"], torch["cached"], torch.get("usual")
+        differ = sum(x != y for part in ("val_predictions", "test_predictions") for x, y in zip(b[part], c[part]))
+        if differ:
+            print(f"cell k={k} {task} {setting}: PyTorch's cached evaluation answered {differ} of "
+                  f"{val + test} examples differently from its full one", file=sys.stderr)
+        fastest = min(b, c, key=lambda t: t["wall_s"])
         usual_s = f"{u['wall_s']:.1f}" if u else "-"
         print(f"cell k={k} {task} {setting}: slim {wall:.1f} s (train {train_s:.1f}, eval {eval_s:.1f}), PyTorch best "
-              f"{b['wall_s']:.1f} s, usual {usual_s} s; load {os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)
+              f"{b['wall_s']:.1f} s, cached {c['wall_s']:.1f} s, usual {usual_s} s; load {os.getloadavg()[0]:.1f}",
+              file=sys.stderr, flush=True)
         table_rows.append([k, task, setting, prefix, f"{wall:.1f}", f"{train_s:.1f}", f"{eval_s:.1f}",
                            f"{b['wall_s']:.1f}", f"{b['train_s']:.1f}", f"{b['eval_s']:.1f}",
-                           usual_s, f"{b['wall_s'] / wall:.2f}x", f"{u['wall_s'] / wall:.2f}x" if u else "-",
-                           f"{(b['train_s'] + b['eval_s']) / (train_s + eval_s):.2f}x"])
+                           f"{c['wall_s']:.1f}", f"{c['eval_s']:.1f}", usual_s,
+                           f"{fastest['wall_s'] / wall:.2f}x", f"{u['wall_s'] / wall:.2f}x" if u else "-",
+                           f"{(fastest['train_s'] + fastest['eval_s']) / (train_s + eval_s):.2f}x"])
     table(["k", "task", "setting", "prefix tokens", "slim s", "slim train s", "slim eval s", "PyTorch best s",
-           "best train s", "best eval s", "PyTorch usual s", "best / slim", "usual / slim",
-           "best / slim (train + eval)"], table_rows)
-    print(f"slim: the whole `slim train` process (JVM start, load, tokenizing, {train} steps, {val} + 1 forwards); "
-          f"PyTorch {minor(usual.torch)} + transformers {minor(usual.transformers)}: the whole interpreter. "
-          f"Best: logits_to_keep=1, inference_mode, fused AdamW, 2 threads, jemalloc; usual: the plain loop, "
-          f"default AdamW and threads. Load after: {os.getloadavg()[0]:.1f}.\n")
+           "best train s", "best eval s", "PyTorch cached s", "cached eval s", "PyTorch usual s",
+           "fastest PyTorch / slim", "usual / slim", "fastest / slim (train + eval)"], table_rows)
+    print(f"slim: the whole `slim train` process (JVM start, load, tokenizing, {train} steps, {val} + {test} "
+          f"forwards); PyTorch {minor(usual.torch)} + transformers {minor(usual.transformers)}: the whole interpreter. "
+          f"Best: logits_to_keep=1, inference_mode, fused AdamW, 2 threads, jemalloc; cached: best, and each "
+          f"evaluation pass runs its prompts' shared prefix once (a DynamicCache, as slim does); fastest: the faster "
+          f"of the two; usual: the plain loop, default AdamW and threads. Load after: {os.getloadavg()[0]:.1f}.\n")
 
 
 def main():
@@ -315,6 +336,10 @@ def main():
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--skip-usual", action="store_true",
                     help="--cell without PyTorch as most run it (its plain loop takes most of the 45 minutes)")
+    ap.add_argument("--study-epoch", action="store_true",
+                    help="--cell at one epoch of the study's size: %d steps, %d validation and %d test forwards"
+                         % STUDY_EPOCH_SIZE)
+    ap.add_argument("--k", help="--cell: only the rows of these k (comma-separated, e.g. 1,2)")
     ap.add_argument("--rounds", type=int, default=1, help="alternate slim and PyTorch this many times (medians)")
     ap.add_argument("--torch", action="append", metavar="PYTHON",
                     help="a PyTorch interpreter to try (repeatable); default: each of " +
@@ -331,7 +356,7 @@ def main():
         sh(["mvn", "-q", "-pl", "bench", "package"], env)
     print("Machine: " + machine(pythons) + "\n")
     if a.cell:
-        cell(pythons, a.quick, a.skip_usual)
+        cell(pythons, a.quick, a.skip_usual, a.study_epoch, [int(k) for k in a.k.split(",")] if a.k else None)
         return
     lengths = TASKS
     if not a.compare:

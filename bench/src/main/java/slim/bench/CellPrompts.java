@@ -18,9 +18,11 @@ import slim.data.Tokenizer;
 /**
  * The encoded prompts of a shortened cell, as `slim train` encodes them (seed 0's split, the model's tokenizer),
  * written as JSON for bench/torch_cell.py, so that PyTorch trains and evaluates on exactly slim's token ids:
- * {"train": [[ids...], ...], "train_labels": [...], "val": ..., "val_labels": ..., "label_tokens": [...] or null}.
+ * {"train": [[ids...], ...], "train_labels": [...], "val": ..., "val_labels": ..., "test": ..., "test_labels": ...,
+ * "label_tokens": [...] or null}.
  *
- * <p>{@code java -cp bench/target/benchmarks.jar slim.bench.CellPrompts MODEL_DIR DATA_DIR TASK SETTING TRAIN VAL}
+ * <p>{@code java -cp bench/target/benchmarks.jar slim.bench.CellPrompts MODEL_DIR DATA_DIR TASK SETTING TRAIN VAL
+ * TEST}
  */
 public final class CellPrompts {
 
@@ -28,13 +30,14 @@ public final class CellPrompts {
         Path model = Path.of(args[0]), data = Path.of(args[1]);
         Task task = Task.parse(args[2]);
         Setting setting = Setting.parse(args[3]);
-        int train = Integer.parseInt(args[4]), val = Integer.parseInt(args[5]);
-        Split split = Split.make(Datasets.load(data, task), 0, train, val, 1);
+        int train = Integer.parseInt(args[4]), val = Integer.parseInt(args[5]), test = Integer.parseInt(args[6]);
+        Split split = Split.make(Datasets.load(data, task), 0, train, val, test);
         Map<String, Object> out = new LinkedHashMap<>();
         try (Tokenizer tokenizer = Tokenizer.load(model)) {
             PromptEncoder encoder = new PromptEncoder(task, setting, tokenizer, split.demonstrations(), 1024);
             put(out, "train", encoder.encodeAll(split.train()));
             put(out, "val", encoder.encodeAll(split.val()));
+            put(out, "test", encoder.encodeAll(split.test()));
             out.put(
                     "label_tokens",
                     encoder.labelTokens() == null ? null : encoder.labelTokens().targets());

@@ -280,12 +280,12 @@ def torch_cell(py, k, task, setting, prompts, variant):
                           "--threads", "2" if best else "0"], env).strip().splitlines()[-1])
 
 
-def cell(pythons, quick, skip_usual, study_epoch, ks):
+def cell(pythons, quick, skip_usual, study_epoch, ks, tasks):
     """slim train against torch_cell.py on the same checkpoint, prompts, steps and forwards."""
     rows, size = (QUICK_CELL_ROWS, QUICK_CELL_SIZE) if quick else (CELL_ROWS, CELL_SIZE)
     if study_epoch:
         size = STUDY_EPOCH_SIZE
-    rows = [row for row in rows if not ks or row[0] in ks]
+    rows = [row for row in rows if (not ks or row[0] in ks) and (not tasks or row[1] in tasks)]
     train, val, test = size
     usual = next((py for py in pythons if py.transformers), None)
     if usual is None:
@@ -340,6 +340,7 @@ def main():
                     help="--cell at one epoch of the study's size: %d steps, %d validation and %d test forwards"
                          % STUDY_EPOCH_SIZE)
     ap.add_argument("--k", help="--cell: only the rows of these k (comma-separated, e.g. 1,2)")
+    ap.add_argument("--task", help="--cell: only the rows of these tasks (comma-separated: sst2, agnews)")
     ap.add_argument("--rounds", type=int, default=1, help="alternate slim and PyTorch this many times (medians)")
     ap.add_argument("--torch", action="append", metavar="PYTHON",
                     help="a PyTorch interpreter to try (repeatable); default: each of " +
@@ -356,7 +357,8 @@ def main():
         sh(["mvn", "-q", "-pl", "bench", "package"], env)
     print("Machine: " + machine(pythons) + "\n")
     if a.cell:
-        cell(pythons, a.quick, a.skip_usual, a.study_epoch, [int(k) for k in a.k.split(",")] if a.k else None)
+        cell(pythons, a.quick, a.skip_usual, a.study_epoch, [int(k) for k in a.k.split(",")] if a.k else None,
+             a.task.split(",") if a.task else None)
         return
     lengths = TASKS
     if not a.compare:

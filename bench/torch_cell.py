@@ -51,6 +51,9 @@ def main():
         return
     if a.threads:
         torch.set_num_threads(a.threads)
+    # The same dropout masks (and classification head) in every variant, so that best and cached train the same model
+    # and their answers can be compared.
+    torch.manual_seed(0)
     best = a.variant in ("best", "cached")
     prompts = json.load(open(a.prompts))
     lm = a.setting == "lm-prompt"
@@ -59,7 +62,6 @@ def main():
         model = GPT2LMHeadModel.from_pretrained(a.model, n_layer=a.k)
         label_tokens = prompts["label_tokens"]
     else:
-        torch.manual_seed(0)
         model = GPT2ForSequenceClassification.from_pretrained(a.model, n_layer=a.k, num_labels=a.num_labels,
                                                               pad_token_id=50256)
     opt = torch.optim.AdamW(model.parameters(), lr=5e-5, weight_decay=0.01, **({"fused": True} if best else {}))

@@ -5,6 +5,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.stream.IntStream;
 import slim.data.EncodedExample;
+import slim.nn.kernels.Kernels;
 import slim.nn.model.Model;
 import slim.nn.model.Stack;
 
@@ -56,6 +57,15 @@ public final class Evaluator {
 
     /** Each example's class probabilities and predicted class (their arg-max), in one evaluation pass. */
     public Predictions predictions(List<EncodedExample> examples, String part, Trainer.Listener listener) {
+        // The weights do not change during the pass: the kernels may keep what they derive from them (the CPU's
+        // packed weights) for every example instead of deriving it per forward.
+        try (Kernels.Fixed _ = classifier.model().kernels().weightsFixed()) {
+            return predictionsWithFixedWeights(examples, part, listener);
+        }
+    }
+
+    private Predictions predictionsWithFixedWeights(
+            List<EncodedExample> examples, String part, Trainer.Listener listener) {
         Model model = classifier.model();
         model.eval();
         int n = examples.size();

@@ -241,9 +241,11 @@ public final class Experiment {
                         .build();
                 Model full = ModelFiles.load(cell.model(), layers, options);
                 LayerScores.Accumulator sum = new LayerScores.Accumulator(layers);
-                for (EncodedExample e : train) {
-                    full.forward(e.ids(), e.ids().length);
-                    sum.add(full, e.ids().length);
+                try (Kernels.Fixed _ = scoreKernels.weightsFixed()) { // forward passes only: weights unchanged
+                    for (EncodedExample e : train) {
+                        full.forward(e.ids(), e.ids().length);
+                        sum.add(full, e.ids().length);
+                    }
                 }
                 return sum.scores();
             }

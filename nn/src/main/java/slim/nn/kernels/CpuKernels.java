@@ -12,6 +12,9 @@ import slim.nn.Slice;
 public final class CpuKernels implements Kernels {
     private static final VectorSpecies<Float> F = Vectors.SPECIES;
 
+    /** The forward products' packed weights while {@link #weightsFixed} holds; null otherwise. */
+    private ForwardPacks packs;
+
     @Override
     public String name() {
         return "cpu (" + Parallel.threads() + " threads, " + F.vectorBitSize() + "-bit vectors)";
@@ -139,9 +142,17 @@ public final class CpuKernels implements Kernels {
         });
     }
 
+    /** Keeps the forward products' packed weights until the scope closes, up to half the heap free now. */
+    @Override
+    public Fixed weightsFixed() {
+        ForwardPacks before = packs;
+        packs = new ForwardPacks(ForwardPacks.halfTheFreeHeap());
+        return () -> packs = before;
+    }
+
     @Override
     public void matmulForward(Slice out, Slice inp, Slice w, Slice bias, int T, int C, int OC) {
-        Matmul.forward(out, inp, w, bias, T, C, OC);
+        Matmul.forward(out, inp, w, bias, T, C, OC, packs);
     }
 
     @Override

@@ -40,6 +40,21 @@ public interface Kernels extends AutoCloseable {
      */
     default void reserve(long floats) {}
 
+    /** A promise that the weights stay as they are, until closed ({@link #weightsFixed}). */
+    interface Fixed extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /**
+     * The weights stay as they are until the returned scope closes (an evaluation pass): a backend may keep what it
+     * derives from them and reuse it in later calls instead of deriving it per call (the CPU keeps each weight packed
+     * for the forward product). By default nothing is kept.
+     */
+    default Fixed weightsFixed() {
+        return () -> {};
+    }
+
     /** out[t] (+)= table[ids[t]] for t < T, rows of width C; accumulate adds instead of writing. */
     void embeddingForward(Slice out, Slice table, int[] ids, int T, int C, boolean accumulate);
 

@@ -53,10 +53,18 @@ public final class Matmul {
      * columns that fill whole tiles go through {@link #tiledForward}; the rest are dot products.
      */
     public static void forward(Slice outS, Slice inpS, Slice wS, Slice biasS, int T, int C, int OC) {
+        forward(outS, inpS, wS, biasS, T, C, OC, null);
+    }
+
+    /** {@link #forward}, taking w's packed bands from packs (nullable) where it holds them, with the same bits. */
+    static void forward(Slice outS, Slice inpS, Slice wS, Slice biasS, int T, int C, int OC, ForwardPacks packs) {
         float[] out = outS.data(), inp = inpS.data(), w = wS.data(), bias = CpuKernels.arrayOf(biasS);
         int outOff = outS.offset(), inOff = inpS.offset(), wOff = wS.offset(), biasOff = CpuKernels.offsetOf(biasS);
         int tiledOC = T >= TILED_ROWS ? OC - OC % TILE_C : 0;
-        if (tiledOC > 0) tiledForward(out, outOff, inp, inOff, w, wOff, bias, biasOff, T, C, OC, tiledOC);
+        if (tiledOC > 0) {
+            float[][][] kept = packs == null ? null : packs.of(w, wOff, C, tiledOC, TILE_C, BWD_ROWS);
+            tiledForward(out, outOff, inp, inOff, w, wOff, bias, biasOff, T, C, OC, tiledOC, kept);
+        }
         if (tiledOC < OC) dotForward(out, outOff, inp, inOff, w, wOff, bias, biasOff, T, C, OC, tiledOC);
     }
 
@@ -64,7 +72,8 @@ public final class Matmul {
      * Columns [0, tiledOC) of the forward product as the input gradient runs its own: one task per band of TILE_C
      * columns packs w's rows of that band transposed (BWD_ROWS inputs at a time, so the band stays in L2) and streams
      * it through 6×4 register tiles of positions. No lane is summed across: every output adds its products in input
-     * order, one multiply-add at a time, so a position's output has the same bits for any T and thread count.
+     * order, one multiply-add at a time, so a position's output has the same bits for any T and thread count. With
+     * kept (nullable: [band][block]) a band's blocks are packed into it the first time and read from it after.
      */
     private static void tiledForward(
             float[] out,
@@ -78,7 +87,8 @@ public final class Matmul {
             int T,
             int C,
             int OC,
-            int tiledOC) {
+            int tiledOC,
+            float[][][] kept) {
         Parallel.forEach(tiledOC / TILE_C, (long) TILE_C * T * C, band -> {
             int o0 = band * TILE_C;
             for (int t = 0; t < T; t++) {
@@ -86,10 +96,16 @@ public final class Matmul {
                 if (bias == null) Arrays.fill(out, row, row + TILE_C, 0f);
                 else System.arraycopy(bias, biasOff + o0, out, row, TILE_C);
             }
-            float[] pw = packed(0, BWD_ROWS * TILE_C);
+            float[][] blocks = kept == null ? null : kept[band];
             for (int c0 = 0; c0 < C; c0 += BWD_ROWS) {
                 int n = Math.min(C, c0 + BWD_ROWS) - c0;
-                packTransposed(w, wOff, o0, c0, n, C, pw);
+                float[] pw = blocks == null ? null : blocks[c0 / BWD_ROWS];
+                if (pw == null) {
+                    pw = blocks == null
+                            ? packed(0, BWD_ROWS * TILE_C)
+                            : (blocks[c0 / BWD_ROWS] = new float[n * TILE_C]);
+                    packTransposed(w, wOff, o0, c0, n, C, pw);
+                }
                 bandRows(out, outOff + o0, OC, inp, inOff + c0, C, pw, n, T);
             }
         });

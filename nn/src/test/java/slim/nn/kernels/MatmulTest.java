@@ -50,6 +50,41 @@ class MatmulTest {
         }
     }
 
+    /**
+     * With the weights fixed (an evaluation pass), the forward product packs each weight once and reuses the packs:
+     * the same bits as packing per call, over calls of other lengths and offsets; a weight the budget cannot hold
+     * is packed per call; and once the scope closes, a changed weight is read again, not its old packs.
+     */
+    @ParameterizedTest(name = "T={0} C={1} OC={2}")
+    @CsvSource({
+        "9, 600, 150", // three blocks of inputs per band, and a column tail beyond the packed bands
+        "33, 192, 130",
+        "8, 64, 64", // the fewest positions that pack
+    })
+    void keptPacksGiveTheSameBits(int T, int C, int OC) {
+        SplittableRandom random = new SplittableRandom(T * 13L + C * 3L + OC);
+        int wOff = 5;
+        float[] w = random(random, wOff + OC * C), bias = random(random, OC);
+        CpuKernels kernels = new CpuKernels();
+        try (Kernels.Fixed _ = kernels.weightsFixed()) {
+            for (int rows : new int[] {T, 2 * T + 1, T}) {
+                float[] inp = random(random, rows * C);
+                float[] kept = new float[rows * OC], perCall = new float[rows * OC];
+                kernels.matmulForward(Slice.of(kept), Slice.of(inp), from(w, wOff), Slice.of(bias), rows, C, OC);
+                Matmul.forward(Slice.of(perCall), Slice.of(inp), from(w, wOff), Slice.of(bias), rows, C, OC);
+                assertTrue(Arrays.equals(perCall, kept), "T=" + rows + ": other bits with the kept packs");
+            }
+        }
+        for (int i = wOff; i < w.length; i++) w[i] = -w[i]; // as an optimiser step would, after the pass
+        float[] inp = random(random, T * C), kept = new float[T * OC], perCall = new float[T * OC];
+        kernels.matmulForward(Slice.of(kept), Slice.of(inp), from(w, wOff), Slice.of(bias), T, C, OC);
+        Matmul.forward(Slice.of(perCall), Slice.of(inp), from(w, wOff), Slice.of(bias), T, C, OC);
+        assertTrue(Arrays.equals(perCall, kept), "the scope closed, yet the old packs were read");
+
+        ForwardPacks small = new ForwardPacks(OC * C - 1L);
+        assertEquals(null, small.of(w, wOff, C, OC, 16, 256), "a weight over the budget is not kept");
+    }
+
     @ParameterizedTest(name = "T={0} C={1} OC={2}")
     @CsvSource({
         "1, 768, 37",

@@ -5,10 +5,10 @@ import java.util.Map;
 
 /**
  * The forward product's weights packed once and kept while they stay fixed ({@link Kernels#weightsFixed}: an
- * evaluation pass), instead of packed again by every call: with several examples stacked per call, packing w
- * transposed took about as long as the products themselves (bench/README.md). The packs hold the floats a call
- * would pack, so a product has the same bits with them or without. Kept up to a budget of floats; a weight beyond
- * it is packed per call, as without them.
+ * evaluation pass), instead of packed again by every call: in a profile of a GPT-2-small evaluation, with several
+ * examples stacked per call, packing w transposed took as many samples as the products' tiles (bench/README.md,
+ * "One epoch of the study's cell"). The packs hold the floats a call would pack, so a product has the same bits with
+ * them or without. Kept up to a budget of floats; a weight beyond it is packed per call, as without them.
  */
 final class ForwardPacks {
     /** A weight by identity: its array (compared as the same object, not by content), offset and shape. */

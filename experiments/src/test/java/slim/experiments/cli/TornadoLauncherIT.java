@@ -24,7 +24,7 @@ import slim.nn.Shared;
  * {@code tornado -jar experiments/target/slim.jar --params "train ... --backend tornado"}, the cell
  * runs on the device, and its training losses and accuracies are the CPU's ({@code java -jar}, same
  * jar, {@code --backend cpu}). An integration test (failsafe, after the jar is packaged), run by the
- * tornado profile's {@code ./mvnw verify} where TORNADOVM_HOME names an SDK.
+ * tornado profile's {@code verify} phase ({@code ./test verify}, tornado/README.md) where TORNADOVM_HOME names an SDK.
  */
 class TornadoLauncherIT {
     private static final Path JAR = Path.of("target", "slim.jar");

@@ -529,16 +529,12 @@ public final class Model {
      * valid until the next call. A device backend brings back those few floats, not the vocabulary's row.
      */
     public Slice lmLogitColumns(int position, int[] columns) {
-        requireLmHead();
-        int[] row = {position};
-        requireComputed(passRows(), row, 1);
+        gatherHeadInputs(new int[] {position}, 1);
         int L = columns.length;
         if (columnLogits == null || columnLogits.length() < L) {
             columnLogits = Slice.allocate(L);
             labelWeights = Slice.allocate(L * config.embedDim());
         }
-        writeOutHeadGradient(); // its factors are about to be overwritten
-        kernels.gatherRows(a.headIn, hidden(), row, 1, config.embedDim());
         return labelLogits(columnLogits.sub(0, L), a.headIn, 1, columns, labelWeights);
     }
 
@@ -560,14 +556,8 @@ public final class Model {
      * not read back): what a training step needs before its {@link #computeLoss}.
      */
     public Slice lmHead(int[] positions, int n) {
-        requireLmHead();
-        if (n > a.headIn.length() / config.embedDim())
-            throw new IllegalArgumentException("head rows " + n + " exceed the model's maxHeadRows");
-        int P = config.embedDim(), V = config.vocab();
-        requireComputed(passRows(), positions, n);
-        writeOutHeadGradient();
-        kernels.gatherRows(a.headIn, hidden(), positions, n, P);
-        kernels.matmulForward(a.logits, a.headIn, params.lmHead, null, n, P, V);
+        gatherHeadInputs(positions, n);
+        kernels.matmulForward(a.logits, a.headIn, params.lmHead, null, n, config.embedDim(), config.vocab());
         headRows = positions;
         headCount = n;
         classHead = false;
@@ -885,14 +875,24 @@ public final class Model {
      */
     public record HeadGradient(int offset, int rows, int width, Slice dout, Slice inp, boolean[] stored) {}
 
-    /** Refuses head positions outside the rows the pass computed. */
-    private static void requireComputed(Rows pass, int[] positions, int n) {
+    /**
+     * The final hidden states at the given positions of the last pass, gathered into the LM head's input rows
+     * (a.headIn), after checking that the model has an LM head and that the pass computed those rows. The head's
+     * gradient factors held there are written out first.
+     */
+    private void gatherHeadInputs(int[] positions, int n) {
+        requireLmHead();
+        if (n > a.headIn.length() / config.embedDim())
+            throw new IllegalArgumentException("head rows " + n + " exceed the model's maxHeadRows");
+        Rows pass = passRows();
         for (int i = 0; i < n; i++) {
             if (!pass.computes(positions[i], positions[i] + 1)) {
                 throw new IllegalArgumentException("head position " + positions[i]
                         + " outside the rows the pass computed [" + pass.headFrom() + ", " + pass.headTo() + ")");
             }
         }
+        writeOutHeadGradient(); // its factors are about to be overwritten
+        kernels.gatherRows(a.headIn, hidden(), positions, n, config.embedDim());
     }
 
     private void requireLmHead() {

@@ -97,18 +97,31 @@ public final class Matmul {
                 else System.arraycopy(bias, biasOff + o0, out, row, TILE_C);
             }
             float[][] blocks = kept == null ? null : kept[band];
+            float[] scratch = blocks == null ? packed(0, BWD_ROWS * TILE_C) : null;
             for (int c0 = 0; c0 < C; c0 += BWD_ROWS) {
                 int n = Math.min(C, c0 + BWD_ROWS) - c0;
-                float[] pw = blocks == null ? null : blocks[c0 / BWD_ROWS];
-                if (pw == null) {
-                    pw = blocks == null
-                            ? packed(0, BWD_ROWS * TILE_C)
-                            : (blocks[c0 / BWD_ROWS] = new float[n * TILE_C]);
-                    packTransposed(w, wOff, o0, c0, n, C, pw);
-                }
+                float[] pw = packedBlock(w, wOff, o0, c0, n, C, blocks, scratch);
                 bandRows(out, outOff + o0, OC, inp, inOff + c0, C, pw, n, T);
             }
         });
+    }
+
+    /**
+     * The band at o0, inputs [c0, c0 + n), packed transposed: into scratch, or, with blocks (the band's kept packs),
+     * from there, packed into it the first time.
+     */
+    private static float[] packedBlock(
+            float[] w, int wOff, int o0, int c0, int n, int C, float[][] blocks, float[] scratch) {
+        if (blocks == null) {
+            packTransposed(w, wOff, o0, c0, n, C, scratch);
+            return scratch;
+        }
+        int b = c0 / BWD_ROWS;
+        if (blocks[b] == null) {
+            blocks[b] = new float[n * TILE_C];
+            packTransposed(w, wOff, o0, c0, n, C, blocks[b]);
+        }
+        return blocks[b];
     }
 
     /** Columns [oFrom, OC) of the forward product as dot products of rows, in tiles of 4 positions by 4 outputs. */

@@ -196,22 +196,101 @@ final class DeviceKernels {
         if (t < T && o < OC) out[oo + t * OC + o] = ints[i0 + 7] != 0 ? acc + bias[bo + o] : acc;
     }
 
+    /** Outputs one work-item of matmulForwardRows, matmulForwardRegisters and matmulBackwardWeights computes along
+     * one axis: that many independent sums, so the adds do not wait on each other's latency. */
+    static final int BLOCK = 4;
+
     /**
      * matmulForward's product for a few rows (fewer than TILE: an LM head at one position), where a tile would
-     * compute TILE rows to keep one: one work-item per output, the work-items of one weight row side by side
-     * (o = gid / T), so that the weight, read once, is most of the traffic.
+     * compute TILE rows to keep one: one work-item per BLOCK neighbouring outputs of one input row (weight rows
+     * o..o+3, each read once, straight through), so that the weight is most of the traffic and the four sums run
+     * side by side. Each sum is over c in order, as a work-item per output would add. Past OC the last row is
+     * summed again and not stored.
      */
     static void matmulForwardRows(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] out = mem, inp = mem, w = mem, bias = mem;
         int T = ints[i0], C = ints[i0 + 1], OC = ints[i0 + 2];
-        int gid = ctx.globalIdx;
-        if (gid < T * OC) {
-            int o = gid / T, t = gid - o * T;
-            int io = ints[i0 + 4] + t * C, wo = ints[i0 + 5] + o * C;
-            float acc = 0f;
-            for (int c = 0; c < C; c++) acc += inp[io + c] * w[wo + c];
-            out[ints[i0 + 3] + t * OC + o] = ints[i0 + 7] != 0 ? acc + bias[ints[i0 + 6] + o] : acc;
+        int oo = ints[i0 + 3], wo = ints[i0 + 5], bo = ints[i0 + 6], hasBias = ints[i0 + 7];
+        int blocks = (OC + 3) / 4, gid = ctx.globalIdx;
+        if (gid < T * blocks) {
+            int ob = gid / T, t = gid - ob * T, o = ob * 4;
+            int io = ints[i0 + 4] + t * C;
+            int w0 = wo + o * C, w1 = wo + TornadoMath.min(o + 1, OC - 1) * C;
+            int w2 = wo + TornadoMath.min(o + 2, OC - 1) * C, w3 = wo + TornadoMath.min(o + 3, OC - 1) * C;
+            float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f;
+            for (int c = 0; c < C; c++) {
+                float x = inp[io + c];
+                a0 += x * w[w0 + c];
+                a1 += x * w[w1 + c];
+                a2 += x * w[w2 + c];
+                a3 += x * w[w3 + c];
+            }
+            int at = oo + t * OC + o;
+            out[at] = hasBias != 0 ? a0 + bias[bo + o] : a0;
+            if (o + 1 < OC) out[at + 1] = hasBias != 0 ? a1 + bias[bo + o + 1] : a1;
+            if (o + 2 < OC) out[at + 2] = hasBias != 0 ? a2 + bias[bo + o + 2] : a2;
+            if (o + 3 < OC) out[at + 3] = hasBias != 0 ? a3 + bias[bo + o + 3] : a3;
         }
+    }
+
+    /**
+     * matmulForward on a CPU device (PoCL), where matmulForward's tile, waiting at a barrier every TILE columns,
+     * runs its work-items one after another: one work-item per BLOCK x BLOCK outputs (rows t..t+3, outputs
+     * o..o+3), its sixteen sums kept in registers over c, in order. ints as matmulForward's, with blocksOC in place
+     * of tilesOC. Past T or OC the last row is summed again and not stored.
+     */
+    static void matmulForwardRegisters(
+            KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] out = mem, inp = mem, w = mem, bias = mem;
+        int T = ints[i0], C = ints[i0 + 1], OC = ints[i0 + 2];
+        int oo = ints[i0 + 3], io = ints[i0 + 4], wo = ints[i0 + 5], bo = ints[i0 + 6], hasBias = ints[i0 + 7];
+        int blocksOC = ints[i0 + 8], gid = ctx.globalIdx;
+        if (gid < (T + 3) / 4 * blocksOC) {
+            int tb = gid / blocksOC, t = tb * 4, o = (gid - tb * blocksOC) * 4;
+            int x0 = io + t * C, x1 = io + TornadoMath.min(t + 1, T - 1) * C;
+            int x2 = io + TornadoMath.min(t + 2, T - 1) * C, x3 = io + TornadoMath.min(t + 3, T - 1) * C;
+            int w0 = wo + o * C, w1 = wo + TornadoMath.min(o + 1, OC - 1) * C;
+            int w2 = wo + TornadoMath.min(o + 2, OC - 1) * C, w3 = wo + TornadoMath.min(o + 3, OC - 1) * C;
+            float a00 = 0f, a01 = 0f, a02 = 0f, a03 = 0f, a10 = 0f, a11 = 0f, a12 = 0f, a13 = 0f;
+            float a20 = 0f, a21 = 0f, a22 = 0f, a23 = 0f, a30 = 0f, a31 = 0f, a32 = 0f, a33 = 0f;
+            for (int c = 0; c < C; c++) {
+                float v0 = w[w0 + c], v1 = w[w1 + c], v2 = w[w2 + c], v3 = w[w3 + c];
+                float u = inp[x0 + c];
+                a00 += u * v0;
+                a01 += u * v1;
+                a02 += u * v2;
+                a03 += u * v3;
+                u = inp[x1 + c];
+                a10 += u * v0;
+                a11 += u * v1;
+                a12 += u * v2;
+                a13 += u * v3;
+                u = inp[x2 + c];
+                a20 += u * v0;
+                a21 += u * v1;
+                a22 += u * v2;
+                a23 += u * v3;
+                u = inp[x3 + c];
+                a30 += u * v0;
+                a31 += u * v1;
+                a32 += u * v2;
+                a33 += u * v3;
+            }
+            storeBlockRow(out, bias, oo + t * OC + o, bo + o, hasBias, OC - o, a00, a01, a02, a03);
+            if (t + 1 < T) storeBlockRow(out, bias, oo + (t + 1) * OC + o, bo + o, hasBias, OC - o, a10, a11, a12, a13);
+            if (t + 2 < T) storeBlockRow(out, bias, oo + (t + 2) * OC + o, bo + o, hasBias, OC - o, a20, a21, a22, a23);
+            if (t + 3 < T) storeBlockRow(out, bias, oo + (t + 3) * OC + o, bo + o, hasBias, OC - o, a30, a31, a32, a33);
+        }
+    }
+
+    /** Up to four outputs of one row at at (fewer where only left remain), plus the bias at bo where there is one. */
+    private static void storeBlockRow(
+            float[] mem, float[] bias, int at, int bo, int hasBias, int left, float s0, float s1, float s2, float s3) {
+        float[] out = mem;
+        out[at] = hasBias != 0 ? s0 + bias[bo] : s0;
+        if (left > 1) out[at + 1] = hasBias != 0 ? s1 + bias[bo + 1] : s1;
+        if (left > 2) out[at + 2] = hasBias != 0 ? s2 + bias[bo + 2] : s2;
+        if (left > 3) out[at + 3] = hasBias != 0 ? s3 + bias[bo + 3] : s3;
     }
 
     /** ints: T, C, OC, dinp, dout, w offsets. dinp[t, c] += Σ_o dout[t, o]·w[o, c]. */
@@ -270,18 +349,142 @@ final class DeviceKernels {
         }
     }
 
-    /** ints: T, C, OC, dw, dout, inp offsets. dw[o, c] += Σ_t dout[t, o]·inp[t, c]. */
+    /**
+     * matmulBackwardInput on a CPU device for TILE rows or more: one work-item per BLOCK x BLOCK of dinp (rows
+     * t..t+3, columns c..c+3), its sixteen sums over o in order kept in registers; neighbouring work-items take
+     * neighbouring columns, so the weight lines one reads the next finds in cache. ints: T, C, OC, dinp, dout, w
+     * offsets, blocksC. Past T or C the last row or column is summed again and not stored.
+     */
+    static void matmulBackwardInputRegisters(
+            KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] dinp = mem, dout = mem, w = mem;
+        int T = ints[i0], C = ints[i0 + 1], OC = ints[i0 + 2], io = ints[i0 + 3], dOff = ints[i0 + 4];
+        int wo = ints[i0 + 5], blocksC = ints[i0 + 6], gid = ctx.globalIdx;
+        if (gid < (T + 3) / 4 * blocksC) {
+            int tb = gid / blocksC, t = tb * 4, c = (gid - tb * blocksC) * 4;
+            int d0 = dOff + t * OC, d1 = dOff + TornadoMath.min(t + 1, T - 1) * OC;
+            int d2 = dOff + TornadoMath.min(t + 2, T - 1) * OC, d3 = dOff + TornadoMath.min(t + 3, T - 1) * OC;
+            int c1 = TornadoMath.min(c + 1, C - 1), c2 = TornadoMath.min(c + 2, C - 1);
+            int c3 = TornadoMath.min(c + 3, C - 1);
+            float a00 = 0f, a01 = 0f, a02 = 0f, a03 = 0f, a10 = 0f, a11 = 0f, a12 = 0f, a13 = 0f;
+            float a20 = 0f, a21 = 0f, a22 = 0f, a23 = 0f, a30 = 0f, a31 = 0f, a32 = 0f, a33 = 0f;
+            for (int o = 0; o < OC; o++) {
+                int row = wo + o * C;
+                float v0 = w[row + c], v1 = w[row + c1], v2 = w[row + c2], v3 = w[row + c3];
+                float u = dout[d0 + o];
+                a00 += u * v0;
+                a01 += u * v1;
+                a02 += u * v2;
+                a03 += u * v3;
+                u = dout[d1 + o];
+                a10 += u * v0;
+                a11 += u * v1;
+                a12 += u * v2;
+                a13 += u * v3;
+                u = dout[d2 + o];
+                a20 += u * v0;
+                a21 += u * v1;
+                a22 += u * v2;
+                a23 += u * v3;
+                u = dout[d3 + o];
+                a30 += u * v0;
+                a31 += u * v1;
+                a32 += u * v2;
+                a33 += u * v3;
+            }
+            addBlockRow(dinp, io + t * C + c, C - c, a00, a01, a02, a03);
+            if (t + 1 < T) addBlockRow(dinp, io + (t + 1) * C + c, C - c, a10, a11, a12, a13);
+            if (t + 2 < T) addBlockRow(dinp, io + (t + 2) * C + c, C - c, a20, a21, a22, a23);
+            if (t + 3 < T) addBlockRow(dinp, io + (t + 3) * C + c, C - c, a30, a31, a32, a33);
+        }
+    }
+
+    /** Adds up to four sums to one row at at (fewer where only left remain). */
+    private static void addBlockRow(float[] mem, int at, int left, float s0, float s1, float s2, float s3) {
+        float[] out = mem;
+        out[at] += s0;
+        if (left > 1) out[at + 1] += s1;
+        if (left > 2) out[at + 2] += s2;
+        if (left > 3) out[at + 3] += s3;
+    }
+
+    /**
+     * matmulBackwardInput for a few rows on a CPU device (the LM head at one position: 50 257 weight rows), in
+     * two passes. This one: one work-item per (row t, part p of rowsPerPart weight rows), reading its weight rows
+     * straight through: parts[t, p, c] = Σ_{o in part p} dout[t, o]·w[o, c], o in order. (A work-item per column
+     * block walks every weight row at a stride instead, a new page per row: 38 ms of a 140 ms step on PoCL.)
+     * ints: T, C, OC, parts, dout, w offsets, rowsPerPart.
+     */
+    static void matmulBackwardInputParts(
+            KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] parts = mem, dout = mem, w = mem;
+        int T = ints[i0], C = ints[i0 + 1], OC = ints[i0 + 2], po = ints[i0 + 3], dOff = ints[i0 + 4];
+        int wo = ints[i0 + 5], rowsPerPart = ints[i0 + 6];
+        int P = (OC + rowsPerPart - 1) / rowsPerPart, gid = ctx.globalIdx;
+        if (gid < T * P) {
+            int t = gid / P, p = gid - t * P, at = po + gid * C;
+            for (int c = 0; c < C; c++) parts[at + c] = 0f;
+            int o = p * rowsPerPart, end = TornadoMath.min(OC, o + rowsPerPart), d0 = dOff + t * OC;
+            // Four weight rows per pass over the partial sums: each sum still adds o in order, from a register.
+            for (; o + 4 <= end; o += 4) {
+                float e0 = dout[d0 + o], e1 = dout[d0 + o + 1], e2 = dout[d0 + o + 2], e3 = dout[d0 + o + 3];
+                int r0 = wo + o * C, r1 = r0 + C, r2 = r1 + C, r3 = r2 + C;
+                for (int c = 0; c < C; c++) {
+                    float sum = parts[at + c] + e0 * w[r0 + c];
+                    sum += e1 * w[r1 + c];
+                    sum += e2 * w[r2 + c];
+                    parts[at + c] = sum + e3 * w[r3 + c];
+                }
+            }
+            for (; o < end; o++) {
+                float e = dout[d0 + o];
+                int row = wo + o * C;
+                for (int c = 0; c < C; c++) parts[at + c] += e * w[row + c];
+            }
+        }
+    }
+
+    /** The second pass: dinp[t, c] += Σ_p parts[t, p, c], p in order. ints: T, C, P, dinp, parts offsets. */
+    static void sumParts(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+        float[] dinp = mem, parts = mem;
+        int T = ints[i0], C = ints[i0 + 1], P = ints[i0 + 2], gid = ctx.globalIdx;
+        if (gid < T * C) {
+            int t = gid / C, c = gid - t * C, at = ints[i0 + 4] + t * P * C + c;
+            float acc = 0f;
+            for (int p = 0; p < P; p++) acc += parts[at + p * C];
+            dinp[ints[i0 + 3] + gid] += acc;
+        }
+    }
+
+    /**
+     * ints: T, C, OC, dw, dout, inp offsets. dw[o, c] += Σ_t dout[t, o]·inp[t, c]: one work-item per BLOCK
+     * neighbouring columns of one weight row, its four sums over t in order side by side (one sum over a few
+     * rows is all latency). Past C the last column is summed again and not stored.
+     */
     static void matmulBackwardWeights(
             KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] dw = mem, dout = mem, inp = mem;
         int T = ints[i0], C = ints[i0 + 1], OC = ints[i0 + 2];
-        int gid = ctx.globalIdx;
-        if (gid < OC * C) {
-            int o = gid / C, c = gid - o * C;
-            int dOff = ints[i0 + 4] + o, io = ints[i0 + 5] + c;
-            float acc = 0f;
-            for (int t = 0; t < T; t++) acc += dout[dOff + t * OC] * inp[io + t * C];
-            dw[ints[i0 + 3] + gid] += acc;
+        int blocks = (C + 3) / 4, gid = ctx.globalIdx;
+        if (gid < OC * blocks) {
+            int o = gid / blocks, c = (gid - o * blocks) * 4;
+            int dOff = ints[i0 + 4] + o, io = ints[i0 + 5];
+            int c1 = TornadoMath.min(c + 1, C - 1), c2 = TornadoMath.min(c + 2, C - 1);
+            int c3 = TornadoMath.min(c + 3, C - 1);
+            float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f;
+            for (int t = 0; t < T; t++) {
+                float d = dout[dOff + t * OC];
+                int row = io + t * C;
+                a0 += d * inp[row + c];
+                a1 += d * inp[row + c1];
+                a2 += d * inp[row + c2];
+                a3 += d * inp[row + c3];
+            }
+            int at = ints[i0 + 3] + o * C + c;
+            dw[at] += a0;
+            if (c + 1 < C) dw[at + 1] += a1;
+            if (c + 2 < C) dw[at + 2] += a2;
+            if (c + 3 < C) dw[at + 3] += a3;
         }
     }
 
@@ -714,43 +917,80 @@ final class DeviceKernels {
     }
 
     /**
-     * ints: N, params, grads, m, v offsets; fl: lr, beta1, beta2, eps, decay factor, step size, sqrt(1 - beta2^step).
+     * ints: N, params, grads, m, v offsets, elements per work-item; fl: lr, beta1, beta2, eps, decay factor, and
+     * the step size and eps each times sqrt(1 - beta2^step) (so that one division per element is left: on PoCL
+     * this pass is bound by the divider, and the CPU kernel's second division by sqrt(1 - beta2^step) is one
+     * more per element). Each work-item updates a run of elements (one on a GPU, where neighbouring
+     * work-items then touch neighbouring floats; hundreds on a CPU device, where the parameters, read once, stay in
+     * registers for the whole run: PoCL reloads them per element otherwise, since a store to the arena might change
+     * them).
      */
     static void adamw(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] g = mem;
-        int i = ctx.globalIdx;
-        if (i < ints[i0]) {
-            float grad = g[ints[i0 + 2] + i];
-            g[ints[i0 + 2] + i] = 0f;
-            adamwUpdate(mem, ints[i0 + 1] + i, ints[i0 + 3] + i, ints[i0 + 4] + i, grad, fl, f0);
+        int n = ints[i0], po = ints[i0 + 1], go = ints[i0 + 2], mo = ints[i0 + 3], vo = ints[i0 + 4];
+        int each = ints[i0 + 5];
+        float beta1 = fl[f0 + 1], beta2 = fl[f0 + 2], decay = fl[f0 + 4];
+        float scaledStep = fl[f0 + 5], scaledEps = fl[f0 + 6];
+        int start = ctx.globalIdx * each;
+        int end = TornadoMath.min(n, start + each);
+        for (int i = start; i < end; i++) {
+            float grad = g[go + i];
+            g[go + i] = 0f;
+            adamwUpdate(mem, po + i, mo + i, vo + i, grad, beta1, beta2, decay, scaledStep, scaledEps);
         }
     }
 
     /**
-     * ints: N (= R·C), C, params, grads, m, v, dout, inp offsets; fl as adamw's. AdamW over a weight [R, C] whose
-     * gradient is grads + dout ⊗ inp (Kernels.adamwOuterProduct): the LM head's weight gradient at one position,
-     * computed here instead of written out by matmulBackwardWeights and read back. grads is zero outside the rows
-     * that hold a gradient of their own, so reading every row gives the same sum.
+     * ints: N (= R·C), C, params, grads, m, v, dout, inp offsets, elements per work-item; fl as adamw's. AdamW over
+     * a weight [R, C] whose gradient is grads + dout ⊗ inp (Kernels.adamwOuterProduct): the LM head's weight
+     * gradient at one position, computed here instead of written out by matmulBackwardWeights and read back. grads
+     * is zero outside the rows that hold a gradient of their own, so reading every row gives the same sum. Runs of
+     * elements per work-item as adamw's; the row and column step along the run instead of a division per element.
      */
     static void adamwOuterProduct(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] g = mem, dout = mem, inp = mem;
-        int i = ctx.globalIdx;
-        if (i < ints[i0]) {
-            int C = ints[i0 + 1], r = i / C, c = i - r * C;
-            float grad = g[ints[i0 + 3] + i] + dout[ints[i0 + 6] + r] * inp[ints[i0 + 7] + c];
-            g[ints[i0 + 3] + i] = 0f;
-            adamwUpdate(mem, ints[i0 + 2] + i, ints[i0 + 4] + i, ints[i0 + 5] + i, grad, fl, f0);
+        int n = ints[i0], C = ints[i0 + 1], po = ints[i0 + 2], go = ints[i0 + 3], mo = ints[i0 + 4];
+        int vo = ints[i0 + 5], dOff = ints[i0 + 6], io = ints[i0 + 7], each = ints[i0 + 8];
+        float beta1 = fl[f0 + 1], beta2 = fl[f0 + 2], decay = fl[f0 + 4];
+        float scaledStep = fl[f0 + 5], scaledEps = fl[f0 + 6];
+        int start = ctx.globalIdx * each;
+        int end = TornadoMath.min(n, start + each);
+        int r = start / C, c = start - r * C;
+        float d = start < end ? dout[dOff + r] : 0f;
+        for (int i = start; i < end; i++) {
+            float grad = g[go + i] + d * inp[io + c];
+            g[go + i] = 0f;
+            adamwUpdate(mem, po + i, mo + i, vo + i, grad, beta1, beta2, decay, scaledStep, scaledEps);
+            c++;
+            if (c == C && i + 1 < end) {
+                c = 0;
+                r++;
+                d = dout[dOff + r];
+            }
         }
     }
 
-    /** AdamW's update of the parameter at po, its moments at mo and vo, from its gradient. */
-    private static void adamwUpdate(float[] mem, int po, int mo, int vo, float grad, float[] fl, int f0) {
+    /**
+     * AdamW's update of the parameter at po, its moments at mo and vo, from its gradient: the CPU kernel's
+     * p·decay - stepSize·m / (sqrt(v) / sqrt(1 - beta2^step) + eps), with numerator and denominator times
+     * sqrt(1 - beta2^step).
+     */
+    private static void adamwUpdate(
+            float[] mem,
+            int po,
+            int mo,
+            int vo,
+            float grad,
+            float beta1,
+            float beta2,
+            float decay,
+            float scaledStep,
+            float scaledEps) {
         float[] p = mem, m = mem, v = mem;
-        float beta1 = fl[f0 + 1], beta2 = fl[f0 + 2];
         float mi = beta1 * m[mo] + (1f - beta1) * grad;
         float vi = beta2 * v[vo] + (1f - beta2) * grad * grad;
         m[mo] = mi;
         v[vo] = vi;
-        p[po] = p[po] * fl[f0 + 4] - fl[f0 + 5] * mi / (TornadoMath.sqrt(vi) / fl[f0 + 6] + fl[f0 + 3]);
+        p[po] = p[po] * decay - scaledStep * mi / (TornadoMath.sqrt(vi) + scaledEps);
     }
 }

@@ -16,6 +16,7 @@ import slim.nn.kernels.Kernels;
 import slim.nn.kernels.Nonlinearity;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
+import uk.ac.manchester.tornado.api.enums.TornadoDeviceType;
 
 /**
  * The kernels on a TornadoVM device. Every model buffer (a float[]: the parameter block, the
@@ -53,6 +54,27 @@ public final class TornadoKernels implements Kernels {
     private static final int SEGMENT_PLANS = 4;
 
     private final TornadoDevice device;
+
+    /**
+     * How the kernels split their work: for a GPU's many narrow lanes (neighbouring work-items on neighbouring
+     * floats, tiles through local memory) or a CPU device's few cores (PoCL runs a work-group's items one after
+     * another, so a barrier is a stop for all of them, and a work-item's registers are what is fast).
+     */
+    enum Target {
+        GPU,
+        CPU
+    }
+
+    private final Target target;
+
+    /**
+     * Elements one work-item of an elementwise pass over a whole weight (AdamW) updates: 1 on a GPU, so that
+     * neighbouring work-items touch neighbouring floats; CPU_RUN on a CPU device (PoCL), where a work-item's
+     * parameters, read once, then serve a whole run.
+     */
+    private final int elementsPerItem;
+
+    private static final int CPU_RUN = 1024;
     private final Map<float[], Integer> base = new IdentityHashMap<>();
     private DevicePlan plan;
     private int top;
@@ -72,7 +94,14 @@ public final class TornadoKernels implements Kernels {
     }
 
     public TornadoKernels(TornadoDevice device) {
+        this(device, device.getDeviceType() == TornadoDeviceType.CPU ? Target.CPU : Target.GPU);
+    }
+
+    /** Kernels for the device, splitting their work as suits target (the tests run both on one device). */
+    TornadoKernels(TornadoDevice device, Target target) {
         this.device = device;
+        this.target = target;
+        this.elementsPerItem = target == Target.CPU ? CPU_RUN : 1;
     }
 
     private static TornadoDevice deviceFromProperty() {
@@ -329,26 +358,40 @@ public final class TornadoKernels implements Kernels {
 
     @Override
     public void matmulForward(Slice out, Slice inp, Slice w, Slice bias, int T, int C, int OC) {
+        int[] ints = ints(v(T, C, OC, at(out), at(inp), at(w), at(bias), bias != null ? 1 : 0, 0));
+        int block = DeviceKernels.BLOCK, blocksOC = (OC + block - 1) / block;
         if (T < DeviceKernels.TILE) {
-            run(
-                    Op.MATMUL_FORWARD_ROWS,
-                    (long) T * OC,
-                    LOCAL,
-                    ints(v(T, C, OC, at(out), at(inp), at(w), at(bias), bias != null ? 1 : 0)));
-            return;
+            run(Op.MATMUL_FORWARD_ROWS, (long) T * blocksOC, LOCAL, ints);
+        } else if (target == Target.CPU) {
+            ints[8] = blocksOC;
+            run(Op.MATMUL_FORWARD_REGISTERS, (long) (T + block - 1) / block * blocksOC, LOCAL, ints);
+        } else {
+            int tile = DeviceKernels.TILE, tilesT = (T + tile - 1) / tile, tilesOC = (OC + tile - 1) / tile;
+            ints[8] = tilesOC;
+            run(Op.MATMUL_FORWARD, (long) tilesT * tilesOC * tile * tile, tile * tile, ints);
         }
-        int tile = DeviceKernels.TILE, tilesT = (T + tile - 1) / tile, tilesOC = (OC + tile - 1) / tile;
-        run(
-                Op.MATMUL_FORWARD,
-                (long) tilesT * tilesOC * tile * tile,
-                tile * tile,
-                ints(v(T, C, OC, at(out), at(inp), at(w), at(bias), bias != null ? 1 : 0, tilesOC)));
     }
 
     @Override
     public void matmulBackward(
             Slice dinp, Slice dw, Slice dbias, Slice dout, Slice inp, Slice w, int T, int C, int OC) {
-        if (dinp != null) {
+        if (dinp != null && target == Target.CPU && T < DeviceKernels.TILE) {
+            int P = (OC + ROWS_PER_PART - 1) / ROWS_PER_PART;
+            Slice parts = parts((long) T * P * C);
+            run(
+                    Op.MATMUL_BACKWARD_INPUT_PARTS,
+                    (long) T * P,
+                    1,
+                    ints(v(T, C, OC, at(parts), at(dout), at(w), ROWS_PER_PART)));
+            run(Op.SUM_PARTS, (long) T * C, LOCAL, ints(v(T, C, P, at(dinp), at(parts))));
+        } else if (dinp != null && target == Target.CPU) {
+            int block = DeviceKernels.BLOCK, blocksC = (C + block - 1) / block;
+            run(
+                    Op.MATMUL_BACKWARD_INPUT_REGISTERS,
+                    (long) (T + block - 1) / block * blocksC,
+                    LOCAL,
+                    ints(v(T, C, OC, at(dinp), at(dout), at(w), blocksC)));
+        } else if (dinp != null) {
             int[] ints = ints(v(T, C, OC, at(dinp), at(dout), at(w)));
             int columns = DeviceKernels.COLUMNS;
             if (C % columns == 0) {
@@ -359,7 +402,8 @@ public final class TornadoKernels implements Kernels {
             }
         }
         if (dw != null) {
-            run(Op.MATMUL_BACKWARD_WEIGHTS, (long) OC * C, LOCAL, ints(v(T, C, OC, at(dw), at(dout), at(inp))));
+            long blocks = (C + DeviceKernels.BLOCK - 1) / DeviceKernels.BLOCK;
+            run(Op.MATMUL_BACKWARD_WEIGHTS, OC * blocks, LOCAL, ints(v(T, C, OC, at(dw), at(dout), at(inp))));
         }
         if (dbias != null) {
             run(Op.MATMUL_BACKWARD_BIAS, OC, LOCAL, ints(v(T, OC, at(dbias), at(dout))));
@@ -503,7 +547,12 @@ public final class TornadoKernels implements Kernels {
 
     @Override
     public void adamw(Slice params, Slice grads, Slice m, Slice v, int N, AdamWSettings settings, int step) {
-        run(Op.ADAMW, N, LOCAL, ints(v(N, at(params), at(grads), at(m), at(v))), adamwFloats(settings, step));
+        run(
+                Op.ADAMW,
+                items(N),
+                LOCAL,
+                ints(v(N, at(params), at(grads), at(m), at(v), elementsPerItem)),
+                adamwFloats(settings, step));
     }
 
     /** One pass over the weight: its gradient's outer product is formed where AdamW reads it (stored need not be
@@ -523,19 +572,45 @@ public final class TornadoKernels implements Kernels {
             int step) {
         run(
                 Op.ADAMW_OUTER_PRODUCT,
-                (long) R * C,
+                items((long) R * C),
                 LOCAL,
-                ints(v(R * C, C, at(params), at(grads), at(m), at(v), at(dout), at(inp))),
+                ints(v(R * C, C, at(params), at(grads), at(m), at(v), at(dout), at(inp), elementsPerItem)),
                 adamwFloats(settings, step));
     }
 
-    /** lr, beta1, beta2, eps, the decay factor, the step size and sqrt(1 - beta2^step): AdamW's floats. */
+    /** Weight rows one work-item of matmulBackwardInputParts reads. */
+    private static final int ROWS_PER_PART = 512;
+
+    /** Scratch for partial sums (matmulBackwardInputParts), placed in the arena like any buffer. */
+    private float[] partsScratch = new float[0];
+
+    /** n floats of scratch for partial sums; a larger need places a new, doubled buffer. */
+    private Slice parts(long n) {
+        if (n > partsScratch.length) partsScratch = new float[(int) Math.min(Integer.MAX_VALUE - 16, 2 * n)];
+        return new Slice(partsScratch, 0, (int) n);
+    }
+
+    /** Work-items for n elements in runs of elementsPerItem. */
+    private long items(long n) {
+        return (n + elementsPerItem - 1) / elementsPerItem;
+    }
+
+    /**
+     * lr, beta1, beta2, eps, the decay factor, and the step size and eps each times sqrt(1 - beta2^step) (the
+     * device kernels' form of AdamW's update, one division fewer per element: see DeviceKernels.adamw).
+     */
     private static float[] adamwFloats(AdamWSettings settings, int step) {
         float lr = settings.lr(), beta1 = settings.beta1(), beta2 = settings.beta2();
-        float correction1 = (float) (1 - Math.pow(beta1, step));
-        float correction2Sqrt = (float) Math.sqrt(1 - Math.pow(beta2, step));
+        double correction1 = 1 - Math.pow(beta1, step);
+        double correction2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
         return new float[] {
-            lr, beta1, beta2, settings.eps(), 1f - lr * settings.weightDecay(), lr / correction1, correction2Sqrt
+            lr,
+            beta1,
+            beta2,
+            settings.eps(),
+            1f - lr * settings.weightDecay(),
+            (float) (lr / correction1 * correction2Sqrt),
+            (float) (settings.eps() * correction2Sqrt)
         };
     }
 }

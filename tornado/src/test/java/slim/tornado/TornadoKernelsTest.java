@@ -8,8 +8,13 @@ import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import slim.nn.Slice;
+import slim.nn.kernels.AdamWSettings;
 import slim.nn.kernels.CpuKernels;
+import slim.nn.kernels.Kernels;
+import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 
 /** The arena: buffers stay on the device between kernels, and come back only on read. */
 class TornadoKernelsTest {
@@ -88,5 +93,84 @@ class TornadoKernelsTest {
             assertArrayEquals(cpu, dev, 1e-5f);
             assertArrayEquals(cpuLosses, devLosses, 1e-5f);
         }
+    }
+
+    /**
+     * Each way of splitting the work (a GPU's and a CPU device's kernels), on whatever device this is: the
+     * matmul's forward and three gradients against CpuKernels, at shapes that take every kernel (rows, tiles,
+     * register blocks, column sums, partial sums over several parts) and leave partial blocks at every edge.
+     */
+    @ParameterizedTest
+    @EnumSource(TornadoKernels.Target.class)
+    void everyMatmulKernelMatchesTheCpu(TornadoKernels.Target target) {
+        int[][] shapes = {{5, 19, 23}, {1, 16, 1030}, {37, 21, 45}, {20, 24, 9}, {16, 64, 70}};
+        for (int[] shape : shapes) {
+            int T = shape[0], C = shape[1], OC = shape[2];
+            Random r = new Random(T * 1000 + C);
+            float[] inp = random(r, T * C), w = random(r, OC * C), bias = random(r, OC), dout = random(r, T * OC);
+            float[][] cpu = matmulBothWays(new CpuKernels(), inp, w, bias, dout, T, C, OC);
+            try (TornadoKernels k = new TornadoKernels(TornadoExecutionPlan.getDevice(0, 0), target)) {
+                float[][] dev = matmulBothWays(k, inp, w, bias, dout, T, C, OC);
+                String[] names = {"out", "dinp", "dw", "dbias"};
+                for (int i = 0; i < names.length; i++) {
+                    assertArrayEquals(cpu[i], dev[i], 1e-4f, target + " " + names[i] + " at " + Arrays.toString(shape));
+                }
+            }
+        }
+    }
+
+    /** out, dinp, dw, dbias of one forward and backward (gradients accumulate onto ones), read back. */
+    private static float[][] matmulBothWays(
+            Kernels k, float[] inp, float[] w, float[] bias, float[] dout, int T, int C, int OC) {
+        Slice out = Slice.allocate(T * OC), dinp = Slice.allocate(T * C), dw = Slice.allocate(OC * C);
+        Slice dbias = Slice.allocate(OC);
+        dinp.fill(1f);
+        dw.fill(1f);
+        dbias.fill(1f);
+        k.matmulForward(out, Slice.of(inp), Slice.of(w), Slice.of(bias), T, C, OC);
+        k.matmulBackward(dinp, dw, dbias, Slice.of(dout), Slice.of(inp), Slice.of(w), T, C, OC);
+        for (Slice s : new Slice[] {out, dinp, dw, dbias}) k.read(s);
+        return new float[][] {out.toArray(), dinp.toArray(), dw.toArray(), dbias.toArray()};
+    }
+
+    /**
+     * AdamW and AdamW over an outer product, three steps, against CpuKernels for each way of splitting the work: a
+     * CPU device's runs of elements end mid-row and past the end.
+     */
+    @ParameterizedTest
+    @EnumSource(TornadoKernels.Target.class)
+    void adamwMatchesTheCpu(TornadoKernels.Target target) {
+        int R = 7, C = 300, N = R * C;
+        Random r = new Random(3);
+        float[] params = random(r, N), grads = random(r, N), dout = random(r, R), inp = random(r, C);
+        AdamWSettings settings = AdamWSettings.torchDefaults(1e-2f);
+        float[][] cpu = adamwSteps(new CpuKernels(), params, grads, dout, inp, R, C, settings);
+        try (TornadoKernels k = new TornadoKernels(TornadoExecutionPlan.getDevice(0, 0), target)) {
+            float[][] dev = adamwSteps(k, params, grads, dout, inp, R, C, settings);
+            assertArrayEquals(cpu[0], dev[0], 1e-6f, target + " adamw");
+            assertArrayEquals(cpu[1], dev[1], 1e-6f, target + " adamwOuterProduct");
+        }
+    }
+
+    /** The parameters after three steps of adamw, and after three of adamwOuterProduct, each from the same start. */
+    private static float[][] adamwSteps(
+            Kernels k, float[] params, float[] grads, float[] dout, float[] inp, int R, int C, AdamWSettings s) {
+        int N = R * C;
+        Slice plain = Slice.of(params.clone()), outer = Slice.of(params.clone());
+        Slice m1 = Slice.allocate(N), v1 = Slice.allocate(N), m2 = Slice.allocate(N), v2 = Slice.allocate(N);
+        for (int step = 1; step <= 3; step++) {
+            Slice g1 = Slice.of(grads.clone()), g2 = Slice.of(grads.clone());
+            k.adamw(plain, g1, m1, v1, N, s, step);
+            k.adamwOuterProduct(outer, g2, m2, v2, Slice.of(dout), Slice.of(inp), null, R, C, s, step);
+        }
+        k.read(plain);
+        k.read(outer);
+        return new float[][] {plain.toArray(), outer.toArray()};
+    }
+
+    private static float[] random(Random r, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = r.nextFloat() - 0.5f;
+        return a;
     }
 }

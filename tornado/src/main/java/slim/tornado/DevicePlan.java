@@ -36,7 +36,7 @@ final class DevicePlan implements AutoCloseable {
     /** Floats moved per upload or download execution. */
     static final int STAGING = 1 << 16;
     /** Ints of parameters (offsets, sizes) a call has besides its index list. */
-    private static final int FIXED_INTS = 32;
+    static final int FIXED_INTS = 32;
 
     private static final int FLOATS = 8;
 

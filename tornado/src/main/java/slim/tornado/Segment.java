@@ -14,18 +14,24 @@ record Segment(List<Op> ops) {
      * between 36 and 100 tasks. */
     static final int MAX_CALLS = 24;
 
-    /** calls cut into runs: before each norm's forward, after each norm's weight gradients, and at MAX_CALLS. */
+    /**
+     * calls cut into runs: before each norm's forward, after each norm's weight gradients, at MAX_CALLS, and
+     * around each AdamW call, which runs alone. The optimiser's calls end a step, but where the host's next read
+     * falls (and so which calls they share a flush with) differs between callers: alone, they leave every other
+     * run as it is in the first step, whose runs the first plan gets graphs for.
+     */
     static List<List<Call>> cut(List<Call> calls) {
         List<List<Call>> runs = new ArrayList<>();
         List<Call> run = new ArrayList<>();
         for (Call call : calls) {
-            boolean startsRun = call.op() == Op.LAYER_NORM_FORWARD || call.op() == Op.RMS_NORM_FORWARD;
+            boolean alone = call.op() == Op.ADAMW || call.op() == Op.ADAMW_OUTER_PRODUCT;
+            boolean startsRun = alone || call.op() == Op.LAYER_NORM_FORWARD || call.op() == Op.RMS_NORM_FORWARD;
             if (!run.isEmpty() && (startsRun || run.size() == MAX_CALLS)) {
                 runs.add(run);
                 run = new ArrayList<>();
             }
             run.add(call);
-            if (call.op() == Op.LAYER_NORM_BACKWARD_WEIGHTS || call.op() == Op.RMS_NORM_BACKWARD_WEIGHTS) {
+            if (alone || call.op() == Op.LAYER_NORM_BACKWARD_WEIGHTS || call.op() == Op.RMS_NORM_BACKWARD_WEIGHTS) {
                 runs.add(run);
                 run = new ArrayList<>();
             }

@@ -27,14 +27,16 @@ import uk.ac.manchester.tornado.api.enums.TornadoDeviceType;
  *
  * <p>Calls are recorded, not run, until the host needs a result ({@link #read}, {@link #write}):
  * then the recorded list is cut into {@link Segment}s, and each segment the plan has a graph
- * for runs as one graph execution, the others call by call. Once a flush holds only segments seen
- * before, a new plan is built with a graph for each (a step's second repetition: from then on a step
- * is a few executions per layer, not one per kernel call); at most {@link #SEGMENT_PLANS} times, so
- * that ever-new segments cannot rebuild it forever.
+ * for runs as one graph execution, the others call by call. The first plan is built at the first flush,
+ * with a graph for each of its segments (a training step's: from the first step on, a step is a few
+ * executions per layer, not one per kernel call); buffers placed before it are sent then. Once a later
+ * flush holds only segments seen before but not all built (evaluation's, say, at its second pass), a new
+ * plan is built with a graph for each; at most {@link #SEGMENT_PLANS} times, so that ever-new segments
+ * cannot rebuild it forever.
  *
- * <p>The arena's size comes from {@link #reserve} (the model's layout) before the first call; it grows by
- * doubling only when a buffer still does not fit: every buffer is brought back, and a new plan (whose kernels
- * compile again on first use) receives them.
+ * <p>The arena's size comes from {@link #reserve} (the model's layout) before the first call; before the first
+ * plan it simply grows to what the buffers need, after it by doubling only when a buffer still does not fit:
+ * every buffer is brought back, and a new plan (whose kernels compile again on first use) receives them.
  *
  * <p>TornadoVM compiles a graph's tasks on its first execution, once per plan. {@link #close} keeps the plan (one,
  * per JVM) instead of freeing it, and the next TornadoKernels on that device whose arena fits in it takes it with
@@ -77,6 +79,10 @@ public final class TornadoKernels implements Kernels {
     private static final int CPU_RUN = 1024;
     private final Map<float[], Integer> base = new IdentityHashMap<>();
     private DevicePlan plan;
+    /** Before the first plan: its arena's floats and its index lists' capacity, as the calls so far need them. */
+    private long pendingArena;
+
+    private int pendingIndexCapacity = 256;
     private int top;
     /** Floats {@link #reserve} announced: the first plan's arena. */
     private long reserved;
@@ -153,6 +159,7 @@ public final class TornadoKernels implements Kernels {
         Integer b = base.get(s.data());
         if (b == null) return;
         flush();
+        if (plan == null) return; // nothing has run: the host's floats are the buffer's
         plan.download(s.data(), s.offset(), b + s.offset(), s.length());
     }
 
@@ -161,6 +168,7 @@ public final class TornadoKernels implements Kernels {
         Integer b = base.get(s.data());
         if (b == null) return;
         flush();
+        if (plan == null) return; // the first plan sends the host's floats as they are then
         plan.upload(s.data(), s.offset(), b + s.offset(), s.length());
     }
 
@@ -173,6 +181,7 @@ public final class TornadoKernels implements Kernels {
     @Override
     public void close() {
         recorded.clear();
+        pendingArena = 0;
         if (plan == null) return;
         synchronized (TornadoKernels.class) {
             if (kept != null) kept.plan().close();
@@ -187,7 +196,11 @@ public final class TornadoKernels implements Kernels {
         kept = null;
     }
 
-    /** The first plan: the one a closed instance kept, where its arena holds what is reserved, or a new one. */
+    /**
+     * The first plan: the one a closed instance kept, where its arena holds what is reserved; otherwise none yet.
+     * A new one is built at the first flush ({@link #firstPlan}), when the calls it runs are known: its graphs
+     * then include their segments, so that a training step is one plan from its first step on.
+     */
     private void start() {
         long arenaFloats = Math.min(Integer.MAX_VALUE - 16, Math.max(MIN_ARENA, reserved + reserved / 16));
         synchronized (TornadoKernels.class) {
@@ -203,7 +216,22 @@ public final class TornadoKernels implements Kernels {
                 return;
             }
         }
-        rebuild(arenaFloats, 256);
+        pendingArena = arenaFloats;
+    }
+
+    /** Whether buffers are placed but no plan is built yet (nothing has run). */
+    private boolean pending() {
+        return plan == null && pendingArena > 0;
+    }
+
+    /**
+     * Builds the first plan with a graph for each segment of two or more calls among the first flush's runs,
+     * sending every buffer placed so far (none has been sent: nothing ran before).
+     */
+    private void firstPlan(List<Segment> segments) {
+        for (Segment segment : segments) if (segment.ops().size() >= 2) seen.add(segment);
+        rebuild(pendingArena, pendingIndexCapacity);
+        pendingArena = 0;
     }
 
     /** Runs the recorded calls, segment by segment (see the class comment). */
@@ -212,6 +240,7 @@ public final class TornadoKernels implements Kernels {
         List<List<Call>> runs = Segment.cut(recorded);
         recorded.clear();
         List<Segment> segments = runs.stream().map(Segment::of).toList();
+        if (plan == null) firstPlan(segments);
         boolean allSeen = true, allBuilt = true;
         for (Segment segment : segments) {
             if (segment.ops().size() < 2) continue;
@@ -239,12 +268,16 @@ public final class TornadoKernels implements Kernels {
         float[] data = s.data();
         Integer b = base.get(data);
         if (b == null) {
-            if (plan == null) start();
-            if (top + data.length > plan.arena.length) rebuild(2L * (top + data.length), plan.indexCapacity);
+            if (plan == null && pendingArena == 0) start();
+            if (pending()) {
+                if (top + data.length > pendingArena) pendingArena = 2L * (top + data.length);
+            } else if (top + data.length > plan.arena.length) {
+                rebuild(2L * (top + data.length), plan.indexCapacity);
+            }
             b = top;
             base.put(data, b);
             top += data.length;
-            plan.upload(data, 0, b, data.length);
+            if (plan != null) plan.upload(data, 0, b, data.length);
         }
         return b + s.offset();
     }
@@ -278,8 +311,12 @@ public final class TornadoKernels implements Kernels {
         if (work > Integer.MAX_VALUE)
             throw new SlimException("a " + op + " call of " + work + " work-items is too large for one kernel");
         if (work == 0) return;
-        if (plan == null) start();
-        if (!plan.fits(ints)) rebuild(plan.arena.length, Math.max(2 * plan.indexCapacity, ints.length));
+        if (plan == null && pendingArena == 0) start();
+        if (pending()) {
+            pendingIndexCapacity = Math.max(pendingIndexCapacity, ints.length - DevicePlan.FIXED_INTS);
+        } else if (!plan.fits(ints)) {
+            rebuild(plan.arena.length, Math.max(2 * plan.indexCapacity, ints.length));
+        }
         recorded.add(new Call(op, ints, floats, work, local));
     }
 

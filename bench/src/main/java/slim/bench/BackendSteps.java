@@ -57,7 +57,7 @@ public final class BackendSteps {
             long start = System.nanoTime();
             step.run();
             double first = (System.nanoTime() - start) / 1e6;
-            // TornadoKernels builds its segment graphs once a step has repeated: the steps timed come after.
+            // Warm-up steps first: the JIT compiles the CPU path, TornadoVM and PoCL the graphs a new segment brings.
             for (int s = 0; s < WARM_UP; s++) step.run();
             long[] before = counters(kernels);
             double[] ms = new double[steps];

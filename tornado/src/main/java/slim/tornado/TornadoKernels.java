@@ -215,8 +215,15 @@ public final class TornadoKernels implements Kernels {
                 executionsBefore = -plan.executions;
                 return;
             }
+            // A kept plan this instance cannot take would only hold device memory beside the one it builds.
+            releaseKeptPlan();
         }
         pendingArena = arenaFloats;
+    }
+
+    /** Whether a closed instance's plan is kept for the next. */
+    static synchronized boolean hasKeptPlan() {
+        return kept != null;
     }
 
     /** Whether buffers are placed but no plan is built yet (nothing has run). */

@@ -2,6 +2,8 @@ package slim.tornado;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.Arrays;
@@ -70,6 +72,26 @@ class TornadoKernelsTest {
             assertArrayEquals(twos, big.sub(0, 100).toArray());
             assertEquals(2, k.plansBuilt());
         }
+    }
+
+    @Test
+    void aKeptPlanTooSmallIsFreedNotKeptBesideTheNewOne() {
+        TornadoKernels.releaseKeptPlan();
+        try (TornadoKernels small = new TornadoKernels()) {
+            Slice x = Slice.allocate(10);
+            small.zero(x, 10);
+            small.read(x); // runs it: the first plan is built
+        }
+        assertTrue(TornadoKernels.hasKeptPlan(), "a closed instance keeps its plan");
+        try (TornadoKernels big = new TornadoKernels()) {
+            big.reserve(4L << 20); // more than the first one's arena of 1 Mi floats
+            Slice x = Slice.allocate(100);
+            big.zero(x, 100);
+            assertFalse(TornadoKernels.hasKeptPlan(), "the kept plan, too small to take, was freed at once");
+            big.read(x);
+            assertEquals(1, big.plansBuilt());
+        }
+        assertTrue(TornadoKernels.hasKeptPlan(), "the second instance's plan is kept in its place");
     }
 
     @Test

@@ -917,8 +917,8 @@ final class DeviceKernels {
     }
 
     /**
-     * ints: N, params, grads, m, v offsets, elements per work-item; fl: lr, beta1, beta2, eps, decay factor, and
-     * the step size and eps each times sqrt(1 - beta2^step) (so that one division per element is left: on PoCL
+     * ints: N, params, grads, m, v offsets, elements per work-item; fl: beta1, beta2, the decay factor, and the
+     * step size and eps each times sqrt(1 - beta2^step) (so that one division per element is left: on PoCL
      * this pass is bound by the divider, and the CPU kernel's second division by sqrt(1 - beta2^step) is one
      * more per element). Each work-item updates a run of elements (one on a GPU, where neighbouring
      * work-items then touch neighbouring floats; hundreds on a CPU device, where the parameters, read once, stay in
@@ -929,8 +929,8 @@ final class DeviceKernels {
         float[] g = mem;
         int n = ints[i0], po = ints[i0 + 1], go = ints[i0 + 2], mo = ints[i0 + 3], vo = ints[i0 + 4];
         int each = ints[i0 + 5];
-        float beta1 = fl[f0 + 1], beta2 = fl[f0 + 2], decay = fl[f0 + 4];
-        float scaledStep = fl[f0 + 5], scaledEps = fl[f0 + 6];
+        float beta1 = fl[f0], beta2 = fl[f0 + 1], decay = fl[f0 + 2];
+        float scaledStep = fl[f0 + 3], scaledEps = fl[f0 + 4];
         int start = ctx.globalIdx * each;
         int end = TornadoMath.min(n, start + each);
         for (int i = start; i < end; i++) {
@@ -951,8 +951,8 @@ final class DeviceKernels {
         float[] g = mem, dout = mem, inp = mem;
         int n = ints[i0], C = ints[i0 + 1], po = ints[i0 + 2], go = ints[i0 + 3], mo = ints[i0 + 4];
         int vo = ints[i0 + 5], dOff = ints[i0 + 6], io = ints[i0 + 7], each = ints[i0 + 8];
-        float beta1 = fl[f0 + 1], beta2 = fl[f0 + 2], decay = fl[f0 + 4];
-        float scaledStep = fl[f0 + 5], scaledEps = fl[f0 + 6];
+        float beta1 = fl[f0], beta2 = fl[f0 + 1], decay = fl[f0 + 2];
+        float scaledStep = fl[f0 + 3], scaledEps = fl[f0 + 4];
         int start = ctx.globalIdx * each;
         int end = TornadoMath.min(n, start + each);
         int r = start / C, c = start - r * C;

@@ -77,6 +77,13 @@ public final class TornadoKernels implements Kernels {
     private final int elementsPerItem;
 
     private static final int CPU_RUN = 1024;
+
+    /** Weight rows one work-item of matmulBackwardInputParts reads. */
+    private static final int ROWS_PER_PART = 512;
+
+    /** Scratch for partial sums (matmulBackwardInputParts), placed in the arena like any buffer. */
+    private float[] partsScratch = new float[0];
+
     private final Map<float[], Integer> base = new IdentityHashMap<>();
     private DevicePlan plan;
     /** Before the first plan: its arena's floats and its index lists' capacity, as the calls so far need them. */
@@ -622,12 +629,6 @@ public final class TornadoKernels implements Kernels {
                 adamwFloats(settings, step));
     }
 
-    /** Weight rows one work-item of matmulBackwardInputParts reads. */
-    private static final int ROWS_PER_PART = 512;
-
-    /** Scratch for partial sums (matmulBackwardInputParts), placed in the arena like any buffer. */
-    private float[] partsScratch = new float[0];
-
     /** n floats of scratch for partial sums; a larger need places a new, doubled buffer. */
     private Slice parts(long n) {
         if (n > partsScratch.length) partsScratch = new float[(int) Math.min(Integer.MAX_VALUE - 16, 2 * n)];
@@ -640,18 +641,16 @@ public final class TornadoKernels implements Kernels {
     }
 
     /**
-     * lr, beta1, beta2, eps, the decay factor, and the step size and eps each times sqrt(1 - beta2^step) (the
-     * device kernels' form of AdamW's update, one division fewer per element: see DeviceKernels.adamw).
+     * beta1, beta2, the decay factor, and the step size and eps each times sqrt(1 - beta2^step): the device
+     * kernels' form of AdamW's update, one division fewer per element (see DeviceKernels.adamw).
      */
     private static float[] adamwFloats(AdamWSettings settings, int step) {
         float lr = settings.lr(), beta1 = settings.beta1(), beta2 = settings.beta2();
         double correction1 = 1 - Math.pow(beta1, step);
         double correction2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
         return new float[] {
-            lr,
             beta1,
             beta2,
-            settings.eps(),
             1f - lr * settings.weightDecay(),
             (float) (lr / correction1 * correction2Sqrt),
             (float) (settings.eps() * correction2Sqrt)

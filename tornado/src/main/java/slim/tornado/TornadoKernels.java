@@ -47,6 +47,13 @@ public final class TornadoKernels implements Kernels {
 
     private static final int MIN_ARENA = 1 << 20;
 
+    static {
+        // Read once, when TornadoVM first compiles a graph: a block's segment needs more than the default.
+        if (System.getProperty("tornado.tvm.maxbytecodesize") == null) {
+            System.setProperty("tornado.tvm.maxbytecodesize", Integer.toString(Segment.BYTECODE_BYTES));
+        }
+    }
+
     /** The plan the last closed instance left, with the segments it has graphs for; guarded by the class. */
     private static Kept kept;
 

@@ -23,7 +23,7 @@ import slim.nn.optim.AdamW;
  * plan as it is.
  */
 class TornadoTrainingStepsTest {
-    private static final int STEPS = 5, TOKENS = 24;
+    private static final int STEPS = 5, TOKENS = 24, K = 2;
 
     @BeforeAll
     static void runtime() {
@@ -38,7 +38,7 @@ class TornadoTrainingStepsTest {
     private static float[] train(Kernels kernels, long[] executions, long[] floatsDown) {
         Model model = ModelFiles.load(
                 Shared.resolve("models", "stories260K"),
-                2,
+                K,
                 ModelFiles.Options.builder()
                         .trainable()
                         .maxTokens(TOKENS)
@@ -85,6 +85,9 @@ class TornadoTrainingStepsTest {
                 assertEquals(
                         first[1], first[s], "every step after the first as many executions: " + Arrays.toString(first));
             }
+            // k blocks forward (the first with the embeddings), the final norm, head and loss with the last block's
+            // backward, k - 1 blocks backward, the embeddings' backward, two AdamW calls and the loss read.
+            assertEquals(2 * K + 4, first[STEPS - 1], "a block's forward and backward are one graph execution each");
             assertTrue(
                     first[1] * 3 <= first[0],
                     "a step after the first (no buffer left to send) ran in a third of the first one's executions or"

@@ -225,11 +225,7 @@ final class DeviceKernels {
                 a2 += x * w[w2 + c];
                 a3 += x * w[w3 + c];
             }
-            int at = oo + t * OC + o;
-            out[at] = hasBias != 0 ? a0 + bias[bo + o] : a0;
-            if (o + 1 < OC) out[at + 1] = hasBias != 0 ? a1 + bias[bo + o + 1] : a1;
-            if (o + 2 < OC) out[at + 2] = hasBias != 0 ? a2 + bias[bo + o + 2] : a2;
-            if (o + 3 < OC) out[at + 3] = hasBias != 0 ? a3 + bias[bo + o + 3] : a3;
+            storeBlockRow(out, bias, oo + t * OC + o, bo + o, hasBias, OC - o, a0, a1, a2, a3);
         }
     }
 

@@ -232,15 +232,15 @@ final class DeviceKernels {
     /**
      * matmulForward on a CPU device (PoCL), where matmulForward's tile, waiting at a barrier every TILE columns,
      * runs its work-items one after another: one work-item per BLOCK x BLOCK outputs (rows t..t+3, outputs
-     * o..o+3), its sixteen sums kept in registers over c, in order. ints as matmulForward's, with blocksOC in place
-     * of tilesOC. Past T or OC the last row is summed again and not stored.
+     * o..o+3), its sixteen sums kept in registers over c, in order. ints as matmulForward's (tilesOC unread). Past
+     * T or OC the last row is summed again and not stored.
      */
     static void matmulForwardRegisters(
             KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] out = mem, inp = mem, w = mem, bias = mem;
         int T = ints[i0], C = ints[i0 + 1], OC = ints[i0 + 2];
         int oo = ints[i0 + 3], io = ints[i0 + 4], wo = ints[i0 + 5], bo = ints[i0 + 6], hasBias = ints[i0 + 7];
-        int blocksOC = ints[i0 + 8], gid = ctx.globalIdx;
+        int blocksOC = (OC + 3) / 4, gid = ctx.globalIdx;
         if (gid < (T + 3) / 4 * blocksOC) {
             int tb = gid / blocksOC, t = tb * 4, o = (gid - tb * blocksOC) * 4;
             int x0 = io + t * C, x1 = io + TornadoMath.min(t + 1, T - 1) * C;
@@ -349,13 +349,13 @@ final class DeviceKernels {
      * matmulBackwardInput on a CPU device for TILE rows or more: one work-item per BLOCK x BLOCK of dinp (rows
      * t..t+3, columns c..c+3), its sixteen sums over o in order kept in registers; neighbouring work-items take
      * neighbouring columns, so the weight lines one reads the next finds in cache. ints: T, C, OC, dinp, dout, w
-     * offsets, blocksC. Past T or C the last row or column is summed again and not stored.
+     * offsets. Past T or C the last row or column is summed again and not stored.
      */
     static void matmulBackwardInputRegisters(
             KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
         float[] dinp = mem, dout = mem, w = mem;
         int T = ints[i0], C = ints[i0 + 1], OC = ints[i0 + 2], io = ints[i0 + 3], dOff = ints[i0 + 4];
-        int wo = ints[i0 + 5], blocksC = ints[i0 + 6], gid = ctx.globalIdx;
+        int wo = ints[i0 + 5], blocksC = (C + 3) / 4, gid = ctx.globalIdx;
         if (gid < (T + 3) / 4 * blocksC) {
             int tb = gid / blocksC, t = tb * 4, c = (gid - tb * blocksC) * 4;
             int d0 = dOff + t * OC, d1 = dOff + TornadoMath.min(t + 1, T - 1) * OC;
@@ -476,11 +476,7 @@ final class DeviceKernels {
                 a2 += d * inp[row + c2];
                 a3 += d * inp[row + c3];
             }
-            int at = ints[i0 + 3] + o * C + c;
-            dw[at] += a0;
-            if (c + 1 < C) dw[at + 1] += a1;
-            if (c + 2 < C) dw[at + 2] += a2;
-            if (c + 3 < C) dw[at + 3] += a3;
+            addBlockRow(dw, ints[i0 + 3] + o * C + c, C - c, a0, a1, a2, a3);
         }
     }
 

@@ -416,16 +416,14 @@ public final class TornadoKernels implements Kernels {
 
     @Override
     public void matmulForward(Slice out, Slice inp, Slice w, Slice bias, int T, int C, int OC) {
-        int[] ints = ints(v(T, C, OC, at(out), at(inp), at(w), at(bias), bias != null ? 1 : 0, 0));
+        int tile = DeviceKernels.TILE, tilesT = (T + tile - 1) / tile, tilesOC = (OC + tile - 1) / tile;
+        int[] ints = ints(v(T, C, OC, at(out), at(inp), at(w), at(bias), bias != null ? 1 : 0, tilesOC));
         int block = DeviceKernels.BLOCK, blocksOC = (OC + block - 1) / block;
-        if (T < DeviceKernels.TILE) {
+        if (T < tile) {
             run(Op.MATMUL_FORWARD_ROWS, (long) T * blocksOC, LOCAL, ints);
         } else if (target == Target.CPU) {
-            ints[8] = blocksOC;
             run(Op.MATMUL_FORWARD_REGISTERS, (long) (T + block - 1) / block * blocksOC, LOCAL, ints);
         } else {
-            int tile = DeviceKernels.TILE, tilesT = (T + tile - 1) / tile, tilesOC = (OC + tile - 1) / tile;
-            ints[8] = tilesOC;
             run(Op.MATMUL_FORWARD, (long) tilesT * tilesOC * tile * tile, tile * tile, ints);
         }
     }
@@ -433,7 +431,19 @@ public final class TornadoKernels implements Kernels {
     @Override
     public void matmulBackward(
             Slice dinp, Slice dw, Slice dbias, Slice dout, Slice inp, Slice w, int T, int C, int OC) {
-        if (dinp != null && target == Target.CPU && T < DeviceKernels.TILE) {
+        if (dinp != null) matmulBackwardInput(dinp, dout, w, T, C, OC);
+        if (dw != null) {
+            long blocks = (C + DeviceKernels.BLOCK - 1) / DeviceKernels.BLOCK;
+            run(Op.MATMUL_BACKWARD_WEIGHTS, OC * blocks, LOCAL, ints(v(T, C, OC, at(dw), at(dout), at(inp))));
+        }
+        if (dbias != null) {
+            run(Op.MATMUL_BACKWARD_BIAS, OC, LOCAL, ints(v(T, OC, at(dbias), at(dout))));
+        }
+    }
+
+    /** dinp += dout·w, by the kernel that suits the target and the number of rows. */
+    private void matmulBackwardInput(Slice dinp, Slice dout, Slice w, int T, int C, int OC) {
+        if (target == Target.CPU && T < DeviceKernels.TILE) {
             int P = (OC + ROWS_PER_PART - 1) / ROWS_PER_PART;
             Slice parts = parts((long) T * P * C);
             run(
@@ -442,29 +452,18 @@ public final class TornadoKernels implements Kernels {
                     1,
                     ints(v(T, C, OC, at(parts), at(dout), at(w), ROWS_PER_PART)));
             run(Op.SUM_PARTS, (long) T * C, LOCAL, ints(v(T, C, P, at(dinp), at(parts))));
-        } else if (dinp != null && target == Target.CPU) {
-            int block = DeviceKernels.BLOCK, blocksC = (C + block - 1) / block;
-            run(
-                    Op.MATMUL_BACKWARD_INPUT_REGISTERS,
-                    (long) (T + block - 1) / block * blocksC,
-                    LOCAL,
-                    ints(v(T, C, OC, at(dinp), at(dout), at(w), blocksC)));
-        } else if (dinp != null) {
-            int[] ints = ints(v(T, C, OC, at(dinp), at(dout), at(w)));
-            int columns = DeviceKernels.COLUMNS;
-            if (C % columns == 0) {
-                // Few work-items (C / 8 per row: 96 for the LM head), so smaller groups to spread them over the cores.
-                run(Op.MATMUL_BACKWARD_INPUT_COLUMNS, (long) T * C / columns, LOCAL / 4, ints);
-            } else {
-                run(Op.MATMUL_BACKWARD_INPUT, (long) T * C, LOCAL, ints);
-            }
+            return;
         }
-        if (dw != null) {
-            long blocks = (C + DeviceKernels.BLOCK - 1) / DeviceKernels.BLOCK;
-            run(Op.MATMUL_BACKWARD_WEIGHTS, OC * blocks, LOCAL, ints(v(T, C, OC, at(dw), at(dout), at(inp))));
-        }
-        if (dbias != null) {
-            run(Op.MATMUL_BACKWARD_BIAS, OC, LOCAL, ints(v(T, OC, at(dbias), at(dout))));
+        int[] ints = ints(v(T, C, OC, at(dinp), at(dout), at(w)));
+        int block = DeviceKernels.BLOCK, columns = DeviceKernels.COLUMNS;
+        if (target == Target.CPU) {
+            long blocks = (long) (T + block - 1) / block * ((C + block - 1) / block);
+            run(Op.MATMUL_BACKWARD_INPUT_REGISTERS, blocks, LOCAL, ints);
+        } else if (C % columns == 0) {
+            // Few work-items (C / 8 per row: 96 for the LM head), so smaller groups to spread them over the cores.
+            run(Op.MATMUL_BACKWARD_INPUT_COLUMNS, (long) T * C / columns, LOCAL / 4, ints);
+        } else {
+            run(Op.MATMUL_BACKWARD_INPUT, (long) T * C, LOCAL, ints);
         }
     }
 

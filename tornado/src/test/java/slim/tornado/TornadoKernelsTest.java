@@ -98,9 +98,7 @@ class TornadoKernelsTest {
     void matmulAndLossMatchTheCpu() {
         int T = 5, C = 19, OC = 23;
         Random r = new Random(1);
-        float[] inp = new float[T * C], w = new float[OC * C], bias = new float[OC];
-        for (int i = 0; i < inp.length; i++) inp[i] = r.nextFloat() - 0.5f;
-        for (int i = 0; i < w.length; i++) w[i] = r.nextFloat() - 0.5f;
+        float[] inp = random(r, T * C), w = random(r, OC * C), bias = new float[OC];
         for (int i = 0; i < bias.length; i++) bias[i] = r.nextFloat();
         float[] cpu = new float[T * OC], dev = new float[T * OC];
         CpuKernels c = new CpuKernels();

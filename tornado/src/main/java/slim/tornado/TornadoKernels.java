@@ -47,6 +47,16 @@ public final class TornadoKernels implements Kernels {
 
     private static final int MIN_ARENA = 1 << 20;
 
+    /**
+     * Most floats the arena holds: it is one Java float[] (TornadoVM's buffers are Java arrays), so about 2^31,
+     * 8 GiB. Parameters, gradients and both AdamW moments take four floats per parameter, so about 500 M trainable
+     * parameters fit (GPT2-XL to k = 12, OPT-1.3b to k = 6).
+     */
+    static final long MAX_ARENA = Integer.MAX_VALUE - 16;
+
+    /** The arena's limit here: MAX_ARENA, or less where a test makes it so. */
+    private final long arenaLimit;
+
     static {
         // Read once, when TornadoVM first compiles a graph: a block's segment needs more than the default.
         if (System.getProperty("tornado.tvm.maxbytecodesize") == null) {
@@ -119,9 +129,15 @@ public final class TornadoKernels implements Kernels {
 
     /** Kernels for the device, splitting their work as suits target (the tests run both on one device). */
     TornadoKernels(TornadoDevice device, Target target) {
+        this(device, target, MAX_ARENA);
+    }
+
+    /** As above, with an arena of at most arenaLimit floats (the tests' way to reach the limit). */
+    TornadoKernels(TornadoDevice device, Target target, long arenaLimit) {
         this.device = device;
         this.target = target;
         this.elementsPerItem = target == Target.CPU ? CPU_RUN : 1;
+        this.arenaLimit = arenaLimit;
     }
 
     private static TornadoDevice deviceFromProperty() {
@@ -186,9 +202,19 @@ public final class TornadoKernels implements Kernels {
         plan.upload(s.data(), s.offset(), b + s.offset(), s.length());
     }
 
+    /** Fails at once where the announced buffers cannot fit in one arena, before any of them is placed. */
     @Override
     public void reserve(long floats) {
         reserved += floats;
+        if (reserved > arenaLimit) throw tooLarge(reserved);
+    }
+
+    private SlimException tooLarge(long floats) {
+        return new SlimException(String.format(
+                "the model's buffers (parameters, gradients, AdamW moments, activations) need %,d floats (%.1f GiB)"
+                        + " on the device, more than TornadoVM's arena holds: %,d floats, one Java float[]; keep"
+                        + " fewer layers (-k) or use --backend cpu",
+                floats, floats * (double) Float.BYTES / (1L << 30), arenaLimit));
     }
 
     /** Keeps the plan for the next instance (see the class comment), freeing the one kept before. */
@@ -216,7 +242,7 @@ public final class TornadoKernels implements Kernels {
      * then include their segments, so that a training step is one plan from its first step on.
      */
     private void start() {
-        long arenaFloats = Math.min(Integer.MAX_VALUE - 16, Math.max(MIN_ARENA, reserved + reserved / 16));
+        long arenaFloats = Math.min(arenaLimit, Math.max(MIN_ARENA, reserved + reserved / 16));
         synchronized (TornadoKernels.class) {
             if (kept != null && kept.device().equals(device) && kept.plan().arena.length >= arenaFloats) {
                 plan = kept.plan();
@@ -290,10 +316,12 @@ public final class TornadoKernels implements Kernels {
         Integer b = base.get(data);
         if (b == null) {
             if (plan == null && pendingArena == 0) start();
+            long end = (long) top + data.length;
+            if (end > arenaLimit) throw tooLarge(end);
             if (pending()) {
-                if (top + data.length > pendingArena) pendingArena = 2L * (top + data.length);
-            } else if (top + data.length > plan.arena.length) {
-                rebuild(2L * (top + data.length), plan.indexCapacity);
+                if (end > pendingArena) pendingArena = Math.min(arenaLimit, 2 * end);
+            } else if (end > plan.arena.length) {
+                rebuild(Math.min(arenaLimit, 2 * end), plan.indexCapacity);
             }
             b = top;
             base.put(data, b);
@@ -308,10 +336,6 @@ public final class TornadoKernels implements Kernels {
         // Recorded calls are not flushed first: buffers keep their offsets, so they run as well on the new plan, and
         // a flush forced here (as the arena first grows, mid-step) would cut the step into segments no other step
         // repeats.
-        if (arenaFloats > Integer.MAX_VALUE - 16) {
-            throw new SlimException(
-                    "the model's buffers need " + arenaFloats + " floats on the device, more than one arena holds");
-        }
         if (plan != null) {
             for (Map.Entry<float[], Integer> e : base.entrySet())
                 plan.download(e.getKey(), 0, e.getValue(), e.getKey().length);

@@ -3,6 +3,7 @@ package slim.tornado;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -13,10 +14,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import slim.nn.Slice;
+import slim.nn.SlimException;
 import slim.nn.kernels.AdamWSettings;
 import slim.nn.kernels.CpuKernels;
 import slim.nn.kernels.Kernels;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
+import uk.ac.manchester.tornado.api.common.TornadoDevice;
 
 /** The arena: buffers stay on the device between kernels, and come back only on read. */
 class TornadoKernelsTest {
@@ -92,6 +95,28 @@ class TornadoKernelsTest {
             assertEquals(1, big.plansBuilt());
         }
         assertTrue(TornadoKernels.hasKeptPlan(), "the second instance's plan is kept in its place");
+    }
+
+    @Test
+    void buffersBeyondTheArenaFailClearlyAndLeaveThePlacedOnesRight() {
+        long limit = 2 << 20;
+        TornadoDevice device = TornadoExecutionPlan.getDevice(0, 0);
+        try (TornadoKernels k = new TornadoKernels(device, TornadoKernels.Target.CPU, limit)) {
+            SlimException announced = assertThrows(SlimException.class, () -> k.reserve(limit + 1));
+            assertTrue(announced.getMessage().contains("2,097,153 floats"), announced.getMessage());
+            assertTrue(announced.getMessage().contains("--backend cpu"), announced.getMessage());
+        }
+        try (TornadoKernels k = new TornadoKernels(device, TornadoKernels.Target.CPU, limit)) {
+            Slice x = Slice.allocate(3 << 19); // 1.5 Mi floats: fits
+            x.fill(1f);
+            k.add(x, x, x, 10);
+            Slice y = Slice.allocate(1 << 20); // 2.5 Mi floats in all: does not
+            SlimException placed = assertThrows(SlimException.class, () -> k.zero(y, 10));
+            assertTrue(placed.getMessage().contains("2,621,440 floats"), placed.getMessage());
+            k.read(x.sub(0, 11));
+            assertEquals(2f, x.get(9), "the calls before the failure ran on the buffers placed");
+            assertEquals(1f, x.get(10));
+        }
     }
 
     @Test

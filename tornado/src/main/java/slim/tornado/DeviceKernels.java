@@ -4,11 +4,13 @@ import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.math.TornadoMath;
 
 /**
- * The kernels as TornadoVM compiles them to the device. Every kernel has one signature: the arena
- * (every model buffer, at the offsets the call passes), an auxiliary buffer (the staging buffer of
+ * The kernels as TornadoVM compiles them to the device. Every kernel has one signature: the four arenas
+ * (DevicePlan.Bank: parameters and activations, gradients, AdamW's two moments; every model buffer, at the
+ * offsets the call passes), an auxiliary buffer (the staging buffer of
  * uploads and downloads; unused by the others), the call's integer and float
  * parameters, and where they start (0). Each kernel names its buffers as local aliases of the
- * arena: a task must not be given one object twice, or TornadoVM's graph compiler never finishes.
+ * arena its role names (a weight gradient: grads): a task must not be given one object twice, or
+ * TornadoVM's graph compiler never finishes.
  *
  * <p>ints[i0..] holds the sizes, offsets and index lists. Sizes are
  * data, not constants, so one compiled kernel serves every sequence length. Each work-item computes
@@ -18,12 +20,25 @@ import uk.ac.manchester.tornado.api.math.TornadoMath;
 final class DeviceKernels {
     private DeviceKernels() {}
 
+    /** The arenas by number, as DevicePlan.Bank orders them. */
+    static final int MEM = 0, GRADS = 1, MOMENT1 = 2, MOMENT2 = 3;
+
     private static final float SQRT_2_OVER_PI = 0.7978845608f;
     private static final float INV_SQRT_2 = 0.70710678f;
     private static final float INV_SQRT_2PI = 0.39894228f;
 
     /** ints: T, C, outOff, tableOff, accumulate, ids[T]. out[t] (+)= table[ids[t]]. */
-    static void embeddingForward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+    static void embeddingForward(
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         float[] out = mem, table = mem;
         int T = ints[i0], C = ints[i0 + 1];
         int gid = ctx.globalIdx;
@@ -36,8 +51,18 @@ final class DeviceKernels {
     }
 
     /** ints: T, C, dtableOff, doutOff, ids[T]; one work-item per column, so repeated ids do not race. */
-    static void embeddingBackward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
-        float[] dtable = mem, dout = mem;
+    static void embeddingBackward(
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
+        float[] dtable = grads, dout = mem;
         int T = ints[i0], C = ints[i0 + 1];
         int i = ctx.globalIdx;
         if (i < C) {
@@ -49,7 +74,17 @@ final class DeviceKernels {
     }
 
     /** ints: T, C, out, mean, rstd, inp, w, b offsets; fl: eps. One work-item per row. */
-    static void layerNormForward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+    static void layerNormForward(
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         float[] out = mem, mean = mem, rstd = mem, inp = mem, w = mem, b = mem;
         int T = ints[i0], C = ints[i0 + 1];
         int t = ctx.globalIdx;
@@ -72,7 +107,16 @@ final class DeviceKernels {
 
     /** ints: T, C, dinp, dout, inp, w, mean, rstd offsets. dinp += per row. */
     static void layerNormBackwardInput(
-            KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         float[] dinp = mem, dout = mem, inp = mem, w = mem, mean = mem, rstd = mem;
         int T = ints[i0], C = ints[i0 + 1];
         int t = ctx.globalIdx;
@@ -98,8 +142,17 @@ final class DeviceKernels {
 
     /** ints: T, C, dw, db, dout, inp, mean, rstd offsets. One work-item per column sums the rows. */
     static void layerNormBackwardWeights(
-            KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
-        float[] dw = mem, db = mem, dout = mem, inp = mem, mean = mem, rstd = mem;
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
+        float[] dw = grads, db = grads, dout = mem, inp = mem, mean = mem, rstd = mem;
         int T = ints[i0], C = ints[i0 + 1];
         int i = ctx.globalIdx;
         if (i < C) {
@@ -116,7 +169,17 @@ final class DeviceKernels {
     }
 
     /** ints: T, C, out, rstd, inp, w offsets; fl: eps. */
-    static void rmsNormForward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+    static void rmsNormForward(
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         float[] out = mem, rstd = mem, inp = mem, w = mem;
         int T = ints[i0], C = ints[i0 + 1];
         int t = ctx.globalIdx;
@@ -132,7 +195,16 @@ final class DeviceKernels {
 
     /** ints: T, C, dinp, dout, inp, w, rstd offsets. */
     static void rmsNormBackwardInput(
-            KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         float[] dinp = mem, dout = mem, inp = mem, w = mem, rstd = mem;
         int T = ints[i0], C = ints[i0 + 1];
         int t = ctx.globalIdx;
@@ -151,8 +223,17 @@ final class DeviceKernels {
 
     /** ints: T, C, dw, dout, inp, rstd offsets. */
     static void rmsNormBackwardWeights(
-            KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
-        float[] dw = mem, dout = mem, inp = mem, rstd = mem;
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
+        float[] dw = grads, dout = mem, inp = mem, rstd = mem;
         int T = ints[i0], C = ints[i0 + 1];
         int i = ctx.globalIdx;
         if (i < C) {
@@ -172,7 +253,17 @@ final class DeviceKernels {
      * step loads a TILE-wide slab of inp rows and w rows into local memory and every work-item reads
      * it TILE times from there instead of from global memory.
      */
-    static void matmulForward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+    static void matmulForward(
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         float[] out = mem, inp = mem, w = mem, bias = mem;
         int T = ints[i0], C = ints[i0 + 1], OC = ints[i0 + 2];
         int oo = ints[i0 + 3], io = ints[i0 + 4], wo = ints[i0 + 5], bo = ints[i0 + 6];
@@ -207,7 +298,17 @@ final class DeviceKernels {
      * side by side. Each sum is over c in order, as a work-item per output would add. Past OC the last row is
      * summed again and not stored.
      */
-    static void matmulForwardRows(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+    static void matmulForwardRows(
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         float[] out = mem, inp = mem, w = mem, bias = mem;
         int T = ints[i0], C = ints[i0 + 1], OC = ints[i0 + 2];
         int oo = ints[i0 + 3], wo = ints[i0 + 5], bo = ints[i0 + 6], hasBias = ints[i0 + 7];
@@ -236,7 +337,16 @@ final class DeviceKernels {
      * T or OC the last row is summed again and not stored.
      */
     static void matmulForwardRegisters(
-            KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         float[] out = mem, inp = mem, w = mem, bias = mem;
         int T = ints[i0], C = ints[i0 + 1], OC = ints[i0 + 2];
         int oo = ints[i0 + 3], io = ints[i0 + 4], wo = ints[i0 + 5], bo = ints[i0 + 6], hasBias = ints[i0 + 7];
@@ -291,7 +401,16 @@ final class DeviceKernels {
 
     /** ints: T, C, OC, dinp, dout, w offsets. dinp[t, c] += Σ_o dout[t, o]·w[o, c]. */
     static void matmulBackwardInput(
-            KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         float[] dinp = mem, dout = mem, w = mem;
         int T = ints[i0], C = ints[i0 + 1], OC = ints[i0 + 2];
         int gid = ctx.globalIdx;
@@ -313,7 +432,16 @@ final class DeviceKernels {
      * read a line per column: 287 ms of the GPT-2-small step on PoCL). The same sums in the same order.
      */
     static void matmulBackwardInputColumns(
-            KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         float[] dinp = mem, dout = mem, w = mem;
         int T = ints[i0], C = ints[i0 + 1], OC = ints[i0 + 2];
         int chunks = C / COLUMNS, gid = ctx.globalIdx;
@@ -352,7 +480,16 @@ final class DeviceKernels {
      * offsets. Past T or C the last row or column is summed again and not stored.
      */
     static void matmulBackwardInputRegisters(
-            KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         float[] dinp = mem, dout = mem, w = mem;
         int T = ints[i0], C = ints[i0 + 1], OC = ints[i0 + 2], io = ints[i0 + 3], dOff = ints[i0 + 4];
         int wo = ints[i0 + 5], blocksC = (C + 3) / 4, gid = ctx.globalIdx;
@@ -412,7 +549,16 @@ final class DeviceKernels {
      * ints: T, C, OC, parts, dout, w offsets, rowsPerPart.
      */
     static void matmulBackwardInputParts(
-            KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         float[] parts = mem, dout = mem, w = mem;
         int T = ints[i0], C = ints[i0 + 1], OC = ints[i0 + 2], po = ints[i0 + 3], dOff = ints[i0 + 4];
         int wo = ints[i0 + 5], rowsPerPart = ints[i0 + 6];
@@ -441,7 +587,17 @@ final class DeviceKernels {
     }
 
     /** The second pass: dinp[t, c] += Σ_p parts[t, p, c], p in order. ints: T, C, P, dinp, parts offsets. */
-    static void sumParts(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+    static void sumParts(
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         float[] dinp = mem, parts = mem;
         int T = ints[i0], C = ints[i0 + 1], P = ints[i0 + 2], gid = ctx.globalIdx;
         if (gid < T * C) {
@@ -458,8 +614,17 @@ final class DeviceKernels {
      * rows is all latency). Past C the last column is summed again and not stored.
      */
     static void matmulBackwardWeights(
-            KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
-        float[] dw = mem, dout = mem, inp = mem;
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
+        float[] dw = grads, dout = mem, inp = mem;
         int T = ints[i0], C = ints[i0 + 1], OC = ints[i0 + 2];
         int blocks = (C + 3) / 4, gid = ctx.globalIdx;
         if (gid < OC * blocks) {
@@ -482,8 +647,17 @@ final class DeviceKernels {
 
     /** ints: T, OC, dbias, dout offsets. dbias[o] += Σ_t dout[t, o]. */
     static void matmulBackwardBias(
-            KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
-        float[] dbias = mem, dout = mem;
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
+        float[] dbias = grads, dout = mem;
         int T = ints[i0], OC = ints[i0 + 1];
         int o = ctx.globalIdx;
         if (o < OC) {
@@ -499,7 +673,17 @@ final class DeviceKernels {
      * row t in [q0, q0 + Tq)): scores against the T keys, softmax into att (zero beyond the causal limit), then
      * the weighted sum of v. Buffers are indexed by absolute row, as the CPU kernels' are.
      */
-    static void attentionForward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+    static void attentionForward(
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         float[] out = mem, att = mem, qkv = mem, mask = mem;
         int T = ints[i0], H = ints[i0 + 1], KV = ints[i0 + 2], D = ints[i0 + 3];
         int first = ints[i0 + 10], Tq = ints[i0 + 11];
@@ -546,7 +730,16 @@ final class DeviceKernels {
      * dp = dout·v (masked); 0 past the causal limit.
      */
     static void attentionBackwardScores(
-            KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         float[] datt = mem, dout = mem, qkv = mem, att = mem, mask = mem;
         int T = ints[i0], H = ints[i0 + 1], KV = ints[i0 + 2], D = ints[i0 + 3];
         int first = ints[i0 + 11], Tq = ints[i0 + 12];
@@ -576,7 +769,16 @@ final class DeviceKernels {
      * ds[h, t, s]·k[s, g] for the query rows, zero for the others (their datt rows were not written).
      */
     static void attentionBackwardQuery(
-            KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         float[] dqkv = mem, datt = mem, qkv = mem;
         int T = ints[i0], H = ints[i0 + 1], KV = ints[i0 + 2], D = ints[i0 + 3];
         int gid = ctx.globalIdx;
@@ -598,7 +800,16 @@ final class DeviceKernels {
      * s, kv head g, i): dk = Σ over g's query heads and the query rows t of ds·q, dv = Σ att·mask·dout.
      */
     static void attentionBackwardKeyValue(
-            KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         float[] dqkv = mem, datt = mem, dout = mem, qkv = mem, att = mem, mask = mem;
         int T = ints[i0], H = ints[i0 + 1], KV = ints[i0 + 2], D = ints[i0 + 3];
         int gid = ctx.globalIdx;
@@ -623,7 +834,17 @@ final class DeviceKernels {
     }
 
     /** ints: T, H, KV, D, qkv, cos, sin offsets; fl: direction (1 forward, -1 the inverse rotation). */
-    static void rope(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+    static void rope(
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         float[] qkv = mem, cos = mem, sin = mem;
         int T = ints[i0], H = ints[i0 + 1], KV = ints[i0 + 2], D = ints[i0 + 3];
         int half = D / 2, heads = H + KV;
@@ -658,7 +879,17 @@ final class DeviceKernels {
     }
 
     /** ints: N, kind (Nonlinearity ordinal: 0 gelu-tanh, 1 gelu-erf, 2 relu, 3 tanh), out, inp offsets. */
-    static void activationForward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+    static void activationForward(
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         float[] out = mem, inp = mem;
         int i = ctx.globalIdx;
         if (i < ints[i0]) {
@@ -680,7 +911,16 @@ final class DeviceKernels {
 
     /** ints: N, kind, dinp, inp, dout offsets. dinp += act'(inp)·dout. */
     static void activationBackward(
-            KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         float[] dinp = mem, inp = mem, dout = mem;
         int i = ctx.globalIdx;
         if (i < ints[i0]) {
@@ -705,7 +945,17 @@ final class DeviceKernels {
     }
 
     /** ints: T, I, out, gateUp offsets. out[t, i] = silu(gate)·up. */
-    static void swigluForward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+    static void swigluForward(
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         float[] out = mem, gateUp = mem;
         int T = ints[i0], I = ints[i0 + 1];
         int gid = ctx.globalIdx;
@@ -718,7 +968,17 @@ final class DeviceKernels {
     }
 
     /** ints: T, I, dgateUp, gateUp, dout offsets; dgateUp is overwritten. */
-    static void swigluBackward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+    static void swigluBackward(
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         float[] dgateUp = mem, gateUp = mem, dout = mem;
         int T = ints[i0], I = ints[i0 + 1];
         int gid = ctx.globalIdx;
@@ -733,14 +993,34 @@ final class DeviceKernels {
     }
 
     /** ints: N, out, a, b offsets. */
-    static void add(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+    static void add(
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         float[] out = mem, a = mem, b = mem;
         int i = ctx.globalIdx;
         if (i < ints[i0]) out[ints[i0 + 1] + i] = a[ints[i0 + 2] + i] + b[ints[i0 + 3] + i];
     }
 
     /** ints: N, x, y offsets. x *= y. */
-    static void multiply(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+    static void multiply(
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         float[] x = mem, y = mem;
         int i = ctx.globalIdx;
         if (i < ints[i0]) {
@@ -753,7 +1033,17 @@ final class DeviceKernels {
      * ints: N, mask offset, seed low, seed high; fl: p. A counter-based hash (SplitMix-style, in
      * 32 bits) of (seed, i) decides each element: reproducible, and independent of the work split.
      */
-    static void dropoutMask(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+    static void dropoutMask(
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         float[] mask = mem;
         int i = ctx.globalIdx;
         if (i < ints[i0]) {
@@ -767,34 +1057,94 @@ final class DeviceKernels {
         }
     }
 
-    /** ints: N, x offset. */
-    static void zero(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
-        float[] x = mem;
+    /** ints: N, x offset, x's bank. Zeroes activations, or the gradients between steps. */
+    static void zero(
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         int i = ctx.globalIdx;
-        if (i < ints[i0]) x[ints[i0 + 1] + i] = 0f;
+        if (i < ints[i0]) store(mem, grads, m1, m2, ints[i0 + 2], ints[i0 + 1] + i, 0f);
     }
 
-    /** ints: N, arena offset. mem[offset + i] = aux[i]: host data from the staging buffer into the arena. */
-    static void upload(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+    /** ints: N, offset, bank. bank[offset + i] = aux[i]: host data from the staging buffer into its arena. */
+    static void upload(
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         int i = ctx.globalIdx;
-        if (i < ints[i0]) mem[ints[i0 + 1] + i] = aux[i];
+        if (i < ints[i0]) store(mem, grads, m1, m2, ints[i0 + 2], ints[i0 + 1] + i, aux[i]);
     }
 
-    /** ints: N, arena offset. aux[i] = mem[offset + i]: arena data into the staging buffer for the host. */
-    static void download(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+    /** ints: N, offset, bank. aux[i] = bank[offset + i]: arena data into the staging buffer for the host. */
+    static void download(
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         int i = ctx.globalIdx;
-        if (i < ints[i0]) aux[i] = mem[ints[i0 + 1] + i];
+        if (i < ints[i0]) {
+            int bank = ints[i0 + 2], at = ints[i0 + 1] + i;
+            aux[i] = bank == MEM ? mem[at] : bank == GRADS ? grads[at] : bank == MOMENT1 ? m1[at] : m2[at];
+        }
+    }
+
+    /** bank[at] = value, the bank named by its number (branches: a kernel cannot choose between arrays). */
+    private static void store(float[] mem, float[] grads, float[] m1, float[] m2, int bank, int at, float value) {
+        if (bank == MEM) mem[at] = value;
+        else if (bank == GRADS) grads[at] = value;
+        else if (bank == MOMENT1) m1[at] = value;
+        else m2[at] = value;
     }
 
     /** ints: N, dst, src offsets. */
-    static void copy(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+    static void copy(
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         float[] dst = mem, src = mem;
         int i = ctx.globalIdx;
         if (i < ints[i0]) dst[ints[i0 + 1] + i] = src[ints[i0 + 2] + i];
     }
 
     /** ints: n, C, dst, src offsets, rows[n]. dst[i] = src[rows[i]]. */
-    static void gatherRows(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+    static void gatherRows(
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         float[] dst = mem, src = mem;
         int n = ints[i0], C = ints[i0 + 1];
         int gid = ctx.globalIdx;
@@ -805,7 +1155,17 @@ final class DeviceKernels {
     }
 
     /** ints: n, C, dst, src offsets, rows[n]. dst[rows[i]] += src[i]; one work-item per column. */
-    static void scatterAddRows(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+    static void scatterAddRows(
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         float[] dst = mem, src = mem;
         int n = ints[i0], C = ints[i0 + 1];
         int c = ctx.globalIdx;
@@ -818,7 +1178,17 @@ final class DeviceKernels {
     }
 
     /** ints: T, C, out, inp offsets. out[c] = mean over rows. */
-    static void meanRowsForward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+    static void meanRowsForward(
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         float[] out = mem, inp = mem;
         int T = ints[i0], C = ints[i0 + 1];
         int c = ctx.globalIdx;
@@ -830,7 +1200,17 @@ final class DeviceKernels {
     }
 
     /** ints: T, C, dinp, dout offsets. dinp[t] += dout / T. */
-    static void meanRowsBackward(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+    static void meanRowsBackward(
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         float[] dinp = mem, dout = mem;
         int T = ints[i0], C = ints[i0 + 1];
         int gid = ctx.globalIdx;
@@ -849,7 +1229,16 @@ final class DeviceKernels {
      * memory; losses[r] = -(z[target] - max - log sum), left in the arena until the host reads it.
      */
     static void crossEntropyForward(
-            KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         float[] probs = mem, logits = mem, losses = mem;
         int n = ints[i0], V = ints[i0 + 1], K = ints[i0 + 4];
         int r = ctx.groupIdx, lid = ctx.localIdx;
@@ -896,7 +1285,16 @@ final class DeviceKernels {
 
     /** ints: n, V, dlogits, probs offsets, targets[n]. dlogits = (probs - onehot) / n, overwritten. */
     static void crossEntropyBackward(
-            KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
         float[] dlogits = mem, probs = mem;
         int n = ints[i0], V = ints[i0 + 1];
         int gid = ctx.globalIdx;
@@ -917,8 +1315,18 @@ final class DeviceKernels {
      * registers for the whole run: PoCL reloads them per element otherwise, since a store to the arena might change
      * them).
      */
-    static void adamw(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
-        float[] g = mem;
+    static void adamw(
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
+        float[] g = grads;
         int n = ints[i0], po = ints[i0 + 1], go = ints[i0 + 2], mo = ints[i0 + 3], vo = ints[i0 + 4];
         int each = ints[i0 + 5];
         float beta1 = fl[f0], beta2 = fl[f0 + 1], decay = fl[f0 + 2];
@@ -928,7 +1336,7 @@ final class DeviceKernels {
         for (int i = start; i < end; i++) {
             float grad = g[go + i];
             g[go + i] = 0f;
-            adamwUpdate(mem, po + i, mo + i, vo + i, grad, beta1, beta2, decay, scaledStep, scaledEps);
+            adamwUpdate(mem, m1, m2, po + i, mo + i, vo + i, grad, beta1, beta2, decay, scaledStep, scaledEps);
         }
     }
 
@@ -939,8 +1347,18 @@ final class DeviceKernels {
      * is zero outside the rows that hold a gradient of their own, so reading every row gives the same sum. Runs of
      * elements per work-item as adamw's; the row and column step along the run instead of a division per element.
      */
-    static void adamwOuterProduct(KernelContext ctx, float[] mem, float[] aux, int[] ints, float[] fl, int i0, int f0) {
-        float[] g = mem, dout = mem, inp = mem;
+    static void adamwOuterProduct(
+            KernelContext ctx,
+            float[] mem,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
+        float[] g = grads, dout = mem, inp = mem;
         int n = ints[i0], C = ints[i0 + 1], po = ints[i0 + 2], go = ints[i0 + 3], mo = ints[i0 + 4];
         int vo = ints[i0 + 5], dOff = ints[i0 + 6], io = ints[i0 + 7], each = ints[i0 + 8];
         float beta1 = fl[f0], beta2 = fl[f0 + 1], decay = fl[f0 + 2];
@@ -952,7 +1370,7 @@ final class DeviceKernels {
         for (int i = start; i < end; i++) {
             float grad = g[go + i] + d * inp[io + c];
             g[go + i] = 0f;
-            adamwUpdate(mem, po + i, mo + i, vo + i, grad, beta1, beta2, decay, scaledStep, scaledEps);
+            adamwUpdate(mem, m1, m2, po + i, mo + i, vo + i, grad, beta1, beta2, decay, scaledStep, scaledEps);
             c++;
             if (c == C && i + 1 < end) {
                 c = 0;
@@ -968,7 +1386,9 @@ final class DeviceKernels {
      * sqrt(1 - beta2^step).
      */
     private static void adamwUpdate(
-            float[] mem,
+            float[] p,
+            float[] m,
+            float[] v,
             int po,
             int mo,
             int vo,
@@ -978,7 +1398,6 @@ final class DeviceKernels {
             float decay,
             float scaledStep,
             float scaledEps) {
-        float[] p = mem, m = mem, v = mem;
         float mi = beta1 * m[mo] + (1f - beta1) * grad;
         float vi = beta2 * v[vo] + (1f - beta2) * grad * grad;
         m[mo] = mi;

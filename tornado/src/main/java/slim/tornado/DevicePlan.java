@@ -16,16 +16,16 @@ import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.exceptions.TornadoExecutionPlanException;
 
 /**
- * The device side: one arena (a float[] the size of every model buffer together) that lives on the
- * device, one small task graph per kernel, and one graph per {@link Segment} (a run of kernel calls that
+ * The device side: four arenas ({@link Bank}: float[]s that hold every model buffer together) that live on
+ * the device, one small task graph per kernel, and one graph per {@link Segment} (a run of kernel calls that
  * recurs, such as a block's attention half), all in one execution plan: TornadoVM hands a persisted
- * buffer only from one graph to the next of the same plan. Every graph takes the arena from the graph
- * that ran before it ({@code consumeFromDevice}) and leaves it on the device ({@code persistOnDevice}),
- * so a kernel call sends only its parameters (a few ints and floats) and the arena never travels whole.
+ * buffer only from one graph to the next of the same plan. Every graph takes the arenas from the graph
+ * that ran before it ({@code consumeFromDevice}) and leaves them on the device ({@code persistOnDevice}),
+ * so a kernel call sends only its parameters (a few ints and floats) and an arena never travels whole.
  * Host reads and writes go through a staging buffer in chunks.
  *
- * <p>Graph 0 uploads (staging → arena) and is the one that creates the arena's device buffer, so it
- * runs first; graph 1 downloads (arena → staging); then one graph per {@link Op}, then the segments'.
+ * <p>Graph 0 uploads (staging → an arena) and is the one that creates the arenas' device buffers, so it
+ * runs first; graph 1 downloads (an arena → staging); then one graph per {@link Op}, then the segments'.
  * A segment's graph has one task per call, each reading its parameters at its own place in the graph's
  * one int[] and float[] (sizes and offsets are data, so one graph serves every layer and sequence
  * length). TornadoVM compiles each task once, on the graph's first use; segments stay short
@@ -40,7 +40,26 @@ final class DevicePlan implements AutoCloseable {
 
     private static final int FLOATS = 8;
 
-    final float[] arena;
+    /**
+     * The arenas, by what they hold. Each is one Java float[] (TornadoVM's buffers are Java arrays), so at most
+     * about 2^31 floats; four of them hold a model of up to about 2 G parameters for training (the weight, its
+     * gradient and both AdamW moments: four floats per parameter). A kernel finds each of its buffers in the
+     * arena its role names (a weight gradient in GRADS, say); the ordinals are DeviceKernels' bank numbers.
+     */
+    enum Bank {
+        MEM("parameters and activations"),
+        GRADS("parameter gradients"),
+        MOMENT1("AdamW first moments"),
+        MOMENT2("AdamW second moments");
+
+        final String what;
+
+        Bank(String what) {
+            this.what = what;
+        }
+    }
+
+    private final float[][] banks = new float[Bank.values().length][];
     private final float[] upStaging = new float[STAGING], downStaging = new float[STAGING];
     private final int[] upInts = new int[4], downInts = new int[4];
     private final float[] upFloats = new float[1], downFloats = new float[1];
@@ -60,9 +79,11 @@ final class DevicePlan implements AutoCloseable {
     /** A segment's graph: its index in the plan, parameter arrays, and each call's grid and parameter offsets. */
     private record SegmentGraph(int index, int[] ints, float[] floats, WorkerGrid1D[] grids, int[] intsAt) {}
 
-    DevicePlan(String name, TornadoDevice device, int arenaFloats, int indexCapacity, List<Segment> segments) {
+    /** A plan with arenas of these many floats (by {@link Bank}). */
+    DevicePlan(String name, TornadoDevice device, long[] bankFloats, int indexCapacity, List<Segment> segments) {
         this.indexCapacity = indexCapacity;
-        arena = new float[arenaFloats];
+        for (Bank bank : Bank.values()) banks[bank.ordinal()] = new float[Math.toIntExact(bankFloats[bank.ordinal()])];
+        float[] mem = banks[0], grads = banks[1], m1 = banks[2], m2 = banks[3];
         KernelContext context = new KernelContext();
         GridScheduler scheduler = new GridScheduler();
         Op[] ops = Op.values();
@@ -70,22 +91,34 @@ final class DevicePlan implements AutoCloseable {
 
         String up = name + "Up";
         graphs[0] = new TaskGraph(up)
-                .transferToDevice(DataTransferMode.FIRST_EXECUTION, arena)
+                .transferToDevice(DataTransferMode.FIRST_EXECUTION, mem, grads, m1, m2)
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, upStaging, upInts)
                 .transferToDevice(DataTransferMode.FIRST_EXECUTION, upFloats)
-                .task("t", DeviceKernels::upload, context, arena, upStaging, upInts, upFloats, 0, 0)
-                .persistOnDevice(arena)
+                .task("t", DeviceKernels::upload, context, mem, grads, m1, m2, upStaging, upInts, upFloats, 0, 0)
+                .persistOnDevice(mem, grads, m1, m2)
                 .snapshot();
         scheduler.addWorkerGrid(up + ".t", uploadGrid);
 
         String down = name + "Down";
         graphs[1] = new TaskGraph(down)
-                .consumeFromDevice(arena)
+                .consumeFromDevice(mem, grads, m1, m2)
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, downInts)
                 .transferToDevice(DataTransferMode.FIRST_EXECUTION, downFloats)
-                .task("t", DeviceKernels::download, context, arena, downStaging, downInts, downFloats, 0, 0)
+                .task(
+                        "t",
+                        DeviceKernels::download,
+                        context,
+                        mem,
+                        grads,
+                        m1,
+                        m2,
+                        downStaging,
+                        downInts,
+                        downFloats,
+                        0,
+                        0)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, downStaging)
-                .persistOnDevice(arena)
+                .persistOnDevice(mem, grads, m1, m2)
                 .snapshot();
         scheduler.addWorkerGrid(down + ".t", downloadGrid);
 
@@ -95,11 +128,11 @@ final class DevicePlan implements AutoCloseable {
             float[] fl = new float[FLOATS];
             float[] aux = new float[1];
             TaskGraph tg = new TaskGraph(g)
-                    .consumeFromDevice(arena)
+                    .consumeFromDevice(mem, grads, m1, m2)
                     .transferToDevice(DataTransferMode.EVERY_EXECUTION, in, fl)
                     .transferToDevice(DataTransferMode.FIRST_EXECUTION, aux)
-                    .task("t", op.code, context, arena, aux, in, fl, 0, 0);
-            graphs[2 + op.ordinal()] = tg.persistOnDevice(arena).snapshot();
+                    .task("t", op.code, context, mem, grads, m1, m2, aux, in, fl, 0, 0);
+            graphs[2 + op.ordinal()] = tg.persistOnDevice(mem, grads, m1, m2).snapshot();
             WorkerGrid1D grid = new WorkerGrid1D(64);
             scheduler.addWorkerGrid(g + ".t", grid);
             graphIndex.put(op, 2 + op.ordinal());
@@ -121,23 +154,47 @@ final class DevicePlan implements AutoCloseable {
             float[] fl = new float[n * FLOATS];
             float[] aux = new float[1];
             TaskGraph tg = new TaskGraph(g)
-                    .consumeFromDevice(arena)
+                    .consumeFromDevice(mem, grads, m1, m2)
                     .transferToDevice(DataTransferMode.EVERY_EXECUTION, in, fl)
                     .transferToDevice(DataTransferMode.FIRST_EXECUTION, aux);
             WorkerGrid1D[] segmentGrids = new WorkerGrid1D[n];
             for (int c = 0; c < n; c++) {
-                tg.task("t" + c, segment.ops().get(c).code, context, arena, aux, in, fl, intsAt[c], c * FLOATS);
+                tg.task(
+                        "t" + c,
+                        segment.ops().get(c).code,
+                        context,
+                        mem,
+                        grads,
+                        m1,
+                        m2,
+                        aux,
+                        in,
+                        fl,
+                        intsAt[c],
+                        c * FLOATS);
                 segmentGrids[c] = new WorkerGrid1D(64);
                 scheduler.addWorkerGrid(g + ".t" + c, segmentGrids[c]);
             }
             int index = 2 + ops.length + i;
-            graphs[index] = tg.persistOnDevice(arena).snapshot();
+            graphs[index] = tg.persistOnDevice(mem, grads, m1, m2).snapshot();
             segmentGraphs.put(segment, new SegmentGraph(index, in, fl, segmentGrids, intsAt));
         }
         plan = new TornadoExecutionPlan(graphs);
         plan.withDevice(device).withGridScheduler(scheduler);
-        // The upload graph creates the arena's device buffer (zeros); every other graph consumes it.
-        transfer(true, 0, 0);
+        // The upload graph creates the arenas' device buffers (zeros); every other graph consumes them.
+        transfer(true, Bank.MEM, 0, 0);
+    }
+
+    /** Floats the bank holds. */
+    long capacity(Bank bank) {
+        return banks[bank.ordinal()].length;
+    }
+
+    /** Floats each bank holds, by {@link Bank}. */
+    long[] capacities() {
+        long[] floats = new long[banks.length];
+        for (int b = 0; b < banks.length; b++) floats[b] = banks[b].length;
+        return floats;
     }
 
     /** Whether a call with an index list of this length fits this plan's parameter arrays. */
@@ -177,31 +234,32 @@ final class DevicePlan implements AutoCloseable {
         grid.setLocalWork(call.local(), 1, 1);
     }
 
-    /** Host → arena: n floats of src from srcOffset to the arena at arenaOffset. */
-    void upload(float[] src, int srcOffset, int arenaOffset, int n) {
+    /** Host → arena: n floats of src from srcOffset to the bank at arenaOffset. */
+    void upload(float[] src, int srcOffset, Bank bank, int arenaOffset, int n) {
         for (int done = 0; done < n; done += STAGING) {
             int chunk = Math.min(STAGING, n - done);
             System.arraycopy(src, srcOffset + done, upStaging, 0, chunk);
-            transfer(true, arenaOffset + done, chunk);
+            transfer(true, bank, arenaOffset + done, chunk);
             floatsUp += chunk;
         }
     }
 
-    /** Arena → host: n floats from the arena at arenaOffset into dst at dstOffset. */
-    void download(float[] dst, int dstOffset, int arenaOffset, int n) {
+    /** Arena → host: n floats from the bank at arenaOffset into dst at dstOffset. */
+    void download(float[] dst, int dstOffset, Bank bank, int arenaOffset, int n) {
         for (int done = 0; done < n; done += STAGING) {
             int chunk = Math.min(STAGING, n - done);
-            transfer(false, arenaOffset + done, chunk);
+            transfer(false, bank, arenaOffset + done, chunk);
             System.arraycopy(downStaging, 0, dst, dstOffset + done, chunk);
             floatsDown += chunk;
         }
     }
 
-    /** One execution of the upload or download kernel (ints: N, arena offset). */
-    private void transfer(boolean up, int arenaOffset, int n) {
+    /** One execution of the upload or download kernel (ints: N, offset, bank). */
+    private void transfer(boolean up, Bank bank, int arenaOffset, int n) {
         int[] in = up ? upInts : downInts;
         in[0] = n;
         in[1] = arenaOffset;
+        in[2] = bank.ordinal();
         WorkerGrid1D grid = up ? uploadGrid : downloadGrid;
         grid.setGlobalWork(Math.max(64, (n + 63) / 64 * 64), 1, 1);
         grid.setLocalWork(64, 1, 1);

@@ -1,7 +1,7 @@
 package slim.tornado;
 
 import uk.ac.manchester.tornado.api.KernelContext;
-import uk.ac.manchester.tornado.api.common.TornadoFunctions.Task7;
+import uk.ac.manchester.tornado.api.common.TornadoFunctions.Task10;
 
 /**
  * The device kernels, one per kind of launch TornadoKernels makes as each call comes (a kernel call
@@ -50,10 +50,13 @@ enum Op {
     ADAMW_OUTER_PRODUCT(DeviceKernels::adamwOuterProduct, false);
 
     /**
-     * The one kernel signature: context, the arena, an auxiliary buffer (the staging
-     * buffer of a transfer), ints, floats, and where the call's ints and floats start.
+     * The one kernel signature: context, the four arenas (parameters and activations, gradients, AdamW's first
+     * and second moments; see DevicePlan.Bank), an auxiliary buffer (the staging buffer of a transfer), ints,
+     * floats, and where the call's ints and floats start.
      */
-    interface Code extends Task7<KernelContext, float[], float[], int[], float[], Integer, Integer> {}
+    interface Code
+            extends Task10<
+                    KernelContext, float[], float[], float[], float[], float[], int[], float[], Integer, Integer> {}
 
     final Code code;
     /** Carries an index list (token ids, rows, targets) whose length changes from call to call. */

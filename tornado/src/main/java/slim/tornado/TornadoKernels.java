@@ -14,14 +14,17 @@ import slim.nn.kernels.AttentionHeads;
 import slim.nn.kernels.AttentionShape;
 import slim.nn.kernels.Kernels;
 import slim.nn.kernels.Nonlinearity;
+import slim.tornado.DevicePlan.Bank;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 import uk.ac.manchester.tornado.api.enums.TornadoDeviceType;
 
 /**
  * The kernels on a TornadoVM device. Every model buffer (a float[]: the parameter block, the
- * gradients, the AdamW moments, each activation) gets a place in one device arena the first time a
- * kernel touches it, and from then on lives there: a kernel call sends only its sizes, offsets and
+ * gradients, the AdamW moments, each activation) gets a place in a device arena the first time a
+ * kernel touches it, and from then on lives there: the gradients, the first and the second moments
+ * each in an arena of their own, everything else in the first ({@link Bank}; an arena is one Java
+ * float[], so four let a model of up to about 2 G parameters train). A kernel call sends only its sizes, offsets and
  * index lists (token ids, targets), and data comes back only where the host reads ({@link #read}: the
  * loss rows, the logits it uses). See {@link DevicePlan} for the graphs.
  *
@@ -34,12 +37,12 @@ import uk.ac.manchester.tornado.api.enums.TornadoDeviceType;
  * plan is built with a graph for each; at most {@link #SEGMENT_PLANS} times, so that ever-new segments
  * cannot rebuild it forever.
  *
- * <p>The arena's size comes from {@link #reserve} (the model's layout) before the first call; before the first
- * plan it simply grows to what the buffers need, after it by doubling only when a buffer still does not fit:
- * every buffer is brought back, and a new plan (whose kernels compile again on first use) receives them.
+ * <p>The arenas' sizes come from {@link #reserve} (the model's layout) and what the first flush placed; after the
+ * first plan an arena doubles only when a buffer still does not fit: every buffer is brought back, and a new plan
+ * (whose kernels compile again on first use) receives them. Past one float[] it fails, naming the floats needed.
  *
  * <p>TornadoVM compiles a graph's tasks on its first execution, once per plan. {@link #close} keeps the plan (one,
- * per JVM) instead of freeing it, and the next TornadoKernels on that device whose arena fits in it takes it with
+ * per JVM) instead of freeing it, and the next TornadoKernels on that device whose arenas fit in it takes it with
  * its segment graphs: the later cells of a grid skip the compilation (sizes and offsets are data, so any model's
  * segments run on it; a segment it has no graph for is added as in a first instance).
  */
@@ -47,14 +50,17 @@ public final class TornadoKernels implements Kernels {
 
     private static final int MIN_ARENA = 1 << 20;
 
+    /** Floats of an arena that holds nothing yet (the gradients' and moments' of a model that does not train). */
+    private static final int MIN_BANK = 64;
+
     /**
-     * Most floats the arena holds: it is one Java float[] (TornadoVM's buffers are Java arrays), so about 2^31,
-     * 8 GiB. Parameters, gradients and both AdamW moments take four floats per parameter, so about 500 M trainable
-     * parameters fit (GPT2-XL to k = 12, OPT-1.3b to k = 6).
+     * Most floats one arena ({@link Bank}) holds: it is one Java float[] (TornadoVM's buffers are Java arrays), so
+     * about 2^31, 8 GiB. Parameters and activations share one; the gradients and each AdamW moment have their own,
+     * so a model of up to about 2 G parameters trains (GPT2-XL at k = 48 has 1.56 G).
      */
     static final long MAX_ARENA = Integer.MAX_VALUE - 16;
 
-    /** The arena's limit here: MAX_ARENA, or less where a test makes it so. */
+    /** An arena's limit here: MAX_ARENA, or less where a test makes it so. */
     private final long arenaLimit;
 
     static {
@@ -101,14 +107,21 @@ public final class TornadoKernels implements Kernels {
     /** Scratch for partial sums (matmulBackwardInputParts), placed in the arena like any buffer. */
     private float[] partsScratch = new float[0];
 
-    private final Map<float[], Integer> base = new IdentityHashMap<>();
-    private DevicePlan plan;
-    /** Before the first plan: its arena's floats and its index lists' capacity, as the calls so far need them. */
-    private long pendingArena;
+    /** Where a buffer lives: its arena and its offset there. */
+    private record Place(Bank bank, int offset) {}
 
+    private final Map<float[], Place> base = new IdentityHashMap<>();
+    /** The ints of zero calls recorded on buffers not yet placed, by buffer (see {@link #zero}). */
+    private final Map<float[], List<int[]>> unplacedZeros = new IdentityHashMap<>();
+
+    private DevicePlan plan;
+    /** Buffers are placed, but no plan is built yet (nothing has run). */
+    private boolean pending;
+    /** Before the first plan: its index lists' capacity, as the calls so far need it. */
     private int pendingIndexCapacity = 256;
-    private int top;
-    /** Floats {@link #reserve} announced: the first plan's arena. */
+    /** Floats placed in each arena, by {@link Bank}. */
+    private final long[] top = new long[Bank.values().length];
+    /** Floats {@link #reserve} announced, all arenas together. */
     private long reserved;
 
     private int plansBuilt, segmentPlans;
@@ -186,42 +199,55 @@ public final class TornadoKernels implements Kernels {
 
     @Override
     public void read(Slice s) {
-        Integer b = base.get(s.data());
-        if (b == null) return;
+        if (!touched(s)) return;
         flush();
         if (plan == null) return; // nothing has run: the host's floats are the buffer's
-        plan.download(s.data(), s.offset(), b + s.offset(), s.length());
+        Place b = base.get(s.data());
+        plan.download(s.data(), s.offset(), b.bank(), b.offset() + s.offset(), s.length());
     }
 
     @Override
     public void write(Slice s) {
-        Integer b = base.get(s.data());
-        if (b == null) return;
+        if (!touched(s)) return;
         flush();
         if (plan == null) return; // the first plan sends the host's floats as they are then
-        plan.upload(s.data(), s.offset(), b + s.offset(), s.length());
+        Place b = base.get(s.data());
+        plan.upload(s.data(), s.offset(), b.bank(), b.offset() + s.offset(), s.length());
     }
 
-    /** Fails at once where the announced buffers cannot fit in one arena, before any of them is placed. */
+    /** Whether a kernel call has named s's buffer (after a flush it is placed); if not, the host's copy is all. */
+    private boolean touched(Slice s) {
+        return base.containsKey(s.data()) || unplacedZeros.containsKey(s.data());
+    }
+
+    /**
+     * Fails at once where the announced buffers cannot fit in the four arenas together, before any is placed;
+     * where one arena overflows while they would, the first buffer that does not fit fails as clearly.
+     */
     @Override
     public void reserve(long floats) {
         reserved += floats;
-        if (reserved > arenaLimit) throw tooLarge(reserved);
+        if (reserved > Bank.values().length * arenaLimit) {
+            throw tooLarge(
+                    "buffers (parameters, gradients, AdamW moments, activations)",
+                    reserved,
+                    Bank.values().length + " arenas of " + String.format("%,d", arenaLimit));
+        }
     }
 
-    private SlimException tooLarge(long floats) {
+    private SlimException tooLarge(String what, long floats, String holds) {
         return new SlimException(String.format(
-                "the model's buffers (parameters, gradients, AdamW moments, activations) need %,d floats (%.1f GiB)"
-                        + " on the device, more than TornadoVM's arena holds: %,d floats, one Java float[]; keep"
-                        + " fewer layers (-k) or use --backend cpu",
-                floats, floats * (double) Float.BYTES / (1L << 30), arenaLimit));
+                "the model's %s need %,d floats (%.1f GiB) on the device, more than TornadoVM holds for them: %s"
+                        + " floats (each arena one Java float[]); keep fewer layers (-k) or use --backend cpu",
+                what, floats, floats * (double) Float.BYTES / (1L << 30), holds));
     }
 
     /** Keeps the plan for the next instance (see the class comment), freeing the one kept before. */
     @Override
     public void close() {
         recorded.clear();
-        pendingArena = 0;
+        unplacedZeros.clear();
+        pending = false;
         if (plan == null) return;
         synchronized (TornadoKernels.class) {
             if (kept != null) kept.plan().close();
@@ -237,14 +263,16 @@ public final class TornadoKernels implements Kernels {
     }
 
     /**
-     * The first plan: the one a closed instance kept, where its arena holds what is reserved; otherwise none yet.
-     * A new one is built at the first flush ({@link #firstPlan}), when the calls it runs are known: its graphs
-     * then include their segments, so that a training step is one plan from its first step on.
+     * The first plan: the one a closed instance kept, where its arenas together hold what is reserved (one that
+     * still falls short grows as a buffer needs it); otherwise none yet. A new one is built at the first flush
+     * ({@link #firstPlan}), when the calls it runs are known: its graphs then include their segments, so that a
+     * training step is one plan from its first step on.
      */
     private void start() {
-        long arenaFloats = Math.min(arenaLimit, Math.max(MIN_ARENA, reserved + reserved / 16));
         synchronized (TornadoKernels.class) {
-            if (kept != null && kept.device().equals(device) && kept.plan().arena.length >= arenaFloats) {
+            if (kept != null
+                    && kept.device().equals(device)
+                    && Arrays.stream(kept.plan().capacities()).sum() >= reserved + reserved / 16) {
                 plan = kept.plan();
                 seen.addAll(kept.seen());
                 segmentPlans = kept.segmentPlans();
@@ -258,7 +286,7 @@ public final class TornadoKernels implements Kernels {
             // A kept plan this instance cannot take would only hold device memory beside the one it builds.
             releaseKeptPlan();
         }
-        pendingArena = arenaFloats;
+        pending = true;
     }
 
     /** Whether a closed instance's plan is kept for the next. */
@@ -268,22 +296,31 @@ public final class TornadoKernels implements Kernels {
 
     /** Whether buffers are placed but no plan is built yet (nothing has run). */
     private boolean pending() {
-        return plan == null && pendingArena > 0;
+        return plan == null && pending;
     }
 
     /**
      * Builds the first plan with a graph for each segment of two or more calls among the first flush's runs,
-     * sending every buffer placed so far (none has been sent: nothing ran before).
+     * sending every buffer placed so far (none has been sent: nothing ran before). The arenas hold what is
+     * placed, the moments' as much as the gradients' (AdamW's come after the first flush, one per gradient), and
+     * the first what the reservation leaves for it besides those three, plus a sixteenth.
      */
     private void firstPlan(List<Segment> segments) {
         for (Segment segment : segments) if (segment.ops().size() >= 2) seen.add(segment);
-        rebuild(pendingArena, pendingIndexCapacity);
-        pendingArena = 0;
+        long grads = top[Bank.GRADS.ordinal()];
+        long mem = Math.max(top[Bank.MEM.ordinal()], reserved - 3 * grads);
+        long[] floats = new long[Bank.values().length];
+        floats[Bank.MEM.ordinal()] = Math.min(arenaLimit, Math.max(MIN_ARENA, mem + mem / 16));
+        for (Bank bank : List.of(Bank.GRADS, Bank.MOMENT1, Bank.MOMENT2))
+            floats[bank.ordinal()] = Math.max(MIN_BANK, Math.max(grads, top[bank.ordinal()]));
+        rebuild(floats, pendingIndexCapacity);
+        pending = false;
     }
 
     /** Runs the recorded calls, segment by segment (see the class comment). */
     private void flush() {
         if (recorded.isEmpty()) return;
+        for (float[] data : List.copyOf(unplacedZeros.keySet())) at(new Slice(data, 0, data.length));
         List<List<Call>> runs = Segment.cut(recorded);
         recorded.clear();
         List<Segment> segments = runs.stream().map(Segment::of).toList();
@@ -296,7 +333,7 @@ public final class TornadoKernels implements Kernels {
         }
         if (allSeen && !allBuilt && segmentPlans < SEGMENT_PLANS) {
             segmentPlans++;
-            rebuild(plan.arena.length, plan.indexCapacity);
+            rebuild(plan.capacities(), plan.indexCapacity);
         }
         for (int r = 0; r < runs.size(); r++) {
             Segment segment = segments.get(r);
@@ -309,44 +346,61 @@ public final class TornadoKernels implements Kernels {
         }
     }
 
-    /** The arena offset of s's first float; a buffer seen for the first time is placed and sent. */
+    /** The offset of s's first float in the arena of parameters and activations (see below). */
     private int at(Slice s) {
-        if (s == null) return 0;
-        float[] data = s.data();
-        Integer b = base.get(data);
-        if (b == null) {
-            if (plan == null && pendingArena == 0) start();
-            long end = (long) top + data.length;
-            if (end > arenaLimit) throw tooLarge(end);
-            if (pending()) {
-                if (end > pendingArena) pendingArena = Math.min(arenaLimit, 2 * end);
-            } else if (end > plan.arena.length) {
-                rebuild(Math.min(arenaLimit, 2 * end), plan.indexCapacity);
-            }
-            b = top;
-            base.put(data, b);
-            top += data.length;
-            if (plan != null) plan.upload(data, 0, b, data.length);
-        }
-        return b + s.offset();
+        return at(s, Bank.MEM);
     }
 
-    /** A new plan of this size holding every buffer placed so far (brought back from the old one). */
-    private void rebuild(long arenaFloats, int indexCapacity) {
+    /**
+     * The offset of s's first float in the arena its role names; a buffer seen for the first time is placed there
+     * and sent. A buffer keeps its arena: one met in another role fails rather than be read from the wrong one.
+     */
+    private int at(Slice s, Bank role) {
+        if (s == null) return 0;
+        float[] data = s.data();
+        Place b = base.get(data);
+        if (b == null) {
+            if (plan == null && !pending) start();
+            int r = role.ordinal();
+            long end = top[r] + data.length;
+            if (end > arenaLimit) throw tooLarge(role.what, end, String.format("%,d", arenaLimit));
+            if (plan != null && end > plan.capacity(role)) {
+                long[] floats = plan.capacities();
+                floats[r] = Math.min(arenaLimit, 2 * end);
+                rebuild(floats, plan.indexCapacity);
+            }
+            b = new Place(role, (int) top[r]);
+            base.put(data, b);
+            top[r] = end;
+            for (int[] zero : unplacedZeros.getOrDefault(data, List.of())) {
+                zero[1] += b.offset();
+                zero[2] = role.ordinal();
+            }
+            unplacedZeros.remove(data);
+            if (plan != null) plan.upload(data, 0, role, b.offset(), data.length);
+        } else if (b.bank() != role) {
+            throw new SlimException("a buffer of " + data.length + " floats placed among the " + b.bank().what
+                    + " on the device is used as one of the " + role.what + ": each lives in one arena");
+        }
+        return b.offset() + s.offset();
+    }
+
+    /** A new plan with arenas of these sizes holding every buffer placed so far (brought back from the old one). */
+    private void rebuild(long[] bankFloats, int indexCapacity) {
         // Recorded calls are not flushed first: buffers keep their offsets, so they run as well on the new plan, and
         // a flush forced here (as the arena first grows, mid-step) would cut the step into segments no other step
         // repeats.
         if (plan != null) {
-            for (Map.Entry<float[], Integer> e : base.entrySet())
-                plan.download(e.getKey(), 0, e.getValue(), e.getKey().length);
+            for (Map.Entry<float[], Place> e : base.entrySet())
+                plan.download(e.getKey(), 0, e.getValue().bank(), e.getValue().offset(), e.getKey().length);
             floatsUpBefore += plan.floatsUp;
             floatsDownBefore += plan.floatsDown;
             executionsBefore += plan.executions;
             plan.close();
         }
-        plan = new DevicePlan("slim" + plansBuilt++, device, (int) arenaFloats, indexCapacity, List.copyOf(seen));
-        for (Map.Entry<float[], Integer> e : base.entrySet())
-            plan.upload(e.getKey(), 0, e.getValue(), e.getKey().length);
+        plan = new DevicePlan("slim" + plansBuilt++, device, bankFloats, indexCapacity, List.copyOf(seen));
+        for (Map.Entry<float[], Place> e : base.entrySet())
+            plan.upload(e.getKey(), 0, e.getValue().bank(), e.getValue().offset(), e.getKey().length);
     }
 
     // ------------------------------------------------------------------ the calls
@@ -356,11 +410,11 @@ public final class TornadoKernels implements Kernels {
         if (work > Integer.MAX_VALUE)
             throw new SlimException("a " + op + " call of " + work + " work-items is too large for one kernel");
         if (work == 0) return;
-        if (plan == null && pendingArena == 0) start();
+        if (plan == null && !pending) start();
         if (pending()) {
             pendingIndexCapacity = Math.max(pendingIndexCapacity, ints.length - DevicePlan.FIXED_INTS);
         } else if (!plan.fits(ints)) {
-            rebuild(plan.arena.length, Math.max(2 * plan.indexCapacity, ints.length));
+            rebuild(plan.capacities(), Math.max(2 * plan.indexCapacity, ints.length));
         }
         recorded.add(new Call(op, ints, floats, work, local));
     }
@@ -403,7 +457,7 @@ public final class TornadoKernels implements Kernels {
 
     @Override
     public void embeddingBackward(Slice dtable, Slice dout, int[] ids, int T, int C) {
-        run(Op.EMBEDDING_BACKWARD, C, LOCAL, ints(v(T, C, at(dtable), at(dout)), Arrays.copyOf(ids, T)));
+        run(Op.EMBEDDING_BACKWARD, C, LOCAL, ints(v(T, C, at(dtable, Bank.GRADS), at(dout)), Arrays.copyOf(ids, T)));
     }
 
     @Override
@@ -424,7 +478,7 @@ public final class TornadoKernels implements Kernels {
                 Op.LAYER_NORM_BACKWARD_WEIGHTS,
                 C,
                 LOCAL,
-                ints(v(T, C, at(dw), at(db), at(dout), at(inp), at(mean), at(rstd))));
+                ints(v(T, C, at(dw, Bank.GRADS), at(db, Bank.GRADS), at(dout), at(inp), at(mean), at(rstd))));
     }
 
     @Override
@@ -435,7 +489,7 @@ public final class TornadoKernels implements Kernels {
     @Override
     public void rmsNormBackward(Slice dinp, Slice dw, Slice dout, Slice inp, Slice w, Slice rstd, int T, int C) {
         run(Op.RMS_NORM_BACKWARD_INPUT, T, LOCAL, ints(v(T, C, at(dinp), at(dout), at(inp), at(w), at(rstd))));
-        run(Op.RMS_NORM_BACKWARD_WEIGHTS, C, LOCAL, ints(v(T, C, at(dw), at(dout), at(inp), at(rstd))));
+        run(Op.RMS_NORM_BACKWARD_WEIGHTS, C, LOCAL, ints(v(T, C, at(dw, Bank.GRADS), at(dout), at(inp), at(rstd))));
     }
 
     @Override
@@ -458,10 +512,14 @@ public final class TornadoKernels implements Kernels {
         if (dinp != null) matmulBackwardInput(dinp, dout, w, T, C, OC);
         if (dw != null) {
             long blocks = (C + DeviceKernels.BLOCK - 1) / DeviceKernels.BLOCK;
-            run(Op.MATMUL_BACKWARD_WEIGHTS, OC * blocks, LOCAL, ints(v(T, C, OC, at(dw), at(dout), at(inp))));
+            run(
+                    Op.MATMUL_BACKWARD_WEIGHTS,
+                    OC * blocks,
+                    LOCAL,
+                    ints(v(T, C, OC, at(dw, Bank.GRADS), at(dout), at(inp))));
         }
         if (dbias != null) {
-            run(Op.MATMUL_BACKWARD_BIAS, OC, LOCAL, ints(v(T, OC, at(dbias), at(dout))));
+            run(Op.MATMUL_BACKWARD_BIAS, OC, LOCAL, ints(v(T, OC, at(dbias, Bank.GRADS), at(dout))));
         }
     }
 
@@ -576,9 +634,21 @@ public final class TornadoKernels implements Kernels {
         run(Op.DROPOUT_MASK, N, LOCAL, ints(v(N, at(mask), (int) seed, (int) (seed >>> 32))), p);
     }
 
+    /**
+     * Zeroes x in its arena. A buffer not placed yet has no role to name its arena (the gradients, zeroed before the
+     * first backward): its call is recorded as any other, and gets the arena and offset when the buffer's first use
+     * places it ({@link #at}), or at the flush, among the activations, where none does.
+     */
     @Override
     public void zero(Slice x, int N) {
-        run(Op.ZERO, N, LOCAL, ints(v(N, at(x))));
+        Place b = base.get(x.data());
+        if (b == null) {
+            int[] ints = v(N, x.offset(), Bank.MEM.ordinal()); // the offset within x's buffer until it is placed
+            run(Op.ZERO, N, LOCAL, ints);
+            unplacedZeros.computeIfAbsent(x.data(), d -> new ArrayList<>()).add(ints);
+            return;
+        }
+        run(Op.ZERO, N, LOCAL, ints(v(N, at(x, b.bank()), b.bank().ordinal())));
     }
 
     @Override
@@ -632,7 +702,13 @@ public final class TornadoKernels implements Kernels {
                 Op.ADAMW,
                 items(N),
                 LOCAL,
-                ints(v(N, at(params), at(grads), at(m), at(v), elementsPerItem)),
+                ints(v(
+                        N,
+                        at(params),
+                        at(grads, Bank.GRADS),
+                        at(m, Bank.MOMENT1),
+                        at(v, Bank.MOMENT2),
+                        elementsPerItem)),
                 adamwFloats(settings, step));
     }
 
@@ -655,7 +731,16 @@ public final class TornadoKernels implements Kernels {
                 Op.ADAMW_OUTER_PRODUCT,
                 items((long) R * C),
                 LOCAL,
-                ints(v(R * C, C, at(params), at(grads), at(m), at(v), at(dout), at(inp), elementsPerItem)),
+                ints(v(
+                        R * C,
+                        C,
+                        at(params),
+                        at(grads, Bank.GRADS),
+                        at(m, Bank.MOMENT1),
+                        at(v, Bank.MOMENT2),
+                        at(dout),
+                        at(inp),
+                        elementsPerItem)),
                 adamwFloats(settings, step));
     }
 

@@ -87,7 +87,7 @@ class TornadoKernelsTest {
         }
         assertTrue(TornadoKernels.hasKeptPlan(), "a closed instance keeps its plan");
         try (TornadoKernels big = new TornadoKernels()) {
-            big.reserve(4L << 20); // more than the first one's arena of 1 Mi floats
+            big.reserve(4L << 20); // more than the first one's arenas hold (1 Mi floats and a little)
             Slice x = Slice.allocate(100);
             big.zero(x, 100);
             assertFalse(TornadoKernels.hasKeptPlan(), "the kept plan, too small to take, was freed at once");
@@ -98,24 +98,37 @@ class TornadoKernelsTest {
     }
 
     @Test
-    void buffersBeyondTheArenaFailClearlyAndLeaveThePlacedOnesRight() {
+    void eachArenaHoldsUpToItsLimitAndBeyondFailsClearly() {
         long limit = 2 << 20;
         TornadoDevice device = TornadoExecutionPlan.getDevice(0, 0);
         try (TornadoKernels k = new TornadoKernels(device, TornadoKernels.Target.CPU, limit)) {
-            SlimException announced = assertThrows(SlimException.class, () -> k.reserve(limit + 1));
-            assertTrue(announced.getMessage().contains("2,097,153 floats"), announced.getMessage());
+            SlimException announced = assertThrows(SlimException.class, () -> k.reserve(4 * limit + 1));
+            assertTrue(announced.getMessage().contains("8,388,609 floats"), announced.getMessage());
             assertTrue(announced.getMessage().contains("--backend cpu"), announced.getMessage());
         }
         try (TornadoKernels k = new TornadoKernels(device, TornadoKernels.Target.CPU, limit)) {
-            Slice x = Slice.allocate(3 << 19); // 1.5 Mi floats: fits
+            Slice x = Slice.allocate(3 << 19); // 1.5 Mi floats of activations
             x.fill(1f);
             k.add(x, x, x, 10);
-            Slice y = Slice.allocate(1 << 20); // 2.5 Mi floats in all: does not
-            SlimException placed = assertThrows(SlimException.class, () -> k.zero(y, 10));
-            assertTrue(placed.getMessage().contains("2,621,440 floats"), placed.getMessage());
+            // 1.5 Mi floats more, as a weight gradient: the gradients' own arena holds them. Zeroed before its first
+            // use names its arena (as zeroGrad does), the zero call waits for the place.
+            Slice dw = Slice.allocate(3 << 19);
+            dw.fill(5f);
+            k.zero(dw, 8);
+            k.matmulBackward(null, dw, null, x.sub(0, 2), x.sub(10, 4), null, 1, 4, 2);
+            Slice y = Slice.allocate(1 << 20); // 2.5 Mi floats of activations in all: more than their arena
+            SlimException placed = assertThrows(SlimException.class, () -> k.copy(y, x, 10));
+            assertTrue(
+                    placed.getMessage().contains("parameters and activations need 2,621,440 floats"),
+                    placed.getMessage());
+            SlimException role = assertThrows(SlimException.class, () -> k.add(x, x, dw, 10));
+            assertTrue(role.getMessage().contains("placed among the parameter gradients"), role.getMessage());
             k.read(x.sub(0, 11));
-            assertEquals(2f, x.get(9), "the calls before the failure ran on the buffers placed");
+            k.read(dw.sub(0, 9));
+            assertEquals(2f, x.get(9), "the calls before the failures ran on the buffers placed");
             assertEquals(1f, x.get(10));
+            for (int i = 0; i < 8; i++) assertEquals(2f, dw.get(i), "zeroed, then dw[o, c] += dout[o]·inp[c] = 2·1");
+            assertEquals(5f, dw.get(8), "past the zeroed floats, the host's value as it was sent");
         }
     }
 

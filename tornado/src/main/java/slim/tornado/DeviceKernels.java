@@ -4,12 +4,12 @@ import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.math.TornadoMath;
 
 /**
- * The kernels as TornadoVM compiles them to the device. Every kernel has one signature: the four arenas
- * (DevicePlan.Bank: parameters and activations, gradients, AdamW's two moments; every model buffer, at the
+ * The kernels as TornadoVM compiles them to the device. Every kernel has one signature: the five arenas
+ * (DevicePlan.Bank: activations, parameters, gradients, AdamW's two moments; every model buffer, at the
  * offsets the call passes), an auxiliary buffer (the staging buffer of
  * uploads and downloads; unused by the others), the call's integer and float
  * parameters, and where they start (0). Each kernel names its buffers as local aliases of the
- * arena its role names (a weight gradient: grads): a task must not be given one object twice, or
+ * arena its role names (a weight: weights; a weight gradient: grads): a task must not be given one object twice, or
  * TornadoVM's graph compiler never finishes.
  *
  * <p>ints[i0..] holds the sizes, offsets and index lists. Sizes are
@@ -21,7 +21,7 @@ final class DeviceKernels {
     private DeviceKernels() {}
 
     /** The arenas by number, as DevicePlan.Bank orders them. */
-    static final int MEM = 0, GRADS = 1, MOMENT1 = 2, MOMENT2 = 3;
+    static final int MEM = 0, WEIGHTS = 1, GRADS = 2, MOMENT1 = 3, MOMENT2 = 4;
 
     private static final float SQRT_2_OVER_PI = 0.7978845608f;
     private static final float INV_SQRT_2 = 0.70710678f;
@@ -31,6 +31,7 @@ final class DeviceKernels {
     static void embeddingForward(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -39,7 +40,7 @@ final class DeviceKernels {
             float[] fl,
             int i0,
             int f0) {
-        float[] out = mem, table = mem;
+        float[] out = mem, table = weights;
         int T = ints[i0], C = ints[i0 + 1];
         int gid = ctx.globalIdx;
         if (gid < T * C) {
@@ -54,6 +55,7 @@ final class DeviceKernels {
     static void embeddingBackward(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -77,6 +79,7 @@ final class DeviceKernels {
     static void layerNormForward(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -85,7 +88,7 @@ final class DeviceKernels {
             float[] fl,
             int i0,
             int f0) {
-        float[] out = mem, mean = mem, rstd = mem, inp = mem, w = mem, b = mem;
+        float[] out = mem, mean = mem, rstd = mem, inp = mem, w = weights, b = weights;
         int T = ints[i0], C = ints[i0 + 1];
         int t = ctx.globalIdx;
         if (t < T) {
@@ -109,6 +112,7 @@ final class DeviceKernels {
     static void layerNormBackwardInput(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -117,7 +121,7 @@ final class DeviceKernels {
             float[] fl,
             int i0,
             int f0) {
-        float[] dinp = mem, dout = mem, inp = mem, w = mem, mean = mem, rstd = mem;
+        float[] dinp = mem, dout = mem, inp = mem, w = weights, mean = mem, rstd = mem;
         int T = ints[i0], C = ints[i0 + 1];
         int t = ctx.globalIdx;
         if (t < T) {
@@ -144,6 +148,7 @@ final class DeviceKernels {
     static void layerNormBackwardWeights(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -172,6 +177,7 @@ final class DeviceKernels {
     static void rmsNormForward(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -180,7 +186,7 @@ final class DeviceKernels {
             float[] fl,
             int i0,
             int f0) {
-        float[] out = mem, rstd = mem, inp = mem, w = mem;
+        float[] out = mem, rstd = mem, inp = mem, w = weights;
         int T = ints[i0], C = ints[i0 + 1];
         int t = ctx.globalIdx;
         if (t < T) {
@@ -197,6 +203,7 @@ final class DeviceKernels {
     static void rmsNormBackwardInput(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -205,7 +212,7 @@ final class DeviceKernels {
             float[] fl,
             int i0,
             int f0) {
-        float[] dinp = mem, dout = mem, inp = mem, w = mem, rstd = mem;
+        float[] dinp = mem, dout = mem, inp = mem, w = weights, rstd = mem;
         int T = ints[i0], C = ints[i0 + 1];
         int t = ctx.globalIdx;
         if (t < T) {
@@ -225,6 +232,7 @@ final class DeviceKernels {
     static void rmsNormBackwardWeights(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -256,6 +264,7 @@ final class DeviceKernels {
     static void matmulForward(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -264,7 +273,7 @@ final class DeviceKernels {
             float[] fl,
             int i0,
             int f0) {
-        float[] out = mem, inp = mem, w = mem, bias = mem;
+        float[] out = mem, inp = mem, w = weights, bias = weights;
         int T = ints[i0], C = ints[i0 + 1], OC = ints[i0 + 2];
         int oo = ints[i0 + 3], io = ints[i0 + 4], wo = ints[i0 + 5], bo = ints[i0 + 6];
         int tilesOC = ints[i0 + 8];
@@ -301,6 +310,7 @@ final class DeviceKernels {
     static void matmulForwardRows(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -309,7 +319,7 @@ final class DeviceKernels {
             float[] fl,
             int i0,
             int f0) {
-        float[] out = mem, inp = mem, w = mem, bias = mem;
+        float[] out = mem, inp = mem, w = weights, bias = weights;
         int T = ints[i0], C = ints[i0 + 1], OC = ints[i0 + 2];
         int oo = ints[i0 + 3], wo = ints[i0 + 5], bo = ints[i0 + 6], hasBias = ints[i0 + 7];
         int blocks = (OC + 3) / 4, gid = ctx.globalIdx;
@@ -339,6 +349,7 @@ final class DeviceKernels {
     static void matmulForwardRegisters(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -347,7 +358,7 @@ final class DeviceKernels {
             float[] fl,
             int i0,
             int f0) {
-        float[] out = mem, inp = mem, w = mem, bias = mem;
+        float[] out = mem, inp = mem, w = weights, bias = weights;
         int T = ints[i0], C = ints[i0 + 1], OC = ints[i0 + 2];
         int oo = ints[i0 + 3], io = ints[i0 + 4], wo = ints[i0 + 5], bo = ints[i0 + 6], hasBias = ints[i0 + 7];
         int blocksOC = (OC + 3) / 4, gid = ctx.globalIdx;
@@ -403,6 +414,7 @@ final class DeviceKernels {
     static void matmulBackwardInput(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -411,7 +423,7 @@ final class DeviceKernels {
             float[] fl,
             int i0,
             int f0) {
-        float[] dinp = mem, dout = mem, w = mem;
+        float[] dinp = mem, dout = mem, w = weights;
         int T = ints[i0], C = ints[i0 + 1], OC = ints[i0 + 2];
         int gid = ctx.globalIdx;
         if (gid < T * C) {
@@ -434,6 +446,7 @@ final class DeviceKernels {
     static void matmulBackwardInputColumns(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -442,7 +455,7 @@ final class DeviceKernels {
             float[] fl,
             int i0,
             int f0) {
-        float[] dinp = mem, dout = mem, w = mem;
+        float[] dinp = mem, dout = mem, w = weights;
         int T = ints[i0], C = ints[i0 + 1], OC = ints[i0 + 2];
         int chunks = C / COLUMNS, gid = ctx.globalIdx;
         if (gid < T * chunks) {
@@ -482,6 +495,7 @@ final class DeviceKernels {
     static void matmulBackwardInputRegisters(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -490,7 +504,7 @@ final class DeviceKernels {
             float[] fl,
             int i0,
             int f0) {
-        float[] dinp = mem, dout = mem, w = mem;
+        float[] dinp = mem, dout = mem, w = weights;
         int T = ints[i0], C = ints[i0 + 1], OC = ints[i0 + 2], io = ints[i0 + 3], dOff = ints[i0 + 4];
         int wo = ints[i0 + 5], blocksC = (C + 3) / 4, gid = ctx.globalIdx;
         if (gid < (T + 3) / 4 * blocksC) {
@@ -551,6 +565,7 @@ final class DeviceKernels {
     static void matmulBackwardInputParts(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -559,7 +574,7 @@ final class DeviceKernels {
             float[] fl,
             int i0,
             int f0) {
-        float[] parts = mem, dout = mem, w = mem;
+        float[] parts = mem, dout = mem, w = weights;
         int T = ints[i0], C = ints[i0 + 1], OC = ints[i0 + 2], po = ints[i0 + 3], dOff = ints[i0 + 4];
         int wo = ints[i0 + 5], rowsPerPart = ints[i0 + 6];
         int P = (OC + rowsPerPart - 1) / rowsPerPart, gid = ctx.globalIdx;
@@ -590,6 +605,7 @@ final class DeviceKernels {
     static void sumParts(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -616,6 +632,7 @@ final class DeviceKernels {
     static void matmulBackwardWeights(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -649,6 +666,7 @@ final class DeviceKernels {
     static void matmulBackwardBias(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -676,6 +694,7 @@ final class DeviceKernels {
     static void attentionForward(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -732,6 +751,7 @@ final class DeviceKernels {
     static void attentionBackwardScores(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -771,6 +791,7 @@ final class DeviceKernels {
     static void attentionBackwardQuery(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -802,6 +823,7 @@ final class DeviceKernels {
     static void attentionBackwardKeyValue(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -837,6 +859,7 @@ final class DeviceKernels {
     static void rope(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -882,6 +905,7 @@ final class DeviceKernels {
     static void activationForward(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -913,6 +937,7 @@ final class DeviceKernels {
     static void activationBackward(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -948,6 +973,7 @@ final class DeviceKernels {
     static void swigluForward(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -971,6 +997,7 @@ final class DeviceKernels {
     static void swigluBackward(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -996,6 +1023,7 @@ final class DeviceKernels {
     static void add(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -1013,6 +1041,7 @@ final class DeviceKernels {
     static void multiply(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -1036,6 +1065,7 @@ final class DeviceKernels {
     static void dropoutMask(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -1061,6 +1091,7 @@ final class DeviceKernels {
     static void zero(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -1070,13 +1101,14 @@ final class DeviceKernels {
             int i0,
             int f0) {
         int i = ctx.globalIdx;
-        if (i < ints[i0]) store(mem, grads, m1, m2, ints[i0 + 2], ints[i0 + 1] + i, 0f);
+        if (i < ints[i0]) store(mem, weights, grads, m1, m2, ints[i0 + 2], ints[i0 + 1] + i, 0f);
     }
 
     /** ints: N, offset, bank. bank[offset + i] = aux[i]: host data from the staging buffer into its arena. */
     static void upload(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -1086,13 +1118,14 @@ final class DeviceKernels {
             int i0,
             int f0) {
         int i = ctx.globalIdx;
-        if (i < ints[i0]) store(mem, grads, m1, m2, ints[i0 + 2], ints[i0 + 1] + i, aux[i]);
+        if (i < ints[i0]) store(mem, weights, grads, m1, m2, ints[i0 + 2], ints[i0 + 1] + i, aux[i]);
     }
 
     /** ints: N, offset, bank. aux[i] = bank[offset + i]: arena data into the staging buffer for the host. */
     static void download(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -1104,13 +1137,20 @@ final class DeviceKernels {
         int i = ctx.globalIdx;
         if (i < ints[i0]) {
             int bank = ints[i0 + 2], at = ints[i0 + 1] + i;
-            aux[i] = bank == MEM ? mem[at] : bank == GRADS ? grads[at] : bank == MOMENT1 ? m1[at] : m2[at];
+            // A store per branch: one select over all five loads would read past the smaller arenas.
+            if (bank == MEM) aux[i] = mem[at];
+            else if (bank == WEIGHTS) aux[i] = weights[at];
+            else if (bank == GRADS) aux[i] = grads[at];
+            else if (bank == MOMENT1) aux[i] = m1[at];
+            else aux[i] = m2[at];
         }
     }
 
     /** bank[at] = value, the bank named by its number (branches: a kernel cannot choose between arrays). */
-    private static void store(float[] mem, float[] grads, float[] m1, float[] m2, int bank, int at, float value) {
+    private static void store(
+            float[] mem, float[] weights, float[] grads, float[] m1, float[] m2, int bank, int at, float value) {
         if (bank == MEM) mem[at] = value;
+        else if (bank == WEIGHTS) weights[at] = value;
         else if (bank == GRADS) grads[at] = value;
         else if (bank == MOMENT1) m1[at] = value;
         else m2[at] = value;
@@ -1120,6 +1160,7 @@ final class DeviceKernels {
     static void copy(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -1137,6 +1178,7 @@ final class DeviceKernels {
     static void gatherRows(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -1145,9 +1187,27 @@ final class DeviceKernels {
             float[] fl,
             int i0,
             int f0) {
-        float[] dst = mem, src = mem;
+        gather(mem, mem, ints, i0, ctx.globalIdx);
+    }
+
+    /** gatherRows among the weights: the LM head's rows of the label words, which a product then reads as its weight. */
+    static void gatherWeightRows(
+            KernelContext ctx,
+            float[] mem,
+            float[] weights,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
+        gather(weights, weights, ints, i0, ctx.globalIdx);
+    }
+
+    private static void gather(float[] dst, float[] src, int[] ints, int i0, int gid) {
         int n = ints[i0], C = ints[i0 + 1];
-        int gid = ctx.globalIdx;
         if (gid < n * C) {
             int r = gid / C, c = gid - r * C;
             dst[ints[i0 + 2] + gid] = src[ints[i0 + 3] + ints[i0 + 4 + r] * C + c];
@@ -1158,6 +1218,7 @@ final class DeviceKernels {
     static void scatterAddRows(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -1181,6 +1242,7 @@ final class DeviceKernels {
     static void meanRowsForward(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -1203,6 +1265,7 @@ final class DeviceKernels {
     static void meanRowsBackward(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -1231,6 +1294,7 @@ final class DeviceKernels {
     static void crossEntropyForward(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -1287,6 +1351,7 @@ final class DeviceKernels {
     static void crossEntropyBackward(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -1318,6 +1383,7 @@ final class DeviceKernels {
     static void adamw(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -1336,7 +1402,7 @@ final class DeviceKernels {
         for (int i = start; i < end; i++) {
             float grad = g[go + i];
             g[go + i] = 0f;
-            adamwUpdate(mem, m1, m2, po + i, mo + i, vo + i, grad, beta1, beta2, decay, scaledStep, scaledEps);
+            adamwUpdate(weights, m1, m2, po + i, mo + i, vo + i, grad, beta1, beta2, decay, scaledStep, scaledEps);
         }
     }
 
@@ -1350,6 +1416,7 @@ final class DeviceKernels {
     static void adamwOuterProduct(
             KernelContext ctx,
             float[] mem,
+            float[] weights,
             float[] grads,
             float[] m1,
             float[] m2,
@@ -1370,7 +1437,7 @@ final class DeviceKernels {
         for (int i = start; i < end; i++) {
             float grad = g[go + i] + d * inp[io + c];
             g[go + i] = 0f;
-            adamwUpdate(mem, m1, m2, po + i, mo + i, vo + i, grad, beta1, beta2, decay, scaledStep, scaledEps);
+            adamwUpdate(weights, m1, m2, po + i, mo + i, vo + i, grad, beta1, beta2, decay, scaledStep, scaledEps);
             c++;
             if (c == C && i + 1 < end) {
                 c = 0;

@@ -16,7 +16,7 @@ import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.exceptions.TornadoExecutionPlanException;
 
 /**
- * The device side: four arenas ({@link Bank}: float[]s that hold every model buffer together) that live on
+ * The device side: five arenas ({@link Bank}: float[]s that hold every model buffer together) that live on
  * the device, one small task graph per kernel, and one graph per {@link Segment} (a run of kernel calls that
  * recurs, such as a block's attention half), all in one execution plan: TornadoVM hands a persisted
  * buffer only from one graph to the next of the same plan. Every graph takes the arenas from the graph
@@ -42,12 +42,14 @@ final class DevicePlan implements AutoCloseable {
 
     /**
      * The arenas, by what they hold. Each is one Java float[] (TornadoVM's buffers are Java arrays), so at most
-     * about 2^31 floats; four of them hold a model of up to about 2 G parameters for training (the weight, its
-     * gradient and both AdamW moments: four floats per parameter). A kernel finds each of its buffers in the
-     * arena its role names (a weight gradient in GRADS, say); the ordinals are DeviceKernels' bank numbers.
+     * about 2^31 floats: training keeps four floats per parameter (the weight, its gradient and both AdamW moments)
+     * beside the activations, and five arenas hold a model of up to about 2 G parameters with 2 G floats of
+     * activations. A kernel finds each of its buffers in the arena its role names (a weight gradient in GRADS,
+     * say); the ordinals are DeviceKernels' bank numbers.
      */
     enum Bank {
-        MEM("parameters and activations"),
+        MEM("activations"),
+        WEIGHTS("parameters"),
         GRADS("parameter gradients"),
         MOMENT1("AdamW first moments"),
         MOMENT2("AdamW second moments");
@@ -83,7 +85,7 @@ final class DevicePlan implements AutoCloseable {
     DevicePlan(String name, TornadoDevice device, long[] bankFloats, int indexCapacity, List<Segment> segments) {
         this.indexCapacity = indexCapacity;
         for (Bank bank : Bank.values()) banks[bank.ordinal()] = new float[Math.toIntExact(bankFloats[bank.ordinal()])];
-        float[] mem = banks[0], grads = banks[1], m1 = banks[2], m2 = banks[3];
+        float[] mem = banks[0], weights = banks[1], grads = banks[2], m1 = banks[3], m2 = banks[4];
         KernelContext context = new KernelContext();
         GridScheduler scheduler = new GridScheduler();
         Op[] ops = Op.values();
@@ -91,17 +93,30 @@ final class DevicePlan implements AutoCloseable {
 
         String up = name + "Up";
         graphs[0] = new TaskGraph(up)
-                .transferToDevice(DataTransferMode.FIRST_EXECUTION, mem, grads, m1, m2)
+                .transferToDevice(DataTransferMode.FIRST_EXECUTION, mem, weights, grads, m1, m2)
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, upStaging, upInts)
                 .transferToDevice(DataTransferMode.FIRST_EXECUTION, upFloats)
-                .task("t", DeviceKernels::upload, context, mem, grads, m1, m2, upStaging, upInts, upFloats, 0, 0)
-                .persistOnDevice(mem, grads, m1, m2)
+                .task(
+                        "t",
+                        DeviceKernels::upload,
+                        context,
+                        mem,
+                        weights,
+                        grads,
+                        m1,
+                        m2,
+                        upStaging,
+                        upInts,
+                        upFloats,
+                        0,
+                        0)
+                .persistOnDevice(mem, weights, grads, m1, m2)
                 .snapshot();
         scheduler.addWorkerGrid(up + ".t", uploadGrid);
 
         String down = name + "Down";
         graphs[1] = new TaskGraph(down)
-                .consumeFromDevice(mem, grads, m1, m2)
+                .consumeFromDevice(mem, weights, grads, m1, m2)
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, downInts)
                 .transferToDevice(DataTransferMode.FIRST_EXECUTION, downFloats)
                 .task(
@@ -109,6 +124,7 @@ final class DevicePlan implements AutoCloseable {
                         DeviceKernels::download,
                         context,
                         mem,
+                        weights,
                         grads,
                         m1,
                         m2,
@@ -118,7 +134,7 @@ final class DevicePlan implements AutoCloseable {
                         0,
                         0)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, downStaging)
-                .persistOnDevice(mem, grads, m1, m2)
+                .persistOnDevice(mem, weights, grads, m1, m2)
                 .snapshot();
         scheduler.addWorkerGrid(down + ".t", downloadGrid);
 
@@ -128,11 +144,12 @@ final class DevicePlan implements AutoCloseable {
             float[] fl = new float[FLOATS];
             float[] aux = new float[1];
             TaskGraph tg = new TaskGraph(g)
-                    .consumeFromDevice(mem, grads, m1, m2)
+                    .consumeFromDevice(mem, weights, grads, m1, m2)
                     .transferToDevice(DataTransferMode.EVERY_EXECUTION, in, fl)
                     .transferToDevice(DataTransferMode.FIRST_EXECUTION, aux)
-                    .task("t", op.code, context, mem, grads, m1, m2, aux, in, fl, 0, 0);
-            graphs[2 + op.ordinal()] = tg.persistOnDevice(mem, grads, m1, m2).snapshot();
+                    .task("t", op.code, context, mem, weights, grads, m1, m2, aux, in, fl, 0, 0);
+            graphs[2 + op.ordinal()] =
+                    tg.persistOnDevice(mem, weights, grads, m1, m2).snapshot();
             WorkerGrid1D grid = new WorkerGrid1D(64);
             scheduler.addWorkerGrid(g + ".t", grid);
             graphIndex.put(op, 2 + op.ordinal());
@@ -154,7 +171,7 @@ final class DevicePlan implements AutoCloseable {
             float[] fl = new float[n * FLOATS];
             float[] aux = new float[1];
             TaskGraph tg = new TaskGraph(g)
-                    .consumeFromDevice(mem, grads, m1, m2)
+                    .consumeFromDevice(mem, weights, grads, m1, m2)
                     .transferToDevice(DataTransferMode.EVERY_EXECUTION, in, fl)
                     .transferToDevice(DataTransferMode.FIRST_EXECUTION, aux);
             WorkerGrid1D[] segmentGrids = new WorkerGrid1D[n];
@@ -164,6 +181,7 @@ final class DevicePlan implements AutoCloseable {
                         segment.ops().get(c).code,
                         context,
                         mem,
+                        weights,
                         grads,
                         m1,
                         m2,
@@ -176,7 +194,7 @@ final class DevicePlan implements AutoCloseable {
                 scheduler.addWorkerGrid(g + ".t" + c, segmentGrids[c]);
             }
             int index = 2 + ops.length + i;
-            graphs[index] = tg.persistOnDevice(mem, grads, m1, m2).snapshot();
+            graphs[index] = tg.persistOnDevice(mem, weights, grads, m1, m2).snapshot();
             segmentGraphs.put(segment, new SegmentGraph(index, in, fl, segmentGrids, intsAt));
         }
         plan = new TornadoExecutionPlan(graphs);

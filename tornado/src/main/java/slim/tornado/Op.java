@@ -1,7 +1,7 @@
 package slim.tornado;
 
 import uk.ac.manchester.tornado.api.KernelContext;
-import uk.ac.manchester.tornado.api.common.TornadoFunctions.Task10;
+import uk.ac.manchester.tornado.api.common.TornadoFunctions.Task11;
 
 /**
  * The device kernels, one per kind of launch TornadoKernels makes as each call comes (a kernel call
@@ -41,6 +41,7 @@ enum Op {
     ZERO(DeviceKernels::zero, false),
     COPY(DeviceKernels::copy, false),
     GATHER_ROWS(DeviceKernels::gatherRows, true),
+    GATHER_WEIGHT_ROWS(DeviceKernels::gatherWeightRows, true),
     SCATTER_ADD_ROWS(DeviceKernels::scatterAddRows, true),
     MEAN_ROWS_FORWARD(DeviceKernels::meanRowsForward, false),
     MEAN_ROWS_BACKWARD(DeviceKernels::meanRowsBackward, false),
@@ -50,13 +51,23 @@ enum Op {
     ADAMW_OUTER_PRODUCT(DeviceKernels::adamwOuterProduct, false);
 
     /**
-     * The one kernel signature: context, the four arenas (parameters and activations, gradients, AdamW's first
+     * The one kernel signature: context, the five arenas (activations, parameters, gradients, AdamW's first
      * and second moments; see DevicePlan.Bank), an auxiliary buffer (the staging buffer of a transfer), ints,
      * floats, and where the call's ints and floats start.
      */
     interface Code
-            extends Task10<
-                    KernelContext, float[], float[], float[], float[], float[], int[], float[], Integer, Integer> {}
+            extends Task11<
+                    KernelContext,
+                    float[],
+                    float[],
+                    float[],
+                    float[],
+                    float[],
+                    float[],
+                    int[],
+                    float[],
+                    Integer,
+                    Integer> {}
 
     final Code code;
     /** Carries an index list (token ids, rows, targets) whose length changes from call to call. */

@@ -23,8 +23,8 @@ import uk.ac.manchester.tornado.api.enums.TornadoDeviceType;
  * The kernels on a TornadoVM device. Every model buffer (a float[]: the parameter block, the
  * gradients, the AdamW moments, each activation) gets a place in a device arena the first time a
  * kernel touches it, and from then on lives there: the gradients, the first and the second moments
- * each in an arena of their own, everything else in the first ({@link Bank}; an arena is one Java
- * float[], so four let a model of up to about 2 G parameters train). A kernel call sends only its sizes, offsets and
+ * each in an arena of their own, the parameters in one, the activations and the rest in the first ({@link Bank};
+ * an arena is one Java float[], so five let a model of up to about 2 G parameters train). A kernel call sends only its sizes, offsets and
  * index lists (token ids, targets), and data comes back only where the host reads ({@link #read}: the
  * loss rows, the logits it uses). See {@link DevicePlan} for the graphs.
  *
@@ -221,7 +221,7 @@ public final class TornadoKernels implements Kernels {
     }
 
     /**
-     * Fails at once where the announced buffers cannot fit in the four arenas together, before any is placed;
+     * Fails at once where the announced buffers cannot fit in the arenas together, before any is placed;
      * where one arena overflows while they would, the first buffer that does not fit fails as clearly.
      */
     @Override
@@ -302,15 +302,18 @@ public final class TornadoKernels implements Kernels {
     /**
      * Builds the first plan with a graph for each segment of two or more calls among the first flush's runs,
      * sending every buffer placed so far (none has been sent: nothing ran before). The arenas hold what is
-     * placed, the moments' as much as the gradients' (AdamW's come after the first flush, one per gradient), and
-     * the first what the reservation leaves for it besides those three, plus a sixteenth.
+     * placed, the moments' as much as the gradients' (AdamW's come after the first flush, one per gradient), the
+     * parameters' a little more, and the activations' what the reservation leaves besides the other four, plus a
+     * sixteenth.
      */
     private void firstPlan(List<Segment> segments) {
         for (Segment segment : segments) if (segment.ops().size() >= 2) seen.add(segment);
-        long grads = top[Bank.GRADS.ordinal()];
-        long mem = Math.max(top[Bank.MEM.ordinal()], reserved - 3 * grads);
+        long weights = top[Bank.WEIGHTS.ordinal()], grads = top[Bank.GRADS.ordinal()];
+        long mem = Math.max(top[Bank.MEM.ordinal()], reserved - weights - 3 * grads);
         long[] floats = new long[Bank.values().length];
         floats[Bank.MEM.ordinal()] = Math.min(arenaLimit, Math.max(MIN_ARENA, mem + mem / 16));
+        // Room beside the parameters for what evaluation gathers among them (the label words' head rows).
+        floats[Bank.WEIGHTS.ordinal()] = Math.min(arenaLimit, weights + weights / 64 + (1 << 16));
         for (Bank bank : List.of(Bank.GRADS, Bank.MOMENT1, Bank.MOMENT2))
             floats[bank.ordinal()] = Math.max(MIN_BANK, Math.max(grads, top[bank.ordinal()]));
         rebuild(floats, pendingIndexCapacity);
@@ -452,7 +455,7 @@ public final class TornadoKernels implements Kernels {
                 Op.EMBEDDING_FORWARD,
                 (long) T * C,
                 LOCAL,
-                ints(v(T, C, at(out), at(table), accumulate ? 1 : 0), Arrays.copyOf(ids, T)));
+                ints(v(T, C, at(out), at(table, Bank.WEIGHTS), accumulate ? 1 : 0), Arrays.copyOf(ids, T)));
     }
 
     @Override
@@ -463,7 +466,12 @@ public final class TornadoKernels implements Kernels {
     @Override
     public void layerNormForward(
             Slice out, Slice mean, Slice rstd, Slice inp, Slice w, Slice b, int T, int C, float eps) {
-        run(Op.LAYER_NORM_FORWARD, T, LOCAL, ints(v(T, C, at(out), at(mean), at(rstd), at(inp), at(w), at(b))), eps);
+        run(
+                Op.LAYER_NORM_FORWARD,
+                T,
+                LOCAL,
+                ints(v(T, C, at(out), at(mean), at(rstd), at(inp), at(w, Bank.WEIGHTS), at(b, Bank.WEIGHTS))),
+                eps);
     }
 
     @Override
@@ -473,7 +481,7 @@ public final class TornadoKernels implements Kernels {
                 Op.LAYER_NORM_BACKWARD_INPUT,
                 T,
                 LOCAL,
-                ints(v(T, C, at(dinp), at(dout), at(inp), at(w), at(mean), at(rstd))));
+                ints(v(T, C, at(dinp), at(dout), at(inp), at(w, Bank.WEIGHTS), at(mean), at(rstd))));
         run(
                 Op.LAYER_NORM_BACKWARD_WEIGHTS,
                 C,
@@ -483,19 +491,32 @@ public final class TornadoKernels implements Kernels {
 
     @Override
     public void rmsNormForward(Slice out, Slice rstd, Slice inp, Slice w, int T, int C, float eps) {
-        run(Op.RMS_NORM_FORWARD, T, LOCAL, ints(v(T, C, at(out), at(rstd), at(inp), at(w))), eps);
+        run(Op.RMS_NORM_FORWARD, T, LOCAL, ints(v(T, C, at(out), at(rstd), at(inp), at(w, Bank.WEIGHTS))), eps);
     }
 
     @Override
     public void rmsNormBackward(Slice dinp, Slice dw, Slice dout, Slice inp, Slice w, Slice rstd, int T, int C) {
-        run(Op.RMS_NORM_BACKWARD_INPUT, T, LOCAL, ints(v(T, C, at(dinp), at(dout), at(inp), at(w), at(rstd))));
+        run(
+                Op.RMS_NORM_BACKWARD_INPUT,
+                T,
+                LOCAL,
+                ints(v(T, C, at(dinp), at(dout), at(inp), at(w, Bank.WEIGHTS), at(rstd))));
         run(Op.RMS_NORM_BACKWARD_WEIGHTS, C, LOCAL, ints(v(T, C, at(dw, Bank.GRADS), at(dout), at(inp), at(rstd))));
     }
 
     @Override
     public void matmulForward(Slice out, Slice inp, Slice w, Slice bias, int T, int C, int OC) {
         int tile = DeviceKernels.TILE, tilesT = (T + tile - 1) / tile, tilesOC = (OC + tile - 1) / tile;
-        int[] ints = ints(v(T, C, OC, at(out), at(inp), at(w), at(bias), bias != null ? 1 : 0, tilesOC));
+        int[] ints = ints(v(
+                T,
+                C,
+                OC,
+                at(out),
+                at(inp),
+                at(w, Bank.WEIGHTS),
+                at(bias, Bank.WEIGHTS),
+                bias != null ? 1 : 0,
+                tilesOC));
         int block = DeviceKernels.BLOCK, blocksOC = (OC + block - 1) / block;
         if (T < tile) {
             run(Op.MATMUL_FORWARD_ROWS, (long) T * blocksOC, LOCAL, ints);
@@ -532,11 +553,11 @@ public final class TornadoKernels implements Kernels {
                     Op.MATMUL_BACKWARD_INPUT_PARTS,
                     (long) T * P,
                     1,
-                    ints(v(T, C, OC, at(parts), at(dout), at(w), ROWS_PER_PART)));
+                    ints(v(T, C, OC, at(parts), at(dout), at(w, Bank.WEIGHTS), ROWS_PER_PART)));
             run(Op.SUM_PARTS, (long) T * C, LOCAL, ints(v(T, C, P, at(dinp), at(parts))));
             return;
         }
-        int[] ints = ints(v(T, C, OC, at(dinp), at(dout), at(w)));
+        int[] ints = ints(v(T, C, OC, at(dinp), at(dout), at(w, Bank.WEIGHTS)));
         int block = DeviceKernels.BLOCK, columns = DeviceKernels.COLUMNS;
         if (target == Target.CPU) {
             long blocks = (long) (T + block - 1) / block * ((C + block - 1) / block);
@@ -656,9 +677,16 @@ public final class TornadoKernels implements Kernels {
         run(Op.COPY, N, LOCAL, ints(v(N, at(dst), at(src))));
     }
 
+    /**
+     * Rows of parameters (the LM head's of the label words) are gathered among the parameters, since a product
+     * then reads them as its weight; rows of activations among the activations.
+     */
     @Override
     public void gatherRows(Slice dst, Slice src, int[] rows, int n, int C) {
-        run(Op.GATHER_ROWS, (long) n * C, LOCAL, ints(v(n, C, at(dst), at(src)), Arrays.copyOf(rows, n)));
+        Place from = base.get(src.data());
+        Bank bank = from != null && from.bank() == Bank.WEIGHTS ? Bank.WEIGHTS : Bank.MEM;
+        Op op = bank == Bank.WEIGHTS ? Op.GATHER_WEIGHT_ROWS : Op.GATHER_ROWS;
+        run(op, (long) n * C, LOCAL, ints(v(n, C, at(dst, bank), at(src, bank)), Arrays.copyOf(rows, n)));
     }
 
     @Override
@@ -704,7 +732,7 @@ public final class TornadoKernels implements Kernels {
                 LOCAL,
                 ints(v(
                         N,
-                        at(params),
+                        at(params, Bank.WEIGHTS),
                         at(grads, Bank.GRADS),
                         at(m, Bank.MOMENT1),
                         at(v, Bank.MOMENT2),
@@ -734,7 +762,7 @@ public final class TornadoKernels implements Kernels {
                 ints(v(
                         R * C,
                         C,
-                        at(params),
+                        at(params, Bank.WEIGHTS),
                         at(grads, Bank.GRADS),
                         at(m, Bank.MOMENT1),
                         at(v, Bank.MOMENT2),

@@ -73,8 +73,16 @@ public class GoldenTest {
         Model m = load(dir, layers, 0, T, kernels);
         m.forward(ids, T);
         Slice logits = m.lmLogits(range(0, T), T);
-        assertClose(
-                floats(g.get("logits")), logits.sub(0, T * m.config().vocab()).toArray(), "logits");
+        float[] expected = floats(g.get("logits"));
+        assertClose(expected, logits.sub(0, T * m.config().vocab()).toArray(), "logits");
+        // Evaluation's path: only the label words' columns, their head rows gathered first.
+        int V = m.config().vocab();
+        int[] columns = {V - 1, 0, V / 2};
+        m.forward(ids, T);
+        float[] labelLogits = m.lmLogitColumns(T - 1, columns).toArray();
+        float[] expectedColumns = new float[columns.length];
+        for (int i = 0; i < columns.length; i++) expectedColumns[i] = expected[(T - 1) * V + columns[i]];
+        assertClose(expectedColumns, labelLogits, "label-word logits");
         m.forward(ids, T);
         m.lmLogits(new int[] {T - 1}, 1);
         assertClose(

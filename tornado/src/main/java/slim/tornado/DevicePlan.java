@@ -85,56 +85,30 @@ final class DevicePlan implements AutoCloseable {
     DevicePlan(String name, TornadoDevice device, long[] bankFloats, int indexCapacity, List<Segment> segments) {
         this.indexCapacity = indexCapacity;
         for (Bank bank : Bank.values()) banks[bank.ordinal()] = new float[Math.toIntExact(bankFloats[bank.ordinal()])];
-        float[] mem = banks[0], weights = banks[1], grads = banks[2], m1 = banks[3], m2 = banks[4];
+        Object[] arenas = banks;
         KernelContext context = new KernelContext();
         GridScheduler scheduler = new GridScheduler();
         Op[] ops = Op.values();
         ImmutableTaskGraph[] graphs = new ImmutableTaskGraph[2 + ops.length + segments.size()];
 
         String up = name + "Up";
-        graphs[0] = new TaskGraph(up)
-                .transferToDevice(DataTransferMode.FIRST_EXECUTION, mem, weights, grads, m1, m2)
+        TaskGraph upGraph = new TaskGraph(up)
+                .transferToDevice(DataTransferMode.FIRST_EXECUTION, arenas)
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, upStaging, upInts)
-                .transferToDevice(DataTransferMode.FIRST_EXECUTION, upFloats)
-                .task(
-                        "t",
-                        DeviceKernels::upload,
-                        context,
-                        mem,
-                        weights,
-                        grads,
-                        m1,
-                        m2,
-                        upStaging,
-                        upInts,
-                        upFloats,
-                        0,
-                        0)
-                .persistOnDevice(mem, weights, grads, m1, m2)
+                .transferToDevice(DataTransferMode.FIRST_EXECUTION, upFloats);
+        graphs[0] = task(upGraph, "t", DeviceKernels::upload, context, upStaging, upInts, upFloats, 0, 0)
+                .persistOnDevice(arenas)
                 .snapshot();
         scheduler.addWorkerGrid(up + ".t", uploadGrid);
 
         String down = name + "Down";
-        graphs[1] = new TaskGraph(down)
-                .consumeFromDevice(mem, weights, grads, m1, m2)
+        TaskGraph downGraph = new TaskGraph(down)
+                .consumeFromDevice(arenas)
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, downInts)
-                .transferToDevice(DataTransferMode.FIRST_EXECUTION, downFloats)
-                .task(
-                        "t",
-                        DeviceKernels::download,
-                        context,
-                        mem,
-                        weights,
-                        grads,
-                        m1,
-                        m2,
-                        downStaging,
-                        downInts,
-                        downFloats,
-                        0,
-                        0)
+                .transferToDevice(DataTransferMode.FIRST_EXECUTION, downFloats);
+        graphs[1] = task(downGraph, "t", DeviceKernels::download, context, downStaging, downInts, downFloats, 0, 0)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, downStaging)
-                .persistOnDevice(mem, weights, grads, m1, m2)
+                .persistOnDevice(arenas)
                 .snapshot();
         scheduler.addWorkerGrid(down + ".t", downloadGrid);
 
@@ -144,12 +118,11 @@ final class DevicePlan implements AutoCloseable {
             float[] fl = new float[FLOATS];
             float[] aux = new float[1];
             TaskGraph tg = new TaskGraph(g)
-                    .consumeFromDevice(mem, weights, grads, m1, m2)
+                    .consumeFromDevice(arenas)
                     .transferToDevice(DataTransferMode.EVERY_EXECUTION, in, fl)
-                    .transferToDevice(DataTransferMode.FIRST_EXECUTION, aux)
-                    .task("t", op.code, context, mem, weights, grads, m1, m2, aux, in, fl, 0, 0);
-            graphs[2 + op.ordinal()] =
-                    tg.persistOnDevice(mem, weights, grads, m1, m2).snapshot();
+                    .transferToDevice(DataTransferMode.FIRST_EXECUTION, aux);
+            task(tg, "t", op.code, context, aux, in, fl, 0, 0);
+            graphs[2 + op.ordinal()] = tg.persistOnDevice(arenas).snapshot();
             WorkerGrid1D grid = new WorkerGrid1D(64);
             scheduler.addWorkerGrid(g + ".t", grid);
             graphIndex.put(op, 2 + op.ordinal());
@@ -171,36 +144,37 @@ final class DevicePlan implements AutoCloseable {
             float[] fl = new float[n * FLOATS];
             float[] aux = new float[1];
             TaskGraph tg = new TaskGraph(g)
-                    .consumeFromDevice(mem, weights, grads, m1, m2)
+                    .consumeFromDevice(arenas)
                     .transferToDevice(DataTransferMode.EVERY_EXECUTION, in, fl)
                     .transferToDevice(DataTransferMode.FIRST_EXECUTION, aux);
             WorkerGrid1D[] segmentGrids = new WorkerGrid1D[n];
             for (int c = 0; c < n; c++) {
-                tg.task(
-                        "t" + c,
-                        segment.ops().get(c).code,
-                        context,
-                        mem,
-                        weights,
-                        grads,
-                        m1,
-                        m2,
-                        aux,
-                        in,
-                        fl,
-                        intsAt[c],
-                        c * FLOATS);
+                task(tg, "t" + c, segment.ops().get(c).code, context, aux, in, fl, intsAt[c], c * FLOATS);
                 segmentGrids[c] = new WorkerGrid1D(64);
                 scheduler.addWorkerGrid(g + ".t" + c, segmentGrids[c]);
             }
             int index = 2 + ops.length + i;
-            graphs[index] = tg.persistOnDevice(mem, weights, grads, m1, m2).snapshot();
+            graphs[index] = tg.persistOnDevice(arenas).snapshot();
             segmentGraphs.put(segment, new SegmentGraph(index, in, fl, segmentGrids, intsAt));
         }
         plan = new TornadoExecutionPlan(graphs);
         plan.withDevice(device).withGridScheduler(scheduler);
         // The upload graph creates the arenas' device buffers (zeros); every other graph consumes them.
         transfer(true, Bank.MEM, 0, 0);
+    }
+
+    /** Adds a task of code to graph with the arenas in their places, then the rest of the kernel signature. */
+    private TaskGraph task(
+            TaskGraph graph,
+            String id,
+            Op.Code code,
+            KernelContext context,
+            float[] aux,
+            int[] in,
+            float[] fl,
+            int i0,
+            int f0) {
+        return graph.task(id, code, context, banks[0], banks[1], banks[2], banks[3], banks[4], aux, in, fl, i0, f0);
     }
 
     /** Floats the bank holds. */

@@ -1190,7 +1190,10 @@ final class DeviceKernels {
         gather(mem, mem, ints, i0, ctx.globalIdx);
     }
 
-    /** gatherRows among the weights: the LM head's rows of the label words, which a product then reads as its weight. */
+    /**
+     * gatherRows among the weights: the LM head's rows of the label words, which a product then reads as its
+     * weight.
+     */
     static void gatherWeightRows(
             KernelContext ctx,
             float[] mem,

@@ -22,11 +22,12 @@ import uk.ac.manchester.tornado.api.enums.TornadoDeviceType;
 /**
  * The kernels on a TornadoVM device. Every model buffer (a float[]: the parameter block, the
  * gradients, the AdamW moments, each activation) gets a place in a device arena the first time a
- * kernel touches it, and from then on lives there: the gradients, the first and the second moments
- * each in an arena of their own, the parameters in one, the activations and the rest in the first ({@link Bank};
- * an arena is one Java float[], so five let a model of up to about 2 G parameters train). A kernel call sends only its sizes, offsets and
- * index lists (token ids, targets), and data comes back only where the host reads ({@link #read}: the
- * loss rows, the logits it uses). See {@link DevicePlan} for the graphs.
+ * kernel touches it, and from then on lives there: the parameters, the gradients, the first and the
+ * second moments each in an arena of their own, the activations and the rest in the first ({@link Bank}:
+ * an arena is one Java float[], so five let a model of up to about 2 G parameters train). A kernel
+ * call sends only its sizes, offsets and index lists (token ids, targets), and data comes back only
+ * where the host reads ({@link #read}: the loss rows, the logits it uses). See {@link DevicePlan} for
+ * the graphs.
  *
  * <p>Calls are recorded, not run, until the host needs a result ({@link #read}, {@link #write}):
  * then the recorded list is cut into {@link Segment}s, and each segment the plan has a graph
@@ -55,8 +56,8 @@ public final class TornadoKernels implements Kernels {
 
     /**
      * Most floats one arena ({@link Bank}) holds: it is one Java float[] (TornadoVM's buffers are Java arrays), so
-     * about 2^31, 8 GiB. Parameters and activations share one; the gradients and each AdamW moment have their own,
-     * so a model of up to about 2 G parameters trains (GPT2-XL at k = 48 has 1.56 G).
+     * about 2^31, 8 GiB. The activations, the parameters, the gradients and each AdamW moment have one each, so a
+     * model of up to about 2 G parameters trains (GPT2-XL at k = 48 has 1.56 G).
      */
     static final long MAX_ARENA = Integer.MAX_VALUE - 16;
 
@@ -349,7 +350,7 @@ public final class TornadoKernels implements Kernels {
         }
     }
 
-    /** The offset of s's first float in the arena of parameters and activations (see below). */
+    /** The offset of s's first float in the activations' arena (see below). */
     private int at(Slice s) {
         return at(s, Bank.MEM);
     }

@@ -21,7 +21,7 @@ import slim.nn.kernels.Kernels;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 
-/** The arena: buffers stay on the device between kernels, and come back only on read. */
+/** The arenas: buffers stay on the device between kernels, and come back only on read. */
 class TornadoKernelsTest {
 
     @BeforeAll

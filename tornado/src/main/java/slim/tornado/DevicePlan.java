@@ -25,7 +25,8 @@ import uk.ac.manchester.tornado.api.exceptions.TornadoExecutionPlanException;
  * Host reads and writes go through a staging buffer in chunks.
  *
  * <p>Graph 0 uploads (staging → an arena) and is the one that creates the arenas' device buffers, so it
- * runs first; graph 1 downloads (an arena → staging); then one graph per {@link Op}, then the segments'.
+ * runs first; graph 1 downloads (an arena → staging); graphs 2 and 3 do the same in bulk ({@link #BULK_STAGING});
+ * then one graph per {@link Op}, then the segments'.
  * A segment's graph has one task per call, each reading its parameters at its own place in the graph's
  * one int[] and float[] (sizes and offsets are data, so one graph serves every layer and sequence
  * length). TornadoVM compiles each task once, on the graph's first use; segments stay short
@@ -33,8 +34,13 @@ import uk.ac.manchester.tornado.api.exceptions.TornadoExecutionPlanException;
  * overflows its bytecode buffer.
  */
 final class DevicePlan implements AutoCloseable {
-    /** Floats moved per upload or download execution. */
-    static final int STAGING = 1 << 16;
+    /**
+     * Floats one upload or download execution moves at most: the staging buffer travels whole each time, so
+     * the host's reads (the loss, the label words' logits) go through a small one and the rest (a model's
+     * weights sent, every buffer moved to a new plan: gigabytes for GPT2-XL) through a bulk one, a few thousand
+     * executions fewer per gigabyte.
+     */
+    static final int STAGING = 1 << 16, BULK_STAGING = 1 << 22;
     /** Ints of parameters (offsets, sizes) a call has besides its index list. */
     static final int FIXED_INTS = 32;
 
@@ -62,16 +68,24 @@ final class DevicePlan implements AutoCloseable {
     }
 
     private final float[][] banks = new float[Bank.values().length][];
-    private final float[] upStaging = new float[STAGING], downStaging = new float[STAGING];
-    private final int[] upInts = new int[4], downInts = new int[4];
-    private final float[] upFloats = new float[1], downFloats = new float[1];
+
+    /** A staging buffer, its graph, and its kernel's ints (N, offset, bank) and grid. */
+    private record Staging(float[] floats, int graph, int[] ints, WorkerGrid1D grid) {
+        Staging(int floats, int graph) {
+            this(new float[floats], graph, new int[4], new WorkerGrid1D(64));
+        }
+    }
+
+    private final Staging up = new Staging(STAGING, 0), down = new Staging(STAGING, 1);
+    private final Staging bulkUp = new Staging(BULK_STAGING, 2), bulkDown = new Staging(BULK_STAGING, 3);
+    /** Graphs before the kernels': the four transfers. */
+    private static final int FIRST_KERNEL_GRAPH = 4;
+
     private final Map<Op, Integer> graphIndex = new EnumMap<>(Op.class);
     private final Map<Op, int[]> ints = new EnumMap<>(Op.class);
     private final Map<Op, float[]> floats = new EnumMap<>(Op.class);
     private final Map<Op, WorkerGrid1D> grids = new EnumMap<>(Op.class);
     private final Map<Segment, SegmentGraph> segmentGraphs = new HashMap<>();
-    private final WorkerGrid1D uploadGrid = new WorkerGrid1D(64);
-    private final WorkerGrid1D downloadGrid = new WorkerGrid1D(64);
     private final TornadoExecutionPlan plan;
     final int indexCapacity;
 
@@ -89,28 +103,11 @@ final class DevicePlan implements AutoCloseable {
         KernelContext context = new KernelContext();
         GridScheduler scheduler = new GridScheduler();
         Op[] ops = Op.values();
-        ImmutableTaskGraph[] graphs = new ImmutableTaskGraph[2 + ops.length + segments.size()];
-
-        String up = name + "Up";
-        TaskGraph upGraph = new TaskGraph(up)
-                .transferToDevice(DataTransferMode.FIRST_EXECUTION, arenas)
-                .transferToDevice(DataTransferMode.EVERY_EXECUTION, upStaging, upInts)
-                .transferToDevice(DataTransferMode.FIRST_EXECUTION, upFloats);
-        graphs[0] = task(upGraph, "t", DeviceKernels::upload, context, upStaging, upInts, upFloats, 0, 0)
-                .persistOnDevice(arenas)
-                .snapshot();
-        scheduler.addWorkerGrid(up + ".t", uploadGrid);
-
-        String down = name + "Down";
-        TaskGraph downGraph = new TaskGraph(down)
-                .consumeFromDevice(arenas)
-                .transferToDevice(DataTransferMode.EVERY_EXECUTION, downInts)
-                .transferToDevice(DataTransferMode.FIRST_EXECUTION, downFloats);
-        graphs[1] = task(downGraph, "t", DeviceKernels::download, context, downStaging, downInts, downFloats, 0, 0)
-                .transferToHost(DataTransferMode.EVERY_EXECUTION, downStaging)
-                .persistOnDevice(arenas)
-                .snapshot();
-        scheduler.addWorkerGrid(down + ".t", downloadGrid);
+        ImmutableTaskGraph[] graphs = new ImmutableTaskGraph[FIRST_KERNEL_GRAPH + ops.length + segments.size()];
+        graphs[up.graph()] = transferGraph(name + "Up", true, up, context, scheduler);
+        graphs[down.graph()] = transferGraph(name + "Down", false, down, context, scheduler);
+        graphs[bulkUp.graph()] = transferGraph(name + "BulkUp", true, bulkUp, context, scheduler);
+        graphs[bulkDown.graph()] = transferGraph(name + "BulkDown", false, bulkDown, context, scheduler);
 
         for (Op op : ops) {
             String g = name + op.name().replace("_", "");
@@ -122,10 +119,11 @@ final class DevicePlan implements AutoCloseable {
                     .transferToDevice(DataTransferMode.EVERY_EXECUTION, in, fl)
                     .transferToDevice(DataTransferMode.FIRST_EXECUTION, aux);
             task(tg, "t", op.code, context, aux, in, fl, 0, 0);
-            graphs[2 + op.ordinal()] = tg.persistOnDevice(arenas).snapshot();
+            graphs[FIRST_KERNEL_GRAPH + op.ordinal()] =
+                    tg.persistOnDevice(arenas).snapshot();
             WorkerGrid1D grid = new WorkerGrid1D(64);
             scheduler.addWorkerGrid(g + ".t", grid);
-            graphIndex.put(op, 2 + op.ordinal());
+            graphIndex.put(op, FIRST_KERNEL_GRAPH + op.ordinal());
             ints.put(op, in);
             floats.put(op, fl);
             grids.put(op, grid);
@@ -153,14 +151,35 @@ final class DevicePlan implements AutoCloseable {
                 segmentGrids[c] = new WorkerGrid1D(64);
                 scheduler.addWorkerGrid(g + ".t" + c, segmentGrids[c]);
             }
-            int index = 2 + ops.length + i;
+            int index = FIRST_KERNEL_GRAPH + ops.length + i;
             graphs[index] = tg.persistOnDevice(arenas).snapshot();
             segmentGraphs.put(segment, new SegmentGraph(index, in, fl, segmentGrids, intsAt));
         }
         plan = new TornadoExecutionPlan(graphs);
         plan.withDevice(device).withGridScheduler(scheduler);
         // The upload graph creates the arenas' device buffers (zeros); every other graph consumes them.
-        transfer(true, Bank.MEM, 0, 0);
+        transfer(up, Bank.MEM, 0, 0);
+    }
+
+    /**
+     * The graph of an upload (staging → an arena) or download (an arena → staging) through s. The small upload's,
+     * run first, creates the arenas' device buffers; the others take them from the graph before.
+     */
+    private ImmutableTaskGraph transferGraph(
+            String name, boolean toDevice, Staging s, KernelContext context, GridScheduler scheduler) {
+        Object[] arenas = banks;
+        float[] unused = new float[1];
+        TaskGraph graph = new TaskGraph(name);
+        if (s == up) graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, arenas);
+        else graph.consumeFromDevice(arenas);
+        if (toDevice) graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, s.floats());
+        graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, s.ints())
+                .transferToDevice(DataTransferMode.FIRST_EXECUTION, unused);
+        Op.Code code = toDevice ? DeviceKernels::upload : DeviceKernels::download;
+        task(graph, "t", code, context, s.floats(), s.ints(), unused, 0, 0);
+        if (!toDevice) graph.transferToHost(DataTransferMode.EVERY_EXECUTION, s.floats());
+        scheduler.addWorkerGrid(name + ".t", s.grid());
+        return graph.persistOnDevice(arenas).snapshot();
     }
 
     /** Adds a task of code to graph with the arenas in their places, then the rest of the kernel signature. */
@@ -228,34 +247,34 @@ final class DevicePlan implements AutoCloseable {
 
     /** Host → arena: n floats of src from srcOffset to the bank at arenaOffset. */
     void upload(float[] src, int srcOffset, Bank bank, int arenaOffset, int n) {
-        for (int done = 0; done < n; done += STAGING) {
-            int chunk = Math.min(STAGING, n - done);
-            System.arraycopy(src, srcOffset + done, upStaging, 0, chunk);
-            transfer(true, bank, arenaOffset + done, chunk);
+        for (int done = 0, chunk; done < n; done += chunk) {
+            Staging s = n - done > STAGING ? bulkUp : up;
+            chunk = Math.min(s.floats().length, n - done);
+            System.arraycopy(src, srcOffset + done, s.floats(), 0, chunk);
+            transfer(s, bank, arenaOffset + done, chunk);
             floatsUp += chunk;
         }
     }
 
     /** Arena → host: n floats from the bank at arenaOffset into dst at dstOffset. */
     void download(float[] dst, int dstOffset, Bank bank, int arenaOffset, int n) {
-        for (int done = 0; done < n; done += STAGING) {
-            int chunk = Math.min(STAGING, n - done);
-            transfer(false, bank, arenaOffset + done, chunk);
-            System.arraycopy(downStaging, 0, dst, dstOffset + done, chunk);
+        for (int done = 0, chunk; done < n; done += chunk) {
+            Staging s = n - done > STAGING ? bulkDown : down;
+            chunk = Math.min(s.floats().length, n - done);
+            transfer(s, bank, arenaOffset + done, chunk);
+            System.arraycopy(s.floats(), 0, dst, dstOffset + done, chunk);
             floatsDown += chunk;
         }
     }
 
-    /** One execution of the upload or download kernel (ints: N, offset, bank). */
-    private void transfer(boolean up, Bank bank, int arenaOffset, int n) {
-        int[] in = up ? upInts : downInts;
-        in[0] = n;
-        in[1] = arenaOffset;
-        in[2] = bank.ordinal();
-        WorkerGrid1D grid = up ? uploadGrid : downloadGrid;
-        grid.setGlobalWork(Math.max(64, (n + 63) / 64 * 64), 1, 1);
-        grid.setLocalWork(64, 1, 1);
-        execute(up ? 0 : 1);
+    /** One execution of s's upload or download kernel (ints: N, offset, bank). */
+    private void transfer(Staging s, Bank bank, int arenaOffset, int n) {
+        s.ints()[0] = n;
+        s.ints()[1] = arenaOffset;
+        s.ints()[2] = bank.ordinal();
+        s.grid().setGlobalWork(Math.max(64, (n + 63) / 64 * 64), 1, 1);
+        s.grid().setLocalWork(64, 1, 1);
+        execute(s.graph());
     }
 
     private void execute(int graph) {

@@ -58,6 +58,21 @@ class TornadoKernelsTest {
     }
 
     @Test
+    void largeBuffersTravelInBulkBothWays() {
+        try (TornadoKernels k = new TornadoKernels()) {
+            int n = 3 * DevicePlan.STAGING + 123;
+            Slice big = Slice.allocate(n);
+            for (int i = 0; i < n; i++) big.set(i, i);
+            k.add(big, big, big, n); // placing it sends it (in bulk): the add reads what arrived
+            k.read(big.sub(0, 1)); // runs the add
+            long before = k.executions();
+            k.read(big);
+            assertEquals(1, k.executions() - before, "the whole read in one bulk execution, not four small ones");
+            for (int i = 0; i < n; i++) assertEquals(2f * i, big.get(i), "float " + i);
+        }
+    }
+
+    @Test
     void arenaGrowsAndKeepsEveryBuffer() {
         TornadoKernels.releaseKeptPlan(); // a plan kept by another test could hold big without growing
         try (TornadoKernels k = new TornadoKernels()) {

@@ -33,28 +33,27 @@ record Segment(List<Op> ops) {
     static List<List<Call>> cut(List<Call> calls) {
         List<List<Call>> runs = new ArrayList<>();
         List<Call> run = new ArrayList<>();
-        boolean attended = false, attendedBack = false;
         for (Call call : calls) {
             Op op = call.op();
             boolean alone = op == Op.ADAMW || op == Op.ADAMW_OUTER_PRODUCT;
             boolean norm = op == Op.LAYER_NORM_FORWARD || op == Op.RMS_NORM_FORWARD;
-            if (!run.isEmpty() && (alone || (norm && attended) || run.size() == MAX_CALLS)) {
+            if (!run.isEmpty() && (alone || (norm && holds(run, Op.ATTENTION_FORWARD)) || run.size() == MAX_CALLS)) {
                 runs.add(run);
                 run = new ArrayList<>();
-                attended = attendedBack = false;
             }
             run.add(call);
-            attended |= op == Op.ATTENTION_FORWARD;
-            attendedBack |= op == Op.ATTENTION_BACKWARD_KEY_VALUE;
             boolean normGradients = op == Op.LAYER_NORM_BACKWARD_WEIGHTS || op == Op.RMS_NORM_BACKWARD_WEIGHTS;
-            if (alone || (normGradients && attendedBack)) {
+            if (alone || (normGradients && holds(run, Op.ATTENTION_BACKWARD_KEY_VALUE))) {
                 runs.add(run);
                 run = new ArrayList<>();
-                attended = attendedBack = false;
             }
         }
         if (!run.isEmpty()) runs.add(run);
         return runs;
+    }
+
+    private static boolean holds(List<Call> run, Op op) {
+        return run.stream().anyMatch(call -> call.op() == op);
     }
 
     static Segment of(List<Call> run) {

@@ -368,35 +368,8 @@ final class DeviceKernels {
             int x2 = io + TornadoMath.min(t + 2, T - 1) * C, x3 = io + TornadoMath.min(t + 3, T - 1) * C;
             int w0 = wo + o * C, w1 = wo + TornadoMath.min(o + 1, OC - 1) * C;
             int w2 = wo + TornadoMath.min(o + 2, OC - 1) * C, w3 = wo + TornadoMath.min(o + 3, OC - 1) * C;
-            float a00 = 0f, a01 = 0f, a02 = 0f, a03 = 0f, a10 = 0f, a11 = 0f, a12 = 0f, a13 = 0f;
-            float a20 = 0f, a21 = 0f, a22 = 0f, a23 = 0f, a30 = 0f, a31 = 0f, a32 = 0f, a33 = 0f;
-            for (int c = 0; c < C; c++) {
-                float v0 = w[w0 + c], v1 = w[w1 + c], v2 = w[w2 + c], v3 = w[w3 + c];
-                float u = inp[x0 + c];
-                a00 += u * v0;
-                a01 += u * v1;
-                a02 += u * v2;
-                a03 += u * v3;
-                u = inp[x1 + c];
-                a10 += u * v0;
-                a11 += u * v1;
-                a12 += u * v2;
-                a13 += u * v3;
-                u = inp[x2 + c];
-                a20 += u * v0;
-                a21 += u * v1;
-                a22 += u * v2;
-                a23 += u * v3;
-                u = inp[x3 + c];
-                a30 += u * v0;
-                a31 += u * v1;
-                a32 += u * v2;
-                a33 += u * v3;
-            }
-            storeBlockRow(out, bias, oo + t * OC + o, bo + o, hasBias, OC - o, a00, a01, a02, a03);
-            if (t + 1 < T) storeBlockRow(out, bias, oo + (t + 1) * OC + o, bo + o, hasBias, OC - o, a10, a11, a12, a13);
-            if (t + 2 < T) storeBlockRow(out, bias, oo + (t + 2) * OC + o, bo + o, hasBias, OC - o, a20, a21, a22, a23);
-            if (t + 3 < T) storeBlockRow(out, bias, oo + (t + 3) * OC + o, bo + o, hasBias, OC - o, a30, a31, a32, a33);
+            int at = oo + t * OC + o, rows = TornadoMath.min(4, T - t);
+            block4x4(inp, x0, x1, x2, x3, w, w0, w1, w2, w3, 1, C, out, at, OC, rows, OC - o, bias, bo + o, hasBias, 0);
         }
     }
 
@@ -512,38 +485,90 @@ final class DeviceKernels {
             int d0 = dOff + t * OC, d1 = dOff + TornadoMath.min(t + 1, T - 1) * OC;
             int d2 = dOff + TornadoMath.min(t + 2, T - 1) * OC, d3 = dOff + TornadoMath.min(t + 3, T - 1) * OC;
             int c1 = TornadoMath.min(c + 1, C - 1), c2 = TornadoMath.min(c + 2, C - 1);
-            int c3 = TornadoMath.min(c + 3, C - 1);
-            float a00 = 0f, a01 = 0f, a02 = 0f, a03 = 0f, a10 = 0f, a11 = 0f, a12 = 0f, a13 = 0f;
-            float a20 = 0f, a21 = 0f, a22 = 0f, a23 = 0f, a30 = 0f, a31 = 0f, a32 = 0f, a33 = 0f;
-            for (int o = 0; o < OC; o++) {
-                int row = wo + o * C;
-                float v0 = w[row + c], v1 = w[row + c1], v2 = w[row + c2], v3 = w[row + c3];
-                float u = dout[d0 + o];
-                a00 += u * v0;
-                a01 += u * v1;
-                a02 += u * v2;
-                a03 += u * v3;
-                u = dout[d1 + o];
-                a10 += u * v0;
-                a11 += u * v1;
-                a12 += u * v2;
-                a13 += u * v3;
-                u = dout[d2 + o];
-                a20 += u * v0;
-                a21 += u * v1;
-                a22 += u * v2;
-                a23 += u * v3;
-                u = dout[d3 + o];
-                a30 += u * v0;
-                a31 += u * v1;
-                a32 += u * v2;
-                a33 += u * v3;
-            }
-            addBlockRow(dinp, io + t * C + c, C - c, a00, a01, a02, a03);
-            if (t + 1 < T) addBlockRow(dinp, io + (t + 1) * C + c, C - c, a10, a11, a12, a13);
-            if (t + 2 < T) addBlockRow(dinp, io + (t + 2) * C + c, C - c, a20, a21, a22, a23);
-            if (t + 3 < T) addBlockRow(dinp, io + (t + 3) * C + c, C - c, a30, a31, a32, a33);
+            int c3 = TornadoMath.min(c + 3, C - 1), at = io + t * C + c, rows = TornadoMath.min(4, T - t);
+            // w's columns c..c+3, a row of C floats apart along o.
+            block4x4(
+                    dout, d0, d1, d2, d3, w, wo + c, wo + c1, wo + c2, wo + c3, C, OC, dinp, at, C, rows, C - c, dinp,
+                    0, 0, 1);
         }
+    }
+
+    /**
+     * The register block both CPU-device products share: sixteen sums s[i][j] = Σ_{k < K} a[ai + k]·b[bj + k·bStep],
+     * k in order, for rows a0..a3 of a and b's lines b0..b3 (weight rows for matmulForward, bStep 1; weight
+     * columns for the backward input, bStep a row), kept in separate locals so that they stay in registers (a
+     * loop over an array of them would go through memory). Row i of the block goes to out at at + i·rowStep, its
+     * first left outputs: added to what is there (add), or stored plus the bias at bo where hasBias. Rows past rows
+     * (the last block of T) are summed from a repeated row and not stored.
+     */
+    private static void block4x4(
+            float[] a,
+            int a0,
+            int a1,
+            int a2,
+            int a3,
+            float[] b,
+            int b0,
+            int b1,
+            int b2,
+            int b3,
+            int bStep,
+            int K,
+            float[] out,
+            int at,
+            int rowStep,
+            int rows,
+            int left,
+            float[] bias,
+            int bo,
+            int hasBias,
+            int add) {
+        float s00 = 0f, s01 = 0f, s02 = 0f, s03 = 0f, s10 = 0f, s11 = 0f, s12 = 0f, s13 = 0f;
+        float s20 = 0f, s21 = 0f, s22 = 0f, s23 = 0f, s30 = 0f, s31 = 0f, s32 = 0f, s33 = 0f;
+        for (int k = 0, bk = 0; k < K; k++, bk += bStep) {
+            float v0 = b[b0 + bk], v1 = b[b1 + bk], v2 = b[b2 + bk], v3 = b[b3 + bk];
+            float u = a[a0 + k];
+            s00 += u * v0;
+            s01 += u * v1;
+            s02 += u * v2;
+            s03 += u * v3;
+            u = a[a1 + k];
+            s10 += u * v0;
+            s11 += u * v1;
+            s12 += u * v2;
+            s13 += u * v3;
+            u = a[a2 + k];
+            s20 += u * v0;
+            s21 += u * v1;
+            s22 += u * v2;
+            s23 += u * v3;
+            u = a[a3 + k];
+            s30 += u * v0;
+            s31 += u * v1;
+            s32 += u * v2;
+            s33 += u * v3;
+        }
+        putBlockRow(out, at, left, bias, bo, hasBias, add, s00, s01, s02, s03);
+        if (rows > 1) putBlockRow(out, at + rowStep, left, bias, bo, hasBias, add, s10, s11, s12, s13);
+        if (rows > 2) putBlockRow(out, at + 2 * rowStep, left, bias, bo, hasBias, add, s20, s21, s22, s23);
+        if (rows > 3) putBlockRow(out, at + 3 * rowStep, left, bias, bo, hasBias, add, s30, s31, s32, s33);
+    }
+
+    /** A row of a register block: added to out (add), or stored as storeBlockRow does. */
+    private static void putBlockRow(
+            float[] out,
+            int at,
+            int left,
+            float[] bias,
+            int bo,
+            int hasBias,
+            int add,
+            float s0,
+            float s1,
+            float s2,
+            float s3) {
+        if (add != 0) addBlockRow(out, at, left, s0, s1, s2, s3);
+        else storeBlockRow(out, bias, at, bo, hasBias, left, s0, s1, s2, s3);
     }
 
     /** Adds up to four sums to one row at at (fewer where only left remain). */

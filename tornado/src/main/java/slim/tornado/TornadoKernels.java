@@ -295,11 +295,6 @@ public final class TornadoKernels implements Kernels {
         return kept != null;
     }
 
-    /** Whether buffers are placed but no plan is built yet (nothing has run). */
-    private boolean pending() {
-        return plan == null && pending;
-    }
-
     /**
      * Builds the first plan with a graph for each segment of two or more calls among the first flush's runs,
      * sending every buffer placed so far (none has been sent: nothing ran before). The arenas hold what is
@@ -415,7 +410,7 @@ public final class TornadoKernels implements Kernels {
             throw new SlimException("a " + op + " call of " + work + " work-items is too large for one kernel");
         if (work == 0) return;
         if (plan == null && !pending) start();
-        if (pending()) {
+        if (pending) {
             pendingIndexCapacity = Math.max(pendingIndexCapacity, ints.length - DevicePlan.FIXED_INTS);
         } else if (!plan.fits(ints)) {
             rebuild(plan.capacities(), Math.max(2 * plan.indexCapacity, ints.length));

@@ -383,7 +383,10 @@ final class DeviceKernels {
         if (left > 3) out[at + 3] = hasBias != 0 ? s3 + bias[bo + 3] : s3;
     }
 
-    /** ints: T, C, OC, dinp, dout, w offsets. dinp[t, c] += Σ_o dout[t, o]·w[o, c]. */
+    /**
+     * ints: T, C, OC, dinp, dout, w offsets, add. dinp[t, c] += Σ_o dout[t, o]·w[o, c] where add, else = (what
+     * zeroing dinp first would give: the backward kernels below do the same).
+     */
     static void matmulBackwardInput(
             KernelContext ctx,
             float[] mem,
@@ -404,7 +407,7 @@ final class DeviceKernels {
             int dOff = ints[i0 + 4] + t * OC, wo = ints[i0 + 5] + c;
             float acc = 0f;
             for (int o = 0; o < OC; o++) acc += dout[dOff + o] * w[wo + o * C];
-            dinp[ints[i0 + 3] + gid] += acc;
+            put(dinp, ints[i0 + 3] + gid, ints[i0 + 6], acc);
         }
     }
 
@@ -447,15 +450,15 @@ final class DeviceKernels {
                 a6 += d * w[at + 6];
                 a7 += d * w[at + 7];
             }
-            int out = ints[i0 + 3] + t * C + c;
-            dinp[out] += a0;
-            dinp[out + 1] += a1;
-            dinp[out + 2] += a2;
-            dinp[out + 3] += a3;
-            dinp[out + 4] += a4;
-            dinp[out + 5] += a5;
-            dinp[out + 6] += a6;
-            dinp[out + 7] += a7;
+            int out = ints[i0 + 3] + t * C + c, add = ints[i0 + 6];
+            put(dinp, out, add, a0);
+            put(dinp, out + 1, add, a1);
+            put(dinp, out + 2, add, a2);
+            put(dinp, out + 3, add, a3);
+            put(dinp, out + 4, add, a4);
+            put(dinp, out + 5, add, a5);
+            put(dinp, out + 6, add, a6);
+            put(dinp, out + 7, add, a7);
         }
     }
 
@@ -463,7 +466,7 @@ final class DeviceKernels {
      * matmulBackwardInput on a CPU device for TILE rows or more: one work-item per BLOCK x BLOCK of dinp (rows
      * t..t+3, columns c..c+3), its sixteen sums over o in order kept in registers; neighbouring work-items take
      * neighbouring columns, so the weight lines one reads the next finds in cache. ints: T, C, OC, dinp, dout, w
-     * offsets. Past T or C the last row or column is summed again and not stored.
+     * offsets, add (as matmulBackwardInput's). Past T or C the last row or column is summed again and not stored.
      */
     static void matmulBackwardInputRegisters(
             KernelContext ctx,
@@ -488,8 +491,27 @@ final class DeviceKernels {
             int c3 = TornadoMath.min(c + 3, C - 1), at = io + t * C + c, rows = TornadoMath.min(4, T - t);
             // w's columns c..c+3, a row of C floats apart along o.
             block4x4(
-                    dout, d0, d1, d2, d3, w, wo + c, wo + c1, wo + c2, wo + c3, C, OC, dinp, at, C, rows, C - c, dinp,
-                    0, 0, 1);
+                    dout,
+                    d0,
+                    d1,
+                    d2,
+                    d3,
+                    w,
+                    wo + c,
+                    wo + c1,
+                    wo + c2,
+                    wo + c3,
+                    C,
+                    OC,
+                    dinp,
+                    at,
+                    C,
+                    rows,
+                    C - c,
+                    dinp,
+                    0,
+                    0,
+                    ints[i0 + 6]);
         }
     }
 
@@ -580,6 +602,11 @@ final class DeviceKernels {
         if (left > 3) out[at + 3] += s3;
     }
 
+    /** out[at] += sum where add, else out[at] = sum (what zeroing out first gives, but for the sign of a zero). */
+    private static void put(float[] out, int at, int add, float sum) {
+        out[at] = add != 0 ? out[at] + sum : sum;
+    }
+
     /**
      * matmulBackwardInput for a few rows on a CPU device (the LM head at one position: 50 257 weight rows), in
      * two passes. This one: one work-item per (row t, part p of rowsPerPart weight rows), reading its weight rows
@@ -626,7 +653,10 @@ final class DeviceKernels {
         }
     }
 
-    /** The second pass: dinp[t, c] += Σ_p parts[t, p, c], p in order. ints: T, C, P, dinp, parts offsets. */
+    /**
+     * The second pass: dinp[t, c] += Σ_p parts[t, p, c], p in order, where add, else =. ints: T, C, P, dinp, parts
+     * offsets, add.
+     */
     static void sumParts(
             KernelContext ctx,
             float[] mem,
@@ -645,7 +675,7 @@ final class DeviceKernels {
             int t = gid / C, c = gid - t * C, at = ints[i0 + 4] + t * P * C + c;
             float acc = 0f;
             for (int p = 0; p < P; p++) acc += parts[at + p * C];
-            dinp[ints[i0 + 3] + gid] += acc;
+            put(dinp, ints[i0 + 3] + gid, ints[i0 + 5], acc);
         }
     }
 

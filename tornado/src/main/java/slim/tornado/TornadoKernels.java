@@ -525,8 +525,17 @@ public final class TornadoKernels implements Kernels {
 
     @Override
     public void matmulBackward(
-            Slice dinp, Slice dw, Slice dbias, Slice dout, Slice inp, Slice w, int T, int C, int OC) {
-        if (dinp != null) matmulBackwardInput(dinp, dout, w, T, C, OC);
+            Slice dinp,
+            Slice dw,
+            Slice dbias,
+            Slice dout,
+            Slice inp,
+            Slice w,
+            int T,
+            int C,
+            int OC,
+            boolean accumulate) {
+        if (dinp != null) matmulBackwardInput(dinp, dout, w, T, C, OC, accumulate ? 1 : 0);
         if (dw != null) {
             long blocks = (C + DeviceKernels.BLOCK - 1) / DeviceKernels.BLOCK;
             run(
@@ -540,8 +549,8 @@ public final class TornadoKernels implements Kernels {
         }
     }
 
-    /** dinp += dout·w, by the kernel that suits the target and the number of rows. */
-    private void matmulBackwardInput(Slice dinp, Slice dout, Slice w, int T, int C, int OC) {
+    /** dinp += dout·w (add), else dinp = dout·w, by the kernel that suits the target and the number of rows. */
+    private void matmulBackwardInput(Slice dinp, Slice dout, Slice w, int T, int C, int OC, int add) {
         if (target == Target.CPU && T < DeviceKernels.TILE) {
             int P = (OC + ROWS_PER_PART - 1) / ROWS_PER_PART;
             Slice parts = parts((long) T * P * C);
@@ -550,10 +559,10 @@ public final class TornadoKernels implements Kernels {
                     (long) T * P,
                     1,
                     ints(v(T, C, OC, at(parts), at(dout), at(w, Bank.WEIGHTS), ROWS_PER_PART)));
-            run(Op.SUM_PARTS, (long) T * C, LOCAL, ints(v(T, C, P, at(dinp), at(parts))));
+            run(Op.SUM_PARTS, (long) T * C, LOCAL, ints(v(T, C, P, at(dinp), at(parts), add)));
             return;
         }
-        int[] ints = ints(v(T, C, OC, at(dinp), at(dout), at(w, Bank.WEIGHTS)));
+        int[] ints = ints(v(T, C, OC, at(dinp), at(dout), at(w, Bank.WEIGHTS), add));
         int block = DeviceKernels.BLOCK, columns = DeviceKernels.COLUMNS;
         if (target == Target.CPU) {
             long blocks = (long) (T + block - 1) / block * ((C + block - 1) / block);

@@ -131,7 +131,7 @@ class TornadoKernelsTest {
             Slice dw = Slice.allocate(3 << 19);
             dw.fill(5f);
             k.zero(dw, 8);
-            k.matmulBackward(null, dw, null, x.sub(0, 2), x.sub(10, 4), null, 1, 4, 2);
+            k.matmulBackward(null, dw, null, x.sub(0, 2), x.sub(10, 4), null, 1, 4, 2, true);
             Slice y = Slice.allocate(1 << 20); // 2.5 Mi floats of activations in all: more than their arena
             SlimException placed = assertThrows(SlimException.class, () -> k.copy(y, x, 10));
             assertTrue(placed.getMessage().contains("activations need 2,621,440 floats"), placed.getMessage());
@@ -170,7 +170,7 @@ class TornadoKernelsTest {
 
     /**
      * Each way of splitting the work (a GPU's and a CPU device's kernels), on whatever device this is: the
-     * matmul's forward and three gradients against CpuKernels, at shapes that take every kernel (rows, tiles,
+     * matmul's forward and three gradients (and the input's, stored) against CpuKernels, at shapes that take every kernel (rows, tiles,
      * register blocks, column sums, partial sums over several parts) and leave partial blocks at every edge.
      */
     @ParameterizedTest
@@ -184,7 +184,7 @@ class TornadoKernelsTest {
             float[][] cpu = matmulBothWays(new CpuKernels(), inp, w, bias, dout, T, C, OC);
             try (TornadoKernels k = new TornadoKernels(TornadoExecutionPlan.getDevice(0, 0), target)) {
                 float[][] dev = matmulBothWays(k, inp, w, bias, dout, T, C, OC);
-                String[] names = {"out", "dinp", "dw", "dbias"};
+                String[] names = {"out", "dinp", "dw", "dbias", "dinp stored"};
                 for (int i = 0; i < names.length; i++) {
                     assertArrayEquals(cpu[i], dev[i], 1e-4f, target + " " + names[i] + " at " + Arrays.toString(shape));
                 }
@@ -192,18 +192,21 @@ class TornadoKernelsTest {
         }
     }
 
-    /** out, dinp, dw, dbias of one forward and backward (gradients accumulate onto ones), read back. */
+    /**
+     * out, dinp, dw, dbias of one forward and backward (gradients accumulate onto ones), and an input gradient
+     * stored over ones instead, read back.
+     */
     private static float[][] matmulBothWays(
             Kernels k, float[] inp, float[] w, float[] bias, float[] dout, int T, int C, int OC) {
         Slice out = Slice.allocate(T * OC), dinp = Slice.allocate(T * C), dw = Slice.allocate(OC * C);
-        Slice dbias = Slice.allocate(OC);
-        dinp.fill(1f);
-        dw.fill(1f);
-        dbias.fill(1f);
+        Slice dbias = Slice.allocate(OC), stored = Slice.allocate(T * C);
+        for (Slice s : new Slice[] {dinp, dw, dbias, stored}) s.fill(1f);
         k.matmulForward(out, Slice.of(inp), Slice.of(w), Slice.of(bias), T, C, OC);
-        k.matmulBackward(dinp, dw, dbias, Slice.of(dout), Slice.of(inp), Slice.of(w), T, C, OC);
-        for (Slice s : new Slice[] {out, dinp, dw, dbias}) k.read(s);
-        return new float[][] {out.toArray(), dinp.toArray(), dw.toArray(), dbias.toArray()};
+        k.matmulBackward(dinp, dw, dbias, Slice.of(dout), Slice.of(inp), Slice.of(w), T, C, OC, true);
+        k.matmulBackward(stored, null, null, Slice.of(dout), Slice.of(inp), Slice.of(w), T, C, OC, false);
+        Slice[] results = {out, dinp, dw, dbias, stored};
+        for (Slice s : results) k.read(s);
+        return Arrays.stream(results).map(Slice::toArray).toArray(float[][]::new);
     }
 
     /**

@@ -73,10 +73,21 @@ public interface Kernels extends AutoCloseable {
     void matmulForward(Slice out, Slice inp, Slice w, Slice bias, int T, int C, int OC);
 
     /**
-     * dinp += dout·w, dw += doutᵀ·inp, dbias += Σ_t dout; dinp may be null (input is not trained), dw may be null
-     * (its gradient is left to {@link #adamwOuterProduct}).
+     * dinp += dout·w where accumulate, else dinp = dout·w (the same floats as zeroing dinp first, without a pass
+     * that only writes zeros); dw += doutᵀ·inp, dbias += Σ_t dout. dinp may be null (input is not trained), dw
+     * may be null (its gradient is left to {@link #adamwOuterProduct}).
      */
-    void matmulBackward(Slice dinp, Slice dw, Slice dbias, Slice dout, Slice inp, Slice w, int T, int C, int OC);
+    void matmulBackward(
+            Slice dinp,
+            Slice dw,
+            Slice dbias,
+            Slice dout,
+            Slice inp,
+            Slice w,
+            int T,
+            int C,
+            int OC,
+            boolean accumulate);
 
     /**
      * Scaled dot-product attention of the query rows of a fused qkv [T, (H + 2·KV)·D] (q heads, then k, then v)
@@ -176,7 +187,7 @@ public interface Kernels extends AutoCloseable {
             int C,
             AdamWSettings settings,
             int step) {
-        matmulBackward(null, grads, null, dout, inp, params, 1, C, R);
+        matmulBackward(null, grads, null, dout, inp, params, 1, C, R, true);
         adamw(params, grads, m, v, R * C, settings, step);
     }
 }

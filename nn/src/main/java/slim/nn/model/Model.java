@@ -655,9 +655,8 @@ public final class Model {
         if (classHead) {
             int L = layout.numLabels();
             kernels.crossEntropyBackward(a.dClassLogits, a.classProbs, lossTargets, lossCandidates, 1, L);
-            kernels.zero(a.dPooled, P);
             kernels.matmulBackward(
-                    a.dPooled, grads.score, grads.scoreB, a.dClassLogits, a.pooled, params.score, 1, P, L);
+                    a.dPooled, grads.score, grads.scoreB, a.dClassLogits, a.pooled, params.score, 1, P, L, false);
             switch (pooling) {
                 case LAST -> kernels.copy(dFinal.sub((T - 1) * P, P), a.dPooled, P);
                 case FIRST -> kernels.copy(dFinal, a.dPooled, P);
@@ -667,24 +666,31 @@ public final class Model {
                     kernels.zero(a.dPoolerPre, P);
                     kernels.activationBackward(Nonlinearity.TANH, a.dPoolerPre, a.poolerPre, a.dPooled, P);
                     kernels.matmulBackward(
-                            dFinal, grads.poolerW, grads.poolerB, a.dPoolerPre, hidden(), params.poolerW, 1, P, P);
+                            dFinal,
+                            grads.poolerW,
+                            grads.poolerB,
+                            a.dPoolerPre,
+                            hidden(),
+                            params.poolerW,
+                            1,
+                            P,
+                            P,
+                            true);
                 }
             }
         } else {
             int V = config.vocab();
             kernels.crossEntropyBackward(a.dLogits, a.probs, lossTargets, lossCandidates, headCount, V);
-            kernels.zero(a.dHeadIn, headCount * P);
             // One head row (the study's step): the optimiser computes the head's weight gradient in its pass instead
             headGradientPending = foldHeadGradient && fromZero && headCount == 1;
             Slice dHead = headGradientPending ? null : grads.lmHead;
-            kernels.matmulBackward(a.dHeadIn, dHead, null, a.dLogits, a.headIn, params.lmHead, headCount, P, V);
+            kernels.matmulBackward(a.dHeadIn, dHead, null, a.dLogits, a.headIn, params.lmHead, headCount, P, V, false);
             kernels.scatterAddRows(dFinal, a.dHeadIn, headRows, headCount, P);
         }
         // final projection and norm
         Slice dNormOut = dFinal;
         if (config.projects()) {
             dNormOut = a.dFinalNorm;
-            kernels.zero(rowsOf(dNormOut, h0, C), hn * C);
             kernels.matmulBackward(
                     rowsOf(dNormOut, h0, C),
                     grads.projectOut,
@@ -694,7 +700,8 @@ public final class Model {
                     params.projectOut,
                     hn,
                     C,
-                    P);
+                    P,
+                    false);
         }
         Slice dh = a.dHidden;
         if (a.finalNorm != null) {
@@ -732,8 +739,8 @@ public final class Model {
             for (int t = 0; t < T; t++) headRowsStored[tokens[t]] = true;
         }
         if (config.projects()) {
-            kernels.zero(a.dTokenEmb, T * P);
-            kernels.matmulBackward(a.dTokenEmb, grads.projectIn, null, dx0, a.tokenEmb, params.projectIn, T, P, C);
+            kernels.matmulBackward(
+                    a.dTokenEmb, grads.projectIn, null, dx0, a.tokenEmb, params.projectIn, T, P, C, false);
             kernels.embeddingBackward(grads.wte, a.dTokenEmb, tokens, T, P);
         } else {
             kernels.embeddingBackward(grads.wte, dx0, tokens, T, C);
@@ -770,12 +777,10 @@ public final class Model {
         // MLP
         Slice mlpIn = pre ? s.norm2 : s.norm1;
         Slice dMlpBase = pre ? a.dRes : a.dNorm; // gradient of res1 (pre) or norm1 (post)
-        Slice dProj = rowsOf(a.dProj, from, C), dAct = rowsOf(a.dAct, from, I), dFc = rowsOf(a.dFc, from, M);
+        Slice dAct = rowsOf(a.dAct, from, I), dFc = rowsOf(a.dFc, from, M);
         kernels.copy(rowsOf(dMlpBase, from, C), rowsOf(dRes2, from, C), nC);
-        kernels.copy(dProj, rowsOf(dRes2, from, C), nC);
-        if (s.mlpDrop != null && training) kernels.multiply(dProj, rowsOf(s.mlpDrop, from, C), nC);
-        kernels.zero(dAct, n * I);
-        kernels.matmulBackward(dAct, g.projW(), g.projB(), dProj, rowsOf(s.act, from, I), p.projW(), n, I, C);
+        Slice dProj = throughDropout(rowsOf(dRes2, from, C), s.mlpDrop, from, nC);
+        kernels.matmulBackward(dAct, g.projW(), g.projB(), dProj, rowsOf(s.act, from, I), p.projW(), n, I, C, false);
         if (config.gatedMlp()) {
             kernels.swigluBackward(dFc, rowsOf(s.fc, from, M), dAct, n, I);
         } else {
@@ -784,21 +789,26 @@ public final class Model {
         }
         Slice dNorm = rowsOf(a.dNorm, from, C);
         if (pre) {
-            kernels.zero(dNorm, nC);
-            kernels.matmulBackward(dNorm, g.fcW(), g.fcB(), dFc, rowsOf(mlpIn, from, C), p.fcW(), n, C, M);
+            kernels.matmulBackward(dNorm, g.fcW(), g.fcB(), dFc, rowsOf(mlpIn, from, C), p.fcW(), n, C, M, false);
             normBackward(a.dRes, g.norm2W(), g.norm2B(), a.dNorm, s.res1, p.norm2W(), s.mean2, s.rstd2, from, n);
         } else {
-            kernels.matmulBackward(dNorm, g.fcW(), g.fcB(), dFc, rowsOf(mlpIn, from, C), p.fcW(), n, C, M);
+            kernels.matmulBackward(dNorm, g.fcW(), g.fcB(), dFc, rowsOf(mlpIn, from, C), p.fcW(), n, C, M, true);
             kernels.zero(rowsOf(a.dRes, from, C), nC);
             normBackward(a.dRes, g.norm1W(), g.norm1B(), a.dNorm, s.res1, p.norm1W(), s.mean1, s.rstd1, from, n);
         }
         // a.dRes now holds d(res1) of rows [from, to); attention
-        kernels.copy(dProj, rowsOf(a.dRes, from, C), nC);
-        if (s.attnDrop != null && training) kernels.multiply(dProj, rowsOf(s.attnDrop, from, C), nC);
         Slice dAttY = rowsOf(a.dAttY, from, A);
-        kernels.zero(dAttY, n * A);
         kernels.matmulBackward(
-                dAttY, g.attnOutW(), g.attnOutB(), dProj, rowsOf(s.attY, from, A), p.attnOutW(), n, A, C);
+                dAttY,
+                g.attnOutW(),
+                g.attnOutB(),
+                throughDropout(rowsOf(a.dRes, from, C), s.attnDrop, from, nC),
+                rowsOf(s.attY, from, A),
+                p.attnOutW(),
+                n,
+                A,
+                C,
+                false);
         // every row's keys and values were read, so d(qkv) and everything below it cover all T rows
         kernels.attentionBackward(
                 a.dQkv, a.dAtt, a.dAttY, s.qkv, s.att, training ? s.attDrop : null, heads.rows(T, from, n));
@@ -808,12 +818,25 @@ public final class Model {
         if (n == T) kernels.copy(dh, a.dRes, TC);
         else wholeRows(dh, a.dRes, from, n, C);
         if (pre) {
-            kernels.zero(a.dNorm, TC);
-            kernels.matmulBackward(a.dNorm, g.qkvW(), g.qkvB(), a.dQkv, s.norm1, p.qkvW(), T, C, config.qkvDim());
+            kernels.matmulBackward(
+                    a.dNorm, g.qkvW(), g.qkvB(), a.dQkv, s.norm1, p.qkvW(), T, C, config.qkvDim(), false);
             normBackward(dh, g.norm1W(), g.norm1B(), a.dNorm, in, p.norm1W(), s.mean1, s.rstd1, 0, T);
         } else {
-            kernels.matmulBackward(dh, g.qkvW(), g.qkvB(), a.dQkv, in, p.qkvW(), T, C, config.qkvDim());
+            kernels.matmulBackward(dh, g.qkvW(), g.qkvB(), a.dQkv, in, p.qkvW(), T, C, config.qkvDim(), true);
         }
+    }
+
+    /**
+     * dBranch (a residual branch's output gradient, nC floats from row from) back through the branch's dropout:
+     * dBranch itself where none applies (no mask, or not training), else its rows of a.dProj = dBranch ⊙ mask.
+     */
+    private Slice throughDropout(Slice dBranch, Slice mask, int from, int nC) {
+        if (mask == null || !training) return dBranch;
+        int C = config.hidden();
+        Slice dProj = rowsOf(a.dProj, from, C);
+        kernels.copy(dProj, dBranch, nC);
+        kernels.multiply(dProj, rowsOf(mask, from, C), nC);
+        return dProj;
     }
 
     /** The norm's backward over rows [from, from + n). */
@@ -909,7 +932,7 @@ public final class Model {
     private void writeOutHeadGradient() {
         if (!headGradientPending) return;
         int P = config.embedDim(), V = config.vocab();
-        kernels.matmulBackward(null, grads.lmHead, null, a.dLogits, a.headIn, params.lmHead, 1, P, V);
+        kernels.matmulBackward(null, grads.lmHead, null, a.dLogits, a.headIn, params.lmHead, 1, P, V, true);
         dropHeadGradient();
     }
 

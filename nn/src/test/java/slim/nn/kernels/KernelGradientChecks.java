@@ -204,17 +204,22 @@ public abstract class KernelGradientChecks {
         float[] pInp = prior(inp.length), pW = prior(w.length), pB = prior(OC);
         float[] dinp = pInp.clone(), dw = pW.clone(), dbias = pB.clone();
         k.matmulBackward(
-                Slice.of(dinp), Slice.of(dw), Slice.of(dbias), Slice.of(r), Slice.of(inp), Slice.of(w), T, C, OC);
+                Slice.of(dinp), Slice.of(dw), Slice.of(dbias), Slice.of(r), Slice.of(inp), Slice.of(w), T, C, OC, true);
         DoubleSupplier loss = linear(forward, out, r);
         assertGradient("matmul input", inp, loss, dinp, pInp);
         assertGradient("matmul weight", w, loss, dw, pW);
         assertGradient("matmul bias", bias, loss, dbias, pB);
 
+        // Not accumulating: the input gradient replaces what dinp held.
+        float[] stored = pInp.clone();
+        k.matmulBackward(Slice.of(stored), null, null, Slice.of(r), Slice.of(inp), Slice.of(w), T, C, OC, false);
+        assertGradient("matmul input, stored", inp, loss, stored, null);
+
         // Without a bias, and without an input gradient (the input is not trained).
         Runnable noBias = () -> k.matmulForward(Slice.of(out), Slice.of(inp), Slice.of(w), null, T, C, OC);
         noBias.run();
         float[] dwOnly = pW.clone();
-        k.matmulBackward(null, Slice.of(dwOnly), null, Slice.of(r), Slice.of(inp), Slice.of(w), T, C, OC);
+        k.matmulBackward(null, Slice.of(dwOnly), null, Slice.of(r), Slice.of(inp), Slice.of(w), T, C, OC, true);
         assertGradient("matmul weight (no bias, no dinp)", w, linear(noBias, out, r), dwOnly, pW);
     }
 

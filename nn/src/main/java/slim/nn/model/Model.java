@@ -774,11 +774,11 @@ public final class Model {
             kernels.zero(rowsOf(dRes2, from, C), nC);
             normBackward(dRes2, g.norm2W(), g.norm2B(), dh, s.res2, p.norm2W(), s.mean2, s.rstd2, from, n);
         }
-        // MLP
+        // MLP. Pre-norm, d(res1) is d(res2) plus the MLP branch's, added onto dh where it is; post-norm, the branch's
+        // gradient adds onto a copy of d(res2) in a.dNorm, d(norm1).
         Slice mlpIn = pre ? s.norm2 : s.norm1;
-        Slice dMlpBase = pre ? a.dRes : a.dNorm; // gradient of res1 (pre) or norm1 (post)
         Slice dAct = rowsOf(a.dAct, from, I), dFc = rowsOf(a.dFc, from, M);
-        kernels.copy(rowsOf(dMlpBase, from, C), rowsOf(dRes2, from, C), nC);
+        if (!pre) kernels.copy(rowsOf(a.dNorm, from, C), rowsOf(dRes2, from, C), nC);
         Slice dProj = throughDropout(rowsOf(dRes2, from, C), s.mlpDrop, from, nC);
         kernels.matmulBackward(dAct, g.projW(), g.projB(), dProj, rowsOf(s.act, from, I), p.projW(), n, I, C, false);
         if (config.gatedMlp()) {
@@ -790,19 +790,19 @@ public final class Model {
         Slice dNorm = rowsOf(a.dNorm, from, C);
         if (pre) {
             kernels.matmulBackward(dNorm, g.fcW(), g.fcB(), dFc, rowsOf(mlpIn, from, C), p.fcW(), n, C, M, false);
-            normBackward(a.dRes, g.norm2W(), g.norm2B(), a.dNorm, s.res1, p.norm2W(), s.mean2, s.rstd2, from, n);
+            normBackward(dh, g.norm2W(), g.norm2B(), a.dNorm, s.res1, p.norm2W(), s.mean2, s.rstd2, from, n);
         } else {
             kernels.matmulBackward(dNorm, g.fcW(), g.fcB(), dFc, rowsOf(mlpIn, from, C), p.fcW(), n, C, M, true);
             kernels.zero(rowsOf(a.dRes, from, C), nC);
             normBackward(a.dRes, g.norm1W(), g.norm1B(), a.dNorm, s.res1, p.norm1W(), s.mean1, s.rstd1, from, n);
         }
-        // a.dRes now holds d(res1) of rows [from, to); attention
-        Slice dAttY = rowsOf(a.dAttY, from, A);
+        // dRes1 now holds d(res1) of rows [from, to); attention
+        Slice dRes1 = pre ? dh : a.dRes, dAttY = rowsOf(a.dAttY, from, A);
         kernels.matmulBackward(
                 dAttY,
                 g.attnOutW(),
                 g.attnOutB(),
-                throughDropout(rowsOf(a.dRes, from, C), s.attnDrop, from, nC),
+                throughDropout(rowsOf(dRes1, from, C), s.attnDrop, from, nC),
                 rowsOf(s.attY, from, A),
                 p.attnOutW(),
                 n,
@@ -815,8 +815,8 @@ public final class Model {
         if (ropeCos != null) kernels.ropeBackward(a.dQkv, ropeCos, ropeSin, T, H, KV, D);
         // d(input) = d(res1) through the residual, plus the attention branch
         int TC = T * C;
-        if (n == T) kernels.copy(dh, a.dRes, TC);
-        else wholeRows(dh, a.dRes, from, n, C);
+        if (n < T) wholeRows(dh, dRes1, from, n, C);
+        else if (dRes1 != dh) kernels.copy(dh, dRes1, TC);
         if (pre) {
             kernels.matmulBackward(
                     a.dNorm, g.qkvW(), g.qkvB(), a.dQkv, s.norm1, p.qkvW(), T, C, config.qkvDim(), false);

@@ -384,8 +384,8 @@ final class DeviceKernels {
     }
 
     /**
-     * ints: T, C, OC, dinp, dout, w offsets, add. dinp[t, c] += Σ_o dout[t, o]·w[o, c] where add, else = (what
-     * zeroing dinp first would give: the backward kernels below do the same).
+     * ints: T, C, OC, dinp, dout, w offsets, add. dinp[t, c] += Σ_o dout[t, o]·w[o, c] where add is 1, else dinp[t,
+     * c] = the sum (Kernels.matmulBackward's accumulate; the input-gradient kernels below take add likewise).
      */
     static void matmulBackwardInput(
             KernelContext ctx,
@@ -489,29 +489,11 @@ final class DeviceKernels {
             int d2 = dOff + TornadoMath.min(t + 2, T - 1) * OC, d3 = dOff + TornadoMath.min(t + 3, T - 1) * OC;
             int c1 = TornadoMath.min(c + 1, C - 1), c2 = TornadoMath.min(c + 2, C - 1);
             int c3 = TornadoMath.min(c + 3, C - 1), at = io + t * C + c, rows = TornadoMath.min(4, T - t);
+            int add = ints[i0 + 6];
             // w's columns c..c+3, a row of C floats apart along o.
             block4x4(
-                    dout,
-                    d0,
-                    d1,
-                    d2,
-                    d3,
-                    w,
-                    wo + c,
-                    wo + c1,
-                    wo + c2,
-                    wo + c3,
-                    C,
-                    OC,
-                    dinp,
-                    at,
-                    C,
-                    rows,
-                    C - c,
-                    dinp,
-                    0,
-                    0,
-                    ints[i0 + 6]);
+                    dout, d0, d1, d2, d3, w, wo + c, wo + c1, wo + c2, wo + c3, C, OC, dinp, at, C, rows, C - c, dinp,
+                    0, 0, add);
         }
     }
 

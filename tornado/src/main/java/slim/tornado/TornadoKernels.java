@@ -525,16 +525,7 @@ public final class TornadoKernels implements Kernels {
 
     @Override
     public void matmulBackward(
-            Slice dinp,
-            Slice dw,
-            Slice dbias,
-            Slice dout,
-            Slice inp,
-            Slice w,
-            int T,
-            int C,
-            int OC,
-            boolean accumulate) {
+            Slice dinp, Slice dw, Slice db, Slice dout, Slice inp, Slice w, int T, int C, int OC, boolean accumulate) {
         if (dinp != null) matmulBackwardInput(dinp, dout, w, T, C, OC, accumulate ? 1 : 0);
         if (dw != null) {
             long blocks = (C + DeviceKernels.BLOCK - 1) / DeviceKernels.BLOCK;
@@ -544,8 +535,8 @@ public final class TornadoKernels implements Kernels {
                     LOCAL,
                     ints(v(T, C, OC, at(dw, Bank.GRADS), at(dout), at(inp))));
         }
-        if (dbias != null) {
-            run(Op.MATMUL_BACKWARD_BIAS, OC, LOCAL, ints(v(T, OC, at(dbias, Bank.GRADS), at(dout))));
+        if (db != null) {
+            run(Op.MATMUL_BACKWARD_BIAS, OC, LOCAL, ints(v(T, OC, at(db, Bank.GRADS), at(dout))));
         }
     }
 

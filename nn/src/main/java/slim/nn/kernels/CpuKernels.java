@@ -157,19 +157,10 @@ public final class CpuKernels implements Kernels {
 
     @Override
     public void matmulBackward(
-            Slice dinp,
-            Slice dw,
-            Slice dbias,
-            Slice dout,
-            Slice inp,
-            Slice w,
-            int T,
-            int C,
-            int OC,
-            boolean accumulate) {
+            Slice dinp, Slice dw, Slice db, Slice dout, Slice inp, Slice w, int T, int C, int OC, boolean accumulate) {
         // Matmul's products add onto dinp; a pass of zeros first costs the CPU little beside them.
         if (dinp != null && !accumulate) dinp.fill(0f, T * C);
-        Matmul.backward(dinp, dw, dbias, dout, inp, w, T, C, OC);
+        Matmul.backward(dinp, dw, db, dout, inp, w, T, C, OC);
     }
 
     @Override

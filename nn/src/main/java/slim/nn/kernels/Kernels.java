@@ -74,20 +74,11 @@ public interface Kernels extends AutoCloseable {
 
     /**
      * dinp += dout·w where accumulate, else dinp = dout·w (the same floats as zeroing dinp first, without a pass
-     * that only writes zeros); dw += doutᵀ·inp, dbias += Σ_t dout. dinp may be null (input is not trained), dw
-     * may be null (its gradient is left to {@link #adamwOuterProduct}).
+     * that only writes zeros); dw += doutᵀ·inp, db += Σ_t dout (the bias's gradient). dinp may be null (input is
+     * not trained), dw may be null (its gradient is left to {@link #adamwOuterProduct}).
      */
     void matmulBackward(
-            Slice dinp,
-            Slice dw,
-            Slice dbias,
-            Slice dout,
-            Slice inp,
-            Slice w,
-            int T,
-            int C,
-            int OC,
-            boolean accumulate);
+            Slice dinp, Slice dw, Slice db, Slice dout, Slice inp, Slice w, int T, int C, int OC, boolean accumulate);
 
     /**
      * Scaled dot-product attention of the query rows of a fused qkv [T, (H + 2·KV)·D] (q heads, then k, then v)

@@ -51,8 +51,9 @@ public final class Classifier {
     }
 
     /**
-     * Forward pass and the cross-entropy for the example's class, left unread: call model.backward() next and
-     * model.lossValue() for the loss (a device backend then runs both passes before the host waits).
+     * Forward pass and the cross-entropy for the example's class, left unread: call model.backward() and the
+     * optimiser's step next, then model.lossValue() for the loss (a device backend then runs the whole step before
+     * the host waits).
      */
     public void computeLoss(int[] ids, int label) {
         model.forward(ids, rows(ids.length));

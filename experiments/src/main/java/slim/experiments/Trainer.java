@@ -121,15 +121,16 @@ public final class Trainer {
                 model.zeroGrad();
                 classifier.computeLoss(e.ids(), e.label());
                 model.backward();
-                // Read once both passes are recorded (a device runs them without waiting for the host), and before
-                // the optimiser: a loss that is not finite still stops the cell with the weights unchanged.
+                optimizer.step();
+                // Read once the whole step is recorded, so that a device runs it without waiting for the host. A
+                // loss that is not finite has then reached the weights, but it stops the cell: they are neither
+                // tested nor saved.
                 float loss = model.lossValue();
                 if (!Float.isFinite(loss)) {
                     failure = "the training loss became " + loss + " at epoch " + epoch + ", step " + (i + 1) + " (lr "
                             + protocol.lr() + "); the cell stopped: try a lower --lr";
                     break;
                 }
-                optimizer.step();
                 lossSum += loss;
                 tokens += e.ids().length;
                 listener.step(epoch, i + 1, visit.length);

@@ -14,8 +14,8 @@ import slim.nn.kernels.Nonlinearity;
  * family's choices (norm, positions, MLP, pre/post norm) were made by the config at load time.
  *
  * <p>Usage for one training example: {@code forward(ids, T)}, then a head ({@link #lmHead} or
- * {@link #classHead}), then {@link #computeLoss}, {@link #backward}, {@link #lossValue} and an optimiser step over
- * {@link #params()} and {@link #grads()}.
+ * {@link #classHead}), then {@link #computeLoss}, {@link #backward}, an optimiser step over {@link #params()} and
+ * {@link #grads()}, and {@link #lossValue}.
  */
 public final class Model {
 
@@ -610,9 +610,9 @@ public final class Model {
     }
 
     /**
-     * {@link #loss} without reading it: a training step calls {@link #backward} next and asks for
-     * {@link #lossValue} only then, so that a device backend runs the forward and backward passes without
-     * stopping for the host in between.
+     * {@link #loss} without reading it: a training step calls {@link #backward} and the optimiser next and asks
+     * for {@link #lossValue} only then, so that a device backend runs the whole step without stopping for the host
+     * in between.
      */
     public void computeLoss(int[] targets, int[] candidates) {
         lossTargets = targets;

@@ -25,31 +25,51 @@ record Segment(List<Op> ops) {
     /**
      * calls cut into runs: before a norm's forward once the run holds an attention forward (a block's forward
      * ends where the next block's, or the final norm, begins), after a norm's weight gradients once the run holds
-     * an attention backward (a block's backward ends with its first norm's), at MAX_CALLS, and around each AdamW
-     * call, which runs alone. The optimiser's calls end a step, but where the host's next read falls (and so which
-     * calls they share a flush with) differs between callers: alone, they leave every other run as it is in the
-     * first step, whose runs the first plan gets graphs for.
+     * an attention backward (a block's backward ends with its first norm's), and at MAX_CALLS. The last block's
+     * backward (no attention backward follows before the next forward pass) is not cut there: its run goes on
+     * through the embeddings' gradients and the optimiser's calls that follow it, up to the next forward pass, so
+     * a step ends in one execution, not in one per embedding table and AdamW call. AdamW calls anywhere else (at
+     * the start of a flush, where a caller read the loss before the optimiser) run alone, so that the other runs
+     * stay as they are in the first step, whose runs the first plan gets graphs for.
      */
     static List<List<Call>> cut(List<Call> calls) {
         List<List<Call>> runs = new ArrayList<>();
         List<Call> run = new ArrayList<>();
-        for (Call call : calls) {
+        boolean tail = false; // the run is the last block's backward, taking the step's remaining calls
+        for (int i = 0; i < calls.size(); i++) {
+            Call call = calls.get(i);
             Op op = call.op();
-            boolean alone = op == Op.ADAMW || op == Op.ADAMW_OUTER_PRODUCT;
-            boolean norm = op == Op.LAYER_NORM_FORWARD || op == Op.RMS_NORM_FORWARD;
-            if (!run.isEmpty() && (alone || (norm && holds(run, Op.ATTENTION_FORWARD)) || run.size() == MAX_CALLS)) {
+            boolean tailEnds = tail && (op == Op.EMBEDDING_FORWARD || run.size() == MAX_CALLS);
+            if (tailEnds) tail = false;
+            boolean alone = !tail && (op == Op.ADAMW || op == Op.ADAMW_OUTER_PRODUCT);
+            boolean norm = !tail && (op == Op.LAYER_NORM_FORWARD || op == Op.RMS_NORM_FORWARD);
+            if (!run.isEmpty()
+                    && (tailEnds || alone || (norm && holds(run, Op.ATTENTION_FORWARD)) || run.size() == MAX_CALLS)) {
                 runs.add(run);
                 run = new ArrayList<>();
             }
             run.add(call);
             boolean normGradients = op == Op.LAYER_NORM_BACKWARD_WEIGHTS || op == Op.RMS_NORM_BACKWARD_WEIGHTS;
-            if (alone || (normGradients && holds(run, Op.ATTENTION_BACKWARD_KEY_VALUE))) {
+            boolean blockBackwardEnds = !tail && normGradients && holds(run, Op.ATTENTION_BACKWARD_KEY_VALUE);
+            if (blockBackwardEnds && !blockBackwardFollows(calls, i + 1)) {
+                tail = true;
+            } else if (alone || blockBackwardEnds) {
                 runs.add(run);
                 run = new ArrayList<>();
             }
         }
         if (!run.isEmpty()) runs.add(run);
         return runs;
+    }
+
+    /** Whether another block's backward (its attention's gradients) comes from calls[from] on, before a forward pass. */
+    private static boolean blockBackwardFollows(List<Call> calls, int from) {
+        for (int i = from; i < calls.size(); i++) {
+            Op op = calls.get(i).op();
+            if (op == Op.EMBEDDING_FORWARD) return false;
+            if (op == Op.ATTENTION_BACKWARD_KEY_VALUE) return true;
+        }
+        return false;
     }
 
     private static boolean holds(List<Call> run, Op op) {

@@ -273,7 +273,7 @@ public final class TornadoKernels implements Kernels {
         synchronized (TornadoKernels.class) {
             if (kept != null
                     && kept.device().equals(device)
-                    && Arrays.stream(kept.plan().capacities()).sum() >= reserved + reserved / 16) {
+                    && Arrays.stream(kept.plan().capacities()).sum() >= reserved) {
                 plan = kept.plan();
                 seen.addAll(kept.seen());
                 segmentPlans = kept.segmentPlans();

@@ -92,6 +92,29 @@ class TornadoKernelsTest {
         }
     }
 
+    /**
+     * A model's next instance (a grid's next cell) takes the plan its first one kept, compiled: here a model whose
+     * weights are most of what it reserves, as GPT-2's are, at training's four floats per parameter.
+     */
+    @Test
+    void theSameModelsNextInstanceTakesTheKeptPlan() {
+        TornadoKernels.releaseKeptPlan();
+        int C = 1024, OC = 2048, T = 4;
+        Slice w = Slice.allocate(C * OC), inp = Slice.allocate(T * C), out = Slice.allocate(T * OC);
+        inp.fill(1f);
+        w.fill(0.5f);
+        long reserved = 4L * C * OC + (1 << 21); // weights, their gradients and two moments, activations
+        for (int instance = 0; instance < 2; instance++) {
+            try (TornadoKernels k = new TornadoKernels()) {
+                k.reserve(reserved);
+                k.matmulForward(out, inp, w, null, T, C, OC);
+                k.read(out);
+                assertEquals(0.5f * C, out.get(T * OC - 1));
+                assertEquals(instance == 0 ? 1 : 0, k.plansBuilt(), "plans built by instance " + instance);
+            }
+        }
+    }
+
     @Test
     void aKeptPlanTooSmallIsFreedNotKeptBesideTheNewOne() {
         TornadoKernels.releaseKeptPlan();

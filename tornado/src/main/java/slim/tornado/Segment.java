@@ -25,17 +25,17 @@ record Segment(List<Op> ops) {
     /**
      * calls cut into runs: before a norm's forward once the run holds an attention forward (a block's forward
      * ends where the next block's, or the final norm, begins), after a norm's weight gradients once the run holds
-     * an attention backward (a block's backward ends with its first norm's), and at MAX_CALLS. The last block's
-     * backward (no attention backward follows before the next forward pass) is not cut there: its run goes on
-     * through the embeddings' gradients and the optimiser's calls that follow it, up to the next forward pass, so
-     * a step ends in one execution, not in one per embedding table and AdamW call. AdamW calls anywhere else (at
-     * the start of a flush, where a caller read the loss before the optimiser) run alone, so that the other runs
-     * stay as they are in the first step, whose runs the first plan gets graphs for.
+     * an attention backward (a block's backward ends with its first norm's), and at MAX_CALLS. The first block's
+     * backward, the last to run (no attention backward follows before the next forward pass), is not cut there: its
+     * run goes on through the embeddings' gradients and the optimiser's calls that follow it, up to the next forward
+     * pass, so a step ends in one execution, not in one per embedding table and AdamW call. AdamW calls anywhere
+     * else (at the start of a flush, where a caller read the loss before the optimiser) run alone, so that the
+     * other runs stay as they are in the first step, whose runs the first plan gets graphs for.
      */
     static List<List<Call>> cut(List<Call> calls) {
         List<List<Call>> runs = new ArrayList<>();
         List<Call> run = new ArrayList<>();
-        boolean tail = false; // the run is the last block's backward, taking the step's remaining calls
+        boolean tail = false; // the run is the first block's backward, taking the step's remaining calls
         for (int i = 0; i < calls.size(); i++) {
             Call call = calls.get(i);
             Op op = call.op();
@@ -62,7 +62,7 @@ record Segment(List<Op> ops) {
         return runs;
     }
 
-    /** Whether another block's backward (its attention's gradients) comes from calls[from] on, before a forward pass. */
+    /** Whether another block's backward (its attention's gradients) follows from calls[from], before a forward pass. */
     private static boolean blockBackwardFollows(List<Call> calls, int from) {
         for (int i = from; i < calls.size(); i++) {
             Op op = calls.get(i).op();

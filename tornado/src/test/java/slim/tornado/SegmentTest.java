@@ -55,7 +55,7 @@ class SegmentTest {
     }
 
     @Test
-    void aStepEndsWithTheLastBlocksBackwardTheEmbeddingsAndTheOptimiserInOneRun() {
+    void aStepEndsWithTheFirstBlocksBackwardTheEmbeddingsAndTheOptimiserInOneRun() {
         List<Segment> step = segments(step(K, true));
         // k forward runs (the first with the embeddings), the head's with the last block's backward, k - 1 backward.
         assertEquals(2 * K, step.size(), step.toString());

@@ -193,8 +193,9 @@ class TornadoKernelsTest {
 
     /**
      * Each way of splitting the work (a GPU's and a CPU device's kernels), on whatever device this is: the
-     * matmul's forward and three gradients (and the input's, stored) against CpuKernels, at shapes that take every kernel (rows, tiles,
-     * register blocks, column sums, partial sums over several parts) and leave partial blocks at every edge.
+     * matmul's forward and three gradients (and the input's, stored) against CpuKernels, at shapes that take every
+     * kernel (rows, tiles, register blocks, column sums, partial sums over several parts) and leave partial blocks
+     * at every edge.
      */
     @ParameterizedTest
     @EnumSource(TornadoKernels.Target.class)

@@ -2,6 +2,7 @@ package slim.tornado;
 
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.math.TornadoMath;
+import uk.ac.manchester.tornado.api.types.vectors.Float8;
 
 /**
  * The kernels as TornadoVM compiles them to the device. Every kernel has one signature: the five arenas
@@ -1488,6 +1489,92 @@ final class DeviceKernels {
     }
 
     /**
+     * adamw on a CPU device: eight elements at a time as Float8, which TornadoVM emits as OpenCL float8
+     * arithmetic, then the run's last few one at a time. PoCL vectorises none of TornadoVM's loops (addresses reach
+     * it as integer arithmetic), so adamw waits on the divider, one division and one square root per element;
+     * float8 divides eight at once. A GPU keeps adamw: one element per work-item, neighbours on neighbouring floats.
+     */
+    static void adamwEights(
+            KernelContext ctx,
+            float[] mem,
+            float[] weights,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
+        float[] g = grads;
+        int n = ints[i0], po = ints[i0 + 1], go = ints[i0 + 2], mo = ints[i0 + 3], vo = ints[i0 + 4];
+        int each = ints[i0 + 5];
+        float beta1 = fl[f0], beta2 = fl[f0 + 1], decay = fl[f0 + 2];
+        float scaledStep = fl[f0 + 3], scaledEps = fl[f0 + 4];
+        int start = ctx.globalIdx * each;
+        int end = TornadoMath.min(n, start + each);
+        int i = start;
+        for (; i + 8 <= end; i += 8) {
+            Float8 grad = load8(g, go + i);
+            store8(g, go + i, splat8(0f));
+            adamwUpdate8(weights, m1, m2, po + i, mo + i, vo + i, grad, beta1, beta2, decay, scaledStep, scaledEps);
+        }
+        for (; i < end; i++) {
+            float grad = g[go + i];
+            g[go + i] = 0f;
+            adamwUpdate(weights, m1, m2, po + i, mo + i, vo + i, grad, beta1, beta2, decay, scaledStep, scaledEps);
+        }
+    }
+
+    /**
+     * adamwOuterProduct on a CPU device, eight elements at a time as adamwEights where the eight lie in one row
+     * (every time where C is a multiple of eight), one at a time elsewhere.
+     */
+    static void adamwOuterProductEights(
+            KernelContext ctx,
+            float[] mem,
+            float[] weights,
+            float[] grads,
+            float[] m1,
+            float[] m2,
+            float[] aux,
+            int[] ints,
+            float[] fl,
+            int i0,
+            int f0) {
+        float[] g = grads, dout = mem, inp = mem;
+        int n = ints[i0], C = ints[i0 + 1], po = ints[i0 + 2], go = ints[i0 + 3], mo = ints[i0 + 4];
+        int vo = ints[i0 + 5], dOff = ints[i0 + 6], io = ints[i0 + 7], each = ints[i0 + 8];
+        float beta1 = fl[f0], beta2 = fl[f0 + 1], decay = fl[f0 + 2];
+        float scaledStep = fl[f0 + 3], scaledEps = fl[f0 + 4];
+        int start = ctx.globalIdx * each;
+        int end = TornadoMath.min(n, start + each);
+        int r = start / C, c = start - r * C;
+        float d = start < end ? dout[dOff + r] : 0f;
+        int i = start;
+        while (i < end) {
+            if (i + 8 <= end && c + 8 <= C) {
+                Float8 grad = Float8.add(load8(g, go + i), Float8.mult(splat8(d), load8(inp, io + c)));
+                store8(g, go + i, splat8(0f));
+                adamwUpdate8(weights, m1, m2, po + i, mo + i, vo + i, grad, beta1, beta2, decay, scaledStep, scaledEps);
+                i += 8;
+                c += 8;
+            } else {
+                float grad = g[go + i] + d * inp[io + c];
+                g[go + i] = 0f;
+                adamwUpdate(weights, m1, m2, po + i, mo + i, vo + i, grad, beta1, beta2, decay, scaledStep, scaledEps);
+                i++;
+                c++;
+            }
+            if (c == C && i < end) {
+                c = 0;
+                r++;
+                d = dout[dOff + r];
+            }
+        }
+    }
+
+    /**
      * AdamW's update of the parameter at po, its moments at mo and vo, from its gradient: the CPU kernel's
      * p·decay - stepSize·m / (sqrt(v) / sqrt(1 - beta2^step) + eps), with numerator and denominator times
      * sqrt(1 - beta2^step).
@@ -1510,5 +1597,63 @@ final class DeviceKernels {
         m[mo] = mi;
         v[vo] = vi;
         p[po] = p[po] * decay - scaledStep * mi / (TornadoMath.sqrt(vi) + scaledEps);
+    }
+
+    /**
+     * adamwUpdate on the eight parameters from po, their moments from mo and vo, in the same operations; the square
+     * roots one by one (TornadoVM 5.2 fails to compile Float8.sqrt), the scalars as Float8 of eight equal lanes
+     * (TornadoVM compiles Float8's arithmetic only between two Float8).
+     */
+    private static void adamwUpdate8(
+            float[] p,
+            float[] m,
+            float[] v,
+            int po,
+            int mo,
+            int vo,
+            Float8 grad,
+            float beta1,
+            float beta2,
+            float decay,
+            float scaledStep,
+            float scaledEps) {
+        Float8 mi = Float8.add(Float8.mult(load8(m, mo), splat8(beta1)), Float8.mult(grad, splat8(1f - beta1)));
+        Float8 vi = Float8.add(
+                Float8.mult(load8(v, vo), splat8(beta2)), Float8.mult(Float8.mult(grad, splat8(1f - beta2)), grad));
+        store8(m, mo, mi);
+        store8(v, vo, vi);
+        Float8 root = new Float8(
+                TornadoMath.sqrt(vi.getS0()),
+                TornadoMath.sqrt(vi.getS1()),
+                TornadoMath.sqrt(vi.getS2()),
+                TornadoMath.sqrt(vi.getS3()),
+                TornadoMath.sqrt(vi.getS4()),
+                TornadoMath.sqrt(vi.getS5()),
+                TornadoMath.sqrt(vi.getS6()),
+                TornadoMath.sqrt(vi.getS7()));
+        Float8 step = Float8.div(Float8.mult(mi, splat8(scaledStep)), Float8.add(root, splat8(scaledEps)));
+        store8(p, po, Float8.sub(Float8.mult(load8(p, po), splat8(decay)), step));
+    }
+
+    /** The eight floats from a[at], as one Float8 (read one by one: a float[] has no vector view). */
+    private static Float8 load8(float[] a, int at) {
+        return new Float8(a[at], a[at + 1], a[at + 2], a[at + 3], a[at + 4], a[at + 5], a[at + 6], a[at + 7]);
+    }
+
+    /** x into the eight floats from a[at]. */
+    private static void store8(float[] a, int at, Float8 x) {
+        a[at] = x.getS0();
+        a[at + 1] = x.getS1();
+        a[at + 2] = x.getS2();
+        a[at + 3] = x.getS3();
+        a[at + 4] = x.getS4();
+        a[at + 5] = x.getS5();
+        a[at + 6] = x.getS6();
+        a[at + 7] = x.getS7();
+    }
+
+    /** x in all eight lanes. */
+    private static Float8 splat8(float x) {
+        return new Float8(x, x, x, x, x, x, x, x);
     }
 }

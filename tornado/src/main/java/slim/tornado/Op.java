@@ -48,7 +48,9 @@ enum Op {
     CROSS_ENTROPY_FORWARD(DeviceKernels::crossEntropyForward, true),
     CROSS_ENTROPY_BACKWARD(DeviceKernels::crossEntropyBackward, true),
     ADAMW(DeviceKernels::adamw, false),
-    ADAMW_OUTER_PRODUCT(DeviceKernels::adamwOuterProduct, false);
+    ADAMW_EIGHTS(DeviceKernels::adamwEights, false),
+    ADAMW_OUTER_PRODUCT(DeviceKernels::adamwOuterProduct, false),
+    ADAMW_OUTER_PRODUCT_EIGHTS(DeviceKernels::adamwOuterProductEights, false);
 
     /**
      * The one kernel signature: context, the five arenas (activations, parameters, gradients, AdamW's first

@@ -1,7 +1,9 @@
 package slim.tornado;
 
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A run of kernel calls that recurs, named by its kernels in order: the unit that becomes one task graph.
@@ -22,6 +24,10 @@ record Segment(List<Op> ops) {
      * MAX_CALLS tasks at up to 114 bytes each, the most seen. */
     static final int BYTECODE_BYTES = 16384;
 
+    /** AdamW's kernels, on either target. */
+    private static final Set<Op> ADAMW =
+            EnumSet.of(Op.ADAMW, Op.ADAMW_EIGHTS, Op.ADAMW_OUTER_PRODUCT, Op.ADAMW_OUTER_PRODUCT_EIGHTS);
+
     /**
      * calls cut into runs: before a norm's forward once the run holds an attention forward (a block's forward
      * ends where the next block's, or the final norm, begins), after a norm's weight gradients once the run holds
@@ -41,7 +47,7 @@ record Segment(List<Op> ops) {
             Op op = call.op();
             boolean tailEnds = tail && (op == Op.EMBEDDING_FORWARD || run.size() == MAX_CALLS);
             if (tailEnds) tail = false;
-            boolean alone = !tail && (op == Op.ADAMW || op == Op.ADAMW_OUTER_PRODUCT);
+            boolean alone = !tail && ADAMW.contains(op);
             boolean norm = !tail && (op == Op.LAYER_NORM_FORWARD || op == Op.RMS_NORM_FORWARD);
             if (!run.isEmpty()
                     && (tailEnds || alone || (norm && holds(run, Op.ATTENTION_FORWARD)) || run.size() == MAX_CALLS)) {

@@ -723,7 +723,7 @@ public final class TornadoKernels implements Kernels {
     @Override
     public void adamw(Slice params, Slice grads, Slice m, Slice v, int N, AdamWSettings settings, int step) {
         run(
-                Op.ADAMW,
+                target == Target.CPU ? Op.ADAMW_EIGHTS : Op.ADAMW,
                 items(N),
                 LOCAL,
                 ints(v(
@@ -752,7 +752,7 @@ public final class TornadoKernels implements Kernels {
             AdamWSettings settings,
             int step) {
         run(
-                Op.ADAMW_OUTER_PRODUCT,
+                target == Target.CPU ? Op.ADAMW_OUTER_PRODUCT_EIGHTS : Op.ADAMW_OUTER_PRODUCT,
                 items((long) R * C),
                 LOCAL,
                 ints(v(

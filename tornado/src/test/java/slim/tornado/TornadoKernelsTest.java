@@ -235,20 +235,23 @@ class TornadoKernelsTest {
 
     /**
      * AdamW and AdamW over an outer product, three steps, against CpuKernels for each way of splitting the work: a
-     * CPU device's runs of elements end mid-row and past the end.
+     * CPU device's runs of elements end mid-row and past the end, and its groups of eight straddle rows where C is not
+     * a multiple of eight (300) and end on each row's end where it is (64).
      */
     @ParameterizedTest
     @EnumSource(TornadoKernels.Target.class)
     void adamwMatchesTheCpu(TornadoKernels.Target target) {
-        int R = 7, C = 300, N = R * C;
-        Random r = new Random(3);
-        float[] params = random(r, N), grads = random(r, N), dout = random(r, R), inp = random(r, C);
-        AdamWSettings settings = AdamWSettings.torchDefaults(1e-2f);
-        float[][] cpu = adamwSteps(new CpuKernels(), params, grads, dout, inp, R, C, settings);
-        try (TornadoKernels k = new TornadoKernels(TornadoExecutionPlan.getDevice(0, 0), target)) {
-            float[][] dev = adamwSteps(k, params, grads, dout, inp, R, C, settings);
-            assertArrayEquals(cpu[0], dev[0], 1e-6f, target + " adamw");
-            assertArrayEquals(cpu[1], dev[1], 1e-6f, target + " adamwOuterProduct");
+        for (int[] shape : new int[][] {{7, 300}, {37, 64}}) {
+            int R = shape[0], C = shape[1], N = R * C;
+            Random r = new Random(3);
+            float[] params = random(r, N), grads = random(r, N), dout = random(r, R), inp = random(r, C);
+            AdamWSettings settings = AdamWSettings.torchDefaults(1e-2f);
+            float[][] cpu = adamwSteps(new CpuKernels(), params, grads, dout, inp, R, C, settings);
+            try (TornadoKernels k = new TornadoKernels(TornadoExecutionPlan.getDevice(0, 0), target)) {
+                float[][] dev = adamwSteps(k, params, grads, dout, inp, R, C, settings);
+                assertArrayEquals(cpu[0], dev[0], 1e-6f, target + " adamw, C = " + C);
+                assertArrayEquals(cpu[1], dev[1], 1e-6f, target + " adamwOuterProduct, C = " + C);
+            }
         }
     }
 

@@ -1436,15 +1436,8 @@ final class DeviceKernels {
         float[] g = grads;
         int n = ints[i0], po = ints[i0 + 1], go = ints[i0 + 2], mo = ints[i0 + 3], vo = ints[i0 + 4];
         int each = ints[i0 + 5];
-        float beta1 = fl[f0], beta2 = fl[f0 + 1], decay = fl[f0 + 2];
-        float scaledStep = fl[f0 + 3], scaledEps = fl[f0 + 4];
         int start = ctx.globalIdx * each;
-        int end = TornadoMath.min(n, start + each);
-        for (int i = start; i < end; i++) {
-            float grad = g[go + i];
-            g[go + i] = 0f;
-            adamwUpdate(weights, m1, m2, po + i, mo + i, vo + i, grad, beta1, beta2, decay, scaledStep, scaledEps);
-        }
+        adamwElements(g, weights, m1, m2, go, po, mo, vo, start, TornadoMath.min(n, start + each), fl, f0);
     }
 
     /**
@@ -1519,11 +1512,7 @@ final class DeviceKernels {
             store8(g, go + i, splat8(0f));
             adamwUpdate8(weights, m1, m2, po + i, mo + i, vo + i, grad, beta1, beta2, decay, scaledStep, scaledEps);
         }
-        for (; i < end; i++) {
-            float grad = g[go + i];
-            g[go + i] = 0f;
-            adamwUpdate(weights, m1, m2, po + i, mo + i, vo + i, grad, beta1, beta2, decay, scaledStep, scaledEps);
-        }
+        adamwElements(g, weights, m1, m2, go, po, mo, vo, i, end, fl, f0);
     }
 
     /**
@@ -1597,6 +1586,29 @@ final class DeviceKernels {
         m[mo] = mi;
         v[vo] = vi;
         p[po] = p[po] * decay - scaledStep * mi / (TornadoMath.sqrt(vi) + scaledEps);
+    }
+
+    /** adamw's update of elements [from, to) of a weight, each gradient read and zeroed; fl[f0..] as adamw's. */
+    private static void adamwElements(
+            float[] g,
+            float[] p,
+            float[] m,
+            float[] v,
+            int go,
+            int po,
+            int mo,
+            int vo,
+            int from,
+            int to,
+            float[] fl,
+            int f0) {
+        float beta1 = fl[f0], beta2 = fl[f0 + 1], decay = fl[f0 + 2];
+        float scaledStep = fl[f0 + 3], scaledEps = fl[f0 + 4];
+        for (int i = from; i < to; i++) {
+            float grad = g[go + i];
+            g[go + i] = 0f;
+            adamwUpdate(p, m, v, po + i, mo + i, vo + i, grad, beta1, beta2, decay, scaledStep, scaledEps);
+        }
     }
 
     /**

@@ -1516,8 +1516,8 @@ final class DeviceKernels {
     }
 
     /**
-     * adamwOuterProduct on a CPU device, eight elements at a time as adamwEights where the eight lie in one row
-     * (every time where C is a multiple of eight), one at a time elsewhere.
+     * adamwOuterProduct on a CPU device: whole rows per work-item (ints[i0 + 8] of them, not elements), each row eight
+     * elements at a time as adamwEights, its last C mod 8 one at a time.
      */
     static void adamwOuterProductEights(
             KernelContext ctx,
@@ -1533,32 +1533,24 @@ final class DeviceKernels {
             int f0) {
         float[] g = grads, dout = mem, inp = mem;
         int n = ints[i0], C = ints[i0 + 1], po = ints[i0 + 2], go = ints[i0 + 3], mo = ints[i0 + 4];
-        int vo = ints[i0 + 5], dOff = ints[i0 + 6], io = ints[i0 + 7], each = ints[i0 + 8];
+        int vo = ints[i0 + 5], dOff = ints[i0 + 6], io = ints[i0 + 7], rowsEach = ints[i0 + 8];
         float beta1 = fl[f0], beta2 = fl[f0 + 1], decay = fl[f0 + 2];
         float scaledStep = fl[f0 + 3], scaledEps = fl[f0 + 4];
-        int start = ctx.globalIdx * each;
-        int end = TornadoMath.min(n, start + each);
-        int r = start / C, c = start - r * C;
-        float d = start < end ? dout[dOff + r] : 0f;
-        int i = start;
-        while (i < end) {
-            if (i + 8 <= end && c + 8 <= C) {
+        int first = ctx.globalIdx * rowsEach, last = TornadoMath.min(n / C, first + rowsEach);
+        for (int r = first; r < last; r++) {
+            float d = dout[dOff + r];
+            int row = r * C, c = 0;
+            for (; c + 8 <= C; c += 8) {
+                int i = row + c;
                 Float8 grad = Float8.add(load8(g, go + i), Float8.mult(splat8(d), load8(inp, io + c)));
                 store8(g, go + i, splat8(0f));
                 adamwUpdate8(weights, m1, m2, po + i, mo + i, vo + i, grad, beta1, beta2, decay, scaledStep, scaledEps);
-                i += 8;
-                c += 8;
-            } else {
+            }
+            for (; c < C; c++) {
+                int i = row + c;
                 float grad = g[go + i] + d * inp[io + c];
                 g[go + i] = 0f;
                 adamwUpdate(weights, m1, m2, po + i, mo + i, vo + i, grad, beta1, beta2, decay, scaledStep, scaledEps);
-                i++;
-                c++;
-            }
-            if (c == C && i < end) {
-                c = 0;
-                r++;
-                d = dout[dOff + r];
             }
         }
     }

@@ -751,9 +751,12 @@ public final class TornadoKernels implements Kernels {
             int C,
             AdamWSettings settings,
             int step) {
+        // A CPU device's work-items take whole rows (about elementsPerItem floats), a GPU's one element each.
+        boolean rows = target == Target.CPU;
+        int each = rows ? Math.max(1, elementsPerItem / C) : elementsPerItem;
         run(
-                target == Target.CPU ? Op.ADAMW_OUTER_PRODUCT_EIGHTS : Op.ADAMW_OUTER_PRODUCT,
-                items((long) R * C),
+                rows ? Op.ADAMW_OUTER_PRODUCT_EIGHTS : Op.ADAMW_OUTER_PRODUCT,
+                rows ? (R + each - 1) / each : items((long) R * C),
                 LOCAL,
                 ints(v(
                         R * C,
@@ -764,7 +767,7 @@ public final class TornadoKernels implements Kernels {
                         at(v, Bank.MOMENT2),
                         at(dout),
                         at(inp),
-                        elementsPerItem)),
+                        each)),
                 adamwFloats(settings, step));
     }
 

@@ -515,7 +515,11 @@ public final class TornadoKernels implements Kernels {
                 tilesOC));
         int block = DeviceKernels.BLOCK, blocksOC = (OC + block - 1) / block;
         if (T < tile) {
-            run(Op.MATMUL_FORWARD_ROWS, (long) T * blocksOC, LOCAL, ints);
+            run(
+                    target == Target.CPU ? Op.MATMUL_FORWARD_ROWS_EIGHTS : Op.MATMUL_FORWARD_ROWS,
+                    (long) T * blocksOC,
+                    LOCAL,
+                    ints);
         } else if (target == Target.CPU) {
             run(Op.MATMUL_FORWARD_REGISTERS, (long) (T + block - 1) / block * blocksOC, LOCAL, ints);
         } else {
@@ -528,12 +532,17 @@ public final class TornadoKernels implements Kernels {
             Slice dinp, Slice dw, Slice db, Slice dout, Slice inp, Slice w, int T, int C, int OC, boolean accumulate) {
         if (dinp != null) matmulBackwardInput(dinp, dout, w, T, C, OC, accumulate ? 1 : 0);
         if (dw != null) {
-            long blocks = (C + DeviceKernels.BLOCK - 1) / DeviceKernels.BLOCK;
-            run(
-                    Op.MATMUL_BACKWARD_WEIGHTS,
-                    OC * blocks,
-                    LOCAL,
-                    ints(v(T, C, OC, at(dw, Bank.GRADS), at(dout), at(inp))));
+            int block = DeviceKernels.BLOCK, lanes = DeviceKernels.LANES;
+            int[] ints = ints(v(T, C, OC, at(dw, Bank.GRADS), at(dout), at(inp)));
+            if (target == Target.CPU) {
+                run(
+                        Op.MATMUL_BACKWARD_WEIGHTS_REGISTERS,
+                        (long) (OC + block - 1) / block * ((C + lanes - 1) / lanes),
+                        LOCAL,
+                        ints);
+            } else {
+                run(Op.MATMUL_BACKWARD_WEIGHTS, (long) OC * ((C + block - 1) / block), LOCAL, ints);
+            }
         }
         if (db != null) {
             run(Op.MATMUL_BACKWARD_BIAS, OC, LOCAL, ints(v(T, OC, at(db, Bank.GRADS), at(dout))));
@@ -556,7 +565,7 @@ public final class TornadoKernels implements Kernels {
         int[] ints = ints(v(T, C, OC, at(dinp), at(dout), at(w, Bank.WEIGHTS), add));
         int block = DeviceKernels.BLOCK, columns = DeviceKernels.COLUMNS;
         if (target == Target.CPU) {
-            long blocks = (long) (T + block - 1) / block * ((C + block - 1) / block);
+            long blocks = (long) (T + block - 1) / block * ((C + DeviceKernels.LANES - 1) / DeviceKernels.LANES);
             run(Op.MATMUL_BACKWARD_INPUT_REGISTERS, blocks, LOCAL, ints);
         } else if (C % columns == 0) {
             // Few work-items (C / 8 per row: 96 for the LM head), so smaller groups to spread them over the cores.

@@ -323,31 +323,13 @@ final class DeviceKernels {
             float[] fl,
             int i0,
             int f0) {
-        float[] out = mem, inp = mem, w = weights, bias = weights;
-        int T = ints[i0], C = ints[i0 + 1], OC = ints[i0 + 2];
-        int oo = ints[i0 + 3], wo = ints[i0 + 5], bo = ints[i0 + 6], hasBias = ints[i0 + 7];
-        int blocks = (OC + 3) / 4, gid = ctx.globalIdx;
-        if (gid < T * blocks) {
-            int ob = gid / T, t = gid - ob * T, o = ob * 4;
-            int io = ints[i0 + 4] + t * C;
-            int w0 = wo + o * C, w1 = wo + TornadoMath.min(o + 1, OC - 1) * C;
-            int w2 = wo + TornadoMath.min(o + 2, OC - 1) * C, w3 = wo + TornadoMath.min(o + 3, OC - 1) * C;
-            float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f;
-            for (int c = 0; c < C; c++) {
-                float x = inp[io + c];
-                a0 += x * w[w0 + c];
-                a1 += x * w[w1 + c];
-                a2 += x * w[w2 + c];
-                a3 += x * w[w3 + c];
-            }
-            storeBlockRow(out, bias, oo + t * OC + o, bo + o, hasBias, OC - o, a0, a1, a2, a3);
-        }
+        forwardRows(ctx, mem, weights, ints, i0, false);
     }
+
     /**
-     * matmulForwardRows on a CPU device: each of a work-item's four sums in eight lanes (lane l over c ≡ l mod 8, in
-     * order), so that PoCL loads and multiplies eight floats at a time (the LM head at one position: 9.8 ms of the
-     * GPT-2-small step one float at a time, 4.2 ms so); the lanes added pairwise at the end, then the last C mod 8
-     * columns one by one. ints as matmulForward's.
+     * matmulForwardRows on a CPU device: each sum in eight lanes (lane l over c ≡ l mod 8, in order), so that PoCL
+     * loads and multiplies eight floats at a time (the LM head at one position: 10.7 ms of the GPT-2-small step one
+     * float at a time, 6.6 ms so), the lanes added at the end, then the last C mod 8 columns one by one.
      */
     static void matmulForwardRowsEights(
             KernelContext ctx,
@@ -361,6 +343,15 @@ final class DeviceKernels {
             float[] fl,
             int i0,
             int f0) {
+        forwardRows(ctx, mem, weights, ints, i0, true);
+    }
+
+    /**
+     * The two row kernels' work-item; eights is a constant at each call, so TornadoVM compiles the scalar kernel
+     * without the Float8 loop (a GPU gets no vector code).
+     */
+    private static void forwardRows(
+            KernelContext ctx, float[] mem, float[] weights, int[] ints, int i0, boolean eights) {
         float[] out = mem, inp = mem, w = weights, bias = weights;
         int T = ints[i0], C = ints[i0 + 1], OC = ints[i0 + 2];
         int oo = ints[i0 + 3], wo = ints[i0 + 5], bo = ints[i0 + 6], hasBias = ints[i0 + 7];
@@ -370,16 +361,22 @@ final class DeviceKernels {
             int io = ints[i0 + 4] + t * C;
             int w0 = wo + o * C, w1 = wo + TornadoMath.min(o + 1, OC - 1) * C;
             int w2 = wo + TornadoMath.min(o + 2, OC - 1) * C, w3 = wo + TornadoMath.min(o + 3, OC - 1) * C;
-            Float8 a0 = splat8(0f), a1 = splat8(0f), a2 = splat8(0f), a3 = splat8(0f);
+            float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
             int c = 0;
-            for (; c + 8 <= C; c += 8) {
-                Float8 x = load8(inp, io + c);
-                a0 = Float8.add(a0, Float8.mult(x, load8(w, w0 + c)));
-                a1 = Float8.add(a1, Float8.mult(x, load8(w, w1 + c)));
-                a2 = Float8.add(a2, Float8.mult(x, load8(w, w2 + c)));
-                a3 = Float8.add(a3, Float8.mult(x, load8(w, w3 + c)));
+            if (eights) {
+                Float8 a0 = splat8(0f), a1 = splat8(0f), a2 = splat8(0f), a3 = splat8(0f);
+                for (; c + 8 <= C; c += 8) {
+                    Float8 x = load8(inp, io + c);
+                    a0 = Float8.add(a0, Float8.mult(x, load8(w, w0 + c)));
+                    a1 = Float8.add(a1, Float8.mult(x, load8(w, w1 + c)));
+                    a2 = Float8.add(a2, Float8.mult(x, load8(w, w2 + c)));
+                    a3 = Float8.add(a3, Float8.mult(x, load8(w, w3 + c)));
+                }
+                s0 = lanes(a0);
+                s1 = lanes(a1);
+                s2 = lanes(a2);
+                s3 = lanes(a3);
             }
-            float s0 = lanes(a0), s1 = lanes(a1), s2 = lanes(a2), s3 = lanes(a3);
             for (; c < C; c++) {
                 float x = inp[io + c];
                 s0 += x * w[w0 + c];
